@@ -1,0 +1,48 @@
+// Small kernel constants that are not Landlock or seccomp specific.
+
+export const PR_SET_PDEATHSIG = 1;
+export const PR_CAPBSET_DROP = 24;
+export const PR_SET_SECCOMP = 22;
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_CAP_AMBIENT = 47;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+export const PR_SET_DUMPABLE = 4;
+
+export const CLOSE_RANGE_CLOEXEC = 1 << 2;
+export const MFD_CLOEXEC = 1;
+
+export const O_PATH = 0o10000000;
+export const O_CLOEXEC = 0o2000000;
+export const O_RDONLY = 0;
+
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+
+export const CLONE_NEWUSER = 0x10000000;
+
+export const AF_UNIX = 1;
+
+export const TIOCSTI = 0x5412;
+export const TIOCLINUX = 0x541c;
+
+export const SIGNALS = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13,
+  SIGTERM: 15, SIGCHLD: 17, SIGCONT: 18, SIGXFSZ: 25, SIGWINCH: 28,
+} as const;
+
+export const RLIMIT_CORE = 4;
+
+export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+export const ERRNO = {
+  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EBADF: 9, ECHILD: 10, EAGAIN: 11, ENOMEM: 12,
+  EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21,
+  EINVAL: 22, ENOEXEC: 8, E2BIG: 7, ETXTBSY: 26, ENOSPC: 28, EROFS: 30, ELOOP: 40,
+  ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95, EAFNOSUPPORT: 97,
+} as const;
+
+export function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(ERRNO)) if (value === errno) return name;
+  return `errno ${errno}`;
+}

@@ -1,0 +1,51 @@
+// The CLI entry point: picks the command, runs it, and is the only place that
+// turns an error into a message and an exit status.
+import { CordonError, EXIT, formatError } from "../errors.ts";
+import { SyscallError } from "../../ffi/libc.ts";
+import { VERSION } from "../version.ts";
+
+type CommandModule = { default: (args: string[], raw: RawArgs) => Promise<number> };
+export interface RawArgs {
+  /** Offset of the command's own first argument within the process's arguments. */
+  offset: number;
+  total: number;
+}
+
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  run: () => import("./commands/run.ts"),
+  explain: () => import("./commands/explain.ts"),
+};
+
+export async function runCli(args: string[]): Promise<number> {
+  try {
+    const first = args[0];
+    if (first === "--version" || first === "-V") {
+      process.stdout.write(`cordon ${VERSION}\n`);
+      return 0;
+    }
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      const { topLevelHelp } = await import("./help.ts");
+      const text = await topLevelHelp();
+      if (first === undefined) {
+        process.stderr.write(`${text}\ncordon: no command given\n`);
+        return EXIT.CORDON;
+      }
+      process.stdout.write(text);
+      return 0;
+    }
+    const named = first in COMMANDS;
+    const name = named ? first : "run";
+    const rest = named ? args.slice(1) : args;
+    const command = await COMMANDS[name]!();
+    return await command.default(rest, { offset: args.length - rest.length, total: args.length });
+  } catch (error) {
+    if (error instanceof CordonError) {
+      process.stderr.write(formatError(error));
+      return error.exitCode;
+    }
+    const message = error instanceof SyscallError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`cordon: internal error: ${message}\n`);
+    if (process.env.CORDON_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return EXIT.CORDON;
+  }
+}

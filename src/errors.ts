@@ -1,0 +1,31 @@
+// One error type for everything cordon refuses or fails at. Only the CLI
+// entry point (and stage 2's own top level) print it and choose the exit status.
+
+export const EXIT = {
+  /** cordon itself refused or failed; the command did not run. */
+  CORDON: 125,
+  CANNOT_EXECUTE: 126,
+  NOT_FOUND: 127,
+} as const;
+
+export class CordonError extends Error {
+  constructor(
+    message: string,
+    readonly options: { hint?: string; exitCode?: number; cause?: unknown } = {},
+  ) {
+    super(message);
+    this.name = "CordonError";
+  }
+
+  get exitCode(): number {
+    return this.options.exitCode ?? EXIT.CORDON;
+  }
+
+  get hint(): string | undefined {
+    return this.options.hint;
+  }
+}
+
+export function formatError(error: CordonError): string {
+  return `cordon: ${error.message}${error.hint ? `\ncordon: hint: ${error.hint}` : ""}\n`;
+}

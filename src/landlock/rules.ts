@@ -1,0 +1,163 @@
+// Turns the filesystem and network intent of a policy into Landlock rules for
+// one ABI. Pure: host facts (is this path a directory?) come in as data.
+import { FILE_RIGHTS, type FsRight } from "../../ffi/landlock.ts";
+import {
+  ALL_FS_RIGHTS, fsMask, fsRightsAt, netMask, netRightsAt, restrictFlagsAt, scopeMask, scopesAt,
+} from "./abi.ts";
+
+export type PathKind = "dir" | "file";
+
+export interface PathFact {
+  path: string;
+  kind: PathKind;
+}
+
+/** What a path is granted; everything not granted is denied once handled. */
+export type Grant = "read" | "write" | "device";
+
+export interface LandlockIntent {
+  readRoots: PathFact[];
+  writeRoots: PathFact[];
+  /** Device nodes that must stay usable (null, tty, pts); skipped when absent. */
+  devices: PathFact[];
+  network: { allow: boolean; connectPorts: number[]; bindPorts: number[] };
+}
+
+export interface LandlockPathRule {
+  path: string;
+  access: bigint;
+  grant: Grant;
+  /** Skip the rule instead of failing when the path is missing at apply time. */
+  optional: boolean;
+}
+
+export interface LandlockNetRule {
+  port: number;
+  access: bigint;
+}
+
+export interface Degradation {
+  layer: "landlock" | "seccomp" | "namespaces";
+  feature: string;
+  /** The ABI (for Landlock) that would provide it. */
+  since?: number;
+  consequence: string;
+  /** True when a restriction is weaker, false when only a convenience is lost. */
+  weakensSecurity: boolean;
+}
+
+export interface LandlockPlan {
+  abi: number;
+  handledFs: bigint;
+  handledNet: bigint;
+  scoped: bigint;
+  restrictFlags: number;
+  pathRules: LandlockPathRule[];
+  netRules: LandlockNetRule[];
+  dropped: Degradation[];
+}
+
+const READ_RIGHTS: FsRight[] = ["EXECUTE", "READ_FILE", "READ_DIR"];
+// Write roots never grant device nodes (MAKE_CHAR, MAKE_BLOCK) or device ioctls.
+const WRITE_RIGHTS: FsRight[] = ALL_FS_RIGHTS.filter(
+  (right) => right !== "MAKE_CHAR" && right !== "MAKE_BLOCK" && right !== "IOCTL_DEV",
+);
+const DEVICE_RIGHTS: FsRight[] = ["READ_FILE", "WRITE_FILE", "TRUNCATE", "IOCTL_DEV", "READ_DIR"];
+
+const GRANT_RIGHTS: Record<Grant, FsRight[]> = {
+  read: READ_RIGHTS,
+  write: WRITE_RIGHTS,
+  device: DEVICE_RIGHTS,
+};
+
+const FS_RIGHT_LOSS: Partial<Record<FsRight, Omit<Degradation, "layer" | "feature">>> = {
+  REFER: {
+    since: 2,
+    consequence: "renaming or hard-linking across directories fails with EXDEV, even inside write roots",
+    weakensSecurity: false,
+  },
+  TRUNCATE: {
+    since: 3,
+    consequence: "truncate(2) and O_TRUNC are not restricted: read-only files can be emptied",
+    weakensSecurity: true,
+  },
+  IOCTL_DEV: {
+    since: 5,
+    consequence: "ioctl(2) on device files opened in the sandbox is not restricted",
+    weakensSecurity: true,
+  },
+};
+
+export function rightsForGrant(grant: Grant, kind: PathKind, handled: bigint): bigint {
+  const rights = kind === "file" ? GRANT_RIGHTS[grant].filter((r) => FILE_RIGHTS.includes(r)) : GRANT_RIGHTS[grant];
+  return fsMask(rights) & handled;
+}
+
+function droppedFor(abi: number, intent: LandlockIntent): Degradation[] {
+  const dropped: Degradation[] = [];
+  const available = new Set(fsRightsAt(abi));
+  for (const right of ALL_FS_RIGHTS) {
+    const loss = FS_RIGHT_LOSS[right];
+    if (!available.has(right) && loss) dropped.push({ layer: "landlock", feature: right, ...loss });
+  }
+  if (netRightsAt(abi).length === 0) {
+    const wantsPorts = intent.network.connectPorts.length + intent.network.bindPorts.length > 0;
+    dropped.push({
+      layer: "landlock",
+      feature: "TCP port rules",
+      since: 4,
+      consequence: wantsPorts
+        ? "per-port TCP rules cannot be enforced"
+        : "TCP is blocked by the seccomp socket filter alone",
+      weakensSecurity: wantsPorts,
+    });
+  }
+  if (scopesAt(abi).length === 0) {
+    dropped.push({
+      layer: "landlock",
+      feature: "scopes",
+      since: 6,
+      consequence: "abstract unix sockets and signals to processes outside the sandbox are not blocked by Landlock",
+      weakensSecurity: true,
+    });
+  }
+  return dropped;
+}
+
+/** The Landlock ruleset for `intent` on a kernel that speaks `abi`. */
+export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockPlan {
+  const handledFs = fsMask(fsRightsAt(abi));
+  const netRestricted = !intent.network.allow;
+  const handledNet = netRestricted ? netMask(netRightsAt(abi)) : 0n;
+
+  const pathRules: LandlockPathRule[] = [];
+  const add = (facts: PathFact[], grant: Grant, optional: boolean) => {
+    for (const fact of facts) {
+      const access = rightsForGrant(grant, fact.kind, handledFs);
+      if (access !== 0n) pathRules.push({ path: fact.path, access, grant, optional });
+    }
+  };
+  add(intent.readRoots, "read", false);
+  add(intent.writeRoots, "write", false);
+  add(intent.devices, "device", true);
+
+  const netRules: LandlockNetRule[] = [];
+  if (handledNet !== 0n) {
+    const ports = new Map<number, bigint>();
+    const grant = (port: number, right: bigint) => ports.set(port, (ports.get(port) ?? 0n) | right);
+    intent.network.connectPorts.forEach((port) => grant(port, netMask(["CONNECT_TCP"])));
+    intent.network.bindPorts.forEach((port) => grant(port, netMask(["BIND_TCP"])));
+    for (const [port, access] of [...ports].sort((a, b) => a[0] - b[0])) netRules.push({ port, access });
+  }
+
+  return {
+    abi,
+    handledFs,
+    handledNet,
+    scoped: scopeMask(scopesAt(abi)),
+    restrictFlags: restrictFlagsAt(abi),
+    pathRules,
+    netRules,
+    dropped: droppedFor(abi, intent),
+  };
+}

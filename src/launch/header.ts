@@ -1,0 +1,32 @@
+// Serializes the parts of a SandboxPlan that stage 2 applies.
+import { SIGNALS } from "../../ffi/constants.ts";
+import { encodeSockFilters } from "../../ffi/seccomp.ts";
+import type { SandboxPlan } from "../plan/sandbox.ts";
+import { encodeLaunch } from "./wire.ts";
+
+export interface LaunchOptions {
+  preserveFds: number;
+}
+
+export function launchMessageFor(plan: SandboxPlan, argv: Uint8Array[], envp: Uint8Array[], options: LaunchOptions): Uint8Array {
+  const { landlock } = plan;
+  return encodeLaunch({
+    header: {
+      version: 1,
+      landlock: {
+        abi: landlock.abi,
+        handledFs: landlock.handledFs.toString(),
+        handledNet: landlock.handledNet.toString(),
+        scoped: landlock.scoped.toString(),
+        restrictFlags: landlock.restrictFlags,
+        pathRules: landlock.pathRules.map((rule) => ({ path: rule.path, access: rule.access.toString(), optional: rule.optional })),
+        netRules: landlock.netRules.map((rule) => ({ port: rule.port, access: rule.access.toString() })),
+      },
+      preserveFds: options.preserveFds,
+      parentDeathSignal: SIGNALS.SIGKILL,
+    },
+    seccomp: encodeSockFilters(plan.seccomp),
+    argv,
+    envp,
+  });
+}

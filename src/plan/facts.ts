@@ -1,0 +1,29 @@
+// Host facts, gathered in one step before planning, so planning stays pure.
+import { statSync } from "node:fs";
+import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
+import type { PathFact } from "../landlock/rules.ts";
+
+export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts"] as const;
+
+export interface HostFacts {
+  arch: KernelArch;
+  /** The running Landlock ABI after any test cap; 0 when unavailable. */
+  landlockAbi: number;
+  devices: PathFact[];
+}
+
+export function pathFact(path: string): PathFact | undefined {
+  try {
+    return { path, kind: statSync(path).isDirectory() ? "dir" : "file" };
+  } catch {
+    return undefined;
+  }
+}
+
+export function gatherHostFacts(landlockAbi: number): HostFacts {
+  return {
+    arch: HOST_ARCH,
+    landlockAbi,
+    devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
+  };
+}

@@ -1,0 +1,75 @@
+// cordon's seccomp profile as one declarative table. Each refused call gets an
+// errno, never a kill (ENOSYS where libc must fall back); only syscalls from a
+// foreign architecture are killed, since their numbers mean other calls.
+import { AF_UNIX, CLONE_NEWUSER, ERRNO, TIOCLINUX, TIOCSTI } from "../../ffi/constants.ts";
+import { SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
+import type { ArgTest, FilterSpec } from "./assemble.ts";
+
+export type ProfileCondition = "always" | "network-off" | "landlock-only";
+
+export interface ProfileEntry {
+  syscalls: SyscallName[];
+  when?: ArgTest[];
+  errno: "EPERM" | "ENOSYS";
+  applies: ProfileCondition;
+  why: string;
+}
+
+const MOUNT_CALLS: SyscallName[] = [
+  "mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
+  "fspick", "mount_setattr", "open_tree_attr",
+];
+const SYSV_IPC_CALLS: SyscallName[] = [
+  "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+  "semtimedop", "semctl",
+];
+
+export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
+  { syscalls: ["io_uring_setup"], errno: "EPERM", applies: "always", why: "io_uring opens sockets and files without the syscalls this filter sees" },
+  { syscalls: ["ioctl"], when: [{ arg: 1, op: "eq", value: TIOCSTI }], errno: "EPERM", applies: "always", why: "TIOCSTI injects keystrokes into the terminal" },
+  { syscalls: ["ioctl"], when: [{ arg: 1, op: "eq", value: TIOCLINUX }], errno: "EPERM", applies: "always", why: "TIOCLINUX can paste into the console" },
+  { syscalls: ["unshare", "clone"], when: [{ arg: 0, op: "hasAnyBit", mask: CLONE_NEWUSER }], errno: "EPERM", applies: "always", why: "a new user namespace regains capabilities inside it" },
+  { syscalls: ["clone3"], errno: "ENOSYS", applies: "always", why: "clone3 flags sit in memory the filter cannot read; ENOSYS makes libc fall back to clone" },
+  { syscalls: ["setns"], errno: "EPERM", applies: "always", why: "joining another namespace leaves the sandbox" },
+  { syscalls: MOUNT_CALLS, errno: "EPERM", applies: "always", why: "mount changes could undo the sandbox's view of the filesystem" },
+  { syscalls: ["keyctl", "add_key", "request_key"], errno: "EPERM", applies: "always", why: "kernel keyrings are shared with the host user" },
+  { syscalls: ["bpf", "perf_event_open", "userfaultfd"], errno: "EPERM", applies: "always", why: "kernel attack surface no build needs" },
+  {
+    syscalls: ["init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "open_by_handle_at", "acct", "swapon", "swapoff", "reboot"],
+    errno: "EPERM", applies: "always", why: "host administration",
+  },
+  { syscalls: ["socket", "socketpair"], when: [{ arg: 0, op: "ne", value: AF_UNIX }], errno: "EPERM", applies: "network-off", why: "no network: only AF_UNIX sockets" },
+  { syscalls: SYSV_IPC_CALLS, errno: "EPERM", applies: "landlock-only", why: "without an IPC namespace, System V IPC reaches host objects" },
+];
+
+export interface ProfileOptions {
+  arch: KernelArch;
+  network: "none" | "all";
+  mode: "landlock" | "bwrap";
+}
+
+export function profileApplies(entry: ProfileEntry, options: ProfileOptions): boolean {
+  switch (entry.applies) {
+    case "always":
+      return true;
+    case "network-off":
+      return options.network === "none";
+    case "landlock-only":
+      return options.mode === "landlock";
+  }
+}
+
+export function seccompSpecFor(options: ProfileOptions): FilterSpec {
+  const numbers = SYSCALLS[options.arch];
+  return {
+    arch: options.arch,
+    x32Action: { kind: "errno", errno: ERRNO.ENOSYS },
+    rules: SECCOMP_PROFILE.filter((entry) => profileApplies(entry, options)).flatMap((entry) =>
+      entry.syscalls.map((name) => ({
+        nr: numbers[name],
+        when: entry.when ?? [],
+        action: { kind: "errno" as const, errno: ERRNO[entry.errno] },
+      })),
+    ),
+  };
+}

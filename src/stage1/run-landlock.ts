@@ -1,0 +1,31 @@
+// Landlock-only mode: no namespaces. Stage 2 is our direct child; Landlock and
+// seccomp are the whole sandbox.
+import { closeSync } from "node:fs";
+import { launchMessageFor } from "../launch/header.ts";
+import type { SandboxPlan } from "../plan/sandbox.ts";
+import { applyEnvChanges, hostEnvironment } from "./environment.ts";
+import { launchDescriptor } from "./handoff.ts";
+import { stage2Command } from "./self.ts";
+import { becomeSubreaper, supervise } from "./supervise.ts";
+
+export async function runLandlockOnly(plan: SandboxPlan, argv: Uint8Array[], preserveFds: number): Promise<number> {
+  becomeSubreaper();
+  const envp = applyEnvChanges(hostEnvironment(), plan.env);
+  const launchFd = launchDescriptor(launchMessageFor(plan, argv, envp, { preserveFds }));
+  // Preserved descriptors keep their numbers (3..3+N-1); the plan sits just above them.
+  const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
+  const launchSlot = 3 + preserveFds;
+  let child;
+  try {
+    child = Bun.spawn({
+      cmd: stage2Command(process.execPath, launchSlot),
+      cwd: plan.cwd,
+      // Stage 2 starts clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN reaches it.
+      env: {},
+      stdio: ["inherit", "inherit", "inherit", ...preserved, launchFd],
+    });
+  } finally {
+    closeSync(launchFd);
+  }
+  return supervise(child).status;
+}

@@ -1,0 +1,29 @@
+// How stage 1 re-invokes this same program as stage 2.
+import { readFileSync } from "node:fs";
+import { STAGE2_ARGUMENT } from "../stage2/main.ts";
+
+/** True inside the `bun build --compile` binary, false under `bun src/main.ts`. */
+export const isCompiled = import.meta.path.startsWith("/$bunfs/");
+
+/** argv prefix that starts stage 2 from `executable` (the binary, or bun + script in dev). */
+export function stage2Command(executable: string, launchFd: number): string[] {
+  const prefix = isCompiled ? [executable] : [executable, Bun.main];
+  return [...prefix, STAGE2_ARGUMENT, String(launchFd)];
+}
+
+/**
+ * Our own arguments as the exact bytes the kernel received: process.argv is
+ * decoded text, and a command may take arguments that are not UTF-8.
+ */
+export function rawArguments(decodedCount: number): Uint8Array[] {
+  const cmdline = readFileSync("/proc/self/cmdline");
+  const parts: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i < cmdline.length; i++) {
+    if (cmdline[i] === 0) {
+      parts.push(cmdline.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return parts.slice(parts.length - decodedCount);
+}

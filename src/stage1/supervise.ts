@@ -1,0 +1,107 @@
+// Stage 1 stays alive as a small supervisor around the sandboxed process:
+// it forwards signals, reaps orphans re-parented to it, kills whatever the
+// command left running, and reports the command's status.
+import { readdirSync, readFileSync } from "node:fs";
+import { constants } from "node:os";
+import type { Subprocess } from "bun";
+import { PR_SET_CHILD_SUBREAPER } from "../../ffi/constants.ts";
+import { prctl, processGroup, reapIfExited, terminalForegroundGroup } from "../../ffi/libc.ts";
+
+export const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGINT", "SIGCONT"] as const;
+type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
+
+export function becomeSubreaper(): void {
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+/** Every child of this process, from all of its threads. */
+export function childPids(): number[] {
+  const pids = new Set<number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync("/proc/self/task");
+  } catch {
+    return [];
+  }
+  for (const task of tasks) {
+    try {
+      for (const pid of readFileSync(`/proc/self/task/${task}/children`, "latin1").split(" ")) {
+        if (pid.trim()) pids.add(Number(pid));
+      }
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return [...pids];
+}
+
+/**
+ * A signal typed at the terminal (Ctrl-C, Ctrl-\) already reached the whole
+ * foreground process group, the command included: forwarding it again would
+ * interrupt twice.
+ */
+function cameFromTerminal(signal: ForwardedSignal): boolean {
+  if (signal !== "SIGINT" && signal !== "SIGQUIT") return false;
+  const foreground = terminalForegroundGroup(0);
+  return foreground > 0 && foreground === processGroup();
+}
+
+export function exitStatusOf(child: Subprocess): number {
+  if (child.exitCode !== null) return child.exitCode;
+  const signal = child.signalCode ? constants.signals[child.signalCode as keyof typeof constants.signals] : undefined;
+  return 128 + (signal ?? 0);
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** SIGKILLs and reaps every remaining child (and, as subreaper, their orphans). */
+export function killLeftovers(except: number[] = []): void {
+  for (let round = 0; round < 200; round++) {
+    const pids = childPids().filter((pid) => !except.includes(pid));
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    sleep(round < 10 ? 1 : 10);
+    for (const pid of pids) reapIfExited(pid);
+  }
+}
+
+export interface Supervision {
+  /** Resolves with the command's exit status (128+N for signal N). */
+  status: Promise<number>;
+}
+
+export function supervise(child: Subprocess): Supervision {
+  const handlers = new Map<ForwardedSignal, () => void>();
+  for (const signal of FORWARDED_SIGNALS) {
+    const handler = () => {
+      if (cameFromTerminal(signal)) return;
+      try {
+        child.kill(signal);
+      } catch {
+        // The child is already gone.
+      }
+    };
+    handlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  // Orphans re-parented to us exit too; reap them so no zombie piles up.
+  const reaper = setInterval(() => {
+    for (const pid of childPids()) if (pid !== child.pid) reapIfExited(pid);
+  }, 250);
+
+  const status = child.exited.then(() => {
+    clearInterval(reaper);
+    killLeftovers();
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    return exitStatusOf(child);
+  });
+  return { status };
+}

@@ -1,0 +1,92 @@
+// Stage 2: runs inside the sandbox's process (and, in bwrap mode, inside its
+// namespaces). It applies the plan stage 1 computed and execs the command.
+// Everything here is synchronous on the main thread: Landlock before ABI 8
+// restricts only the calling thread, so no work may move to Bun's pool threads.
+// It loads no CLI, validation or logging library.
+import { ptr } from "bun:ffi";
+import { fstatSync, readSync, writeSync } from "node:fs";
+import { CLOSE_RANGE_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
+import { closeFd, rawSyscall, resetSignalToDefault, syscall } from "../../ffi/libc.ts";
+import { NR } from "../../ffi/syscalls.ts";
+import { applyLandlock } from "../landlock/apply.ts";
+import { decodeLaunch, type Launch } from "../launch/wire.ts";
+import { installSeccompProgram } from "../seccomp/install.ts";
+import { executeCommand, resolveCommand } from "./command.ts";
+import { disableCoreDumps, dropAllCapabilities, setNoNewPrivileges, setParentDeathSignal } from "./privileges.ts";
+
+export const STAGE2_ARGUMENT = "__cordon-stage2";
+const EXIT_CORDON = 125;
+
+function fail(step: string, error: unknown, exitCode = EXIT_CORDON): never {
+  const detail = error instanceof Error ? error.message : String(error);
+  writeSync(2, `cordon: sandbox setup failed at ${step}: ${detail}\ncordon: the command was not run\n`);
+  process.exit(exitCode);
+}
+
+function readLaunch(fd: number): Launch {
+  const size = fstatSync(fd).size;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  while (offset < size) {
+    const n = readSync(fd, bytes, offset, size - offset, offset);
+    if (n === 0) break;
+    offset += n;
+  }
+  closeFd(fd);
+  return decodeLaunch(bytes.subarray(0, offset));
+}
+
+function environmentValue(envp: Uint8Array[], name: string): string | undefined {
+  const prefix = Buffer.from(`${name}=`);
+  const entry = envp.find((item) => Buffer.from(item.buffer, item.byteOffset, prefix.length).equals(prefix));
+  return entry ? Buffer.from(entry).subarray(prefix.length).toString("latin1") : undefined;
+}
+
+function resetInheritedSignalState(): void {
+  // Bun ignores SIGPIPE and SIGXFSZ; ignored dispositions survive execve.
+  resetSignalToDefault(SIGNALS.SIGPIPE);
+  resetSignalToDefault(SIGNALS.SIGXFSZ);
+  const emptySet = new BigUint64Array(1);
+  const SIG_SETMASK = 2;
+  rawSyscall(NR.rt_sigprocmask, SIG_SETMASK, ptr(emptySet), null, 8);
+}
+
+export function runStage2(args: string[]): never {
+  const fd = Number(args[0] ?? "3");
+  let launch: Launch;
+  try {
+    launch = readLaunch(fd);
+  } catch (error) {
+    fail("reading the launch plan", error);
+  }
+  const { header, argv, envp } = launch;
+  if (argv.length === 0) fail("reading the launch plan", new Error("no command"));
+
+  const target = resolveCommand(argv[0]!, environmentValue(envp, "PATH"));
+  if (!target.found) {
+    writeSync(2, `cordon: ${target.reason}\n`);
+    process.exit(target.exitCode);
+  }
+
+  const steps: [string, () => void][] = [
+    ["no-new-privs", setNoNewPrivileges],
+    ["parent-death signal", () => setParentDeathSignal(header.parentDeathSignal)],
+    ["core dump limit", disableCoreDumps],
+    ["dropping capabilities", dropAllCapabilities],
+    ["Landlock", () => applyLandlock(header.landlock)],
+    ["seccomp", () => installSeccompProgram(launch.seccomp)],
+    ["signal reset", resetInheritedSignalState],
+    ["closing descriptors", () => syscall("close_range", 3 + header.preserveFds, 0xffffffff, CLOSE_RANGE_CLOEXEC)],
+  ];
+  for (const [step, run] of steps) {
+    try {
+      run();
+    } catch (error) {
+      fail(step, error);
+    }
+  }
+
+  const failure = executeCommand(target.path, argv, envp);
+  writeSync(2, `cordon: ${failure.reason}\n`);
+  process.exit(failure.exitCode);
+}

@@ -1,0 +1,68 @@
+// Process hygiene before the exec: no new privileges, no capabilities, no
+// core dumps, and a parent-death signal.
+import { ptr } from "bun:ffi";
+import { readFileSync } from "node:fs";
+import {
+  LINUX_CAPABILITY_VERSION_3, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP,
+  PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, RLIMIT_CORE,
+} from "../../ffi/constants.ts";
+import { prctl, setRlimit, syscall } from "../../ffi/libc.ts";
+
+const CAP_SETPCAP = 8n;
+
+interface CapabilitySets {
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  bounding: bigint;
+  ambient: bigint;
+}
+
+export function readCapabilities(status = readFileSync("/proc/self/status", "latin1")): CapabilitySets {
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:\\s*([0-9a-f]+)`, "m").exec(status);
+    return match ? BigInt(`0x${match[1]}`) : 0n;
+  };
+  return {
+    effective: field("CapEff"),
+    permitted: field("CapPrm"),
+    inheritable: field("CapInh"),
+    bounding: field("CapBnd"),
+    ambient: field("CapAmb"),
+  };
+}
+
+export function setNoNewPrivileges(): void {
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+export function setParentDeathSignal(signal: number): void {
+  if (signal > 0) prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+}
+
+export function disableCoreDumps(): void {
+  setRlimit(RLIMIT_CORE, 0n, 0n);
+}
+
+/** Empties every capability set; fails closed if any capability remains. */
+export function dropAllCapabilities(): void {
+  const before = readCapabilities();
+  if (before.bounding !== 0n && (before.effective & (1n << CAP_SETPCAP)) !== 0n) {
+    const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "latin1").trim());
+    for (let cap = 0; cap <= last; cap++) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+  }
+  if (before.ambient !== 0n) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (before.effective !== 0n || before.permitted !== 0n || before.inheritable !== 0n) {
+    const header = new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]);
+    const data = new Uint32Array(6);
+    syscall("capset", ptr(header), ptr(data));
+  }
+  const after = readCapabilities();
+  const left = after.effective | after.permitted | after.inheritable | after.ambient;
+  // The bounding set may stay when we lacked CAP_SETPCAP: with no-new-privs and
+  // empty permitted/inheritable sets it grants nothing across execve.
+  const boundingMatters = before.bounding !== 0n && (before.effective & (1n << CAP_SETPCAP)) !== 0n;
+  if (left !== 0n || (boundingMatters && after.bounding !== 0n)) {
+    throw new Error("capabilities remain after dropping them");
+  }
+}
