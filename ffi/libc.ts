@@ -141,3 +141,18 @@ export function execve(path: Uint8Array, argv: Uint8Array[], envp: Uint8Array[])
   void [argBuffers, envBuffers, pathZ, argTable, envTable];
   return errno;
 }
+
+export const SIG_BLOCK = 0;
+export const SIG_SETMASK = 2;
+
+/** rt_sigprocmask on the calling thread; returns the previous mask. */
+export function changeSignalMask(how: number, mask: bigint): bigint {
+  const set = new BigUint64Array([mask]);
+  const old = new BigUint64Array(1);
+  if (rawSyscall(NR.rt_sigprocmask, how, ptr(set), ptr(old), 8) === -1) throw new SyscallError("rt_sigprocmask", lastErrno());
+  return old[0]!;
+}
+
+export function signalBit(signal: number): bigint {
+  return 1n << BigInt(signal - 1);
+}

@@ -22,8 +22,10 @@ export function launchMessageFor(plan: SandboxPlan, argv: Uint8Array[], envp: Ui
         pathRules: landlock.pathRules.map((rule) => ({ path: rule.path, access: rule.access.toString(), optional: rule.optional })),
         netRules: landlock.netRules.map((rule) => ({ port: rule.port, access: rule.access.toString() })),
       },
+      mountChecks: plan.mountChecks,
       preserveFds: options.preserveFds,
-      parentDeathSignal: SIGNALS.SIGKILL,
+      // In bwrap mode, bwrap's --die-with-parent covers this.
+      parentDeathSignal: plan.mode === "landlock" ? SIGNALS.SIGKILL : 0,
     },
     seccomp: encodeSockFilters(plan.seccomp),
     argv,

@@ -22,6 +22,8 @@ export interface WireLandlock {
 export interface LaunchHeader {
   version: 1;
   landlock: WireLandlock;
+  /** bwrap mode: mounts stage 2 verifies before exec (dev and ino as decimal strings). */
+  mountChecks: { path: string; dev: string; ino: string; readOnly: boolean }[];
   /** Descriptors 3..3+N-1 reach the command; everything above is closed. */
   preserveFds: number;
   /** Signal delivered to the command when its parent (stage 1) dies; 0 for none. */

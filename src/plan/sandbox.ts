@@ -1,23 +1,44 @@
 // Policy + host facts -> the complete plan of one run. `run` executes it and
 // `explain` prints it: both come from this one function.
 import type { SockFilter } from "../../ffi/seccomp.ts";
-import { landlockRulesFor, type Degradation, type LandlockPlan } from "../landlock/rules.ts";
+import { landlockRulesFor, type Degradation, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
 import type { EnvChanges } from "../stage1/environment.ts";
 import type { HostFacts } from "./facts.ts";
+import { mountPlanFor, SANDBOX_TMPFS, type MountOp } from "./mounts.ts";
 
-export type SandboxMode = "landlock";
+export type SandboxMode = "bwrap" | "landlock";
+
+/** What stage 2 checks before exec: the plan's mount is really at `path`. */
+export interface MountCheck {
+  path: string;
+  dev: string;
+  ino: string;
+  readOnly: boolean;
+}
 
 export interface SandboxPlan {
   mode: SandboxMode;
   cwd: string;
+  network: "none" | "all";
+  mounts: MountOp[];
+  mountChecks: MountCheck[];
   landlock: LandlockPlan;
   seccomp: SockFilter[];
   env: EnvChanges;
   /** Guarantees this mode or this kernel cannot give for this policy. */
   gaps: Degradation[];
+}
+
+/** Per-run host paths: landlock-only's private TMPDIR, bwrap's empty stand-ins. */
+export interface RunPaths {
+  tmpdir: string;
+  emptyDir: string;
+  emptyFile: string;
+  /** dev:ino of each bind source, gathered before planning. */
+  inodes: ReadonlyMap<string, { dev: bigint; ino: bigint }>;
 }
 
 /** What landlock-only mode cannot enforce whatever the policy. */
@@ -31,28 +52,59 @@ export const LANDLOCK_ONLY_GAPS: Degradation[] = [
   {
     layer: "namespaces",
     feature: "process isolation",
-    consequence: "host processes stay visible in /proc, and leftovers that escape the session may outlive cordon if it is SIGKILLed",
+    consequence: "host processes stay visible in /proc; a daemon the command detaches may outlive cordon if cordon is SIGKILLed",
     weakensSecurity: true,
   },
 ];
 
-export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, tmpdir: string): SandboxPlan {
+/** Policy features landlock-only mode cannot enforce (yet); each refuses a run there. */
+export function landlockOnlyLosses(policy: ResolvedPolicy): string[] {
+  return [
+    ...policy.denyWrite.map((deny) => `--deny-write ${deny.path}`),
+    ...policy.denyRead.map((deny) => `--deny-read ${deny.path}`),
+  ];
+}
+
+const dirs = (paths: readonly string[]): PathFact[] => paths.map((path) => ({ path, kind: "dir" as const }));
+
+export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: SandboxMode, paths: RunPaths): SandboxPlan {
+  const bwrap = mode === "bwrap";
   const landlock = landlockRulesFor(
     {
-      readRoots: [{ path: "/", kind: "dir" }],
-      writeRoots: [...policy.writeRoots, tmpdir].map((path) => ({ path, kind: "dir" as const })),
+      readRoots: dirs(["/"]),
+      // Inside bwrap, /tmp and /dev/shm are private tmpfs mounts.
+      writeRoots: dirs(bwrap ? [...policy.writeRoots, ...SANDBOX_TMPFS] : [...policy.writeRoots, paths.tmpdir]),
       devices: facts.devices,
       network: { allow: policy.network === "all", connectPorts: [], bindPorts: [] },
     },
     facts.landlockAbi,
   );
-  const seccomp = assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network: policy.network, mode: "landlock" }));
+  const mounts = bwrap
+    ? mountPlanFor({
+        writeRoots: policy.writeRoots,
+        denyWrite: policy.denyWrite,
+        denyRead: policy.denyRead,
+        cwd: policy.cwd,
+        emptyDir: paths.emptyDir,
+        emptyFile: paths.emptyFile,
+      })
+    : [];
+  const mountChecks = mounts.flatMap((op): MountCheck[] => {
+    if ((op.kind !== "bind" && op.kind !== "ro-bind") || op.why === "root") return [];
+    const inode = paths.inodes.get(op.source);
+    if (!inode) throw new Error(`no inode was gathered for ${op.source}`);
+    return [{ path: op.dest, dev: inode.dev.toString(), ino: inode.ino.toString(), readOnly: op.kind === "ro-bind" }];
+  });
+  const seccomp = assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network: policy.network, mode }));
   return {
-    mode: "landlock",
+    mode,
     cwd: policy.cwd,
+    network: policy.network,
+    mounts,
+    mountChecks,
     landlock,
     seccomp,
-    env: { clear: false, set: { TMPDIR: tmpdir }, unset: [] },
-    gaps: [...landlock.dropped, ...LANDLOCK_ONLY_GAPS],
+    env: { clear: false, set: { TMPDIR: bwrap ? "/tmp" : paths.tmpdir }, unset: [] },
+    gaps: bwrap ? landlock.dropped : [...landlock.dropped, ...LANDLOCK_ONLY_GAPS],
   };
 }

@@ -13,6 +13,10 @@ const Path = v.pipe(
 export const PolicySchema = v.strictObject({
   /** Directories the command may write; everything else is read-only. */
   writeRoots: v.optional(v.array(Path), []),
+  /** Existing paths inside write roots that stay read-only (e.g. ".git"). */
+  denyWrite: v.optional(v.array(Path), []),
+  /** Existing paths that are hidden: a directory shows up empty, a file reads as empty. */
+  denyRead: v.optional(v.array(Path), []),
   /** "none" (default): only AF_UNIX sockets. "all": the host network. */
   network: v.optional(v.picklist(NETWORK, 'must be "none" or "all"'), "none"),
   /** "auto" (default): bwrap where user namespaces work, else landlock-only when that loses nothing. */

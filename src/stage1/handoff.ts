@@ -1,21 +1,36 @@
-// Puts the launch message in an anonymous memory file that stage 2 inherits:
-// it never touches the disk, never shows in argv or the environment, and
-// holds any size (10,000 arguments do not fit bwrap's own argv limits).
-import { writeSync } from "node:fs";
+// Anonymous memory files shared with stage 2 and bwrap: the launch message
+// (never on disk, never in argv or the environment, any size), bwrap's own
+// arguments, and the small status files bwrap and stage 2 write back.
+import { fstatSync, readSync, writeSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { MFD_CLOEXEC } from "../../ffi/constants.ts";
 import { closeFd, syscall } from "../../ffi/libc.ts";
 
-export function launchDescriptor(message: Uint8Array): number {
-  const name = Buffer.from("cordon-launch\0");
-  // CLOEXEC here: only the slot Bun.spawn dup2()s it into reaches stage 2.
-  const fd = syscall("memfd_create", ptr(name), MFD_CLOEXEC);
+/** A memfd holding `bytes`. CLOEXEC: only the slot Bun.spawn dup2()s it into is inherited. */
+export function memoryFile(name: string, bytes: Uint8Array = new Uint8Array()): number {
+  const fd = syscall("memfd_create", ptr(Buffer.from(`${name}\0`)), MFD_CLOEXEC);
   try {
     let offset = 0;
-    while (offset < message.length) offset += writeSync(fd, message, offset, message.length - offset, offset);
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset, offset);
   } catch (error) {
     closeFd(fd);
     throw error;
   }
   return fd;
+}
+
+export function launchDescriptor(message: Uint8Array): number {
+  return memoryFile("cordon-launch", message);
+}
+
+export function readMemoryFile(fd: number): Buffer {
+  const size = fstatSync(fd).size;
+  const bytes = Buffer.alloc(size);
+  let offset = 0;
+  while (offset < size) {
+    const n = readSync(fd, bytes, offset, size - offset, offset);
+    if (n === 0) break;
+    offset += n;
+  }
+  return bytes.subarray(0, offset);
 }

@@ -14,19 +14,19 @@ export function becomeSubreaper(): void {
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
-/** Every child of this process, from all of its threads. */
-export function childPids(): number[] {
+/** Every child of process `pid` (default: this one), from all of its threads. */
+export function childPids(pid: number | "self" = "self"): number[] {
   const pids = new Set<number>();
   let tasks: string[] = [];
   try {
-    tasks = readdirSync("/proc/self/task");
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
   for (const task of tasks) {
     try {
-      for (const pid of readFileSync(`/proc/self/task/${task}/children`, "latin1").split(" ")) {
-        if (pid.trim()) pids.add(Number(pid));
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, "latin1").split(" ")) {
+        if (child.trim()) pids.add(Number(child));
       }
     } catch {
       // The thread ended while we looked.
@@ -78,15 +78,22 @@ export interface Supervision {
   status: Promise<number>;
 }
 
-export function supervise(child: Subprocess): Supervision {
+/**
+ * `signalTargets` names the processes a forwarded signal goes to; by default
+ * the child. In bwrap mode the child is bwrap, whose PID 1 in the sandbox
+ * ignores signals, so they go to the command itself.
+ */
+export function supervise(child: Subprocess, signalTargets: () => number[] = () => [child.pid]): Supervision {
   const handlers = new Map<ForwardedSignal, () => void>();
   for (const signal of FORWARDED_SIGNALS) {
     const handler = () => {
       if (cameFromTerminal(signal)) return;
-      try {
-        child.kill(signal);
-      } catch {
-        // The child is already gone.
+      for (const pid of signalTargets()) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // Already gone.
+        }
       }
     };
     handlers.set(signal, handler);

@@ -3,11 +3,10 @@
 // Everything here is synchronous on the main thread: Landlock before ABI 8
 // restricts only the calling thread, so no work may move to Bun's pool threads.
 // It loads no CLI, validation or logging library.
-import { ptr } from "bun:ffi";
 import { fstatSync, readSync, writeSync } from "node:fs";
+import { verifyMounts } from "./verify-mounts.ts";
 import { CLOSE_RANGE_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
-import { closeFd, rawSyscall, resetSignalToDefault, syscall } from "../../ffi/libc.ts";
-import { NR } from "../../ffi/syscalls.ts";
+import { changeSignalMask, closeFd, resetSignalToDefault, SIG_SETMASK, syscall } from "../../ffi/libc.ts";
 import { applyLandlock } from "../landlock/apply.ts";
 import { decodeLaunch, type Launch } from "../launch/wire.ts";
 import { installSeccompProgram } from "../seccomp/install.ts";
@@ -46,13 +45,23 @@ function resetInheritedSignalState(): void {
   // Bun ignores SIGPIPE and SIGXFSZ; ignored dispositions survive execve.
   resetSignalToDefault(SIGNALS.SIGPIPE);
   resetSignalToDefault(SIGNALS.SIGXFSZ);
-  const emptySet = new BigUint64Array(1);
-  const SIG_SETMASK = 2;
-  rawSyscall(NR.rt_sigprocmask, SIG_SETMASK, ptr(emptySet), null, 8);
+  // bwrap mode starts us with SIGINT and SIGQUIT blocked (see run-bwrap.ts).
+  changeSignalMask(SIG_SETMASK, 0n);
+}
+
+/**
+ * Progress marks for stage 1 (bwrap mode): "S" once stage 2 runs, "X" right
+ * before execve. No "S" after bwrap exits means bwrap itself failed and the
+ * command never started, so auto mode may still choose another mode.
+ */
+function mark(statusFd: number, offset: number, byte: string): void {
+  if (statusFd >= 0) writeSync(statusFd, byte, offset);
 }
 
 export function runStage2(args: string[]): never {
   const fd = Number(args[0] ?? "3");
+  const statusFd = args[1] === undefined ? -1 : Number(args[1]);
+  mark(statusFd, 0, "S");
   let launch: Launch;
   try {
     launch = readLaunch(fd);
@@ -69,6 +78,7 @@ export function runStage2(args: string[]): never {
   }
 
   const steps: [string, () => void][] = [
+    ["verifying mounts", () => verifyMounts(header.mountChecks)],
     ["no-new-privs", setNoNewPrivileges],
     ["parent-death signal", () => setParentDeathSignal(header.parentDeathSignal)],
     ["core dump limit", disableCoreDumps],
@@ -86,6 +96,7 @@ export function runStage2(args: string[]): never {
     }
   }
 
+  mark(statusFd, 1, "X");
   const failure = executeCommand(target.path, argv, envp);
   writeSync(2, `cordon: ${failure.reason}\n`);
   process.exit(failure.exitCode);

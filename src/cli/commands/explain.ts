@@ -25,7 +25,13 @@ export default async function explain(args: string[], _raw: RawArgs): Promise<nu
   const policy = resolvePolicy(policyFromOptions(parsed.options), parsed.options.cwd as string | undefined);
   const availability = landlockAvailability();
   const facts = gatherHostFacts(availability.abi);
-  const plan = planSandbox(policy, facts, "<private TMPDIR>");
+  const mode = policy.mode === "landlock" ? "landlock" : "bwrap";
+  const placeholder = { tmpdir: "<private TMPDIR>", emptyDir: "<empty dir>", emptyFile: "<empty file>" };
+  const inodes = new Map<string, { dev: bigint; ino: bigint }>();
+  for (const path of [placeholder.emptyDir, placeholder.emptyFile, policy.cwd, ...policy.writeRoots, ...policy.denyWrite.map((d) => d.path)]) {
+    inodes.set(path, { dev: 0n, ino: 0n });
+  }
+  const plan = planSandbox(policy, facts, mode, { ...placeholder, inodes });
   const rules = plan.landlock.pathRules.map((rule) => ({ path: rule.path, grant: rule.grant, rights: fsRightsOf(rule.access) }));
   const seccomp = disassembleSeccompProgram(plan.seccomp, facts.arch);
   const output = {

@@ -1,0 +1,120 @@
+// The bwrap mount plan: an ordered list of typed operations, planned by a pure
+// function and rendered to bwrap arguments in one place. Order is correct by
+// construction: operations are sorted by the depth of their destination, so a
+// deeper (more specific) path always lands on top of a shallower one.
+import type { PathKind } from "../landlock/rules.ts";
+
+export type MountOp =
+  | { kind: "ro-bind"; source: string; dest: string; why: MountReason }
+  | { kind: "bind"; source: string; dest: string; why: MountReason }
+  | { kind: "proc"; dest: string }
+  | { kind: "dev"; dest: string }
+  | { kind: "tmpfs"; dest: string };
+
+export type MountReason = "root" | "write-root" | "deny-write" | "deny-read" | "working-directory";
+
+export interface DenyPath {
+  path: string;
+  kind: PathKind;
+}
+
+export interface MountInput {
+  writeRoots: string[];
+  denyWrite: DenyPath[];
+  denyRead: DenyPath[];
+  cwd: string;
+  /** Host paths of an empty directory and an empty file that hide read-denied paths. */
+  emptyDir: string;
+  emptyFile: string;
+}
+
+/** Private, writable places every bwrap sandbox gets. */
+export const SANDBOX_TMPFS = ["/tmp", "/dev/shm"] as const;
+
+export function depthOf(path: string): number {
+  return path === "/" ? 0 : path.split("/").length - 1;
+}
+
+export function isWithin(path: string, root: string): boolean {
+  return path === root || root === "/" || path.startsWith(`${root}/`);
+}
+
+// At equal depth, system mounts go first so a user bind of /tmp lands on the tmpfs.
+const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, bind: 2, "ro-bind": 2 };
+const REASON_RANK: Record<MountReason, number> = { root: 0, "working-directory": 1, "write-root": 2, "deny-write": 3, "deny-read": 4 };
+
+function orderOf(op: MountOp): [number, number, number, string] {
+  const reason = "why" in op ? REASON_RANK[op.why] : 0;
+  return [depthOf(op.dest), RANK[op.kind], reason, op.dest];
+}
+
+function compareOps(a: MountOp, b: MountOp): number {
+  const [x, y] = [orderOf(a), orderOf(b)];
+  for (let i = 0; i < x.length; i++) {
+    if (x[i]! < y[i]!) return -1;
+    if (x[i]! > y[i]!) return 1;
+  }
+  return 0;
+}
+
+export function mountPlanFor(input: MountInput): MountOp[] {
+  const ops: MountOp[] = [
+    { kind: "ro-bind", source: "/", dest: "/", why: "root" },
+    { kind: "proc", dest: "/proc" },
+    { kind: "dev", dest: "/dev" },
+    ...SANDBOX_TMPFS.map((dest): MountOp => ({ kind: "tmpfs", dest })),
+  ];
+  for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
+  // A working directory under a private tmpfs would otherwise vanish.
+  const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));
+  if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
+    ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
+  }
+  for (const deny of input.denyWrite) ops.push({ kind: "ro-bind", source: deny.path, dest: deny.path, why: "deny-write" });
+  for (const deny of input.denyRead) {
+    const source = deny.kind === "dir" ? input.emptyDir : input.emptyFile;
+    ops.push({ kind: "ro-bind", source, dest: deny.path, why: "deny-read" });
+  }
+  return ops.sort(compareOps);
+}
+
+export function mountArgs(ops: readonly MountOp[]): string[] {
+  return ops.flatMap((op): string[] => {
+    switch (op.kind) {
+      case "ro-bind":
+        return ["--ro-bind", op.source, op.dest];
+      case "bind":
+        return ["--bind", op.source, op.dest];
+      case "proc":
+        return ["--proc", op.dest];
+      case "dev":
+        return ["--dev", op.dest];
+      case "tmpfs":
+        return ["--tmpfs", op.dest];
+    }
+  });
+}
+
+export interface BwrapOptions {
+  network: "none" | "all";
+  cwd: string;
+}
+
+/** Namespace and process options; mounts come from `mountArgs`. */
+export function namespaceArgs(options: BwrapOptions): string[] {
+  return [
+    "--unshare-all",
+    // Explicit, because --disable-userns requires it (--unshare-all only tries).
+    "--unshare-user",
+    "--disable-userns",
+    ...(options.network === "all" ? ["--share-net"] : []),
+    "--die-with-parent",
+    "--cap-drop", "ALL",
+    "--chdir", options.cwd,
+  ];
+}
+
+/** The full bwrap argument list (read by bwrap from a descriptor), for `run` and `explain`. */
+export function bwrapArguments(plan: { network: "none" | "all"; cwd: string; mounts: readonly MountOp[] }, infoFd: number): string[] {
+  return [...namespaceArgs(plan), ...mountArgs(plan.mounts), "--info-fd", String(infoFd)];
+}

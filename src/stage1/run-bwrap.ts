@@ -1,0 +1,75 @@
+// bwrap mode: stage 1 runs bubblewrap, which re-invokes this same binary as
+// stage 2 inside new namespaces, through a descriptor of the binary itself
+// (so it is found even in a hidden /tmp or after being replaced on disk).
+import { closeSync, openSync } from "node:fs";
+import { SIGNALS } from "../../ffi/constants.ts";
+import { changeSignalMask, SIG_BLOCK, SIG_SETMASK, signalBit } from "../../ffi/libc.ts";
+import { launchMessageFor } from "../launch/header.ts";
+import { bwrapArguments } from "../plan/mounts.ts";
+import type { SandboxPlan } from "../plan/sandbox.ts";
+import { STAGE2_ARGUMENT } from "../stage2/main.ts";
+import { applyEnvChanges, hostEnvironment } from "./environment.ts";
+import { launchDescriptor, memoryFile, readMemoryFile } from "./handoff.ts";
+import { isCompiled } from "./self.ts";
+import { becomeSubreaper, childPids, supervise } from "./supervise.ts";
+
+export type BwrapOutcome =
+  | { started: true; status: number }
+  /** bwrap failed before stage 2 ran: the command did not start. */
+  | { started: false; bwrapStatus: number };
+
+export async function runInBwrap(
+  plan: SandboxPlan,
+  bwrapPath: string,
+  argv: Uint8Array[],
+  preserveFds: number,
+): Promise<BwrapOutcome> {
+  becomeSubreaper();
+  const envp = applyEnvChanges(hostEnvironment(), plan.env);
+  // Slots in the child: preserved descriptors keep 3..3+N-1; ours sit above.
+  const slot = { launch: 3 + preserveFds, exe: 4 + preserveFds, status: 5 + preserveFds, info: 6 + preserveFds, args: 7 + preserveFds };
+  const owned: number[] = [];
+  try {
+    const launchFd = launchDescriptor(launchMessageFor(plan, argv, envp, { preserveFds }));
+    owned.push(launchFd);
+    const exeFd = openSync("/proc/self/exe", "r");
+    owned.push(exeFd);
+    const statusFd = memoryFile("cordon-status");
+    owned.push(statusFd);
+    const infoFd = memoryFile("cordon-bwrap-info");
+    owned.push(infoFd);
+    // bwrap reads its arguments from a descriptor: no argv limit for long deny lists.
+    const argsFd = memoryFile("cordon-bwrap-args", Buffer.from(bwrapArguments(plan, slot.info).map((arg) => `${arg}\0`).join("")));
+    owned.push(argsFd);
+
+    const stage2 = isCompiled ? [`/proc/self/fd/${slot.exe}`] : [process.execPath, Bun.main];
+    // Ctrl-C reaches the whole foreground process group. The outer bwrap must
+    // not die of it (the sandbox would be SIGKILLed with it): it inherits
+    // SIGINT and SIGQUIT blocked, and stage 2 unblocks them for the command.
+    const terminalSignals = signalBit(SIGNALS.SIGINT) | signalBit(SIGNALS.SIGQUIT);
+    const previousMask = changeSignalMask(SIG_BLOCK, terminalSignals);
+    let child;
+    try {
+      child = Bun.spawn({
+      cmd: [bwrapPath, "--args", String(slot.args), "--", ...stage2, STAGE2_ARGUMENT, String(slot.launch), String(slot.status)],
+      cwd: "/",
+      // bwrap and stage 2 start clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN.
+      env: {},
+      stdio: ["inherit", "inherit", "inherit", ...Array.from({ length: preserveFds }, (_, i) => 3 + i), launchFd, exeFd, statusFd, infoFd, argsFd],
+      });
+    } finally {
+      changeSignalMask(SIG_SETMASK, previousMask);
+    }
+    // The sandbox's PID 1 (bwrap's init) ignores signals: deliver them to its children.
+    const commandPids = () => {
+      const info = readMemoryFile(infoFd).toString();
+      const match = /"child-pid":\s*(\d+)/.exec(info);
+      return match ? childPids(Number(match[1])) : [child.pid];
+    };
+    const status = await supervise(child, commandPids).status;
+    const progress = readMemoryFile(statusFd).toString();
+    return progress.startsWith("S") ? { started: true, status } : { started: false, bwrapStatus: status };
+  } finally {
+    for (const fd of owned) closeSync(fd);
+  }
+}
