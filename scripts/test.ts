@@ -9,7 +9,7 @@ import { join } from "node:path";
 const dir = mkdtempSync(join(tmpdir(), "cordon-junit-"));
 const report = join(dir, "junit.xml");
 const result = Bun.spawnSync(
-  [process.execPath, "test", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)],
+  [process.execPath, "test", "--timeout=60000", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)],
   { stdio: ["inherit", "inherit", "inherit"] },
 );
 
