@@ -85,7 +85,11 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
       const outcome = await runInBwrap(plan, bwrap.path, argv, 0);
       if (outcome.started) return outcome.status;
       const failure = `bubblewrap failed before the command started (exit ${outcome.bwrapStatus})`;
-      if (policy.mode === "bwrap") throw new CordonError(failure, { hint: `${USERNS_FIX}; the command was not run` });
+      if (policy.mode === "bwrap") {
+        throw new CordonError(failure, {
+          hint: `bubblewrap's own message is above; if it could not create namespaces, ${USERNS_FIX}; the command was not run`,
+        });
+      }
       if (losses.length > 0) throw lossesError(losses, failure);
       say(`${failure}; falling back to landlock-only mode`);
     } else if (bwrap && !bwrap.found) {
