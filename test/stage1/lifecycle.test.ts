@@ -20,9 +20,9 @@ async function waitFor(predicate: () => boolean, ms = 5000): Promise<boolean> {
 }
 
 describe.each(MODES)("lifecycle in %s mode", (mode) => {
-  const start = (command: string[], extra: Partial<Parameters<typeof Bun.spawn>[1]> = {}) => {
+  const start = (command: string[]) => {
     requireBinary();
-    return Bun.spawn([CORDON, "--mode", mode, "-q", "--", ...command], { stdout: "pipe", stderr: "pipe", ...extra });
+    return Bun.spawn([CORDON, "--mode", mode, "-q", "--", ...command], { stdout: "pipe", stderr: "pipe" });
   };
 
   for (const signal of ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGQUIT"] as const) {
