@@ -6,6 +6,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+// The suite runs the real binary: build it first unless CORDON_BIN names one.
+if (!process.env.CORDON_BIN) {
+  const build = Bun.spawnSync([process.execPath, "scripts/build.ts"], { stdio: ["inherit", "inherit", "inherit"] });
+  if (build.exitCode !== 0) {
+    process.stdout.write("0 passed, 1 failed (the build failed)\n");
+    process.exit(1);
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), "cordon-junit-"));
 const report = join(dir, "junit.xml");
 const result = Bun.spawnSync(

@@ -1,5 +1,5 @@
 // Host facts, gathered in one step before planning, so planning stays pure.
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { PathFact } from "../landlock/rules.ts";
 
@@ -10,6 +10,18 @@ export interface HostFacts {
   /** The running Landlock ABI after any test cap; 0 when unavailable. */
   landlockAbi: number;
   devices: PathFact[];
+  /** /run and /var/run where they are real directories. */
+  runtimeDirs: string[];
+}
+
+export const RUNTIME_DIRS = ["/run", "/var/run"] as const;
+
+function isRealDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function pathFact(path: string): PathFact | undefined {
@@ -25,5 +37,6 @@ export function gatherHostFacts(landlockAbi: number): HostFacts {
     arch: HOST_ARCH,
     landlockAbi,
     devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
+    runtimeDirs: RUNTIME_DIRS.filter(isRealDirectory),
   };
 }

@@ -23,6 +23,14 @@ export interface MountInput {
   denyWrite: DenyPath[];
   denyRead: DenyPath[];
   cwd: string;
+  network: "none" | "all";
+  /**
+   * Existing runtime directories (/run, /var/run when not a symlink). Their
+   * unix sockets (docker.sock, the session bus, agents) stay reachable through
+   * a read-only bind, since connect(2) ignores read-only mounts; without
+   * network they are replaced by an empty tmpfs.
+   */
+  runtimeDirs: string[];
   /** Host paths of an empty directory and an empty file that hide read-denied paths. */
   emptyDir: string;
   emptyFile: string;
@@ -64,6 +72,7 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     { kind: "dev", dest: "/dev" },
     ...SANDBOX_TMPFS.map((dest): MountOp => ({ kind: "tmpfs", dest })),
   ];
+  if (input.network === "none") for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
   // A working directory under a private tmpfs would otherwise vanish.
   const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));

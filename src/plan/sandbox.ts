@@ -85,6 +85,8 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
         denyWrite: policy.denyWrite,
         denyRead: policy.denyRead,
         cwd: policy.cwd,
+        network: policy.network,
+        runtimeDirs: facts.runtimeDirs,
         emptyDir: paths.emptyDir,
         emptyFile: paths.emptyFile,
       })

@@ -77,6 +77,30 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
     });
   }
 
+  test.skipIf(missingTool("python3") !== undefined)("host unix sockets in /run and abstract sockets are unreachable without --net", async () => {
+    const path = `/run/cordon-test-${process.pid}.sock`;
+    const abstract = `cordon-test-${process.pid}`;
+    const connections: string[] = [];
+    const listeners = [path, `\0${abstract}`].map((name) => Bun.listen({ unix: name, socket: { open: () => void connections.push(name), data() {} } }));
+    try {
+      const probe = (address: string) =>
+        `import socket\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(${address}); print("connected")\nexcept OSError as e: print("refused", e.errno)`;
+      // Control: the same probes connect from outside the sandbox.
+      expect(run(["python3", "-c", probe(JSON.stringify(path))]).stdout).toContain("connected");
+      expect(run(["python3", "-c", probe(`"\\0${abstract}"`)]).stdout).toContain("connected");
+      const file = bw(["--", "python3", "-c", probe(JSON.stringify(path))]);
+      const abstractResult = bw(["--", "python3", "-c", probe(`"\\0${abstract}"`)]);
+      expect(file.stdout).toContain("refused");
+      expect(abstractResult.stdout).toContain("refused");
+      await Bun.sleep(50);
+      // Only the two control connections arrived.
+      expect(connections.length).toBe(2);
+    } finally {
+      for (const listener of listeners) listener.stop(true);
+      rmSync(path, { force: true });
+    }
+  });
+
   test("exit codes are preserved, 128+N for a signal", () => {
     for (const code of [0, 1, 42]) expect(bw(["--", "sh", "-c", `exit ${code}`]).exitCode).toBe(code);
     expect(bw(["--", "sh", "-c", "kill -TERM $$"]).exitCode).toBe(143);
