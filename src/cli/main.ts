@@ -16,8 +16,16 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   explain: () => import("./commands/explain.ts"),
 };
 
+/** Invoked as this name (a symlink), cordon is a drop-in for runok's Linux sandbox helper. */
+export const RUNOK_HELPER_NAME = "runok-linux-sandbox";
+
 export async function runCli(args: string[]): Promise<number> {
   try {
+    const { invokedName } = await import("../stage1/self.ts");
+    if (invokedName() === RUNOK_HELPER_NAME) {
+      const run = await COMMANDS.run!();
+      return await run.default(args, { offset: 0, total: args.length });
+    }
     const first = args[0];
     if (first === "--version" || first === "-V") {
       process.stdout.write(`cordon ${VERSION}\n`);

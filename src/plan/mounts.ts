@@ -15,7 +15,8 @@ export type MountReason = "root" | "write-root" | "deny-write" | "deny-read" | "
 
 export interface DenyPath {
   path: string;
-  kind: PathKind;
+  /** "missing": not there yet; stage 1 puts a placeholder directory there for the run. */
+  kind: PathKind | "missing" | "symlink";
 }
 
 export interface MountInput {
@@ -79,9 +80,14 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
   }
-  for (const deny of input.denyWrite) ops.push({ kind: "ro-bind", source: deny.path, dest: deny.path, why: "deny-write" });
-  for (const deny of input.denyRead) {
-    const source = deny.kind === "dir" ? input.emptyDir : input.emptyFile;
+  // A mount would follow a symlink: its target is in the list on its own.
+  const mountable = (deny: DenyPath) => deny.kind !== "symlink";
+  for (const deny of input.denyWrite.filter(mountable)) {
+    const source = deny.kind === "missing" ? input.emptyDir : deny.path;
+    ops.push({ kind: "ro-bind", source, dest: deny.path, why: "deny-write" });
+  }
+  for (const deny of input.denyRead.filter(mountable)) {
+    const source = deny.kind === "file" ? input.emptyFile : input.emptyDir;
     ops.push({ kind: "ro-bind", source, dest: deny.path, why: "deny-read" });
   }
   return ops.sort(compareOps);

@@ -106,7 +106,7 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
     mountChecks,
     landlock,
     seccomp,
-    env: { clear: false, set: { TMPDIR: bwrap ? "/tmp" : paths.tmpdir }, unset: [] },
+    env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : paths.tmpdir } },
     gaps: bwrap ? landlock.dropped : [...landlock.dropped, ...LANDLOCK_ONLY_GAPS],
   };
 }

@@ -1,34 +1,29 @@
-// Validates a policy and resolves its paths against the working directory.
-import * as v from "valibot";
+// Turns a composed Policy into absolute, canonical paths checked against the
+// host: globs expanded, secure defaults added, unsafe write roots refused.
 import { realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, resolve } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { CordonError } from "../errors.ts";
-import { PolicySchema, type Policy, type PolicyInput } from "./schema.ts";
+import {
+  canonicalMaybeMissing, expandGlob, expandPath, GlobBudget, isGlob, isWithin, lstatOrUndefined, splitGlob, symlinkComponents,
+} from "./paths.ts";
+import type { Policy } from "./schema.ts";
+import { hiddenSecrets, type SecretContext } from "./secrets.ts";
+
+export type ResolvedKind = "dir" | "file" | "missing" | "symlink";
 
 export interface ResolvedPath {
   path: string;
-  kind: "dir" | "file";
+  kind: ResolvedKind;
+  /** What asked for it: the entry as written, or "default:<secret name>". */
+  origin: string;
 }
 
-export interface ResolvedPolicy extends Omit<Policy, "denyWrite" | "denyRead"> {
+export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
   cwd: string;
+  writeRoots: string[];
   denyWrite: ResolvedPath[];
   denyRead: ResolvedPath[];
-}
-
-export function parsePolicy(input: PolicyInput, source: string): Policy {
-  const result = v.safeParse(PolicySchema, input);
-  if (result.success) return result.output;
-  const issue = result.issues[0]!;
-  const path = v.getDotPath(issue) ?? "(policy)";
-  throw new CordonError(`${source}: ${path}: ${issue.message} (got ${JSON.stringify(issue.input) ?? "nothing"})`);
-}
-
-export function expandPath(path: string, cwd: string): string {
-  if (path === "~") return homedir();
-  if (path.startsWith("~/")) return resolve(homedir(), path.slice(2));
-  return isAbsolute(path) ? resolve(path) : resolve(cwd, path);
 }
 
 function canonicalDirectory(path: string, what: string): string {
@@ -42,38 +37,97 @@ function canonicalDirectory(path: string, what: string): string {
   return real;
 }
 
-function canonicalPath(path: string, what: string): ResolvedPath {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw new CordonError(`${what} ${path} does not exist`);
+/** A deny entry, canonical; a symlink protects both itself and its target. */
+function resolveDenyEntry(path: string, origin: string): ResolvedPath[] {
+  const stat = lstatOrUndefined(path);
+  if (!stat) {
+    const canonical = canonicalMaybeMissing(path);
+    if (!canonical.exists) return [{ path: canonical.path, kind: "missing", origin }];
   }
-  return { path: real, kind: statSync(real).isDirectory() ? "dir" : "file" };
+  const entries: ResolvedPath[] = [];
+  if (stat?.isSymbolicLink()) {
+    entries.push({ path: join(canonicalMaybeMissing(dirname(path)).path, basename(path)), kind: "symlink", origin });
+    const target = canonicalMaybeMissing(path);
+    entries.push({ path: target.path, kind: target.exists ? (statSync(target.path).isDirectory() ? "dir" : "file") : "missing", origin });
+    return entries;
+  }
+  const real = realpathSync(path);
+  return [{ path: real, kind: statSync(real).isDirectory() ? "dir" : "file", origin }];
 }
 
-function uniqueByPath(paths: ResolvedPath[]): ResolvedPath[] {
-  return [...new Map(paths.map((entry) => [entry.path, entry])).values()];
+function expandDenyList(entries: readonly string[], cwd: string, writeRoots: readonly string[], budget: GlobBudget): ResolvedPath[] {
+  const out: ResolvedPath[] = [];
+  for (const entry of entries) {
+    if (!isGlob(entry)) {
+      out.push(...resolveDenyEntry(expandPath(entry, cwd), entry));
+      continue;
+    }
+    const expanded = entry.startsWith("~") ? expandPath(entry, cwd) : entry;
+    const matches = expanded.startsWith("/")
+      ? (({ base, rest }) => expandGlob(base, rest, budget))(splitGlob(expanded))
+      : // A relative glob is matched under each write root.
+        writeRoots.flatMap((root) => expandGlob(root, expanded, budget));
+    for (const match of matches) out.push(...resolveDenyEntry(match, entry));
+  }
+  return out;
 }
 
-const within = (path: string, root: string) => path === root || root === "/" || path.startsWith(`${root}/`);
+function unique(paths: ResolvedPath[]): ResolvedPath[] {
+  return [...new Map(paths.map((entry) => [`${entry.kind === "symlink" ? "l" : "p"}${entry.path}`, entry])).values()];
+}
 
-export function resolvePolicy(policy: Policy, cwdOption: string | undefined): ResolvedPolicy {
-  const cwd = canonicalDirectory(expandPath(cwdOption ?? process.cwd(), process.cwd()), "working directory");
-  const writeRoots = [...new Set(policy.writeRoots.map((root) => canonicalDirectory(expandPath(root, cwd), "write root")))];
-  const allDenyRead = uniqueByPath(policy.denyRead.map((path) => canonicalPath(expandPath(path, cwd), "--deny-read path")));
-  const denyRead = allDenyRead.filter(
-    (deny) => !allDenyRead.some((outer) => outer !== deny && outer.kind === "dir" && within(deny.path, outer.path)),
-  );
-  const denyWrite = uniqueByPath(policy.denyWrite.map((path) => canonicalPath(expandPath(path, cwd), "--deny-write path")))
-    // Already hidden and read-only inside a read-denied directory.
-    .filter((deny) => !denyRead.some((hidden) => hidden.kind === "dir" && within(deny.path, hidden.path)));
+export interface ResolveContext {
+  cwd: string | undefined;
+  home?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {
+  const home = context.home ?? homedir();
+  const cwd = canonicalDirectory(expandPath(context.cwd ?? process.cwd(), process.cwd(), home), "working directory");
+  const lexicalRoots = policy.write.map((root) => expandPath(root, cwd, home));
+  const writeRoots = [...new Set(lexicalRoots.map((root) => canonicalDirectory(root, "write root")))];
+
+  // An earlier sandboxed run could have planted `build -> ../home` in a writable place.
+  for (const root of lexicalRoots) {
+    for (const link of symlinkComponents(root)) {
+      const writable = writeRoots.find((writableRoot) => isWithin(link, writableRoot) && link !== writableRoot);
+      if (writable) {
+        throw new CordonError(`write root ${root} resolves through the symlink ${link}, which lies inside the write root ${writable}`, {
+          hint: "an earlier sandboxed run could have planted it; name the real directory instead",
+        });
+      }
+    }
+  }
+
+  const budget = new GlobBudget();
+  const secretContext: SecretContext = { home, env: context.env ?? process.env };
+  const secrets = hiddenSecrets(policy.reveal, secretContext)
+    .filter(({ path }) => lstatOrUndefined(path) !== undefined)
+    .flatMap(({ name, path }) => resolveDenyEntry(path, `default:${name}`));
+
+  const insideARoot = (entry: ResolvedPath) => entry.kind !== "missing" || writeRoots.some((root) => isWithin(entry.path, root));
+  const allRead = unique([...expandDenyList(policy.denyRead, cwd, writeRoots, budget), ...secrets]).filter(insideARoot);
+  const hiddenDirs = allRead.filter((entry) => entry.kind === "dir");
+  const isHiddenBelow = (entry: ResolvedPath) => hiddenDirs.some((dir) => dir !== entry && dir.path !== entry.path && isWithin(entry.path, dir.path));
+  const denyRead = allRead.filter((entry) => !isHiddenBelow(entry));
+  // A write-denied path inside a hidden directory is already hidden and read-only.
+  const denyWrite = unique(expandDenyList(policy.denyWrite, cwd, writeRoots, budget))
+    .filter(insideARoot)
+    .filter((entry) => !isHiddenBelow(entry));
+
   for (const hidden of denyRead) {
     if (hidden.path === "/") throw new CordonError("--deny-read / would hide everything, the command included");
+    const reveal = hidden.origin.startsWith("default:") ? ` (a secure default: --reveal ${hidden.origin.slice(8)} lifts it)` : "";
     for (const root of writeRoots) {
-      if (within(root, hidden.path)) throw new CordonError(`write root ${root} is inside the read-denied path ${hidden.path}`);
+      if (hidden.kind === "dir" && isWithin(root, hidden.path)) {
+        throw new CordonError(`write root ${root} is inside the read-denied path ${hidden.path}${reveal}`);
+      }
     }
-    if (within(cwd, hidden.path)) throw new CordonError(`the working directory ${cwd} is inside the read-denied path ${hidden.path}`);
+    if (hidden.kind === "dir" && isWithin(cwd, hidden.path)) {
+      throw new CordonError(`the working directory ${cwd} is inside the read-denied path ${hidden.path}${reveal}`);
+    }
   }
-  return { ...policy, writeRoots, cwd, denyWrite, denyRead };
+  const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
+  return { ...rest, cwd, writeRoots, denyWrite, denyRead };
 }

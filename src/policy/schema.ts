@@ -1,27 +1,121 @@
-// The policy model, defined once. Types, validation and error messages come from here.
+// The policy model, defined once. Types, validation, defaults, the generated
+// reference (docs/policy.md) and error messages all come from these schemas.
 import * as v from "valibot";
 
 export const MODES = ["auto", "bwrap", "landlock"] as const;
 export const NETWORK = ["none", "all"] as const;
 
-const Path = v.pipe(
-  v.string("must be a path"),
+/** Guarantees that may be weaker on some hosts; `allowDegraded` accepts them by name. */
+export const DEGRADATIONS = [
+  "refer", "truncate", "ioctl-dev", "tcp-ports", "scopes", "unix-sockets", "process-isolation", "landlock-tsync",
+] as const;
+
+/** Secure defaults: credential stores and host control sockets hidden unless revealed by name. */
+export const SECRET_NAMES = [
+  "ssh", "gnupg", "aws", "gcloud", "kube", "docker-config", "netrc", "git-credentials", "npmrc", "pypirc",
+  "docker-socket", "containerd-socket", "podman-socket", "session-bus", "ssh-agent", "gpg-agent",
+] as const;
+
+const noNul = (text: string) => !text.includes("\0");
+
+export const PathSchema = v.pipe(
+  v.string("must be a path string"),
   v.minLength(1, "must not be empty"),
-  v.check((path) => !path.includes("\0"), "must not contain a NUL byte"),
+  v.check(noNul, "must not contain a NUL byte"),
 );
 
-export const PolicySchema = v.strictObject({
-  /** Directories the command may write; everything else is read-only. */
-  writeRoots: v.optional(v.array(Path), []),
-  /** Existing paths inside write roots that stay read-only (e.g. ".git"). */
-  denyWrite: v.optional(v.array(Path), []),
-  /** Existing paths that are hidden: a directory shows up empty, a file reads as empty. */
-  denyRead: v.optional(v.array(Path), []),
-  /** "none" (default): only AF_UNIX sockets. "all": the host network. */
-  network: v.optional(v.picklist(NETWORK, 'must be "none" or "all"'), "none"),
-  /** "auto" (default): bwrap where user namespaces work, else landlock-only when that loses nothing. */
-  mode: v.optional(v.picklist(MODES, 'must be "auto", "bwrap" or "landlock"'), "auto"),
+const EnvName = v.pipe(
+  v.string("must be a variable name"),
+  v.regex(/^[^=\0]+$/, "must be a non-empty name without '=' or NUL"),
+);
+
+const EnvValue = v.pipe(v.string("must be a string"), v.check(noNul, "must not contain a NUL byte"));
+
+export const EnvSchema = v.strictObject({
+  /** Start from an empty environment instead of the caller's. */
+  clear: v.optional(v.boolean("must be true or false")),
+  /** Variables to set (after clear/unset). */
+  set: v.optional(v.record(EnvName, EnvValue, "must map names to string values")),
+  /** Variables to remove. */
+  unset: v.optional(v.array(EnvName, "must be a list of names")),
 });
 
-export type Policy = v.InferOutput<typeof PolicySchema>;
-export type PolicyInput = v.InferInput<typeof PolicySchema>;
+/** The fields a policy file, a profile and the flags all share. */
+const POLICY_FIELDS = {
+  /** Directories the command may write; everything else is read-only. */
+  write: v.optional(v.array(PathSchema, "must be a list of paths")),
+  /** Paths inside write roots that stay read-only (e.g. ".git"); globs allowed. */
+  denyWrite: v.optional(v.array(PathSchema, "must be a list of paths")),
+  /** Paths that are hidden: a directory shows up empty, a file reads as empty; globs allowed. */
+  denyRead: v.optional(v.array(PathSchema, "must be a list of paths")),
+  /** "none": only AF_UNIX sockets. "all": the host network. */
+  network: v.optional(v.picklist(NETWORK, 'must be "none" or "all"')),
+  /** Changes to the command's environment. */
+  env: v.optional(EnvSchema),
+  /** "auto": bwrap where it works, else landlock-only if that loses nothing. */
+  mode: v.optional(v.picklist(MODES, `must be one of ${MODES.join(", ")}`)),
+  /** Weaker guarantees accepted by name (see DEGRADATIONS). */
+  allowDegraded: v.optional(v.array(v.picklist(DEGRADATIONS, `must be one of ${DEGRADATIONS.join(", ")}`))),
+  /** Secure defaults to switch off by name (see SECRET_NAMES). */
+  reveal: v.optional(v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`))),
+};
+
+export const ProfileSchema = v.strictObject(POLICY_FIELDS);
+
+export const PolicyFileSchema = v.strictObject({
+  ...POLICY_FIELDS,
+  /** A built-in or file-defined profile this policy starts from. */
+  profile: v.optional(v.pipe(v.string("must be a profile name"), v.minLength(1, "must not be empty"))),
+  /** Named profiles, selectable with --profile. */
+  profiles: v.optional(v.record(v.pipe(v.string(), v.regex(/^[\w.-]+$/, "profile names use letters, digits, '.', '_', '-'")), ProfileSchema)),
+});
+
+export type PolicyLayer = v.InferOutput<typeof ProfileSchema>;
+export type PolicyFile = v.InferOutput<typeof PolicyFileSchema>;
+
+/** runok's seed helper: runok-linux-sandbox --policy '<this JSON>'. */
+export const RunokSeedSchema = v.strictObject({
+  writable_roots: v.optional(v.array(PathSchema, "must be a list of paths")),
+  read_only_subpaths: v.optional(v.array(PathSchema, "must be a list of paths")),
+  read_deny_paths: v.optional(v.array(PathSchema, "must be a list of paths")),
+  network_allowed: v.optional(v.boolean("must be true or false")),
+});
+
+/** runok's preset shape. */
+export const RunokPresetSchema = v.strictObject({
+  fs: v.optional(
+    v.strictObject({
+      read: v.optional(v.strictObject({ deny: v.optional(v.array(PathSchema, "must be a list of paths")) })),
+      write: v.optional(
+        v.strictObject({
+          allow: v.optional(v.array(PathSchema, "must be a list of paths")),
+          deny: v.optional(v.array(PathSchema, "must be a list of paths")),
+        }),
+      ),
+    }),
+  ),
+  network: v.optional(v.strictObject({ allow: v.optional(v.boolean("must be true or false")) })),
+});
+
+/** The complete policy of one run, after profiles, files and flags are combined. */
+export interface Policy {
+  write: string[];
+  denyWrite: string[];
+  denyRead: string[];
+  network: (typeof NETWORK)[number];
+  env: { clear: boolean; set: Record<string, string>; unset: string[] };
+  mode: (typeof MODES)[number];
+  allowDegraded: (typeof DEGRADATIONS)[number][];
+  reveal: (typeof SECRET_NAMES)[number][];
+}
+
+export const EMPTY_POLICY: Policy = {
+  write: [],
+  denyWrite: [],
+  denyRead: [],
+  network: "none",
+  env: { clear: false, set: {}, unset: [] },
+  mode: "auto",
+  allowDegraded: [],
+  reveal: [],
+};

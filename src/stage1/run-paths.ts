@@ -1,6 +1,7 @@
 // Per-run host state: a private directory (0700) holding landlock-only's
 // TMPDIR and the empty stand-ins that hide read-denied paths in bwrap mode.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
@@ -8,6 +9,11 @@ import type { RunPaths } from "../plan/sandbox.ts";
 
 export interface RunState extends RunPaths {
   root: string;
+  /**
+   * bwrap mode: creates placeholder directories where deny paths do not exist
+   * yet, so a read-only empty mount can sit there. remove() takes them away.
+   */
+  placeholders(paths: readonly string[]): void;
   remove(): void;
 }
 
@@ -19,16 +25,36 @@ export function createRunState(policy: ResolvedPolicy): RunState {
   writeFileSync(paths.emptyFile, "", { mode: 0o444 });
   chmodSync(paths.emptyDir, 0o555);
   const inodes = new Map<string, { dev: bigint; ino: bigint }>();
-  const sources = [paths.emptyDir, paths.emptyFile, policy.cwd, ...policy.writeRoots, ...policy.denyWrite.map((deny) => deny.path)];
+  const existingDenyWrite = policy.denyWrite.filter((deny) => deny.kind === "dir" || deny.kind === "file");
+  const sources = [paths.emptyDir, paths.emptyFile, policy.cwd, ...policy.writeRoots, ...existingDenyWrite.map((deny) => deny.path)];
   for (const source of sources) {
     const stat = lstatSync(source, { bigint: true });
     inodes.set(source, { dev: stat.dev, ino: stat.ino });
   }
+  const created: string[] = [];
   return {
     root,
     ...paths,
     inodes,
+    placeholders: (missing) => {
+      for (const path of missing) {
+        // Create each missing component, outermost first, and remember it.
+        const chain: string[] = [];
+        for (let at = path; !existsSync(at); at = dirname(at)) chain.unshift(at);
+        for (const dir of chain) {
+          mkdirSync(dir, { mode: 0o755 });
+          created.push(dir);
+        }
+      }
+    },
     remove: () => {
+      for (const dir of [...created].reverse()) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // Not empty or gone: leave what is not ours to remove.
+        }
+      }
       try {
         chmodSync(paths.emptyDir, 0o755);
       } catch {

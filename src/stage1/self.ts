@@ -27,3 +27,11 @@ export function rawArguments(decodedCount: number): Uint8Array[] {
   }
   return parts.slice(parts.length - decodedCount);
 }
+
+/** The name this binary was invoked under (argv[0]'s last component), e.g. a runok-linux-sandbox symlink. */
+export function invokedName(): string {
+  const cmdline = readFileSync("/proc/self/cmdline");
+  const end = cmdline.indexOf(0);
+  const argv0 = cmdline.subarray(0, end < 0 ? cmdline.length : end).toString();
+  return argv0.slice(argv0.lastIndexOf("/") + 1);
+}

@@ -2,13 +2,11 @@
 import { fsRightsOf } from "../../landlock/abi.ts";
 import { gatherHostFacts } from "../../plan/facts.ts";
 import { planSandbox } from "../../plan/sandbox.ts";
-import { resolvePolicy } from "../../policy/resolve.ts";
 import { disassembleSeccompProgram } from "../../seccomp/disassemble.ts";
 import { landlockAvailability } from "../../stage1/host.ts";
 import { parseCommandLine, type OptionDefs } from "../args.ts";
 import type { RawArgs } from "../main.ts";
-import { POLICY_OPTIONS } from "./run-options.ts";
-import { policyFromOptions } from "./run.ts";
+import { choosePolicy, POLICY_OPTIONS } from "./policy-options.ts";
 
 const EXPLAIN_OPTIONS: OptionDefs = {
   ...POLICY_OPTIONS,
@@ -22,13 +20,13 @@ export default async function explain(args: string[], _raw: RawArgs): Promise<nu
     process.stdout.write("usage: cordon explain [run options] [--json] [-- COMMAND]\nPrints the plan a run would execute, without running anything.\n");
     return 0;
   }
-  const policy = resolvePolicy(policyFromOptions(parsed.options), parsed.options.cwd as string | undefined);
+  const { policy, warnings } = choosePolicy(parsed.options);
   const availability = landlockAvailability();
   const facts = gatherHostFacts(availability.abi);
   const mode = policy.mode === "landlock" ? "landlock" : "bwrap";
   const placeholder = { tmpdir: "<private TMPDIR>", emptyDir: "<empty dir>", emptyFile: "<empty file>" };
   const inodes = new Map<string, { dev: bigint; ino: bigint }>();
-  for (const path of [placeholder.emptyDir, placeholder.emptyFile, policy.cwd, ...policy.writeRoots, ...policy.denyWrite.map((d) => d.path)]) {
+  for (const path of [placeholder.emptyDir, placeholder.emptyFile, policy.cwd, ...policy.writeRoots, ...policy.denyWrite.filter((d) => d.kind === "dir" || d.kind === "file").map((d) => d.path)]) {
     inodes.set(path, { dev: 0n, ino: 0n });
   }
   const plan = planSandbox(policy, facts, mode, { ...placeholder, inodes });
@@ -41,6 +39,7 @@ export default async function explain(args: string[], _raw: RawArgs): Promise<nu
     landlock: { abi: plan.landlock.abi, note: availability.note, rules, handled: fsRightsOf(plan.landlock.handledFs) },
     seccomp,
     environment: plan.env,
+    warnings,
     notEnforced: plan.gaps,
   };
   if (parsed.options.json) {

@@ -2,14 +2,14 @@
 import { CordonError } from "../../errors.ts";
 import { gatherHostFacts } from "../../plan/facts.ts";
 import { landlockOnlyLosses, planSandbox } from "../../plan/sandbox.ts";
-import { parsePolicy, resolvePolicy } from "../../policy/resolve.ts";
 import { locateBwrap } from "../../stage1/bwrap-locate.ts";
 import { landlockAvailability, requireLandlock } from "../../stage1/host.ts";
 import { runInBwrap } from "../../stage1/run-bwrap.ts";
 import { runLandlockOnly } from "../../stage1/run-landlock.ts";
 import { createRunState } from "../../stage1/run-paths.ts";
 import { rawArguments } from "../../stage1/self.ts";
-import { parseCommandLine, type ParsedOptions } from "../args.ts";
+import { parseCommandLine } from "../args.ts";
+import { choosePolicy } from "./policy-options.ts";
 import type { RawArgs } from "../main.ts";
 import { describeGaps } from "../report.ts";
 import { RUN_OPTIONS } from "./run-options.ts";
@@ -17,20 +17,6 @@ import { RUN_OPTIONS } from "./run-options.ts";
 const USAGE = "usage: cordon [run] [options] -- COMMAND [ARG...]; see cordon --help";
 const USERNS_FIX =
   "allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 24.04; in Docker, --security-opt seccomp=unconfined or a profile that allows unshare)";
-
-export function policyFromOptions(options: ParsedOptions) {
-  const list = (name: string) => (options[name] as string[] | undefined) ?? [];
-  return parsePolicy(
-    {
-      writeRoots: list("write"),
-      denyWrite: list("deny-write"),
-      denyRead: list("deny-read"),
-      network: options.net ? "all" : "none",
-      mode: (options.mode as "auto" | "bwrap" | "landlock" | undefined) ?? "auto",
-    },
-    "command line",
-  );
-}
 
 function lossesError(losses: string[], why: string): CordonError {
   return new CordonError(`${why}, and landlock-only mode cannot enforce: ${losses.join(", ")}`, {
@@ -54,13 +40,14 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
   if (parsed.command.length === 0) throw new CordonError("no command given", { hint: USAGE });
   if (parsed.command[0] === "") throw new CordonError("the command name is empty", { hint: USAGE });
 
-  const policy = resolvePolicy(policyFromOptions(options), options.cwd as string | undefined);
+  const { policy, warnings } = choosePolicy(options);
   const say = (line: string) => {
     if (!options.quiet) process.stderr.write(`cordon: ${line}\n`);
   };
   const verbose = (line: string) => {
     if (options.verbose) process.stderr.write(`cordon: ${line}\n`);
   };
+  for (const warning of warnings) say(`warning: ${warning}`);
   const abi = requireLandlock(landlockAvailability());
   const facts = gatherHostFacts(abi);
   const losses = landlockOnlyLosses(policy);
@@ -81,6 +68,7 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
   try {
     if (bwrap?.found) {
       const plan = planSandbox(policy, facts, "bwrap", state);
+      state.placeholders([...policy.denyWrite, ...policy.denyRead].filter((deny) => deny.kind === "missing").map((deny) => deny.path));
       verbose(`mode bwrap (${bwrap.path}), Landlock ABI ${abi}`);
       const outcome = await runInBwrap(plan, bwrap.path, argv, 0);
       if (outcome.started) return outcome.status;

@@ -1,0 +1,76 @@
+// Options that shape the policy, shared by `run` and `explain`, and the
+// function that turns them (plus any --policy and --profile) into a policy.
+import { realpathSync } from "node:fs";
+import type { OptionDefs, ParsedOptions } from "../args.ts";
+import { CordonError } from "../../errors.ts";
+import { composePolicy } from "../../policy/compose.ts";
+import { loadPolicy, type LoadedPolicy } from "../../policy/load.ts";
+import { isWithin } from "../../policy/paths.ts";
+import { resolvePolicy, type ResolvedPolicy } from "../../policy/resolve.ts";
+import { DEGRADATIONS, MODES, ProfileSchema, SECRET_NAMES, type PolicyLayer } from "../../policy/schema.ts";
+import { validate } from "../../policy/validate.ts";
+
+export const POLICY_OPTIONS = {
+  policy: { type: "string", alias: "p", valueHint: "FILE", description: "Read the policy from FILE (JSON, YAML or TOML), or inline JSON starting with {" },
+  profile: { type: "string", valueHint: "NAME", description: "Start from a profile: readonly (default), workspace, ci, or one the policy file defines" },
+  write: { type: "string", alias: "w", valueHint: "PATH", repeatable: true, description: "Make the directory PATH writable" },
+  "deny-write": { type: "string", valueHint: "PATH", repeatable: true, description: "Keep PATH read-only even inside a write root (e.g. .git); globs allowed" },
+  "deny-read": { type: "string", valueHint: "PATH", repeatable: true, description: "Hide PATH: a directory shows up empty, a file reads as empty; globs allowed" },
+  net: { type: "boolean", description: "Allow network access (default: none; only AF_UNIX sockets)" },
+  cwd: { type: "string", alias: "C", valueHint: "DIR", description: "Run the command in DIR; relative policy paths resolve against it" },
+  env: { type: "string", valueHint: "NAME[=VALUE]", repeatable: true, description: "Set NAME for the command (NAME alone passes the caller's value, even with --clear-env)" },
+  "unset-env": { type: "string", valueHint: "NAME", repeatable: true, description: "Remove NAME from the command's environment" },
+  "clear-env": { type: "boolean", description: "Start the command with an empty environment (plus --env and TMPDIR)" },
+  reveal: { type: "string", valueHint: "NAME", repeatable: true, description: `Do not hide this secure default: ${SECRET_NAMES.join(", ")}` },
+  mode: { type: "enum", options: [...MODES], valueHint: "MODE", description: "auto (default: bwrap where it works, else landlock-only if that loses nothing), bwrap or landlock" },
+  "allow-degraded": { type: "string", valueHint: "NAME", repeatable: true, description: `Accept a weaker guarantee by name: ${DEGRADATIONS.join(", ")}` },
+  strict: { type: "boolean", description: "Refuse (exit 125) when any requested restriction would be weaker than asked" },
+  bwrap: { type: "string", valueHint: "PATH", description: "Use this bubblewrap binary (default: /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; never PATH)" },
+} satisfies OptionDefs;
+
+export interface PolicyChoice {
+  policy: ResolvedPolicy;
+  loaded?: LoadedPolicy;
+  /** Warnings about the policy itself (e.g. a policy file the sandbox could rewrite). */
+  warnings: string[];
+}
+
+function flagLayer(options: ParsedOptions): PolicyLayer {
+  const list = (name: string) => (options[name] as string[] | undefined) ?? [];
+  const set: Record<string, string> = {};
+  for (const entry of list("env")) {
+    const at = entry.indexOf("=");
+    if (at === 0) throw new CordonError(`--env ${entry}: the name is empty`);
+    if (at > 0) set[entry.slice(0, at)] = entry.slice(at + 1);
+    else if (process.env[entry] !== undefined) set[entry] = process.env[entry]!;
+  }
+  const layer = {
+    write: list("write"),
+    denyWrite: list("deny-write"),
+    denyRead: list("deny-read"),
+    network: options.net ? "all" : undefined,
+    env: { clear: options["clear-env"] === true, set, unset: list("unset-env") },
+    mode: options.mode,
+    allowDegraded: list("allow-degraded"),
+    reveal: list("reveal"),
+  };
+  // Flags go through the same schema as files: same checks, same messages.
+  return validate(ProfileSchema, JSON.parse(JSON.stringify(layer)), "command line");
+}
+
+export function choosePolicy(options: ParsedOptions): PolicyChoice {
+  const loaded = typeof options.policy === "string" ? loadPolicy(options.policy) : undefined;
+  const composed = composePolicy({ profile: options.profile as string | undefined, file: loaded?.policy, flags: flagLayer(options) });
+  const policy = resolvePolicy(composed, { cwd: options.cwd as string | undefined });
+  const warnings: string[] = [];
+  if (loaded?.path) {
+    const real = realpathSync(loaded.path);
+    const root = policy.writeRoots.find((writable) => isWithin(real, writable));
+    if (root) {
+      const message = `the policy file ${real} lies inside the write root ${root}: an earlier sandboxed run could have rewritten it`;
+      if (options.strict) throw new CordonError(message, { hint: "keep the policy outside every write root; the command was not run" });
+      warnings.push(message);
+    }
+  }
+  return { policy, loaded, warnings };
+}

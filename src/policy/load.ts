@@ -1,0 +1,91 @@
+// Reading a policy: a file in JSON, YAML or TOML (Bun's own parsers), or
+// inline JSON. Both of runok's shapes are accepted and translated.
+import { readFileSync, statSync } from "node:fs";
+import { extname } from "node:path";
+import { CordonError } from "../errors.ts";
+import { PolicyFileSchema, RunokPresetSchema, RunokSeedSchema, type PolicyFile } from "./schema.ts";
+import { validate } from "./validate.ts";
+
+export type PolicyFormat = "json" | "yaml" | "toml";
+
+export interface LoadedPolicy {
+  policy: PolicyFile;
+  /** Where it came from, for messages: a file path or "inline policy". */
+  source: string;
+  /** The file's path, when it came from a file. */
+  path?: string;
+  /** "runok" when translated from runok's formats, whose network default is "allowed". */
+  dialect: "cordon" | "runok";
+}
+
+const RUNOK_SEED_KEYS = ["writable_roots", "read_only_subpaths", "read_deny_paths", "network_allowed"];
+
+export function formatOf(path: string, text: string): PolicyFormat {
+  const extension = extname(path).toLowerCase();
+  if (extension === ".json") return "json";
+  if (extension === ".yaml" || extension === ".yml") return "yaml";
+  if (extension === ".toml") return "toml";
+  return text.trimStart().startsWith("{") ? "json" : "yaml";
+}
+
+export function parseText(text: string, format: PolicyFormat, source: string): unknown {
+  if (text.includes("\0")) throw new CordonError(`${source}: contains a NUL byte`);
+  try {
+    switch (format) {
+      case "json":
+        return JSON.parse(text);
+      case "yaml":
+        return Bun.YAML.parse(text);
+      case "toml":
+        return Bun.TOML.parse(text);
+    }
+  } catch (error) {
+    throw new CordonError(`${source}: not valid ${format.toUpperCase()}: ${(error as Error).message}`);
+  }
+}
+
+/** Translates runok's formats; network defaults to allowed there, as runok does. */
+export function fromRunok(value: Record<string, unknown>, source: string): PolicyFile {
+  if (RUNOK_SEED_KEYS.some((key) => key in value)) {
+    const seed = validate(RunokSeedSchema, value, source);
+    return {
+      write: seed.writable_roots ?? [],
+      denyWrite: seed.read_only_subpaths ?? [],
+      denyRead: seed.read_deny_paths ?? [],
+      network: seed.network_allowed === false ? "none" : "all",
+    };
+  }
+  const preset = validate(RunokPresetSchema, value, source);
+  return {
+    write: preset.fs?.write?.allow ?? [],
+    denyWrite: preset.fs?.write?.deny ?? [],
+    denyRead: preset.fs?.read?.deny ?? [],
+    network: preset.network?.allow === false ? "none" : "all",
+  };
+}
+
+export function interpretPolicy(value: unknown, source: string): { policy: PolicyFile; dialect: "cordon" | "runok" } {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new CordonError(`${source}: a policy must be an object (got ${Array.isArray(value) ? "a list" : JSON.stringify(value) ?? "nothing"})`);
+  }
+  const record = value as Record<string, unknown>;
+  if (RUNOK_SEED_KEYS.some((key) => key in record) || "fs" in record) return { policy: fromRunok(record, source), dialect: "runok" };
+  return { policy: validate(PolicyFileSchema, record, source), dialect: "cordon" };
+}
+
+/** `--policy` takes a file, or inline JSON when the value starts with "{" (runok's drop-in form). */
+export function loadPolicy(argument: string): LoadedPolicy {
+  if (argument.trimStart().startsWith("{")) {
+    return { ...interpretPolicy(parseText(argument, "json", "inline policy"), "inline policy"), source: "inline policy" };
+  }
+  let text: string;
+  try {
+    if (!statSync(argument).isFile()) throw new CordonError(`policy file ${argument} is not a regular file`);
+    text = readFileSync(argument, "utf8");
+  } catch (error) {
+    if (error instanceof CordonError) throw error;
+    throw new CordonError(`policy file ${argument} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const parsed = parseText(text, formatOf(argument, text), argument);
+  return { ...interpretPolicy(parsed ?? {}, argument), source: argument, path: argument };
+}

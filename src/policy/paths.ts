@@ -1,0 +1,91 @@
+// Path helpers for policy resolution: ~ expansion, canonical forms of paths
+// that may not exist yet, and glob expansion with a hard cap.
+import { lstatSync, realpathSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { CordonError } from "../errors.ts";
+
+export const GLOB_MATCH_LIMIT = 10_000;
+
+export function isWithin(path: string, root: string): boolean {
+  return path === root || root === "/" || path.startsWith(`${root}/`);
+}
+
+export function expandPath(path: string, cwd: string, home = homedir()): string {
+  if (path === "~") return home;
+  if (path.startsWith("~/")) return resolve(home, path.slice(2));
+  return isAbsolute(path) ? resolve(path) : resolve(cwd, path);
+}
+
+export function isGlob(path: string): boolean {
+  return /[*?[{]/.test(path);
+}
+
+export function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** realpath of the deepest existing ancestor, plus the components that do not exist yet. */
+export function canonicalMaybeMissing(path: string): { path: string; exists: boolean } {
+  try {
+    return { path: realpathSync(path), exists: true };
+  } catch {
+    const parent = dirname(path);
+    if (parent === path) return { path, exists: false };
+    const resolvedParent = canonicalMaybeMissing(parent);
+    return { path: join(resolvedParent.path, basename(path)), exists: false };
+  }
+}
+
+/** Each symlink met while walking `path` from the root, as [lexical location, its canonical parent]. */
+export function symlinkComponents(path: string): string[] {
+  const links: string[] = [];
+  const parts = path.split(sep).filter(Boolean);
+  let current = "/";
+  for (const part of parts) {
+    const next = join(current, part);
+    const stat = lstatOrUndefined(next);
+    if (!stat) break;
+    if (stat.isSymbolicLink()) {
+      links.push(join(canonicalMaybeMissing(current).path, part));
+      current = canonicalMaybeMissing(next).path;
+    } else {
+      current = next;
+    }
+  }
+  return links;
+}
+
+/** The static directory prefix of an absolute glob and the pattern below it. */
+export function splitGlob(pattern: string): { base: string; rest: string } {
+  const parts = pattern.split("/");
+  const firstGlob = parts.findIndex(isGlob);
+  return { base: parts.slice(0, firstGlob).join("/") || "/", rest: parts.slice(firstGlob).join("/") };
+}
+
+export class GlobBudget {
+  private used = 0;
+  take(pattern: string): void {
+    if (++this.used > GLOB_MATCH_LIMIT) {
+      throw new CordonError(`the deny globs match more than ${GLOB_MATCH_LIMIT} paths (at ${pattern}); refusing rather than protecting only some`, {
+        hint: "narrow the pattern, or deny the directory that contains the matches",
+      });
+    }
+  }
+}
+
+/** Expands one glob below `base`, without following symlinks. */
+export function expandGlob(base: string, pattern: string, budget: GlobBudget): string[] {
+  if (!lstatOrUndefined(base)?.isDirectory()) return [];
+  const matches: string[] = [];
+  const glob = new Bun.Glob(pattern);
+  for (const match of glob.scanSync({ cwd: base, dot: true, onlyFiles: false, followSymlinks: false, throwErrorOnBrokenSymlink: false })) {
+    budget.take(pattern);
+    matches.push(join(base, match));
+  }
+  return matches.sort();
+}
