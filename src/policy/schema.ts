@@ -40,34 +40,41 @@ export const EnvSchema = v.strictObject({
   unset: v.optional(v.array(EnvName, "must be a list of names")),
 });
 
+const described = <const S extends v.GenericSchema>(schema: S, text: string) => v.optional(v.pipe(schema, v.description(text)));
+
 /** The fields a policy file, a profile and the flags all share. */
 const POLICY_FIELDS = {
-  /** Directories the command may write; everything else is read-only. */
-  write: v.optional(v.array(PathSchema, "must be a list of paths")),
-  /** Paths inside write roots that stay read-only (e.g. ".git"); globs allowed. */
-  denyWrite: v.optional(v.array(PathSchema, "must be a list of paths")),
-  /** Paths that are hidden: a directory shows up empty, a file reads as empty; globs allowed. */
-  denyRead: v.optional(v.array(PathSchema, "must be a list of paths")),
-  /** "none": only AF_UNIX sockets. "all": the host network. */
-  network: v.optional(v.picklist(NETWORK, 'must be "none" or "all"')),
-  /** Changes to the command's environment. */
-  env: v.optional(EnvSchema),
-  /** "auto": bwrap where it works, else landlock-only if that loses nothing. */
-  mode: v.optional(v.picklist(MODES, `must be one of ${MODES.join(", ")}`)),
-  /** Weaker guarantees accepted by name (see DEGRADATIONS). */
-  allowDegraded: v.optional(v.array(v.picklist(DEGRADATIONS, `must be one of ${DEGRADATIONS.join(", ")}`))),
-  /** Secure defaults to switch off by name (see SECRET_NAMES). */
-  reveal: v.optional(v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`))),
+  write: described(v.array(PathSchema, "must be a list of paths"), "Directories the command may write (`-w`). Everything else is read-only."),
+  denyWrite: described(
+    v.array(PathSchema, "must be a list of paths"),
+    "Paths that stay read-only even inside a write root, e.g. `.git` (`--deny-write`). Globs allowed; a relative glob matches under each write root. A path that does not exist yet cannot be created.",
+  ),
+  denyRead: described(
+    v.array(PathSchema, "must be a list of paths"),
+    "Paths that are hidden (`--deny-read`): a directory shows up empty, a file reads as empty, neither can be written. Globs allowed.",
+  ),
+  network: described(v.picklist(NETWORK, 'must be "none" or "all"'), '`none` (default): only AF_UNIX sockets. `all`: the host network (`--net`).'),
+  env: described(EnvSchema, "Changes to the command's environment: `clear` (bool), `set` (name to value), `unset` (names)."),
+  mode: described(v.picklist(MODES, `must be one of ${MODES.join(", ")}`), "`auto` (default), `bwrap` or `landlock` (`--mode`)."),
+  allowDegraded: described(
+    v.array(v.picklist(DEGRADATIONS, `must be one of ${DEGRADATIONS.join(", ")}`)),
+    `Weaker guarantees accepted by name under --strict: ${DEGRADATIONS.map((name) => `\`${name}\``).join(", ")}.`,
+  ),
+  reveal: described(
+    v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`)),
+    `Secure defaults not to hide (\`--reveal\`): ${SECRET_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
+  ),
 };
 
 export const ProfileSchema = v.strictObject(POLICY_FIELDS);
 
 export const PolicyFileSchema = v.strictObject({
   ...POLICY_FIELDS,
-  /** A built-in or file-defined profile this policy starts from. */
-  profile: v.optional(v.pipe(v.string("must be a profile name"), v.minLength(1, "must not be empty"))),
-  /** Named profiles, selectable with --profile. */
-  profiles: v.optional(v.record(v.pipe(v.string(), v.regex(/^[\w.-]+$/, "profile names use letters, digits, '.', '_', '-'")), ProfileSchema)),
+  profile: described(v.pipe(v.string("must be a profile name"), v.minLength(1, "must not be empty")), "The profile this policy starts from (built-in or under `profiles`); `--profile` overrides it."),
+  profiles: described(
+    v.record(v.pipe(v.string(), v.regex(/^[\w.-]+$/, "profile names use letters, digits, '.', '_', '-'")), ProfileSchema),
+    "Named profiles with the same fields as above, selectable with `--profile NAME`.",
+  ),
 });
 
 export type PolicyLayer = v.InferOutput<typeof ProfileSchema>;
