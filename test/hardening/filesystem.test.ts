@@ -3,7 +3,7 @@
 // it must change the protected files (so the attack is real), and under
 // cordon, where it must fail and leave everything outside the write root as
 // it was.
-import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { afterAll, describe, expect } from "bun:test";
 import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AttackTools, attackTest, attempt, ERRNO, gccMissing, sandboxed } from "../helpers/attacks.ts";
@@ -11,13 +11,10 @@ import { run } from "../helpers/cordon.ts";
 import { fsFixture, protectedSnapshot, type FsFixture } from "../helpers/fs-fixture.ts";
 import { MODES } from "./modes.ts";
 
-let tools: AttackTools | undefined;
-let trySyscall = "";
-beforeAll(() => {
-  if (gccMissing) return;
-  tools = new AttackTools();
-  trySyscall = tools.compile("try-syscall");
-});
+// Compiled when the file loads, not in beforeAll: some skip decisions probe
+// the kernel with it while the tests are being defined.
+const tools = gccMissing ? undefined : new AttackTools();
+const trySyscall = tools?.compile("try-syscall") ?? "";
 afterAll(() => tools?.cleanup());
 
 interface FsAttack {
