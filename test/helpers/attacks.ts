@@ -107,9 +107,16 @@ export interface HostProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `sleep` on the host, as a target for signals and ptrace. */
-export function hostSleeper(env: Record<string, string> = {}): HostProcess {
-  const child = Bun.spawn(["sleep", "1000"], { stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, ...env } as Record<string, string> });
+/**
+ * Starts `sleep` on the host, as a target for signals and ptrace. `detached`
+ * makes it the leader of its own session and process group (pgid = pid).
+ */
+export function hostSleeper(options: { env?: Record<string, string>; detached?: boolean } = {}): HostProcess {
+  const child = Bun.spawn(["sleep", "1000"], {
+    stdio: ["ignore", "ignore", "ignore"],
+    env: { ...process.env, ...options.env } as Record<string, string>,
+    detached: options.detached ?? false,
+  });
   return {
     pid: child.pid,
     alive: () => child.exitCode === null && child.signalCode === null && processExists(child.pid),
@@ -152,4 +159,69 @@ export function attackTest(name: string, reasons: (string | undefined)[], fn: ()
   const reason = reasons.find((r) => r !== undefined);
   if (reason) test.skip(`${name} [skipped: ${reason}]`, fn);
   else test(name, fn);
+}
+
+/**
+ * An attack that cordon does not stop yet although it claims to (a hole,
+ * reported with a suggested fix). The test asserts the attack is blocked and
+ * runs as `test.failing`: it passes while the hole is open and fails, asking
+ * to become a plain test, the day the hole is closed.
+ */
+export function holeTest(name: string, hole: string, reasons: (string | undefined)[], fn: () => void | Promise<void>): void {
+  const reason = reasons.find((r) => r !== undefined);
+  if (reason) test.skip(`${name} [skipped: ${reason}]`, fn);
+  else test.failing(`${name} [KNOWN HOLE: ${hole}]`, fn);
+}
+
+const UNIX_LISTENER = `
+import socket, sys
+address = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\\0" + address[1:] if address.startswith("@") else address)
+s.listen(16)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    message = c.recv(100).decode(errors="replace")
+    c.close()
+    print(message, flush=True)
+    if message == "sentinel":
+        break
+`;
+
+/** A host unix-socket listener that logs the one message each client sends. */
+export interface UnixListener {
+  /** Connects once from the host with "sentinel", then returns every message received, in order. */
+  finish(): Promise<string[]>;
+  kill(): void;
+}
+
+/**
+ * Starts a Python listener on `address` (a path, or "@name" for the abstract
+ * namespace) and resolves once it accepts connections. `trySyscall` is the
+ * try-syscall binary, used for the closing sentinel.
+ */
+export async function unixListener(address: string, trySyscall: string): Promise<UnixListener> {
+  const child = Bun.spawn(["python3", "-c", UNIX_LISTENER, address], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes("ready\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the listener on ${address} did not start`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return {
+    async finish() {
+      run([trySyscall, "unix-connect", address, "sentinel"]);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      await child.exited;
+      return text.split("\n").filter((line) => line !== "" && line !== "ready");
+    },
+    kill: () => child.kill("SIGKILL"),
+  };
 }

@@ -208,6 +208,15 @@ int main(int argc, char **argv) {
     return last_errno;
   }
 
+  if (!strcmp(attack, "sigio")) { /* sigio PID: make the kernel send PID a SIGIO on our behalf */
+    int fds[2];
+    if (pipe(fds) < 0) { report("pipe", -1, NULL); return last_errno; }
+    report("f_setown", fcntl(fds[0], F_SETOWN, atoi(a2)), NULL);
+    report("o_async", fcntl(fds[0], F_SETFL, O_ASYNC | O_NONBLOCK), NULL);
+    report("write", write(fds[1], "x", 1), NULL);
+    return last_errno;
+  }
+
   if (!strcmp(attack, "ptrace-attach")) {
     pid_t pid = atoi(a2);
     if (report("ptrace-attach", syscall(SYS_ptrace, PTRACE_ATTACH, pid, 0, 0), NULL) >= 0) {
@@ -251,6 +260,14 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(attack, "shm-remove-id")) {
     report("shmctl-rmid", syscall(SYS_shmctl, atoi(a2), IPC_RMID, NULL), NULL);
+    return last_errno;
+  }
+
+  /* A private message queue / semaphore set: created, then removed at once. */
+  if (!strcmp(attack, "msg-create") || !strcmp(attack, "sem-create")) {
+    int msg = !strcmp(attack, "msg-create");
+    long id = msg ? syscall(SYS_msgget, IPC_PRIVATE, IPC_CREAT | 0600) : syscall(SYS_semget, IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    if (report(attack, id, NULL) >= 0) syscall(msg ? SYS_msgctl : SYS_semctl, id, msg ? IPC_RMID : 0, msg ? 0 : IPC_RMID);
     return last_errno;
   }
 
