@@ -1,0 +1,83 @@
+// Terminal harnesses for the hardening suite, written in Python (its pty
+// module gives a real controlling terminal without any extra tool).
+import { python, type Attempt, attempts } from "./attacks.ts";
+import type { RunResult } from "./cordon.ts";
+
+/**
+ * Runs `command` as a session leader on a fresh pty, the way a user's
+ * terminal runs it, then lets an outer shell read one line from that
+ * terminal and eval it: exactly what an interactive shell does with
+ * keystrokes injected by TIOCSTI once the command ends. When the command
+ * prints TIOCSTI-DONE, the harness types the harmless line "true" so that the
+ * shell's read always returns; injected keystrokes, if any, were queued first.
+ */
+const INJECTION_HARNESS = `
+import os, pty, select, sys
+command = sys.argv[1:]
+script = '"$@"; IFS= read -r line; eval "$line"; echo SHELL-DONE'
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", script, "sh"] + command)
+output = b""
+typed = False
+while True:
+    ready, _, _ = select.select([fd], [], [], 60)
+    if not ready:
+        os.kill(pid, 9)
+        output += b"\\nHARNESS-TIMEOUT\\n"
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    output += data
+    if not typed and b"TIOCSTI-DONE" in output:
+        os.write(fd, b"true\\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(output.decode(errors="replace").replace("\\r\\n", "\\n"))
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+`;
+
+export interface TerminalRun {
+  result: RunResult;
+  attempts: Map<string, Attempt>;
+}
+
+/** Runs `command` on a pty under the injection harness above. */
+export function runOnTerminal(command: string[]): TerminalRun {
+  const result = python(INJECTION_HARNESS, command, { timeoutMs: 90_000 });
+  return { result, attempts: attempts(result.stdout) };
+}
+
+/**
+ * "Another terminal" of the same user: the harness opens a pty pair, types
+ * a line into it (keystrokes its shell has not read yet), runs `command` with
+ * the slave's path appended, and reports what the command wrote there.
+ * Output: the command's output, then a line "TERMINAL-SAW <json>".
+ */
+const OTHER_TERMINAL_HARNESS = `
+import json, os, pty, subprocess, sys
+master, slave = pty.openpty()
+os.set_blocking(master, False)
+os.write(master, b"typed-secret\\n")
+done = subprocess.run(sys.argv[1:] + [os.ttyname(slave)], stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+sys.stdout.write(done.stdout.decode(errors="replace"))
+sys.stdout.write(done.stderr.decode(errors="replace"))
+seen = b""
+try:
+    seen = os.read(master, 65536)
+except BlockingIOError:
+    pass
+print("TERMINAL-SAW " + json.dumps(seen.decode(errors="replace")))
+sys.exit(done.returncode)
+`;
+
+/** Runs `command PTS-PATH` against another terminal; returns what reached that terminal's screen. */
+export function attackOtherTerminal(command: string[]): { result: RunResult; screen: string } {
+  const result = python(OTHER_TERMINAL_HARNESS, command, { timeoutMs: 90_000 });
+  const line = /^TERMINAL-SAW (.*)$/m.exec(result.stdout)?.[1];
+  return { result, screen: line === undefined ? "" : (JSON.parse(line) as string) };
+}
