@@ -22,6 +22,19 @@ export const F_SETFD = 2;
 export const CLONE_NEWUSER = 0x10000000;
 
 export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+/** The socket type sits in the low bits; SOCK_NONBLOCK and SOCK_CLOEXEC above. */
+export const SOCK_TYPE_MASK = 0xf;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_MPTCP = 262;
+
+export const O_CREAT = 0o100;
+/** __O_TMPFILE without O_DIRECTORY: set for every O_TMPFILE open. */
+export const O_TMPFILE_BIT = 0o20000000;
+export const S_ISUID = 0o4000;
+export const S_ISGID = 0o2000;
 
 export const TIOCSTI = 0x5412;
 export const TIOCLINUX = 0x541c;

@@ -14,8 +14,12 @@ export const SYSCALL_NAMES = [
   "finit_module", "delete_module", "kexec_load", "kexec_file_load", "open_by_handle_at",
   "acct", "swapon", "swapoff", "reboot", "shmget", "shmat", "shmctl", "shmdt", "msgget",
   "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semctl", "memfd_create",
-  "capset", "capget", "rt_sigprocmask", "kill", "personality",
+  "capset", "capget", "rt_sigprocmask", "kill", "personality", "chmod", "fchmod", "fchmodat", "fchmodat2",
+  "open", "openat", "openat2", "creat", "mknod", "mknodat",
 ] as const;
+
+/** Marks a syscall this architecture does not have (aarch64 has no open, creat, chmod, mknod). */
+export const ABSENT = -1;
 
 export type SyscallName = (typeof SYSCALL_NAMES)[number];
 
@@ -32,7 +36,8 @@ const X86_64: Record<SyscallName, number> = {
   acct: 163, swapon: 167, swapoff: 168, reboot: 169, shmget: 29, shmat: 30, shmctl: 31,
   shmdt: 67, msgget: 68, msgsnd: 69, msgrcv: 70, msgctl: 71, semget: 64, semop: 65,
   semtimedop: 220, semctl: 66, memfd_create: 319, capset: 126, capget: 125,
-  rt_sigprocmask: 14, kill: 62, personality: 135,
+  rt_sigprocmask: 14, kill: 62, personality: 135, chmod: 90, fchmod: 91, fchmodat: 268, fchmodat2: 452,
+  open: 2, openat: 257, openat2: 437, creat: 85, mknod: 133, mknodat: 259,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -48,7 +53,8 @@ const AARCH64: Record<SyscallName, number> = {
   acct: 89, swapon: 224, swapoff: 225, reboot: 142, shmget: 194, shmat: 196, shmctl: 195,
   shmdt: 197, msgget: 186, msgsnd: 189, msgrcv: 188, msgctl: 187, semget: 190, semop: 193,
   semtimedop: 192, semctl: 191, memfd_create: 279, capset: 91, capget: 90,
-  rt_sigprocmask: 135, kill: 129, personality: 92,
+  rt_sigprocmask: 135, kill: 129, personality: 92, chmod: ABSENT, fchmod: 52, fchmodat: 53, fchmodat2: 452,
+  open: ABSENT, openat: 56, openat2: 437, creat: ABSENT, mknod: ABSENT, mknodat: 33,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {

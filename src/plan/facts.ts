@@ -1,15 +1,21 @@
 // Host facts, gathered in one step before planning, so planning stays pure.
-import { lstatSync, statSync } from "node:fs";
+import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { PathFact } from "../landlock/rules.ts";
 
-export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts"] as const;
+export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx"] as const;
 
 export interface HostFacts {
   arch: KernelArch;
   /** The running Landlock ABI after any test cap; 0 when unavailable. */
   landlockAbi: number;
   devices: PathFact[];
+  /**
+   * The terminal devices behind descriptors 0-2. Landlock-only mode grants
+   * those alone, never all of /dev/pts: another terminal of the same user
+   * could otherwise be read and written.
+   */
+  terminals: PathFact[];
   /** /run and /var/run where they are real directories. */
   runtimeDirs: string[];
 }
@@ -38,5 +44,19 @@ export function gatherHostFacts(landlockAbi: number): HostFacts {
     landlockAbi,
     devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
     runtimeDirs: RUNTIME_DIRS.filter(isRealDirectory),
+    terminals: terminalsOfStdio(),
   };
+}
+
+function terminalsOfStdio(): PathFact[] {
+  const paths = new Set<string>();
+  for (const fd of [0, 1, 2]) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (/^\/dev\/(pts\/\d+|tty\w*|console)$/.test(target)) paths.add(target);
+    } catch {
+      // Closed descriptor.
+    }
+  }
+  return [...paths].map((path) => ({ path, kind: "file" as const }));
 }

@@ -74,7 +74,8 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
       readRoots: dirs(["/"]),
       // Inside bwrap, /tmp and /dev/shm are private tmpfs mounts.
       writeRoots: dirs(bwrap ? [...policy.writeRoots, ...SANDBOX_TMPFS] : [...policy.writeRoots, paths.tmpdir]),
-      devices: facts.devices,
+      // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals.
+      devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
       network: { allow: policy.network === "all", connectPorts: [], bindPorts: [] },
     },
     facts.landlockAbi,

@@ -1,8 +1,10 @@
 // cordon's seccomp profile as one declarative table. Each refused call gets an
 // errno, never a kill (ENOSYS where libc must fall back); only syscalls from a
 // foreign architecture are killed, since their numbers mean other calls.
-import { AF_UNIX, CLONE_NEWUSER, ERRNO, TIOCLINUX, TIOCSTI } from "../../ffi/constants.ts";
-import { SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
+import {
+  AF_UNIX, CLONE_NEWUSER, ERRNO, O_CREAT, O_TMPFILE_BIT, S_ISGID, S_ISUID, TIOCLINUX, TIOCSTI,
+} from "../../ffi/constants.ts";
+import { ABSENT, SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
 import type { ArgTest, FilterSpec } from "./assemble.ts";
 
 export type ProfileCondition = "always" | "network-off" | "landlock-only";
@@ -24,6 +26,9 @@ const SYSV_IPC_CALLS: SyscallName[] = [
   "semtimedop", "semctl",
 ];
 
+const SET_ID_BITS = S_ISUID | S_ISGID;
+const CREATES = O_CREAT | O_TMPFILE_BIT;
+
 export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
   { syscalls: ["io_uring_setup"], errno: "EPERM", applies: "always", why: "io_uring opens sockets and files without the syscalls this filter sees" },
   { syscalls: ["ioctl"], when: [{ arg: 1, op: "eq", value: TIOCSTI }], errno: "EPERM", applies: "always", why: "TIOCSTI injects keystrokes into the terminal" },
@@ -38,6 +43,14 @@ export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
     syscalls: ["init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "open_by_handle_at", "acct", "swapon", "swapoff", "reboot"],
     errno: "EPERM", applies: "always", why: "host administration",
   },
+  // A set-id file left in a write root would run with the sandboxed user's
+  // (or root's) identity later, outside the sandbox.
+  { syscalls: ["chmod", "fchmod", "creat"], when: [{ arg: 1, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
+  { syscalls: ["fchmodat", "fchmodat2", "mknodat"], when: [{ arg: 2, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
+  { syscalls: ["mknod"], when: [{ arg: 1, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
+  { syscalls: ["open"], when: [{ arg: 1, op: "hasAnyBit", mask: CREATES }, { arg: 2, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
+  { syscalls: ["openat"], when: [{ arg: 2, op: "hasAnyBit", mask: CREATES }, { arg: 3, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
+  { syscalls: ["openat2"], errno: "ENOSYS", applies: "always", why: "openat2's mode sits in memory the filter cannot read; ENOSYS makes callers fall back to openat" },
   { syscalls: ["socket", "socketpair"], when: [{ arg: 0, op: "ne", value: AF_UNIX }], errno: "EPERM", applies: "network-off", why: "no network: only AF_UNIX sockets" },
   { syscalls: SYSV_IPC_CALLS, errno: "EPERM", applies: "landlock-only", why: "without an IPC namespace, System V IPC reaches host objects" },
 ];
@@ -65,7 +78,7 @@ export function seccompSpecFor(options: ProfileOptions): FilterSpec {
     arch: options.arch,
     x32Action: { kind: "errno", errno: ERRNO.ENOSYS },
     rules: SECCOMP_PROFILE.filter((entry) => profileApplies(entry, options)).flatMap((entry) =>
-      entry.syscalls.map((name) => ({
+      entry.syscalls.filter((name) => numbers[name] !== ABSENT).map((name) => ({
         nr: numbers[name],
         when: entry.when ?? [],
         action: { kind: "errno" as const, errno: ERRNO[entry.errno] },

@@ -52,6 +52,7 @@ for (const mode of MODES) {
         `require("node:fs").appendFileSync(${JSON.stringify(marker)}, "argv=" + process.argv.slice(1).join(" ") + "\\n");\n`,
       );
       const env = { BUN_OPTIONS: `--preload ${evil}` };
+      removeDir(marker);
       // The vehicle works: a plain Bun runs the preload.
       run([process.execPath, "-e", "0"], { env });
       expect(markerLines(marker).length).toBe(1);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cordon, missingTool, run, type RunOptions, type RunResult } from "./cordon.ts";
 
-export const ERRNO = { EPERM: 1, ENOENT: 2, ESRCH: 3, EBADF: 9, EACCES: 13, EXDEV: 18, EINVAL: 22, ENOSYS: 38, ECONNREFUSED: 111 } as const;
+export const ERRNO = { EPERM: 1, ENOENT: 2, ESRCH: 3, EBADF: 9, EACCES: 13, EBUSY: 16, EXDEV: 18, EINVAL: 22, EROFS: 30, ENOSYS: 38, ECONNREFUSED: 111 } as const;
 /** Exit status of a process killed by SIGSYS, as cordon reports it (128+N). */
 export const KILLED_BY_SIGSYS = 128 + 31;
 
