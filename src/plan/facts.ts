@@ -1,6 +1,7 @@
 // Host facts, gathered in one step before planning, so planning stays pure.
-import { lstatSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, statSync, type Dirent } from "node:fs";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
+import type { DirEntry, EntryKind } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
 
 export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts"] as const;
@@ -39,4 +40,22 @@ export function gatherHostFacts(landlockAbi: number): HostFacts {
     devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
     runtimeDirs: RUNTIME_DIRS.filter(isRealDirectory),
   };
+}
+
+function entryKind(entry: Dirent): EntryKind {
+  if (entry.isSymbolicLink()) return "symlink";
+  if (entry.isDirectory()) return "dir";
+  return entry.isFile() ? "file" : "other";
+}
+
+/**
+ * A directory's entries, never following symlinks; undefined when it cannot
+ * be listed. Landlock-only mode lists the directories on the way to each deny.
+ */
+export function listDirectory(dir: string): DirEntry[] | undefined {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).map((entry) => ({ name: entry.name, kind: entryKind(entry) }));
+  } catch {
+    return undefined;
+  }
 }
