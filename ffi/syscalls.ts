@@ -14,7 +14,7 @@ export const SYSCALL_NAMES = [
   "finit_module", "delete_module", "kexec_load", "kexec_file_load", "open_by_handle_at",
   "acct", "swapon", "swapoff", "reboot", "shmget", "shmat", "shmctl", "shmdt", "msgget",
   "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semctl", "memfd_create",
-  "capset", "capget", "rt_sigprocmask", "kill", "personality",
+  "capset", "capget", "rt_sigprocmask", "kill", "personality", "openat2",
 ] as const;
 
 export type SyscallName = (typeof SYSCALL_NAMES)[number];
@@ -32,7 +32,7 @@ const X86_64: Record<SyscallName, number> = {
   acct: 163, swapon: 167, swapoff: 168, reboot: 169, shmget: 29, shmat: 30, shmctl: 31,
   shmdt: 67, msgget: 68, msgsnd: 69, msgrcv: 70, msgctl: 71, semget: 64, semop: 65,
   semtimedop: 220, semctl: 66, memfd_create: 319, capset: 126, capget: 125,
-  rt_sigprocmask: 14, kill: 62, personality: 135,
+  rt_sigprocmask: 14, kill: 62, personality: 135, openat2: 437,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -48,7 +48,7 @@ const AARCH64: Record<SyscallName, number> = {
   acct: 89, swapon: 224, swapoff: 225, reboot: 142, shmget: 194, shmat: 196, shmctl: 195,
   shmdt: 197, msgget: 186, msgsnd: 189, msgrcv: 188, msgctl: 187, semget: 190, semop: 193,
   semtimedop: 192, semctl: 191, memfd_create: 279, capset: 91, capget: 90,
-  rt_sigprocmask: 135, kill: 129, personality: 92,
+  rt_sigprocmask: 135, kill: 129, personality: 92, openat2: 437,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {
