@@ -52,10 +52,12 @@ function openRulePath(rule: WirePathRule): number | undefined {
   } catch (error) {
     if (!(error instanceof SyscallError)) throw error;
     if (rule.optional && error.errno === ERRNO.ENOENT) return undefined;
-    // Unreachable for this user anyway; skipping a rule never grants more.
-    if (rule.noSymlinks && error.errno === ERRNO.EACCES) return undefined;
-    if (rule.noSymlinks && (error.errno === ERRNO.ENOENT || error.errno === ERRNO.ELOOP || error.errno === ERRNO.ENOTDIR)) {
-      throw new Error(`${rule.path} disappeared or became a symlink after planning (${error.message}); refusing rather than guessing`);
+    // A walked entry that vanished since planning (busy /tmp, $HOME, /proc) or
+    // that this user cannot reach: skipping its rule never grants more.
+    if (rule.noSymlinks && (error.errno === ERRNO.ENOENT || error.errno === ERRNO.EACCES)) return undefined;
+    // A symlink where the plan saw a file or directory: someone swapped it.
+    if (rule.noSymlinks && (error.errno === ERRNO.ELOOP || error.errno === ERRNO.ENOTDIR)) {
+      throw new Error(`${rule.path} became a symlink after planning (${error.message}); refusing rather than following it`);
     }
     throw error;
   }

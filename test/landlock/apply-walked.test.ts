@@ -1,6 +1,7 @@
 // Stage 2 of the real binary, fed a hand-made launch plan: a rule path found by
 // walking the tree must not be followed through a symlink swapped in after
-// planning. Stage 2 refuses (125) and the command never runs.
+// planning. Stage 2 refuses (125) and the command never runs. An entry that
+// vanished since planning is skipped: with no rule it gets no rights.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -88,11 +89,13 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
     expect(existsSync(marker)).toBe(false);
   });
 
-  test("a path that disappeared is refused", async () => {
-    const marker = join(dir, "real", "marker-missing");
+  // Vanishing entries are normal in a busy /tmp or $HOME; a skipped rule grants nothing.
+  test("a path that disappeared is skipped, and grants nothing", async () => {
+    const marker = join(dir, "marker-missing");
     const result = await stage2(join(dir, "missing"), marker);
-    expect(result.exitCode).toBe(125);
-    expect(result.stderr).toContain("disappeared");
+    expect(result.stderr).not.toContain("sandbox setup failed");
+    expect(result.exitCode).not.toBe(0);
+    expect(result.exitCode).not.toBe(125);
     expect(existsSync(marker)).toBe(false);
   });
 });
