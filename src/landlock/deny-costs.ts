@@ -4,7 +4,7 @@
 import type { FsRight } from "../../ffi/landlock.ts";
 import { fsMask } from "./abi.ts";
 import type { Degradation } from "./rules.ts";
-import type { Placement } from "./deny.ts";
+import type { Exclusion, Placement } from "./deny.ts";
 
 const ENTRY_RIGHTS: FsRight[] = [
   "REMOVE_DIR", "REMOVE_FILE", "MAKE_CHAR", "MAKE_DIR", "MAKE_REG", "MAKE_SOCK", "MAKE_FIFO", "MAKE_BLOCK", "MAKE_SYM", "REFER",
@@ -28,8 +28,18 @@ function group(placement: Placement, rights: bigint) {
   return { dirs, denied };
 }
 
-export function denyCosts(placement: Placement): Degradation[] {
+export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]): Degradation[] {
   const costs: Degradation[] = [];
+  if (exclusions.length > 0) {
+    // Landlock has no right for chmod, chown, utimes or xattrs; a read-only mount has.
+    costs.push({
+      layer: "landlock",
+      feature: "metadata of denied paths",
+      consequence: `the mode, owner, timestamps and extended attributes of ${names(exclusions.map((e) => e.path))} `
+        + "can still be changed (chmod 644 on a read-denied key, for example); their contents are protected",
+      weakensSecurity: true,
+    });
+  }
   const listing = group(placement, fsMask(["READ_DIR"]));
   if (listing.dirs.length > 0) {
     costs.push({

@@ -184,6 +184,6 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
     restrictFlags: restrictFlagsAt(abi),
     pathRules,
     netRules,
-    dropped: [...droppedFor(abi, intent), ...denyCosts(placement)],
+    dropped: [...droppedFor(abi, intent), ...denyCosts(placement, exclusions)],
   };
 }
