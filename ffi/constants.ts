@@ -15,6 +15,10 @@ export const MFD_CLOEXEC = 1;
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
 export const O_RDONLY = 0;
+export const O_NOFOLLOW = 0o400000;
+export const AT_FDCWD = -100;
+/** openat2(2) `resolve` flag: fail with ELOOP on a symlink in any path component. */
+export const RESOLVE_NO_SYMLINKS = 0x04;
 
 export const F_GETFD = 1;
 export const F_SETFD = 2;

@@ -3,11 +3,12 @@ import {
   encodeNetPortAttr, encodePathBeneathAttr, encodeRulesetAttr, LANDLOCK_CREATE_RULESET_VERSION,
   LANDLOCK_RULE_NET_PORT, LANDLOCK_RULE_PATH_BENEATH,
 } from "../../ffi/landlock.ts";
-import { O_CLOEXEC, O_PATH, ERRNO } from "../../ffi/constants.ts";
+import { AT_FDCWD, ERRNO, O_CLOEXEC, O_NOFOLLOW, O_PATH, RESOLVE_NO_SYMLINKS } from "../../ffi/constants.ts";
 import { closeFd, lastErrno, openPath, rawSyscall, syscall, SyscallError } from "../../ffi/libc.ts";
 import { NR } from "../../ffi/syscalls.ts";
 import { ptr } from "bun:ffi";
-import type { WireLandlock } from "../launch/wire.ts";
+import { fstatSync } from "node:fs";
+import type { WireLandlock, WirePathRule } from "../launch/wire.ts";
 
 export type LandlockStatus =
   | { available: true; abi: number }
@@ -22,19 +23,54 @@ export function probeLandlockAbi(): LandlockStatus {
   return { available: false, reason: "error", errno };
 }
 
+/**
+ * Opens a path that stage 1 found by walking the tree, following no symlink in
+ * any component: one swapped in since planning (a sibling inside a write root
+ * replaced by a link to /etc) must not receive the sibling's rights.
+ */
+function openWalkedPath(path: string): number {
+  const how = new BigUint64Array([BigInt(O_PATH | O_CLOEXEC), 0n, BigInt(RESOLVE_NO_SYMLINKS)]);
+  const bytes = Buffer.from(`${path}\0`);
+  let fd = rawSyscall(NR.openat2, AT_FDCWD, ptr(bytes), ptr(how), how.byteLength);
+  if (fd === -1) {
+    const errno = lastErrno();
+    if (errno !== ERRNO.ENOSYS) throw new SyscallError(`openat2(${path})`, errno);
+    // Some container seccomp profiles hide openat2: at least the last component is not followed.
+    fd = openPath(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fstatSync(fd).isSymbolicLink()) {
+    closeFd(fd);
+    throw new SyscallError(`open(${path})`, ERRNO.ELOOP);
+  }
+  return fd;
+}
+
+/** The rule's descriptor, or undefined when the rule can be skipped safely. */
+function openRulePath(rule: WirePathRule): number | undefined {
+  try {
+    return rule.noSymlinks ? openWalkedPath(rule.path) : openPath(rule.path, O_PATH | O_CLOEXEC);
+  } catch (error) {
+    if (!(error instanceof SyscallError)) throw error;
+    if (rule.optional && error.errno === ERRNO.ENOENT) return undefined;
+    // A walked entry that vanished since planning (busy /tmp, $HOME, /proc) or
+    // that this user cannot reach: skipping its rule never grants more.
+    if (rule.noSymlinks && (error.errno === ERRNO.ENOENT || error.errno === ERRNO.EACCES)) return undefined;
+    // A symlink where the plan saw a file or directory: someone swapped it.
+    if (rule.noSymlinks && (error.errno === ERRNO.ELOOP || error.errno === ERRNO.ENOTDIR)) {
+      throw new Error(`${rule.path} became a symlink after planning (${error.message}); refusing rather than following it`);
+    }
+    throw error;
+  }
+}
+
 /** Builds the ruleset from the plan and restricts the calling thread. Needs no-new-privs first. */
 export function applyLandlock(plan: WireLandlock): void {
   const attr = encodeRulesetAttr(BigInt(plan.handledFs), BigInt(plan.handledNet), BigInt(plan.scoped), plan.abi);
   const rulesetFd = syscall("landlock_create_ruleset", ptr(attr), attr.length, 0);
   try {
     for (const rule of plan.pathRules) {
-      let fd: number;
-      try {
-        fd = openPath(rule.path, O_PATH | O_CLOEXEC);
-      } catch (error) {
-        if (rule.optional && error instanceof SyscallError && error.errno === ERRNO.ENOENT) continue;
-        throw error;
-      }
+      const fd = openRulePath(rule);
+      if (fd === undefined) continue;
       try {
         const ruleAttr = encodePathBeneathAttr(BigInt(rule.access), fd);
         const result = rawSyscall(NR.landlock_add_rule, rulesetFd, LANDLOCK_RULE_PATH_BENEATH, ptr(ruleAttr), 0);

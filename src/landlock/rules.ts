@@ -1,6 +1,9 @@
 // Turns the filesystem and network intent of a policy into Landlock rules for
 // one ABI. Pure: host facts (is this path a directory?) come in as data.
 import { FILE_RIGHTS, type FsRight } from "../../ffi/landlock.ts";
+import { CordonError } from "../errors.ts";
+import { denyCosts } from "./deny-costs.ts";
+import { excludedRights, placeGrant, TooManyRules, type Exclusion, type ListDirectory, type Placement } from "./deny.ts";
 import {
   ALL_FS_RIGHTS, fsMask, fsRightsAt, netMask, netRightsAt, restrictFlagsAt, scopeMask, scopesAt,
 } from "./abi.ts";
@@ -21,7 +24,14 @@ export interface LandlockIntent {
   /** Device nodes that must stay usable (null, tty, pts); skipped when absent. */
   devices: PathFact[];
   network: { allow: boolean; connectPorts: number[]; bindPorts: number[] };
+  /** Denied paths under the grants, compiled into rules on their siblings (deny.ts). */
+  exclusions?: Exclusion[];
+  /** Lists the directories on the way to each exclusion (a host fact). */
+  listDirectory?: ListDirectory;
 }
+
+/** Past this many rules cordon refuses rather than dropping any. */
+export const MAX_PATH_RULES = 20_000;
 
 export interface LandlockPathRule {
   path: string;
@@ -29,6 +39,8 @@ export interface LandlockPathRule {
   grant: Grant;
   /** Skip the rule instead of failing when the path is missing at apply time. */
   optional: boolean;
+  /** Found by walking the tree while planning: stage 2 opens it without following any symlink. */
+  walked: boolean;
 }
 
 export interface LandlockNetRule {
@@ -130,16 +142,30 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
   const netRestricted = !intent.network.allow;
   const handledNet = netRestricted ? netMask(netRightsAt(abi)) : 0n;
 
+  const exclusions = intent.exclusions ?? [];
+  const excluded = (deny: Exclusion["deny"]) => excludedRights(deny, handledFs);
+  const list = intent.listDirectory ?? (() => undefined);
+  const placement: Placement = { rules: [], withheld: [], unlisted: [] };
   const pathRules: LandlockPathRule[] = [];
   const add = (facts: PathFact[], grant: Grant, optional: boolean) => {
     for (const fact of facts) {
       const access = rightsForGrant(grant, fact.kind, handledFs);
-      if (access !== 0n) pathRules.push({ path: fact.path, access, grant, optional });
+      if (access === 0n) continue;
+      const from = placement.rules.length;
+      placeGrant({ path: fact.path, kind: fact.kind, access }, exclusions, excluded, list, MAX_PATH_RULES, placement);
+      for (const rule of placement.rules.slice(from)) pathRules.push({ ...rule, grant, optional: optional && !rule.walked });
     }
   };
-  add(intent.readRoots, "read", false);
-  add(intent.writeRoots, "write", false);
-  add(intent.devices, "device", true);
+  try {
+    add(intent.readRoots, "read", false);
+    add(intent.writeRoots, "write", false);
+    add(intent.devices, "device", true);
+  } catch (error) {
+    if (!(error instanceof TooManyRules)) throw error;
+    throw new CordonError(`the deny paths need more than ${error.limit} Landlock rules in landlock-only mode`, {
+      hint: "the directories on the way to the denied paths have too many entries; deny fewer or shallower paths, or use bwrap mode",
+    });
+  }
 
   const netRules: LandlockNetRule[] = [];
   if (handledNet !== 0n) {
@@ -158,6 +184,6 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
     restrictFlags: restrictFlagsAt(abi),
     pathRules,
     netRules,
-    dropped: droppedFor(abi, intent),
+    dropped: [...droppedFor(abi, intent), ...denyCosts(placement, exclusions)],
   };
 }

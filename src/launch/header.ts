@@ -19,7 +19,9 @@ export function launchMessageFor(plan: SandboxPlan, argv: Uint8Array[], envp: Ui
         handledNet: landlock.handledNet.toString(),
         scoped: landlock.scoped.toString(),
         restrictFlags: landlock.restrictFlags,
-        pathRules: landlock.pathRules.map((rule) => ({ path: rule.path, access: rule.access.toString(), optional: rule.optional })),
+        pathRules: landlock.pathRules.map((rule) => ({
+          path: rule.path, access: rule.access.toString(), optional: rule.optional, noSymlinks: rule.walked,
+        })),
         netRules: landlock.netRules.map((rule) => ({ port: rule.port, access: rule.access.toString() })),
       },
       mountChecks: plan.mountChecks,

@@ -7,6 +7,8 @@ export interface WirePathRule {
   path: string;
   access: string;
   optional: boolean;
+  /** Open without following a symlink in any component (paths walked while planning). */
+  noSymlinks?: boolean;
 }
 
 export interface WireLandlock {

@@ -1,6 +1,7 @@
 // Host facts, gathered in one step before planning, so planning stays pure.
-import { lstatSync, readlinkSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent } from "node:fs";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
+import type { DirEntry, EntryKind } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
 
 export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx"] as const;
@@ -59,4 +60,22 @@ function terminalsOfStdio(): PathFact[] {
     }
   }
   return [...paths].map((path) => ({ path, kind: "file" as const }));
+}
+
+function entryKind(entry: Dirent): EntryKind {
+  if (entry.isSymbolicLink()) return "symlink";
+  if (entry.isDirectory()) return "dir";
+  return entry.isFile() ? "file" : "other";
+}
+
+/**
+ * A directory's entries, never following symlinks; undefined when it cannot
+ * be listed. Landlock-only mode lists the directories on the way to each deny.
+ */
+export function listDirectory(dir: string): DirEntry[] | undefined {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).map((entry) => ({ name: entry.name, kind: entryKind(entry) }));
+  } catch {
+    return undefined;
+  }
 }

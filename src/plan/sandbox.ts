@@ -6,7 +6,7 @@ import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
 import type { EnvChanges } from "../stage1/environment.ts";
-import type { HostFacts } from "./facts.ts";
+import { listDirectory, type HostFacts } from "./facts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp } from "./mounts.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
@@ -57,12 +57,12 @@ export const LANDLOCK_ONLY_GAPS: Degradation[] = [
   },
 ];
 
-/** Policy features landlock-only mode cannot enforce (yet); each refuses a run there. */
-export function landlockOnlyLosses(policy: ResolvedPolicy): string[] {
-  return [
-    ...policy.denyWrite.map((deny) => `--deny-write ${deny.path}`),
-    ...policy.denyRead.map((deny) => `--deny-read ${deny.path}`),
-  ];
+/**
+ * Policy features landlock-only mode cannot enforce (yet); each refuses a run
+ * there. Denies are enforced by Landlock alone (src/landlock/deny.ts).
+ */
+export function landlockOnlyLosses(_policy: ResolvedPolicy): string[] {
+  return [];
 }
 
 const dirs = (paths: readonly string[]): PathFact[] => paths.map((path) => ({ path, kind: "dir" as const }));
@@ -77,6 +77,12 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
       // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals.
       devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
       network: { allow: policy.network === "all", connectPorts: [], bindPorts: [] },
+      // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
+      exclusions: bwrap ? [] : [
+        ...policy.denyWrite.map((deny) => ({ path: deny.path, deny: "write" as const })),
+        ...policy.denyRead.map((deny) => ({ path: deny.path, deny: "read" as const })),
+      ],
+      listDirectory,
     },
     facts.landlockAbi,
   );

@@ -63,13 +63,16 @@ describe.skipIf(noBwrap !== undefined)("finding bwrap and auto mode", () => {
     expect(existsSync("/etc/cordon-fallback-nope")).toBe(false);
   });
 
-  test("auto mode refuses, and runs nothing, when landlock-only would lose a guarantee", () => {
-    const out = join(project, "refused-ran");
-    const result = cordon(["--bwrap", dockerLikeBwrap(tools), "-w", ".", "--deny-write", ".git", "--", "touch", out], { cwd: project });
-    expect(result.exitCode).toBe(125);
-    expect(result.stderr).toContain("--deny-write");
-    expect(result.stderr).toContain("user namespaces");
-    expect(existsSync(out)).toBe(false);
+  // Landlock-only mode enforces denies too (src/landlock/deny.ts), so a deny no longer refuses the fallback.
+  test("auto mode falls back with --deny-write, and the deny still holds", () => {
+    // New entries cannot be created directly in the parent of a denied path; src/ is a sibling.
+    mkdirSync(join(project, "src"), { recursive: true });
+    const out = join(project, "src", "fallback-deny-ran");
+    const result = cordon(["--bwrap", dockerLikeBwrap(tools), "-w", ".", "--deny-write", ".git", "-v", "--", "sh", "-c", `touch ${out}; touch .git/x`], { cwd: project });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("mode landlock-only");
+    expect(existsSync(out)).toBe(true);
+    expect(existsSync(join(project, ".git", "x"))).toBe(false);
   });
 
   test("--mode bwrap refuses, and runs nothing, when bwrap fails", () => {
