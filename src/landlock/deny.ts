@@ -19,7 +19,13 @@ export interface DirEntry {
 /** The entries of a directory, or undefined when it cannot be listed. */
 export type ListDirectory = (dir: string) => readonly DirEntry[] | undefined;
 
-export type DenyKind = "read" | "write";
+/**
+ * "read": nothing; "read-file": nothing but READ_DIR, which a file does not
+ * use, so the directories above it stay listable; "write": stays readable and executable; "device": no file
+ * may be opened (listing stays), for /dev in landlock-only mode, where the
+ * read grant on / would reach raw disks and other users' terminals.
+ */
+export type DenyKind = "read" | "read-file" | "write" | "device";
 
 export interface Exclusion {
   /** Canonical absolute path; it need not exist (then it cannot be created). */
@@ -30,8 +36,13 @@ export interface Exclusion {
 /** Rights a write-denied path keeps: it stays readable and executable. */
 const KEPT_BY_WRITE_DENY: FsRight[] = ["READ_FILE", "READ_DIR", "EXECUTE"];
 
+/** Rights a device-denied tree keeps: its directories can be listed and searched. */
+const KEPT_BY_DEVICE_DENY: FsRight[] = ["READ_DIR", "EXECUTE"];
+
 export function excludedRights(deny: DenyKind, all: bigint): bigint {
-  return deny === "read" ? all : all & ~fsMask(KEPT_BY_WRITE_DENY);
+  if (deny === "read") return all;
+  if (deny === "read-file") return all & ~fsMask(["READ_DIR"]);
+  return all & ~fsMask(deny === "write" ? KEPT_BY_WRITE_DENY : KEPT_BY_DEVICE_DENY);
 }
 
 export interface PlacedRule {

@@ -1,10 +1,11 @@
 // Host facts, gathered in one step before planning, so planning stays pure.
-import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Dirent } from "node:fs";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { DirEntry, EntryKind } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
 
-export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx"] as const;
+/** The device nodes a command may open; in landlock-only mode nothing else under /dev. */
+export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx"] as const;
 
 export interface HostFacts {
   arch: KernelArch;
@@ -19,6 +20,8 @@ export interface HostFacts {
   terminals: PathFact[];
   /** /run and /var/run where they are real directories. */
   runtimeDirs: string[];
+  /** Pathname unix sockets bound on the host (from /proc/net/unix) whose files exist. */
+  unixSockets: string[];
 }
 
 export const RUNTIME_DIRS = ["/run", "/var/run"] as const;
@@ -46,6 +49,7 @@ export function gatherHostFacts(landlockAbi: number): HostFacts {
     devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
     runtimeDirs: RUNTIME_DIRS.filter(isRealDirectory),
     terminals: terminalsOfStdio(),
+    unixSockets: hostUnixSockets(),
   };
 }
 
@@ -78,4 +82,26 @@ export function listDirectory(dir: string): DirEntry[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Every pathname unix socket bound in this network namespace. connect(2)
+ * ignores read-only mounts, so bwrap mode hides each of these that lies
+ * outside the write roots; reading the kernel's list beats walking the disk.
+ */
+export function hostUnixSockets(text?: string): string[] {
+  let table = text;
+  if (table === undefined) {
+    try {
+      table = readFileSync("/proc/net/unix", "utf8");
+    } catch {
+      return [];
+    }
+  }
+  const paths = new Set<string>();
+  for (const line of table.split("\n").slice(1)) {
+    const path = line.trim().split(/\s+/)[7];
+    if (path?.startsWith("/") && (text !== undefined || lstatSync(path, { throwIfNoEntry: false })?.isSocket())) paths.add(path);
+  }
+  return [...paths].sort();
 }

@@ -11,7 +11,7 @@ export type MountOp =
   | { kind: "dev"; dest: string }
   | { kind: "tmpfs"; dest: string };
 
-export type MountReason = "root" | "write-root" | "deny-write" | "deny-read" | "working-directory";
+export type MountReason = "root" | "write-root" | "deny-write" | "deny-read" | "host-socket" | "working-directory";
 
 export interface DenyPath {
   path: string;
@@ -32,6 +32,8 @@ export interface MountInput {
    * network they are replaced by an empty tmpfs.
    */
   runtimeDirs: string[];
+  /** Unix socket files bound on the host; without network, those outside the write roots are hidden. */
+  unixSockets: string[];
   /** Host paths of an empty directory and an empty file that hide read-denied paths. */
   emptyDir: string;
   emptyFile: string;
@@ -50,7 +52,9 @@ export function isWithin(path: string, root: string): boolean {
 
 // At equal depth, system mounts go first so a user bind of /tmp lands on the tmpfs.
 const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, bind: 2, "ro-bind": 2 };
-const REASON_RANK: Record<MountReason, number> = { root: 0, "working-directory": 1, "write-root": 2, "deny-write": 3, "deny-read": 4 };
+const REASON_RANK: Record<MountReason, number> = {
+  root: 0, "working-directory": 1, "write-root": 2, "deny-write": 3, "deny-read": 4, "host-socket": 5,
+};
 
 function orderOf(op: MountOp): [number, number, number, string] {
   const reason = "why" in op ? REASON_RANK[op.why] : 0;
@@ -89,6 +93,17 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   for (const deny of input.denyRead.filter(mountable)) {
     const source = deny.kind === "file" ? input.emptyFile : input.emptyDir;
     ops.push({ kind: "ro-bind", source, dest: deny.path, why: "deny-read" });
+  }
+  if (input.network === "none") {
+    const hiddenDirs = [
+      ...SANDBOX_TMPFS, ...input.runtimeDirs,
+      ...input.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
+    ];
+    const taken = new Set(ops.map((op) => op.dest));
+    for (const socket of input.unixSockets) {
+      const reachable = !input.writeRoots.some((root) => isWithin(socket, root)) && !hiddenDirs.some((dir) => isWithin(socket, dir));
+      if (reachable && !taken.has(socket)) ops.push({ kind: "ro-bind", source: input.emptyFile, dest: socket, why: "host-socket" });
+    }
   }
   return ops.sort(compareOps);
 }

@@ -51,6 +51,12 @@ export const LANDLOCK_ONLY_GAPS: Degradation[] = [
   },
   {
     layer: "namespaces",
+    feature: "metadata outside the write roots",
+    consequence: "Landlock has no right for chmod, chown, utimes or xattrs: the command can change the mode, times and attributes of files it owns outside the write roots (their contents stay protected)",
+    weakensSecurity: true,
+  },
+  {
+    layer: "namespaces",
     feature: "process isolation",
     consequence: "host processes stay visible in /proc; a daemon the command detaches may outlive cordon if cordon is SIGKILLed",
     weakensSecurity: true,
@@ -79,8 +85,11 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
       network: { allow: policy.network === "all", connectPorts: [], bindPorts: [] },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
       exclusions: bwrap ? [] : [
+        // As root (without capabilities, still the owner) /dev/sda and other
+        // users' terminals would be readable through the grant on /.
+        { path: "/dev", deny: "device" as const },
         ...policy.denyWrite.map((deny) => ({ path: deny.path, deny: "write" as const })),
-        ...policy.denyRead.map((deny) => ({ path: deny.path, deny: "read" as const })),
+        ...policy.denyRead.map((deny) => ({ path: deny.path, deny: deny.kind === "dir" ? ("read" as const) : ("read-file" as const) })),
       ],
       listDirectory,
     },
@@ -94,6 +103,7 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
         cwd: policy.cwd,
         network: policy.network,
         runtimeDirs: facts.runtimeDirs,
+        unixSockets: facts.unixSockets,
         emptyDir: paths.emptyDir,
         emptyFile: paths.emptyFile,
       })

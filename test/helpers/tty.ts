@@ -66,11 +66,18 @@ os.write(master, b"typed-secret\\n")
 done = subprocess.run(sys.argv[1:] + [os.ttyname(slave)], stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
 sys.stdout.write(done.stdout.decode(errors="replace"))
 sys.stdout.write(done.stderr.decode(errors="replace"))
+import select
 seen = b""
-try:
-    seen = os.read(master, 65536)
-except BlockingIOError:
-    pass
+# Drain until the terminal has been quiet for a moment: output reaches the
+# master side asynchronously.
+while select.select([master], [], [], 0.3)[0]:
+    try:
+        chunk = os.read(master, 65536)
+    except (BlockingIOError, OSError):
+        break
+    if not chunk:
+        break
+    seen += chunk
 print("TERMINAL-SAW " + json.dumps(seen.decode(errors="replace")))
 sys.exit(done.returncode)
 `;
