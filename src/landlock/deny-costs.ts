@@ -30,20 +30,13 @@ function group(placement: Placement, rights: bigint) {
 
 export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]): Degradation[] {
   const costs: Degradation[] = [];
-  if (exclusions.length > 0) {
-    // Landlock has no right for chmod, chown, utimes or xattrs; a read-only mount has.
-    costs.push({
-      layer: "landlock",
-      feature: "metadata of denied paths",
-      consequence: `the mode, owner, timestamps and extended attributes of ${names(exclusions.map((e) => e.path))} `
-        + "can still be changed (chmod 644 on a read-denied key, for example); their contents are protected",
-      weakensSecurity: true,
-    });
-  }
+  // The metadata gap (chmod, utimes) is not specific to denies: landlock-only
+  // mode names it for every file outside the write roots (LANDLOCK_ONLY_GAPS).
   const listing = group(placement, fsMask(["READ_DIR"]));
   if (listing.dirs.length > 0) {
     costs.push({
       layer: "landlock",
+      name: "deny-costs",
       feature: "listing directories above read-denied paths",
       consequence: `${names(listing.dirs)} cannot be listed (on the way to read-denied ${names(listing.denied)}); `
         + "their existing entries stay usable, entries that appear there after the start do not",
@@ -54,6 +47,7 @@ export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]
   if (entries.dirs.length > 0) {
     costs.push({
       layer: "landlock",
+      name: "deny-costs",
       feature: "creating entries next to denied paths",
       consequence: `no entries can be created, removed or renamed directly in ${names(entries.dirs)} `
         + `(on the way to denied ${names(entries.denied)}); existing entries stay writable`,
@@ -63,6 +57,7 @@ export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]
   if (placement.unlisted.length > 0) {
     costs.push({
       layer: "landlock",
+      name: "deny-costs",
       feature: "unlistable directories above denied paths",
       consequence: `${names(placement.unlisted)} could not be listed when planning, so their entries lose what the directory lost (as if denied)`,
       weakensSecurity: false,

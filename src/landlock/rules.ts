@@ -1,6 +1,7 @@
 // Turns the filesystem and network intent of a policy into Landlock rules for
 // one ABI. Pure: host facts (is this path a directory?) come in as data.
 import { FILE_RIGHTS, type FsRight } from "../../ffi/landlock.ts";
+import type { DegradationName } from "../policy/degradations.ts";
 import { CordonError } from "../errors.ts";
 import { denyCosts } from "./deny-costs.ts";
 import { excludedRights, placeGrant, TooManyRules, type Exclusion, type ListDirectory, type Placement } from "./deny.ts";
@@ -49,6 +50,8 @@ export interface LandlockNetRule {
 }
 
 export interface Degradation {
+  /** The name `allowDegraded` / `--allow-degraded` accepts. */
+  name: DegradationName;
   layer: "landlock" | "seccomp" | "namespaces";
   feature: string;
   /** The ABI (for Landlock) that would provide it. */
@@ -84,16 +87,19 @@ const GRANT_RIGHTS: Record<Grant, FsRight[]> = {
 
 const FS_RIGHT_LOSS: Partial<Record<FsRight, Omit<Degradation, "layer" | "feature">>> = {
   REFER: {
+    name: "refer",
     since: 2,
     consequence: "renaming or hard-linking across directories fails with EXDEV, even inside write roots",
     weakensSecurity: false,
   },
   TRUNCATE: {
+    name: "truncate",
     since: 3,
     consequence: "truncate(2) and O_TRUNC are not restricted: read-only files can be emptied",
     weakensSecurity: true,
   },
   IOCTL_DEV: {
+    name: "ioctl-dev",
     since: 5,
     consequence: "ioctl(2) on device files opened in the sandbox is not restricted",
     weakensSecurity: true,
@@ -116,6 +122,7 @@ function droppedFor(abi: number, intent: LandlockIntent): Degradation[] {
     const wantsPorts = intent.network.connectPorts.length + intent.network.bindPorts.length > 0;
     dropped.push({
       layer: "landlock",
+      name: "tcp-ports",
       feature: "TCP port rules",
       since: 4,
       consequence: wantsPorts
@@ -127,6 +134,7 @@ function droppedFor(abi: number, intent: LandlockIntent): Degradation[] {
   if (scopesAt(abi).length === 0) {
     dropped.push({
       layer: "landlock",
+      name: "scopes",
       feature: "scopes",
       since: 6,
       consequence: "abstract unix sockets and signals to processes outside the sandbox are not blocked by Landlock",

@@ -24,7 +24,7 @@ export interface MountInput {
   denyWrite: DenyPath[];
   denyRead: DenyPath[];
   cwd: string;
-  network: "none" | "all";
+  network: NetworkAccess;
   /**
    * Existing runtime directories (/run, /var/run when not a symlink). Their
    * unix sockets (docker.sock, the session bus, agents) stay reachable through
@@ -77,7 +77,7 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     { kind: "dev", dest: "/dev" },
     ...SANDBOX_TMPFS.map((dest): MountOp => ({ kind: "tmpfs", dest })),
   ];
-  if (input.network === "none") for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
+  if (input.network !== "all") for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
   // A working directory under a private tmpfs would otherwise vanish.
   const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));
@@ -94,7 +94,7 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     const source = deny.kind === "file" ? input.emptyFile : input.emptyDir;
     ops.push({ kind: "ro-bind", source, dest: deny.path, why: "deny-read" });
   }
-  if (input.network === "none") {
+  if (input.network !== "all") {
     const hiddenDirs = [
       ...SANDBOX_TMPFS, ...input.runtimeDirs,
       ...input.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
@@ -125,8 +125,11 @@ export function mountArgs(ops: readonly MountOp[]): string[] {
   });
 }
 
+/** "tcp": no network but TCP ports that Landlock allows, so bwrap keeps the host's network namespace. */
+export type NetworkAccess = "none" | "tcp" | "all";
+
 export interface BwrapOptions {
-  network: "none" | "all";
+  network: NetworkAccess;
   cwd: string;
 }
 
@@ -137,7 +140,7 @@ export function namespaceArgs(options: BwrapOptions): string[] {
     // Explicit, because --disable-userns requires it (--unshare-all only tries).
     "--unshare-user",
     "--disable-userns",
-    ...(options.network === "all" ? ["--share-net"] : []),
+    ...(options.network !== "none" ? ["--share-net"] : []),
     "--die-with-parent",
     "--cap-drop", "ALL",
     "--chdir", options.cwd,
@@ -145,6 +148,6 @@ export function namespaceArgs(options: BwrapOptions): string[] {
 }
 
 /** The full bwrap argument list (read by bwrap from a descriptor), for `run` and `explain`. */
-export function bwrapArguments(plan: { network: "none" | "all"; cwd: string; mounts: readonly MountOp[] }, infoFd: number): string[] {
+export function bwrapArguments(plan: { network: NetworkAccess; cwd: string; mounts: readonly MountOp[] }, infoFd: number): string[] {
   return [...namespaceArgs(plan), ...mountArgs(plan.mounts), "--info-fd", String(infoFd)];
 }

@@ -11,6 +11,8 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     denyWrite: [...base.denyWrite, ...(layer.denyWrite ?? [])],
     denyRead: [...base.denyRead, ...(layer.denyRead ?? [])],
     network: layer.network ?? base.network,
+    allowConnect: [...new Set([...base.allowConnect, ...(layer.allowConnect ?? [])])],
+    allowBind: [...new Set([...base.allowBind, ...(layer.allowBind ?? [])])],
     env: {
       clear: base.env.clear || (layer.env?.clear ?? false),
       set: { ...base.env.set, ...(layer.env?.set ?? {}) },
@@ -32,6 +34,14 @@ export function findProfile(name: string, file: PolicyFile | undefined): PolicyL
 }
 
 export function composePolicy(input: { profile?: string; file?: PolicyFile; flags: PolicyLayer }): Policy {
+  const policy = composeLayers(input);
+  if (policy.network === "all" && policy.allowConnect.length + policy.allowBind.length > 0) {
+    throw new CordonError("allowConnect/allowBind (--allow-connect, --allow-bind) restrict a network that is otherwise none; they conflict with network \"all\" (--net)");
+  }
+  return policy;
+}
+
+function composeLayers(input: { profile?: string; file?: PolicyFile; flags: PolicyLayer }): Policy {
   const profileName = input.profile ?? input.file?.profile ?? DEFAULT_PROFILE;
   let policy = applyLayer(EMPTY_POLICY, findProfile(profileName, input.file));
   if (input.file) {

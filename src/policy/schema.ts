@@ -5,10 +5,9 @@ import * as v from "valibot";
 export const MODES = ["auto", "bwrap", "landlock"] as const;
 export const NETWORK = ["none", "all"] as const;
 
-/** Guarantees that may be weaker on some hosts; `allowDegraded` accepts them by name. */
-export const DEGRADATIONS = [
-  "refer", "truncate", "ioctl-dev", "tcp-ports", "scopes", "unix-sockets", "process-isolation", "landlock-tsync",
-] as const;
+import { DEGRADATIONS } from "./degradations.ts";
+
+export { DEGRADATIONS };
 
 /** Secure defaults: credential stores and host control sockets hidden unless revealed by name. */
 export const SECRET_NAMES = [
@@ -54,6 +53,14 @@ const POLICY_FIELDS = {
     "Paths that are hidden (`--deny-read`): a directory shows up empty, a file reads as empty, neither can be written. Globs allowed.",
   ),
   network: described(v.picklist(NETWORK, 'must be "none" or "all"'), '`none` (default): only AF_UNIX sockets. `all`: the host network (`--net`).'),
+  allowConnect: described(
+    v.array(v.pipe(v.number("must be a port number"), v.integer("must be a whole number"), v.minValue(1, "must be 1-65535"), v.maxValue(65535, "must be 1-65535"))),
+    "With network `none`: TCP ports the command may connect to (`--allow-connect`), enforced by Landlock (ABI 4+). UDP and other protocols stay closed.",
+  ),
+  allowBind: described(
+    v.array(v.pipe(v.number("must be a port number"), v.integer("must be a whole number"), v.minValue(0, "must be 0-65535"), v.maxValue(65535, "must be 0-65535"))),
+    "With network `none`: TCP ports the command may bind (`--allow-bind`), enforced by Landlock (ABI 4+).",
+  ),
   env: described(EnvSchema, "Changes to the command's environment: `clear` (bool), `set` (name to value), `unset` (names)."),
   mode: described(v.picklist(MODES, `must be one of ${MODES.join(", ")}`), "`auto` (default), `bwrap` or `landlock` (`--mode`)."),
   allowDegraded: described(
@@ -110,6 +117,8 @@ export interface Policy {
   denyWrite: string[];
   denyRead: string[];
   network: (typeof NETWORK)[number];
+  allowConnect: number[];
+  allowBind: number[];
   env: { clear: boolean; set: Record<string, string>; unset: string[] };
   mode: (typeof MODES)[number];
   allowDegraded: (typeof DEGRADATIONS)[number][];
@@ -121,6 +130,8 @@ export const EMPTY_POLICY: Policy = {
   denyWrite: [],
   denyRead: [],
   network: "none",
+  allowConnect: [],
+  allowBind: [],
   env: { clear: false, set: {}, unset: [] },
   mode: "auto",
   allowDegraded: [],

@@ -9,7 +9,8 @@ export type Action = { kind: "allow" } | { kind: "errno"; errno: number } | { ki
 export type ArgTest =
   | { arg: number; op: "eq"; value: number }
   | { arg: number; op: "ne"; value: number }
-  | { arg: number; op: "hasAnyBit"; mask: number };
+  | { arg: number; op: "hasAnyBit"; mask: number }
+  | { arg: number; op: "maskedNe"; mask: number; value: number };
 
 /** `action` when every test holds; with no tests, always. */
 export interface FilterRule {
@@ -56,6 +57,9 @@ class Program {
   jump(code: number, k: number, jt: Target, jf: Target): void {
     this.items.push({ insn: { code, jt: 0, jf: 0, k: k >>> 0 }, jt, jf });
   }
+  and(k: number): void {
+    this.items.push({ insn: { code: BPF.AND_K, jt: 0, jf: 0, k: k >>> 0 } });
+  }
   ret(value: number): void {
     this.items.push({ insn: { code: BPF.RET_K, jt: 0, jf: 0, k: value >>> 0 } });
   }
@@ -95,6 +99,9 @@ function emitTest(program: Program, test: ArgTest, pass: string, fail: string): 
       return program.jump(BPF.JEQ_K, test.value, fail, pass);
     case "hasAnyBit":
       return program.jump(BPF.JSET_K, test.mask, pass, fail);
+    case "maskedNe":
+      program.and(test.mask);
+      return program.jump(BPF.JEQ_K, test.value, fail, pass);
   }
 }
 

@@ -2,17 +2,18 @@
 // errno, never a kill (ENOSYS where libc must fall back); only syscalls from a
 // foreign architecture are killed, since their numbers mean other calls.
 import {
-  AF_UNIX, CLONE_NEWUSER, ERRNO, O_CREAT, O_TMPFILE_BIT, S_ISGID, S_ISUID, TIOCLINUX, TIOCSTI,
+  AF_INET, AF_INET6, AF_UNIX, CLONE_NEWUSER, IPPROTO_TCP, SOCK_STREAM, SOCK_TYPE_MASK, ERRNO, O_CREAT, O_TMPFILE_BIT, S_ISGID, S_ISUID, TIOCLINUX, TIOCSTI,
 } from "../../ffi/constants.ts";
 import { ABSENT, SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
 import type { ArgTest, FilterSpec } from "./assemble.ts";
 
-export type ProfileCondition = "always" | "network-off" | "landlock-only";
+export type ProfileCondition = "always" | "network-off" | "network-none" | "network-tcp" | "landlock-only";
 
 export interface ProfileEntry {
   syscalls: SyscallName[];
   when?: ArgTest[];
-  errno: "EPERM" | "ENOSYS";
+  /** The errno returned; "allow" ends the syscall's checks early (ordered rules). */
+  errno: "EPERM" | "ENOSYS" | "allow";
   applies: ProfileCondition;
   why: string;
 }
@@ -51,13 +52,21 @@ export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
   { syscalls: ["open"], when: [{ arg: 1, op: "hasAnyBit", mask: CREATES }, { arg: 2, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
   { syscalls: ["openat"], when: [{ arg: 2, op: "hasAnyBit", mask: CREATES }, { arg: 3, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
   { syscalls: ["openat2"], errno: "ENOSYS", applies: "always", why: "openat2's mode sits in memory the filter cannot read; ENOSYS makes callers fall back to openat" },
-  { syscalls: ["socket", "socketpair"], when: [{ arg: 0, op: "ne", value: AF_UNIX }], errno: "EPERM", applies: "network-off", why: "no network: only AF_UNIX sockets" },
+  { syscalls: ["socketpair"], when: [{ arg: 0, op: "ne", value: AF_UNIX }], errno: "EPERM", applies: "network-off", why: "no network: only AF_UNIX socket pairs" },
+  { syscalls: ["socket"], when: [{ arg: 0, op: "ne", value: AF_UNIX }], errno: "EPERM", applies: "network-none", why: "no network: only AF_UNIX sockets" },
+  // With --allow-connect/--allow-bind, Landlock's port rules cover TCP only:
+  // UDP, raw, MPTCP (IPPROTO_MPTCP) and other families stay closed here.
+  { syscalls: ["socket"], when: [{ arg: 0, op: "eq", value: AF_UNIX }], errno: "allow", applies: "network-tcp", why: "AF_UNIX sockets" },
+  { syscalls: ["socket"], when: [{ arg: 0, op: "ne", value: AF_INET }, { arg: 0, op: "ne", value: AF_INET6 }], errno: "EPERM", applies: "network-tcp", why: "TCP ports only: no other family" },
+  { syscalls: ["socket"], when: [{ arg: 1, op: "maskedNe", mask: SOCK_TYPE_MASK, value: SOCK_STREAM }], errno: "EPERM", applies: "network-tcp", why: "TCP ports only: stream sockets" },
+  { syscalls: ["socket"], when: [{ arg: 2, op: "ne", value: 0 }, { arg: 2, op: "ne", value: IPPROTO_TCP }], errno: "EPERM", applies: "network-tcp", why: "TCP ports only: not MPTCP or SCTP" },
   { syscalls: SYSV_IPC_CALLS, errno: "EPERM", applies: "landlock-only", why: "without an IPC namespace, System V IPC reaches host objects" },
 ];
 
 export interface ProfileOptions {
   arch: KernelArch;
-  network: "none" | "all";
+  /** "tcp": no network but the TCP ports Landlock allows. */
+  network: "none" | "tcp" | "all";
   mode: "landlock" | "bwrap";
 }
 
@@ -66,7 +75,11 @@ export function profileApplies(entry: ProfileEntry, options: ProfileOptions): bo
     case "always":
       return true;
     case "network-off":
+      return options.network !== "all";
+    case "network-none":
       return options.network === "none";
+    case "network-tcp":
+      return options.network === "tcp";
     case "landlock-only":
       return options.mode === "landlock";
   }
@@ -81,7 +94,7 @@ export function seccompSpecFor(options: ProfileOptions): FilterSpec {
       entry.syscalls.filter((name) => numbers[name] !== ABSENT).map((name) => ({
         nr: numbers[name],
         when: entry.when ?? [],
-        action: { kind: "errno" as const, errno: ERRNO[entry.errno] },
+        action: entry.errno === "allow" ? { kind: "allow" as const } : { kind: "errno" as const, errno: ERRNO[entry.errno] },
       })),
     ),
   };

@@ -146,12 +146,12 @@ describe("landlock-only mode enforces denies", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`creating entries next to denied paths: no entries can be created, removed or renamed directly in ${rootDir}`);
     expect(result.stdout).toContain("listing directories above read-denied paths");
-    expect(result.stdout).toContain("metadata of denied paths");
+    expect(result.stdout).toContain("metadata outside the write roots");
   });
 
-  test("a run warns that Landlock cannot protect the metadata of denied paths", () => {
+  test("a run warns that Landlock cannot protect metadata (chmod, utimes) outside the write roots", () => {
     const result = cordon(["--mode", "landlock", "--deny-read", join(rootDir, "secret.txt"), "--", "true"]);
     expect(result.exitCode).toBe(0);
-    expect(result.stderr).toMatch(/warning: landlock-only mode does not enforce: .*metadata of denied paths/);
+    expect(result.stderr).toMatch(/warning: landlock-only mode does not enforce: .*metadata outside the write roots/);
   });
 });

@@ -17,6 +17,9 @@ export const POLICY_OPTIONS = {
   "deny-write": { type: "string", valueHint: "PATH", repeatable: true, description: "Keep PATH read-only even inside a write root (e.g. .git); globs allowed" },
   "deny-read": { type: "string", valueHint: "PATH", repeatable: true, description: "Hide PATH: a directory shows up empty, a file reads as empty; globs allowed" },
   net: { type: "boolean", description: "Allow network access (default: none; only AF_UNIX sockets)" },
+  "allow-connect": { type: "string", valueHint: "PORT", repeatable: true, description: "Without --net, still allow TCP connections to PORT (Landlock ABI 4+)" },
+  "allow-bind": { type: "string", valueHint: "PORT", repeatable: true, description: "Without --net, still allow binding TCP PORT (Landlock ABI 4+)" },
+  "preserve-fds": { type: "string", valueHint: "N", description: "Pass descriptors 3..3+N-1 on to the command (default 0: every descriptor above 2 is closed)" },
   cwd: { type: "string", alias: "C", valueHint: "DIR", description: "Run the command in DIR; relative policy paths resolve against it" },
   env: { type: "string", valueHint: "NAME[=VALUE]", repeatable: true, description: "Set NAME for the command (NAME alone passes the caller's value, even with --clear-env)" },
   "unset-env": { type: "string", valueHint: "NAME", repeatable: true, description: "Remove NAME from the command's environment" },
@@ -35,6 +38,11 @@ export interface PolicyChoice {
   warnings: string[];
 }
 
+/** A port as the schema sees it: a number, or the text itself so the schema names it in its message. */
+function portNumber(text: string): number | string {
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
 function flagLayer(options: ParsedOptions): PolicyLayer {
   const list = (name: string) => (options[name] as string[] | undefined) ?? [];
   const set: Record<string, string> = {};
@@ -49,6 +57,8 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
     denyWrite: list("deny-write"),
     denyRead: list("deny-read"),
     network: options.net ? "all" : undefined,
+    allowConnect: list("allow-connect").map(portNumber),
+    allowBind: list("allow-bind").map(portNumber),
     env: { clear: options["clear-env"] === true, set, unset: list("unset-env") },
     mode: options.mode,
     allowDegraded: list("allow-degraded"),

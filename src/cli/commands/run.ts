@@ -1,30 +1,55 @@
-// `cordon run [options] -- COMMAND [ARG...]`
+// `cordon run [options] -- COMMAND [ARG...]`: choose the mode, plan, run,
+// and say what was enforced. The command starts at most once.
+import { fstatSync } from "node:fs";
 import { CordonError } from "../../errors.ts";
 import { gatherHostFacts } from "../../plan/facts.ts";
-import { landlockOnlyLosses, planSandbox } from "../../plan/sandbox.ts";
+import { landlockOnlyLosses, planSandbox, unacceptedGaps, type SandboxMode, type SandboxPlan } from "../../plan/sandbox.ts";
 import { locateBwrap } from "../../stage1/bwrap-locate.ts";
 import { landlockAvailability, requireLandlock } from "../../stage1/host.ts";
+import { enforcementOf, summaryLine, writeReport, type EnforcementReport } from "../../stage1/report.ts";
 import { runInBwrap } from "../../stage1/run-bwrap.ts";
 import { runLandlockOnly } from "../../stage1/run-landlock.ts";
 import { createRunState } from "../../stage1/run-paths.ts";
 import { rawArguments } from "../../stage1/self.ts";
-import { parseCommandLine } from "../args.ts";
-import { choosePolicy } from "./policy-options.ts";
+import { parseCommandLine, type ParsedOptions } from "../args.ts";
 import type { RawArgs } from "../main.ts";
 import { describeGaps } from "../report.ts";
+import { choosePolicy } from "./policy-options.ts";
 import { RUN_OPTIONS } from "./run-options.ts";
 
 const USAGE = "usage: cordon [run] [options] -- COMMAND [ARG...]; see cordon --help";
-const USERNS_FIX =
-  "allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 24.04; in Docker, --security-opt seccomp=unconfined or a profile that allows unshare)";
+export const USERNS_FIX =
+  "allow unprivileged user namespaces (Ubuntu 24.04: sysctl kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap; Docker: --security-opt seccomp=unconfined --security-opt apparmor=unconfined); `cordon doctor` shows what fails";
+const MAX_PRESERVED_FDS = 1000;
 
-function lossesError(losses: string[], why: string): CordonError {
-  return new CordonError(`${why}, and landlock-only mode cannot enforce: ${losses.join(", ")}`, {
-    hint: `${USERNS_FIX}; the command was not run`,
-  });
+function preservedDescriptors(options: ParsedOptions): number {
+  const text = options["preserve-fds"];
+  if (text === undefined) return 0;
+  const count = Number(text);
+  if (typeof text !== "string" || !/^\d+$/.test(text) || count > MAX_PRESERVED_FDS) {
+    throw new CordonError(`--preserve-fds ${String(text)}: expected a number of descriptors from 0 to ${MAX_PRESERVED_FDS}`);
+  }
+  for (let fd = 3; fd < 3 + count; fd++) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new CordonError(`--preserve-fds ${count}: descriptor ${fd} is not open`);
+    }
+  }
+  return count;
+}
+
+function refuseWeakened(plan: SandboxPlan, allowDegraded: readonly string[]): void {
+  const weakened = unacceptedGaps(plan, allowDegraded);
+  if (weakened.length === 0) return;
+  throw new CordonError(
+    `--strict: ${plan.mode === "bwrap" ? "bwrap" : "landlock-only"} mode here would weaken: ${weakened.map((gap) => `${gap.name} (${gap.consequence})`).join("; ")}`,
+    { hint: `accept one by name with --allow-degraded ${weakened[0]!.name}; the command was not run` },
+  );
 }
 
 export default async function run(args: string[], raw: RawArgs): Promise<number> {
+  const started = performance.now();
   const parsed = parseCommandLine(args, RUN_OPTIONS, USAGE);
   const { options } = parsed;
   if (options.help) {
@@ -40,55 +65,78 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
   if (parsed.command.length === 0) throw new CordonError("no command given", { hint: USAGE });
   if (parsed.command[0] === "") throw new CordonError("the command name is empty", { hint: USAGE });
 
-  const { policy, warnings } = choosePolicy(options);
   const say = (line: string) => {
     if (!options.quiet) process.stderr.write(`cordon: ${line}\n`);
   };
-  const verbose = (line: string) => {
-    if (options.verbose) process.stderr.write(`cordon: ${line}\n`);
+  const report: EnforcementReport = {
+    version: 1, mode: null, modeReason: "", landlockAbi: 0, enforced: null, degraded: [], exitStatus: 125, durationMs: 0,
   };
-  for (const warning of warnings) say(`warning: ${warning}`);
-  const abi = requireLandlock(landlockAvailability());
-  const facts = gatherHostFacts(abi);
-  const losses = landlockOnlyLosses(policy);
-  if (policy.mode === "landlock" && losses.length > 0) {
-    throw new CordonError(`landlock-only mode cannot enforce: ${losses.join(", ")}`, {
-      hint: "use --mode bwrap (or auto) where user namespaces work; the command was not run",
-    });
-  }
-  const bwrap = policy.mode === "landlock" ? undefined : locateBwrap(options.bwrap as string | undefined, [...policy.writeRoots, policy.cwd]);
-  if (policy.mode === "bwrap" && bwrap && !bwrap.found) {
-    throw new CordonError(`--mode bwrap: ${bwrap.reason}`, { hint: "apt-get install bubblewrap, or pass --bwrap PATH" });
-  }
-  if (policy.mode === "auto" && bwrap && !bwrap.found && losses.length > 0) throw lossesError(losses, bwrap.reason);
+  const finish = (status: number, refused?: string): number => {
+    report.exitStatus = status;
+    if (refused) report.refused = refused;
+    report.durationMs = Math.round(performance.now() - started);
+    if (typeof options.report === "string") writeReport(options.report, report);
+    if (options.verbose) process.stderr.write(`cordon: ${summaryLine(report)}\n`);
+    return status;
+  };
 
-  // The exact bytes of the command's arguments, not their decoded text.
-  const argv = rawArguments(raw.total).slice(raw.offset + parsed.commandStart);
-  const state = createRunState(policy);
   try {
-    if (bwrap?.found) {
-      const plan = planSandbox(policy, facts, "bwrap", state);
-      state.placeholders([...policy.denyWrite, ...policy.denyRead].filter((deny) => deny.kind === "missing").map((deny) => deny.path));
-      verbose(`mode bwrap (${bwrap.path}), Landlock ABI ${abi}`);
-      const outcome = await runInBwrap(plan, bwrap.path, argv, 0);
-      if (outcome.started) return outcome.status;
-      const failure = `bubblewrap failed before the command started (exit ${outcome.bwrapStatus})`;
-      if (policy.mode === "bwrap") {
-        throw new CordonError(failure, {
-          hint: `bubblewrap's own message is above; if it could not create namespaces, ${USERNS_FIX}; the command was not run`,
-        });
-      }
-      if (losses.length > 0) throw lossesError(losses, failure);
-      say(`${failure}; falling back to landlock-only mode`);
-    } else if (bwrap && !bwrap.found) {
-      verbose(`${bwrap.reason}; using landlock-only mode`);
+    const preserveFds = preservedDescriptors(options);
+    const { policy, warnings } = choosePolicy(options);
+    for (const warning of warnings) say(`warning: ${warning}`);
+    const abi = requireLandlock(landlockAvailability());
+    report.landlockAbi = abi;
+    const facts = gatherHostFacts(abi);
+    const bwrap = policy.mode === "landlock" ? undefined : locateBwrap(options.bwrap as string | undefined, [...policy.writeRoots, policy.cwd]);
+    if (policy.mode === "bwrap" && bwrap && !bwrap.found) {
+      throw new CordonError(`--mode bwrap: ${bwrap.reason}`, { hint: "apt-get install bubblewrap, or pass --bwrap PATH" });
     }
-    const plan = planSandbox(policy, facts, "landlock", state);
-    verbose(`mode landlock-only, Landlock ABI ${abi}`);
-    const gaps = describeGaps(plan.gaps);
-    if (gaps) say(`warning: landlock-only mode does not enforce: ${gaps}`);
-    return await runLandlockOnly(plan, argv, 0);
-  } finally {
-    state.remove();
+    const losses = () => landlockOnlyLosses(policy, facts);
+    const refuseFallback = (why: string, lost: string[]) =>
+      new CordonError(`${why}, and landlock-only mode would lose: ${lost.join("; ")}`, {
+        hint: `${USERNS_FIX}; or accept the loss with --mode landlock (or --allow-degraded unix-sockets); the command was not run`,
+      });
+
+    // The exact bytes of the command's arguments, not their decoded text.
+    const argv = rawArguments(raw.total).slice(raw.offset + parsed.commandStart);
+    const state = createRunState(policy);
+    const plan = (mode: SandboxMode) => {
+      const planned = planSandbox(policy, facts, mode, state);
+      if (options.strict) refuseWeakened(planned, policy.allowDegraded);
+      report.mode = mode;
+      report.enforced = enforcementOf(planned);
+      report.degraded = planned.gaps;
+      return planned;
+    };
+    try {
+      if (bwrap?.found) {
+        const bwrapPlan = plan("bwrap");
+        report.modeReason = `${policy.mode === "bwrap" ? "--mode bwrap" : "bwrap works here"}: ${bwrap.path}`;
+        state.placeholders([...policy.denyWrite, ...policy.denyRead].filter((deny) => deny.kind === "missing").map((deny) => deny.path));
+        const outcome = await runInBwrap(bwrapPlan, bwrap.path, argv, preserveFds);
+        if (outcome.started) return finish(outcome.status);
+        const failure = `bubblewrap failed before the command started (exit ${outcome.bwrapStatus})`;
+        if (policy.mode === "bwrap") throw new CordonError(failure, { hint: `bubblewrap's message is above; ${USERNS_FIX}; the command was not run` });
+        const lost = losses();
+        if (lost.length > 0) throw refuseFallback(failure, lost);
+        say(`${failure}; falling back to landlock-only mode`);
+        report.modeReason = "bwrap failed here; landlock-only loses nothing the policy asks for";
+      } else if (bwrap && !bwrap.found) {
+        const lost = losses();
+        if (lost.length > 0) throw refuseFallback(bwrap.reason, lost);
+        report.modeReason = `${bwrap.reason}; landlock-only loses nothing the policy asks for`;
+      } else {
+        report.modeReason = "--mode landlock";
+      }
+      const landlockPlan = plan("landlock");
+      const gaps = describeGaps(landlockPlan.gaps);
+      if (gaps) say(`warning: landlock-only mode does not enforce: ${gaps}`);
+      return finish(await runLandlockOnly(landlockPlan, argv, preserveFds));
+    } finally {
+      state.remove();
+    }
+  } catch (error) {
+    if (error instanceof CordonError) finish(error.exitCode, error.message);
+    throw error;
   }
 }
