@@ -1,7 +1,7 @@
 // The supervisor: signals reach the command, and nothing the command started
 // outlives cordon.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { cordon, finish, missingTool, run, scratchDir, startCordon, statusOf, uniqueName, waitFor } from "../helpers/cordon.ts";
 import { killMarked, processesWith } from "../helpers/procs.ts";
@@ -83,8 +83,12 @@ describe("supervisor", () => {
     const marker = uniqueName("cordon-orphan");
     cleanup.push(() => killMarked(marker));
     const ready = join(dir, "ready");
-    const proc = startCordon([...LL, "-w", dir, "--", "perl", "-e", 'open(my $f, ">", $ARGV[0]); close $f; sleep 300', ready, marker]);
-    await waitFor(() => existsSync(ready), "the command to start");
+    // The command records its TMPDIR: cordon cannot remove it when SIGKILLed, so the test does.
+    const proc = startCordon([...LL, "-w", dir, "--", "perl", "-e", 'open(my $f, ">", $ARGV[0]); print $f $ENV{TMPDIR}; close $f; sleep 300', ready, marker]);
+    await waitFor(() => existsSync(ready) && readFileSync(ready, "utf8").length > 0, "the command to start");
+    const privateTmp = readFileSync(ready, "utf8");
+    expect(privateTmp.startsWith("/")).toBe(true);
+    cleanup.push(() => rmSync(privateTmp, { recursive: true, force: true }));
     expect(processesWith(marker).length).toBeGreaterThan(0);
     proc.kill("SIGKILL");
     await proc.exited;
