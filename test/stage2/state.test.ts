@@ -3,30 +3,30 @@
 // descriptors, and the launch plan nowhere in argv or the environment.
 import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { cordon, finish, isRoot, missingSystemTool, start, startCordon, systemTool } from "../helpers/cordon.ts";
+import { cordon, finish, isRoot, missingSystemTool, run, start, startCordon, systemTool } from "../helpers/cordon.ts";
 
 const LL = ["--mode", "landlock", "-q"];
 const PYTHON = systemTool("python3") ?? "python3";
 
-function statusField(status: string, name: string): string {
-  return new RegExp(`^${name}:\\s*(\\S+)`, "m").exec(status)?.[1] ?? `(no ${name})`;
-}
-
-describe("seccomp and privileges inside the sandbox", () => {
-  test.skipIf(Boolean(missingSystemTool("python3")))("io_uring_setup (425) works outside and fails with EPERM inside", async () => {
-    // params is a 120-byte struct io_uring_params; 8 entries.
-    const script = `
+// params is a 120-byte struct io_uring_params; 8 entries. Prints "result errno".
+const IO_URING_SCRIPT = `
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 params = ctypes.create_string_buffer(120)
 r = libc.syscall(425, 8, params)
 print(r, ctypes.get_errno())
 `;
-    const outside = await finish(start([PYTHON, "-c", script]));
-    const [fd, outsideErrno] = outside.stdout.trim().split(" ").map(Number);
-    expect(fd).toBeGreaterThanOrEqual(0);
-    expect(outsideErrno).toBe(0);
-    const inside = cordon([...LL, "--", PYTHON, "-c", script]);
+/** The attack must work without cordon (a container's own filter or io_uring_disabled may refuse it). */
+const ioUringUnavailable =
+  Boolean(missingSystemTool("python3")) || !/^\d+ 0$/.test(run([PYTHON, "-c", IO_URING_SCRIPT]).stdout.trim());
+
+function statusField(status: string, name: string): string {
+  return new RegExp(`^${name}:\\s*(\\S+)`, "m").exec(status)?.[1] ?? `(no ${name})`;
+}
+
+describe("seccomp and privileges inside the sandbox", () => {
+  test.skipIf(ioUringUnavailable)("io_uring_setup (425) works outside and fails with EPERM inside", () => {
+    const inside = cordon([...LL, "--", PYTHON, "-c", IO_URING_SCRIPT]);
     expect(inside.exitCode).toBe(0);
     expect(inside.stdout.trim()).toBe("-1 1");
   });
@@ -75,7 +75,8 @@ describe("descriptors and the launch plan", () => {
     // The parent (stage 1) shows its own arguments, and the environment was read.
     expect(result.stdout).toContain("--mode\nlandlock\n");
     expect(result.stdout).toMatch(/^PATH=/m);
-    for (const needle of ["handledFs", "pathRules", "restrictFlags", "__cordon-stage2"]) {
+    // Plan content only: "__cordon-stage2 FD" of a concurrent run may legitimately show in ps.
+    for (const needle of ["handledFs", "pathRules", "restrictFlags", "writeRoots"]) {
       expect(result.stdout).not.toContain(needle);
     }
   });
