@@ -1,4 +1,6 @@
 // Renders a seccomp program one line per instruction, for `explain`.
+// Constants are named after what the accumulator holds at that instruction,
+// followed along every (forward-only) jump, not after the line above.
 import { BPF, SECCOMP_RET, SECCOMP_RET_DATA, type SockFilter } from "../../ffi/seccomp.ts";
 import { AUDIT_ARCH, SYSCALLS, type KernelArch } from "../../ffi/syscalls.ts";
 import { errnoName } from "../../ffi/constants.ts";
@@ -18,39 +20,51 @@ function describeLoad(k: number): string {
   return `data[${k}]`;
 }
 
-function describeConstant(k: number, arch: KernelArch, loaded: string): string {
-  if (loaded === "arch") {
+function describeConstant(k: number, arch: KernelArch, held: string | undefined): string {
+  if (held === "arch") {
     const name = Object.entries(AUDIT_ARCH).find(([, value]) => value === k)?.[0];
-    return name ? `AUDIT_ARCH_${name.toUpperCase()}` : `0x${k.toString(16)}`;
+    if (name) return `AUDIT_ARCH_${name.toUpperCase()}`;
   }
-  if (loaded === "nr") {
+  if (held === "nr") {
     const name = Object.entries(SYSCALLS[arch]).find(([, value]) => value === k)?.[0];
-    return name ? `${k} (${name})` : `0x${k.toString(16)}`;
+    if (name) return `${k} (${name})`;
   }
   return `0x${k.toString(16)}`;
 }
 
+const JUMPS: Record<number, string> = { [BPF.JEQ_K]: "jeq", [BPF.JGE_K]: "jge", [BPF.JGT_K]: "jgt", [BPF.JSET_K]: "jset" };
+
 export function disassembleSeccompProgram(program: readonly SockFilter[], arch: KernelArch): string[] {
-  let loaded = "";
+  // What the accumulator holds on entry to each instruction; "?" where paths disagree.
+  const holds: (string | undefined)[] = new Array(program.length).fill(undefined);
+  const flow = (to: number, value: string | undefined) => {
+    if (to >= program.length) return;
+    holds[to] = holds[to] === undefined || holds[to] === value ? value : "?";
+  };
   return program.map((insn, i) => {
+    const held = holds[i];
     const at = (offset: number) => i + 1 + offset;
     const pad = String(i).padStart(4, "0");
     switch (insn.code) {
-      case BPF.LD_W_ABS:
-        loaded = describeLoad(insn.k);
+      case BPF.LD_W_ABS: {
+        const loaded = describeLoad(insn.k);
+        flow(i + 1, loaded);
         return `${pad}: ld  ${loaded}`;
+      }
       case BPF.JEQ_K:
       case BPF.JGE_K:
       case BPF.JGT_K:
-      case BPF.JSET_K: {
-        const op = { [BPF.JEQ_K]: "jeq", [BPF.JGE_K]: "jge", [BPF.JGT_K]: "jgt", [BPF.JSET_K]: "jset" }[insn.code];
-        return `${pad}: ${op} ${describeConstant(insn.k, arch, loaded)} ? ${at(insn.jt)} : ${at(insn.jf)}`;
-      }
+      case BPF.JSET_K:
+        flow(at(insn.jt), held);
+        flow(at(insn.jf), held);
+        return `${pad}: ${JUMPS[insn.code]} ${describeConstant(insn.k, arch, held)} ? ${at(insn.jt)} : ${at(insn.jf)}`;
       case BPF.AND_K:
+        flow(i + 1, `${held ?? "?"} & 0x${insn.k.toString(16)}`);
         return `${pad}: and 0x${insn.k.toString(16)}`;
       case BPF.RET_K:
         return `${pad}: ret ${describeReturn(insn.k)}`;
       default:
+        flow(i + 1, "?");
         return `${pad}: ??? code=0x${insn.code.toString(16)} k=0x${insn.k.toString(16)}`;
     }
   });

@@ -11,7 +11,7 @@ import { STAGE2_ARGUMENT } from "../stage2/main.ts";
 import { applyEnvChanges, hostEnvironment } from "./environment.ts";
 import { launchDescriptor, memoryFile, readMemoryFile } from "./handoff.ts";
 import { isCompiled } from "./self.ts";
-import { becomeSubreaper, childPids, supervise } from "./supervise.ts";
+import { becomeSubreaper, childPids, SignalForwarder, supervise } from "./supervise.ts";
 
 export type BwrapOutcome =
   | { started: true; status: number }
@@ -47,6 +47,7 @@ export async function runInBwrap(
     // not die of it (the sandbox would be SIGKILLed with it): it inherits
     // SIGINT and SIGQUIT blocked, and stage 2 unblocks them for the command.
     const terminalSignals = signalBit(SIGNALS.SIGINT) | signalBit(SIGNALS.SIGQUIT);
+    const forwarder = new SignalForwarder();
     const previousMask = changeSignalMask(SIG_BLOCK, terminalSignals);
     let child;
     try {
@@ -66,7 +67,7 @@ export async function runInBwrap(
       const match = /"child-pid":\s*(\d+)/.exec(info);
       return match ? childPids(Number(match[1])) : [child.pid];
     };
-    const status = await supervise(child, commandPids).status;
+    const status = await supervise(child, forwarder, commandPids).status;
     const progress = readMemoryFile(statusFd).toString();
     return progress.startsWith("S") ? { started: true, status } : { started: false, bwrapStatus: status };
   } finally {

@@ -6,7 +6,7 @@ import type { SandboxPlan } from "../plan/sandbox.ts";
 import { applyEnvChanges, hostEnvironment } from "./environment.ts";
 import { launchDescriptor } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
-import { becomeSubreaper, supervise } from "./supervise.ts";
+import { becomeSubreaper, SignalForwarder, supervise } from "./supervise.ts";
 
 export async function runLandlockOnly(plan: SandboxPlan, argv: Uint8Array[], preserveFds: number): Promise<number> {
   becomeSubreaper();
@@ -15,6 +15,7 @@ export async function runLandlockOnly(plan: SandboxPlan, argv: Uint8Array[], pre
   // Preserved descriptors keep their numbers (3..3+N-1); the plan sits just above them.
   const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
   const launchSlot = 3 + preserveFds;
+  const forwarder = new SignalForwarder();
   let child;
   try {
     child = Bun.spawn({
@@ -27,5 +28,5 @@ export async function runLandlockOnly(plan: SandboxPlan, argv: Uint8Array[], pre
   } finally {
     closeSync(launchFd);
   }
-  return supervise(child).status;
+  return supervise(child, forwarder).status;
 }

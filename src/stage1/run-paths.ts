@@ -1,6 +1,6 @@
 // Per-run host state: a private directory (0700) holding landlock-only's
 // TMPDIR and the empty stand-ins that hide read-denied paths in bwrap mode.
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,8 +17,37 @@ export interface RunState extends RunPaths {
   remove(): void;
 }
 
+const STATE_PREFIX = "cordon-";
+
+/**
+ * A SIGKILLed cordon cannot remove its state directory; the next run removes
+ * those whose owner process is gone. The name carries the owner's pid.
+ */
+export function removeStaleState(base = tmpdir()): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const match = /^cordon-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!match || existsSync(`/proc/${match[1]}`)) continue;
+    const path = join(base, name);
+    try {
+      if (lstatSync(path).uid !== uid) continue;
+      chmodSync(join(path, "empty-dir"), 0o755);
+    } catch {
+      // Not ours, or already partly gone.
+    }
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
 export function createRunState(policy: ResolvedPolicy): RunState {
-  const root = mkdtempSync(join(tmpdir(), "cordon-"));
+  removeStaleState();
+  const root = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${process.pid}-`));
   const paths = { tmpdir: join(root, "tmp"), emptyDir: join(root, "empty-dir"), emptyFile: join(root, "empty-file") };
   mkdirSync(paths.tmpdir, { mode: 0o700 });
   mkdirSync(paths.emptyDir, { mode: 0o555 });

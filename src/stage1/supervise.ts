@@ -79,26 +79,56 @@ export interface Supervision {
 }
 
 /**
+ * Catches the forwarded signals from before the child exists: a SIGTERM that
+ * arrives while stage 2 starts is held, then delivered once there is
+ * somewhere to deliver it, instead of killing cordon and orphaning the command.
+ */
+export class SignalForwarder {
+  private targets: (() => number[]) | undefined;
+  private pending: ForwardedSignal[] = [];
+  private readonly handlers = new Map<ForwardedSignal, () => void>();
+
+  constructor() {
+    for (const signal of FORWARDED_SIGNALS) {
+      const handler = () => {
+        if (cameFromTerminal(signal)) return;
+        if (this.targets) this.deliver(signal, this.targets());
+        else this.pending.push(signal);
+      };
+      this.handlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+
+  /** `targets` names the processes a forwarded signal goes to. */
+  attach(targets: () => number[]): void {
+    this.targets = targets;
+    for (const signal of this.pending.splice(0)) this.deliver(signal, targets());
+  }
+
+  detach(): void {
+    for (const [signal, handler] of this.handlers) process.off(signal, handler);
+    this.handlers.clear();
+  }
+
+  private deliver(signal: ForwardedSignal, pids: number[]): void {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/**
  * `signalTargets` names the processes a forwarded signal goes to; by default
  * the child. In bwrap mode the child is bwrap, whose PID 1 in the sandbox
  * ignores signals, so they go to the command itself.
  */
-export function supervise(child: Subprocess, signalTargets: () => number[] = () => [child.pid]): Supervision {
-  const handlers = new Map<ForwardedSignal, () => void>();
-  for (const signal of FORWARDED_SIGNALS) {
-    const handler = () => {
-      if (cameFromTerminal(signal)) return;
-      for (const pid of signalTargets()) {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          // Already gone.
-        }
-      }
-    };
-    handlers.set(signal, handler);
-    process.on(signal, handler);
-  }
+export function supervise(child: Subprocess, forwarder: SignalForwarder, signalTargets: () => number[] = () => [child.pid]): Supervision {
+  forwarder.attach(signalTargets);
   // Orphans re-parented to us exit too; reap them so no zombie piles up.
   const reaper = setInterval(() => {
     for (const pid of childPids()) if (pid !== child.pid) reapIfExited(pid);
@@ -107,7 +137,7 @@ export function supervise(child: Subprocess, signalTargets: () => number[] = () 
   const status = child.exited.then(() => {
     clearInterval(reaper);
     killLeftovers();
-    for (const [signal, handler] of handlers) process.off(signal, handler);
+    forwarder.detach();
     return exitStatusOf(child);
   });
   return { status };

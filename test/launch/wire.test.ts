@@ -13,7 +13,8 @@ const HEADER: LaunchHeader = {
     pathRules: [{ path: "/", access: "13", optional: false }, { path: "/dev/null", access: "32774", optional: true }],
     netRules: [{ port: 443, access: "2" }],
   },
-  preserveFds: 0,
+  mountChecks: [],
+    preserveFds: 0,
   parentDeathSignal: 9,
 };
 

@@ -171,10 +171,8 @@ describe("disassembleSeccompProgram", () => {
     expect(text).toContain("args[0].lo");
   });
 
-  // BUG (src/seccomp/disassemble.ts): the name of a compared number comes from the textually
-  // previous load, so after the first block that loads an argument every later syscall number
-  // prints as hex (`jeq 0x29` instead of `jeq 41 (socket)`), although the accumulator holds nr.
-  test.todo("names every syscall number compared against nr, not only those before the first argument load", () => {
+  // Constants are named after what the accumulator holds, followed along the jumps.
+  test("names every syscall number compared against nr, not only those before the first argument load", () => {
     const program = assembleSeccompProgram(seccompSpecFor({ arch: "x86_64", network: "none", mode: "landlock" }));
     const text = disassembleSeccompProgram(program, "x86_64").join("\n");
     expect(text).toContain("41 (socket)");
