@@ -1,12 +1,16 @@
 // Cross-compiles the release binaries into dist/ and writes dist/SHA256SUMS.
 // Usage: bun scripts/build-release.ts [--targets linux-x64,linux-arm64-musl]
+//        [--host] [--out DIR]
+// --targets (or CORDON_RELEASE_TARGETS in the environment) picks targets; --host
+// means this machine's target only unless CORDON_RELEASE_TARGETS says otherwise
+// (npm's prepack uses it: see docs/npm.md). --out defaults to dist.
 // Bun fetches each foreign target's runtime from the npm registry on first use
 // (about 35 MB compressed each) and caches it.
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { compileCordon, isReleaseTarget, RELEASE_TARGETS, type ReleaseTarget } from "./build.ts";
+import { compileCordon, hostTarget, isReleaseTarget, RELEASE_TARGETS, type ReleaseTarget } from "./build.ts";
 
 export const DIST = "dist";
 
@@ -21,8 +25,12 @@ export function checksumLine(path: string): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { targets: { type: "string" } } });
-  const requested = values.targets ? values.targets.split(",") : [...RELEASE_TARGETS];
+  const { values } = parseArgs({
+    options: { targets: { type: "string" }, host: { type: "boolean" }, out: { type: "string", default: DIST } },
+  });
+  const out = values.out ?? DIST;
+  const list = values.targets ?? process.env.CORDON_RELEASE_TARGETS;
+  const requested = list ? list.split(",") : values.host ? [hostTarget()] : [...RELEASE_TARGETS];
   const unknown = requested.filter((name) => !isReleaseTarget(name));
   if (unknown.length > 0) {
     process.stderr.write(`build-release: unknown target ${unknown.join(", ")}; expected ${RELEASE_TARGETS.join(", ")}\n`);
@@ -30,10 +38,10 @@ if (import.meta.main) {
   }
   const targets = requested.filter(isReleaseTarget);
   // A stale SHA256SUMS must never vouch for binaries from another build.
-  rmSync(join(DIST, "SHA256SUMS"), { force: true });
+  rmSync(join(out, "SHA256SUMS"), { force: true });
   const lines: string[] = [];
   for (const target of targets) {
-    const outfile = join(DIST, releaseFileName(target));
+    const outfile = join(out, releaseFileName(target));
     const started = performance.now();
     const status = compileCordon(target, outfile);
     if (status !== 0) {
@@ -43,6 +51,6 @@ if (import.meta.main) {
     process.stdout.write(`build-release: ${outfile} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     lines.push(checksumLine(outfile));
   }
-  writeFileSync(join(DIST, "SHA256SUMS"), lines.join(""));
-  process.stdout.write(`build-release: ${join(DIST, "SHA256SUMS")} lists ${lines.length} binaries\n`);
+  writeFileSync(join(out, "SHA256SUMS"), lines.join(""));
+  process.stdout.write(`build-release: ${join(out, "SHA256SUMS")} lists ${lines.length} binaries\n`);
 }
