@@ -1,14 +1,10 @@
 // Builds dist/cordon: one self-contained binary that is both stage 1 and stage 2.
-// Usage: bun scripts/build.ts [--target bun-linux-x64] [--outfile dist/cordon]
-import { mkdirSync } from "node:fs";
+// Usage: bun scripts/build.ts [--target linux-x64|linux-arm64|linux-x64-musl|linux-arm64-musl] [--outfile dist/cordon]
+// Without --target it builds for the machine it runs on. scripts/build-release.ts
+// imports compileCordon to build every release target with the same flags.
+import { mkdirSync, openSync, readSync, closeSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-
-const { values } = parseArgs({
-  options: {
-    target: { type: "string" },
-    outfile: { type: "string", default: "dist/cordon" },
-  },
-});
 
 /** Flags every build uses; the autoload flags keep a hostile bunfig.toml or .env in the working directory inert. */
 export const COMPILE_FLAGS = [
@@ -22,11 +18,58 @@ export const COMPILE_FLAGS = [
   "--format=esm",
 ];
 
-mkdirSync("dist", { recursive: true });
-const command = [
-  process.execPath, "build", ...COMPILE_FLAGS,
-  ...(values.target ? [`--target=${values.target}`] : []),
-  "src/main.ts", "--outfile", values.outfile!,
-];
-const build = Bun.spawnSync(command, { stdio: ["inherit", "inherit", "inherit"] });
-process.exit(build.exitCode ?? 1);
+export const RELEASE_TARGETS = ["linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"] as const;
+export type ReleaseTarget = (typeof RELEASE_TARGETS)[number];
+
+export function isReleaseTarget(name: string): name is ReleaseTarget {
+  return (RELEASE_TARGETS as readonly string[]).includes(name);
+}
+
+/**
+ * The target of the running Bun: its architecture, and musl when its ELF
+ * interpreter is musl's loader. PT_INTERP sits in the first page of the file,
+ * so scanning that page for the loader's name is enough.
+ */
+export function hostTarget(): ReleaseTarget {
+  const arch = process.arch === "arm64" ? "arm64" : process.arch === "x64" ? "x64" : undefined;
+  if (!arch) throw new Error(`cordon builds for x64 and arm64 Linux only, not ${process.arch}`);
+  const head = Buffer.alloc(4096);
+  const fd = openSync(process.execPath, "r");
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head.includes("/ld-musl-") ? `linux-${arch}-musl` : `linux-${arch}`;
+}
+
+/**
+ * Compiles src/main.ts for `target` into `outfile`. The target name is baked
+ * in as the CORDON_TARGET constant, which `cordon --version` prints.
+ */
+export function compileCordon(target: ReleaseTarget, outfile: string): number {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const command = [
+    process.execPath, "build", ...COMPILE_FLAGS,
+    `--target=bun-${target}`,
+    `--define=CORDON_TARGET=${JSON.stringify(target)}`,
+    "src/main.ts", "--outfile", outfile,
+  ];
+  const build = Bun.spawnSync(command, { stdio: ["inherit", "inherit", "inherit"] });
+  return build.exitCode ?? 1;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      target: { type: "string" },
+      outfile: { type: "string", default: "dist/cordon" },
+    },
+  });
+  const target = values.target?.replace(/^bun-/, "") ?? hostTarget();
+  if (!isReleaseTarget(target)) {
+    process.stderr.write(`build: unknown target ${target}; expected one of ${RELEASE_TARGETS.join(", ")}\n`);
+    process.exit(2);
+  }
+  process.exit(compileCordon(target, values.outfile ?? "dist/cordon"));
+}

@@ -2,7 +2,7 @@
 // turns an error into a message and an exit status.
 import { CordonError, EXIT, formatError } from "../errors.ts";
 import { SyscallError } from "../../ffi/libc.ts";
-import { VERSION } from "../version.ts";
+import { VERSION_LINE } from "../version.ts";
 
 type CommandModule = { default: (args: string[], raw: RawArgs) => Promise<number> };
 export interface RawArgs {
@@ -28,7 +28,7 @@ export async function runCli(args: string[]): Promise<number> {
     }
     const first = args[0];
     if (first === "--version" || first === "-V") {
-      process.stdout.write(`cordon ${VERSION}\n`);
+      process.stdout.write(`${VERSION_LINE}\n`);
       return 0;
     }
     if (first === undefined || first === "--help" || first === "-h" || first === "help") {

@@ -58,8 +58,8 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
     return 0;
   }
   if (options.version) {
-    const { VERSION } = await import("../../version.ts");
-    process.stdout.write(`cordon ${VERSION}\n`);
+    const { VERSION_LINE } = await import("../../version.ts");
+    process.stdout.write(`${VERSION_LINE}\n`);
     return 0;
   }
   if (parsed.command.length === 0) throw new CordonError("no command given", { hint: USAGE });
