@@ -30,15 +30,53 @@ function describeConstant(k: number, arch: KernelArch, loaded: string): string {
   return `0x${k.toString(16)}`;
 }
 
+/**
+ * What the accumulator holds on entry to each instruction. Jumps only go
+ * forward, so one pass in order sees every predecessor first; where paths
+ * disagree, the value is unnamed ("").
+ */
+function accumulatorStates(program: readonly SockFilter[]): string[] {
+  const states: (string | undefined)[] = program.map(() => undefined);
+  states[0] = "";
+  const reach = (target: number, value: string) => {
+    if (target >= program.length) return;
+    const known = states[target];
+    states[target] = known === undefined || known === value ? value : "";
+  };
+  program.forEach((insn, i) => {
+    const entry = states[i] ?? "";
+    switch (insn.code) {
+      case BPF.LD_W_ABS:
+        reach(i + 1, describeLoad(insn.k));
+        return;
+      case BPF.AND_K:
+        reach(i + 1, "");
+        return;
+      case BPF.RET_K:
+        return;
+      case BPF.JEQ_K:
+      case BPF.JGE_K:
+      case BPF.JGT_K:
+      case BPF.JSET_K:
+        reach(i + 1 + insn.jt, entry);
+        reach(i + 1 + insn.jf, entry);
+        return;
+      default:
+        reach(i + 1, "");
+    }
+  });
+  return states.map((state) => state ?? "");
+}
+
 export function disassembleSeccompProgram(program: readonly SockFilter[], arch: KernelArch): string[] {
-  let loaded = "";
+  const states = accumulatorStates(program);
   return program.map((insn, i) => {
     const at = (offset: number) => i + 1 + offset;
     const pad = String(i).padStart(4, "0");
+    const loaded = states[i]!;
     switch (insn.code) {
       case BPF.LD_W_ABS:
-        loaded = describeLoad(insn.k);
-        return `${pad}: ld  ${loaded}`;
+        return `${pad}: ld  ${describeLoad(insn.k)}`;
       case BPF.JEQ_K:
       case BPF.JGE_K:
       case BPF.JGT_K:
