@@ -11,7 +11,7 @@ import { VERSION } from "../version.ts";
 import { diagnoseBwrapMessage, USERNS_DIAGNOSES, type BwrapDiagnosis } from "./bwrap-messages.ts";
 import { probeBwrap, type BwrapProbe } from "./bwrap-probe.ts";
 import {
-  detectContainer, kernelRelease, readUsernsSysctls, seccompFacts, type ContainerFacts, type SeccompFacts, type UsernsSysctls,
+  detectContainer, kernelRelease, readSeccompFacts, readUsernsSysctls, type ContainerFacts, type SeccompFacts, type UsernsSysctls,
 } from "./host.ts";
 import type { Check, DoctorReport } from "./schema.ts";
 
@@ -27,7 +27,7 @@ export interface HostProbe {
 export function probeHost(options: { bwrap?: string; env?: Record<string, string | undefined> } = {}): HostProbe {
   return {
     landlock: landlockAvailability(options.env),
-    seccomp: seccompFacts(),
+    seccomp: readSeccompFacts(),
     sysctls: readUsernsSysctls(),
     bwrap: probeBwrap(options.bwrap),
     container: detectContainer(),

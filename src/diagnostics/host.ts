@@ -42,7 +42,12 @@ export interface SeccompFacts {
   actions?: string[];
 }
 
-export function seccompFacts(status = readProcFile("/proc/self/status") ?? "", actions = readSysctl("kernel.seccomp.actions_avail")): SeccompFacts {
+export function readSeccompFacts(): SeccompFacts {
+  return seccompFacts(readProcFile("/proc/self/status") ?? "", readSysctl("kernel.seccomp.actions_avail"));
+}
+
+/** Parses /proc/self/status and actions_avail (undefined: the file is absent). */
+export function seccompFacts(status: string, actions: string | undefined): SeccompFacts {
   const field = (name: string) => {
     const match = new RegExp(`^${name}:\\s*(\\d+)`, "m").exec(status);
     return match ? Number(match[1]) : undefined;

@@ -40,6 +40,11 @@ export class SelftestFixture {
   readonly denied = join(this.root, "denied");
   /** Read-denied, inside the write root. */
   readonly secret = join(this.root, "secret.txt");
+  /**
+   * A directory inside the write root with no denied path in it: landlock-only
+   * mode cannot create entries directly next to a denied path (a documented cost).
+   */
+  readonly work = join(this.root, "work");
   /** Outside every root. */
   readonly outside = join(this.base, "outside");
   readonly secretText = `cordon-selftest-secret-${process.pid}-${Date.now()}`;
@@ -47,6 +52,7 @@ export class SelftestFixture {
   constructor() {
     chmodSync(this.base, 0o755);
     mkdirSync(this.denied, { recursive: true });
+    mkdirSync(this.work);
     mkdirSync(this.outside);
     writeFileSync(this.secret, `${this.secretText}\n`, { mode: 0o644 });
   }

@@ -146,7 +146,7 @@ const ESCAPES: Probe[] = [
     description: "create a new user namespace",
     run: (ctx) => {
       if (has("unshare")) {
-        const marker = join(ctx.fixture.root, "userns-marker");
+        const marker = join(ctx.fixture.work, "userns-marker");
         return attempt(ctx, ["unshare", "--user", "sh", "-c", `echo x > '${marker}'`], () => existsSync(marker), () => rmSync(marker, { force: true }));
       }
       return perlSyscall(ctx, `print syscall(${NR.unshare}, ${CLONE_NEWUSER}) == 0 ? "ok" : "errno=" . ($! + 0)`, EPERM);
@@ -187,9 +187,9 @@ const MUST_WORK: Probe[] = [
   {
     id: "write-inside-root",
     kind: "must-work",
-    description: "write a file inside a write root",
+    description: "write a file inside a write root (in a directory with no denied path)",
     run: async (ctx) => {
-      const target = join(ctx.fixture.root, `inside-${ctx.mode}`);
+      const target = join(ctx.fixture.work, `inside-${ctx.mode}`);
       const result = await ctx.fixture.sandboxed(ctx.mode, ["sh", "-c", `echo ok > '${target}'`]);
       const written = existsSync(target) && readFileSync(target, "utf8") === "ok\n";
       rmSync(target, { force: true });
@@ -211,7 +211,7 @@ const MUST_WORK: Probe[] = [
     description: "git status in a repository inside a write root",
     run: async (ctx) => {
       if (!has("git")) return skip("skipped (tool missing: git)");
-      const repo = join(ctx.fixture.root, `repo-${ctx.mode}`);
+      const repo = join(ctx.fixture.work, `repo-${ctx.mode}`);
       const init = await ctx.fixture.plain(["git", "init", "-q", repo]);
       if (init.status !== 0) return skip(`git init fails even without cordon (${outcomeOf(init)})`);
       const result = await ctx.fixture.sandboxed(ctx.mode, ["git", "-C", repo, "status", "--porcelain"]);
