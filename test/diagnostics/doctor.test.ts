@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import * as v from "valibot";
+import { diagnoseBwrapFailure } from "../../src/diagnostics/bwrap-failure.ts";
 import { DoctorReportSchema, type Check, type DoctorReport } from "../../src/diagnostics/schema.ts";
 import { cordon } from "../helpers/cordon.ts";
 import { FakeBwraps, UID_MAP_DENIED } from "./fake-bwrap.ts";
@@ -120,5 +121,21 @@ describe("cordon doctor", () => {
   test("refuses operands and unknown options (exit 125)", () => {
     expect(cordon(["doctor", "extra"]).exitCode).toBe(125);
     expect(cordon(["doctor", "--jsn"]).exitCode).toBe(125);
+  });
+});
+
+describe("diagnoseBwrapFailure (run's hint when bwrap fails before the command starts)", () => {
+  test("re-runs the probe to capture bwrap's message and returns the cause and the fixes", () => {
+    const failure = diagnoseBwrapFailure(fakes.failing("run-hint", UID_MAP_DENIED));
+    expect(failure.message).toBe(UID_MAP_DENIED);
+    expect(failure.diagnosis.id).toBe("apparmor-userns");
+    expect(failure.text).toContain("apparmor_parser -r /etc/apparmor.d/bwrap");
+    expect(failure.text).toContain("cordon doctor");
+  });
+
+  test.skipIf(noBwrap !== undefined)("when bwrap works in general, says the failure is specific to this run", () => {
+    const failure = diagnoseBwrapFailure("/usr/bin/bwrap");
+    expect(failure.message).toBe("");
+    expect(failure.text).toContain("specific to this run");
   });
 });
