@@ -40,6 +40,8 @@ export async function topLevelHelp(): Promise<string> {
     subCommands: {
       run: runCommandDef,
       explain: defineCommand({ meta: { name: "explain", description: "Print what a run would enforce, without running anything" } }),
+      doctor: defineCommand({ meta: { name: "doctor", description: "Check each sandbox layer on this host and print the fix for what fails" } }),
+      selftest: defineCommand({ meta: { name: "selftest", description: "Attempt escapes in the real sandbox here and report pass/fail per mode" } }),
     },
   });
   return `${await renderUsage(main)}\n${await runHelp()}`;

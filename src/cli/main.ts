@@ -14,6 +14,8 @@ export interface RawArgs {
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   run: () => import("./commands/run.ts"),
   explain: () => import("./commands/explain.ts"),
+  doctor: () => import("./commands/doctor.ts"),
+  selftest: () => import("./commands/selftest.ts"),
 };
 
 /** Invoked as this name (a symlink), cordon is a drop-in for runok's Linux sandbox helper. */

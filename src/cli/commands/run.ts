@@ -4,6 +4,7 @@ import { fstatSync } from "node:fs";
 import { CordonError } from "../../errors.ts";
 import { gatherHostFacts } from "../../plan/facts.ts";
 import { landlockOnlyLosses, planSandbox, unacceptedGaps, type SandboxMode, type SandboxPlan } from "../../plan/sandbox.ts";
+import { decideMode } from "../../plan/mode.ts";
 import { locateBwrap } from "../../stage1/bwrap-locate.ts";
 import { landlockAvailability, requireLandlock } from "../../stage1/host.ts";
 import { enforcementOf, summaryLine, writeReport, type EnforcementReport } from "../../stage1/report.ts";
@@ -18,8 +19,6 @@ import { choosePolicy } from "./policy-options.ts";
 import { RUN_OPTIONS } from "./run-options.ts";
 
 const USAGE = "usage: cordon [run] [options] -- COMMAND [ARG...]; see cordon --help";
-export const USERNS_FIX =
-  "allow unprivileged user namespaces (Ubuntu 24.04: sysctl kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap; Docker: --security-opt seccomp=unconfined --security-opt apparmor=unconfined); `cordon doctor` shows what fails";
 const MAX_PRESERVED_FDS = 1000;
 
 function preservedDescriptors(options: ParsedOptions): number {
@@ -88,14 +87,10 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
     report.landlockAbi = abi;
     const facts = gatherHostFacts(abi);
     const bwrap = policy.mode === "landlock" ? undefined : locateBwrap(options.bwrap as string | undefined, [...policy.writeRoots, policy.cwd]);
-    if (policy.mode === "bwrap" && bwrap && !bwrap.found) {
-      throw new CordonError(`--mode bwrap: ${bwrap.reason}`, { hint: "apt-get install bubblewrap, or pass --bwrap PATH" });
-    }
-    const losses = () => landlockOnlyLosses(policy, facts);
-    const refuseFallback = (why: string, lost: string[]) =>
-      new CordonError(`${why}, and landlock-only mode would lose: ${lost.join("; ")}`, {
-        hint: `${USERNS_FIX}; or accept the loss with --mode landlock (or --allow-degraded unix-sockets); the command was not run`,
-      });
+    // The same decision `explain` prints: before starting, and after bwrap failed to.
+    const modeInputs = { requested: policy.mode, landlockAbi: abi, bwrap, losses: landlockOnlyLosses(policy, facts) };
+    let decision = decideMode(modeInputs);
+    if (decision.kind === "refuse") throw new CordonError(decision.reason, { hint: decision.hint });
 
     // The exact bytes of the command's arguments, not their decoded text.
     const argv = rawArguments(raw.total).slice(raw.offset + parsed.commandStart);
@@ -104,29 +99,24 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
       const planned = planSandbox(policy, facts, mode, state);
       if (options.strict) refuseWeakened(planned, policy.allowDegraded);
       report.mode = mode;
+      report.modeReason = decision.reason;
       report.enforced = enforcementOf(planned);
       report.degraded = planned.gaps;
       return planned;
     };
     try {
-      if (bwrap?.found) {
+      if (decision.mode === "bwrap" && bwrap?.found) {
         const bwrapPlan = plan("bwrap");
-        report.modeReason = `${policy.mode === "bwrap" ? "--mode bwrap" : "bwrap works here"}: ${bwrap.path}`;
         state.placeholders([...policy.denyWrite, ...policy.denyRead].filter((deny) => deny.kind === "missing").map((deny) => deny.path));
         const outcome = await runInBwrap(bwrapPlan, bwrap.path, argv, preserveFds);
         if (outcome.started) return finish(outcome.status);
+        // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
+        const { diagnoseBwrapFailure } = await import("../../diagnostics/bwrap-failure.ts");
+        const why = diagnoseBwrapFailure(bwrap.path);
+        decision = decideMode({ ...modeInputs, bwrapStarts: false });
         const failure = `bubblewrap failed before the command started (exit ${outcome.bwrapStatus})`;
-        if (policy.mode === "bwrap") throw new CordonError(failure, { hint: `bubblewrap's message is above; ${USERNS_FIX}; the command was not run` });
-        const lost = losses();
-        if (lost.length > 0) throw refuseFallback(failure, lost);
-        say(`${failure}; falling back to landlock-only mode`);
-        report.modeReason = "bwrap failed here; landlock-only loses nothing the policy asks for";
-      } else if (bwrap && !bwrap.found) {
-        const lost = losses();
-        if (lost.length > 0) throw refuseFallback(bwrap.reason, lost);
-        report.modeReason = `${bwrap.reason}; landlock-only loses nothing the policy asks for`;
-      } else {
-        report.modeReason = "--mode landlock";
+        if (decision.kind === "refuse") throw new CordonError(`${failure}: ${decision.reason}`, { hint: `${why.text}\n${decision.hint}` });
+        say(`${failure} (${why.diagnosis.cause}); falling back to landlock-only mode`);
       }
       const landlockPlan = plan("landlock");
       const gaps = describeGaps(landlockPlan.gaps);

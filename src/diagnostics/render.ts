@@ -1,0 +1,96 @@
+// Human-readable forms of doctor's and explain's reports. Plain text with
+// fixed tags, so it pastes well into an issue; JSON is the stable form.
+import type { Check, DoctorReport, ExplainReport, SelftestReport } from "./schema.ts";
+
+const TAG: Record<Check["status"], string> = { ok: "[ OK ]", warn: "[WARN]", fail: "[FAIL]" };
+
+const indent = (text: string, by: string) => text.split("\n").join(`\n${by}`);
+
+export function renderDoctor(report: DoctorReport): string {
+  const lines = [`cordon ${report.version} doctor — Linux ${report.host.kernel} (${report.host.arch})`, ""];
+  for (const check of report.checks) {
+    lines.push(`${TAG[check.status]} ${check.id.padEnd(16)} ${check.summary}`);
+    if (check.consequence) lines.push(`       means: ${indent(check.consequence, "              ")}`);
+    for (const fix of check.fixes) lines.push(`       fix:   ${indent(fix, "              ")}`);
+  }
+  lines.push("");
+  const modes = report.modes;
+  lines.push(`bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ${modes.landlock ? "works" : "does not work"}`);
+  lines.push(
+    modes.auto === "bwrap"
+      ? "auto mode (the default) will use bwrap."
+      : modes.auto === "landlock"
+        ? "auto mode (the default) will fall back to landlock-only mode when the policy loses nothing there, and refuse otherwise."
+        : "cordon will refuse to run here until the FAIL lines above are fixed.",
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/** One line per option with its operands: `--ro-bind / /`. */
+function groupOptions(args: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith("--") || lines.length === 0) lines.push(JSON.stringify(arg).slice(1, -1));
+    else lines[lines.length - 1] += ` ${JSON.stringify(arg).slice(1, -1)}`;
+  }
+  return lines;
+}
+
+export function renderExplain(report: ExplainReport): string {
+  const out: string[] = [];
+  const section = (title: string, body: string[]) => {
+    out.push(`${title}:`, ...(body.length > 0 ? body.map((line) => `  ${line}`) : ["  (none)"]), "");
+  };
+  const policy = report.policy;
+  section("policy", Object.entries(policy).map(([key, value]) => `${key}: ${JSON.stringify(value)}`));
+  if (report.warnings.length > 0) section("warnings", report.warnings);
+  const mode = report.mode;
+  section("mode", [
+    `requested: ${mode.requested}`,
+    mode.chosen ? `chosen: ${mode.chosen}` : `chosen: none: the run would be refused (exit 125); the plan below is for ${mode.planned}`,
+    `why: ${mode.reason}`,
+    ...mode.fixes.map((fix) => `fix: ${fix}`),
+  ]);
+  if (report.bwrap) section(`bwrap arguments (${report.bwrap.path}, read from a descriptor)`, groupOptions(report.bwrap.arguments));
+  section(
+    "mount plan",
+    report.mounts.map((op) => ("source" in op ? `${op.kind.padEnd(7)} ${op.dest}${op.source === op.dest ? "" : ` <- ${op.source}`}  (${op.why})` : `${op.kind.padEnd(7)} ${op.dest}`)),
+  );
+  const landlock = report.landlock;
+  section(`Landlock ABI ${landlock.abi}${landlock.note ? ` (${landlock.note})` : ""}`, [
+    `handled: ${landlock.handledFs.join(" ") || "nothing"}`,
+    ...(landlock.handledNet.length ? [`network handled: ${landlock.handledNet.join(" ")}`] : []),
+    ...(landlock.scopes.length ? [`scopes: ${landlock.scopes.join(" ")}`] : []),
+    ...landlock.rules.map((rule) => `${rule.grant.padEnd(6)} ${rule.path}: ${rule.rights.join(" ")}`),
+    ...landlock.netRules.map((rule) => `port ${rule.port}: ${rule.rights.join(" ")}`),
+    ...landlock.dropped.map((gap) => `dropped ${gap.feature}${gap.since ? ` (needs ABI ${gap.since})` : ""}: ${gap.consequence}`),
+  ]);
+  section(`seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} instructions, disassembled from the installed bytes)`, report.seccomp.listing);
+  const env = report.environment;
+  section("environment", [
+    ...(env.clear ? ["cleared (only what is set below reaches the command)"] : ["inherited from cordon's caller"]),
+    ...Object.entries(env.set).map(([name, value]) => `set ${name}=${value}`),
+    ...env.unset.map((name) => `unset ${name}`),
+  ]);
+  section("not enforced here", report.notEnforced.map((gap) => `${gap.feature}${gap.weakensSecurity ? "" : " (convenience only)"}: ${gap.consequence}`));
+  return `${out.join("\n").trimEnd()}\n`;
+}
+
+const OUTCOME = { pass: "pass", fail: "FAIL", skip: "skip" } as const;
+
+export function renderSelftest(report: SelftestReport): string {
+  const lines = [`cordon ${report.version} selftest`, ""];
+  for (const mode of report.modes) {
+    if (!mode.available) {
+      lines.push(`${mode.mode} mode: not available here (${mode.reason ?? "unknown"})`, "");
+      continue;
+    }
+    lines.push(`${mode.mode} mode:`);
+    for (const probe of mode.probes) {
+      lines.push(`  ${OUTCOME[probe.outcome].padEnd(4)}  ${probe.kind === "escape" ? "escape   " : "must-work"}  ${probe.description}${probe.outcome === "pass" ? "" : ` — ${probe.detail}`}`);
+    }
+    lines.push("");
+  }
+  lines.push(report.ok ? "every probe behaved as expected" : "SOME PROBES FAILED: see above");
+  return `${lines.join("\n")}\n`;
+}

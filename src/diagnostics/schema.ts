@@ -1,0 +1,141 @@
+// The JSON forms of `doctor`, `explain` and `selftest`, defined once. The
+// TypeScript types come from these schemas, the tests validate real output
+// against them, and docs/doctor.md describes the same fields.
+import * as v from "valibot";
+
+export const STATUSES = ["ok", "warn", "fail"] as const;
+export const CHECK_IDS = ["landlock", "seccomp", "user-namespaces", "bwrap", "privileges", "container"] as const;
+export const DIAGNOSIS_IDS = [
+  "apparmor-userns", "userns-blocked", "userns-limit", "userns-unavailable", "proc-mount", "mount-denied", "bwrap-too-old", "unknown",
+] as const;
+
+const Detail = v.union([v.string(), v.number(), v.boolean(), v.null()]);
+
+export const CheckSchema = v.strictObject({
+  id: v.picklist(CHECK_IDS),
+  status: v.picklist(STATUSES),
+  /** One line: what was found. */
+  summary: v.string(),
+  /** What it means for cordon's modes, or null when nothing. */
+  consequence: v.nullable(v.string()),
+  /** Concrete steps, most specific first; empty when nothing needs fixing. */
+  fixes: v.array(v.string()),
+  details: v.record(v.string(), Detail),
+});
+
+export const DiagnosisSchema = v.strictObject({
+  id: v.picklist(DIAGNOSIS_IDS),
+  cause: v.string(),
+  fixes: v.array(v.string()),
+});
+
+export const DoctorReportSchema = v.strictObject({
+  format: v.literal("cordon-doctor/1"),
+  version: v.string(),
+  host: v.strictObject({
+    kernel: v.string(),
+    arch: v.string(),
+    uid: v.number(),
+    root: v.boolean(),
+    container: v.nullable(v.string()),
+  }),
+  checks: v.array(CheckSchema),
+  /** The bwrap failure, matched against known messages; null when bwrap works or is missing. */
+  diagnosis: v.nullable(DiagnosisSchema),
+  modes: v.strictObject({
+    bwrap: v.boolean(),
+    landlock: v.boolean(),
+    /** What `--mode auto` does here for a policy that landlock-only mode can enforce. */
+    auto: v.picklist(["bwrap", "landlock", "refuse"]),
+  }),
+  /** True when bwrap mode works; the exit status is 0 exactly then. */
+  ok: v.boolean(),
+});
+
+export type Check = v.InferOutput<typeof CheckSchema>;
+export type DoctorReport = v.InferOutput<typeof DoctorReportSchema>;
+
+const DegradationSchema = v.strictObject({
+  layer: v.picklist(["landlock", "seccomp", "namespaces"]),
+  feature: v.string(),
+  since: v.optional(v.number()),
+  consequence: v.string(),
+  weakensSecurity: v.boolean(),
+});
+
+const MountSchema = v.variant("kind", [
+  v.strictObject({ kind: v.picklist(["bind", "ro-bind"]), source: v.string(), dest: v.string(), why: v.string() }),
+  v.strictObject({ kind: v.picklist(["proc", "dev", "tmpfs"]), dest: v.string() }),
+]);
+
+export const ExplainReportSchema = v.strictObject({
+  format: v.literal("cordon-explain/1"),
+  command: v.array(v.string()),
+  policy: v.record(v.string(), v.unknown()),
+  warnings: v.array(v.string()),
+  mode: v.strictObject({
+    requested: v.picklist(["auto", "bwrap", "landlock"]),
+    /** The mode a run would use, or null when it would refuse (exit 125). */
+    chosen: v.nullable(v.picklist(["bwrap", "landlock"])),
+    /** The mode the plan below is for: `chosen`, or the one a refused run would have attempted. */
+    planned: v.picklist(["bwrap", "landlock"]),
+    reason: v.string(),
+    fixes: v.array(v.string()),
+  }),
+  bwrap: v.nullable(v.strictObject({ path: v.string(), arguments: v.array(v.string()) })),
+  mounts: v.array(MountSchema),
+  landlock: v.strictObject({
+    abi: v.number(),
+    note: v.nullable(v.string()),
+    handledFs: v.array(v.string()),
+    handledNet: v.array(v.string()),
+    scopes: v.array(v.string()),
+    rules: v.array(v.strictObject({ path: v.string(), grant: v.string(), rights: v.array(v.string()), walked: v.boolean() })),
+    netRules: v.array(v.strictObject({ port: v.number(), rights: v.array(v.string()) })),
+    dropped: v.array(DegradationSchema),
+  }),
+  seccomp: v.strictObject({
+    arch: v.string(),
+    instructions: v.number(),
+    /** The exact bytes stage 2 installs (struct sock_filter[], little-endian), in hex. */
+    bytes: v.string(),
+    /** One line per instruction, disassembled from `bytes`. */
+    listing: v.array(v.string()),
+  }),
+  environment: v.strictObject({
+    clear: v.boolean(),
+    set: v.record(v.string(), v.string()),
+    unset: v.array(v.string()),
+  }),
+  notEnforced: v.array(DegradationSchema),
+});
+
+export type ExplainReport = v.InferOutput<typeof ExplainReportSchema>;
+
+export const ProbeResultSchema = v.strictObject({
+  id: v.string(),
+  kind: v.picklist(["escape", "must-work"]),
+  description: v.string(),
+  /** pass: as expected; fail: an escape succeeded or a must-work probe failed; skip: a tool is missing. */
+  outcome: v.picklist(["pass", "fail", "skip"]),
+  detail: v.string(),
+});
+
+export const SelftestReportSchema = v.strictObject({
+  format: v.literal("cordon-selftest/1"),
+  version: v.string(),
+  modes: v.array(
+    v.strictObject({
+      mode: v.picklist(["bwrap", "landlock"]),
+      available: v.boolean(),
+      /** Why the mode was not tested, when it is unavailable. */
+      reason: v.nullable(v.string()),
+      probes: v.array(ProbeResultSchema),
+    }),
+  ),
+  /** True when every probe of every available mode passed or was skipped, and at least one mode ran. */
+  ok: v.boolean(),
+});
+
+export type ProbeResult = v.InferOutput<typeof ProbeResultSchema>;
+export type SelftestReport = v.InferOutput<typeof SelftestReportSchema>;
