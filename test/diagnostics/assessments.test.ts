@@ -89,7 +89,10 @@ describe("decideMode (shared by run and explain)", () => {
     expect(decideMode({ ...base, requested: "bwrap", bwrap: missing })).toMatchObject({ kind: "refuse" });
     expect(decideMode({ ...base, requested: "bwrap", bwrapStarts: false })).toMatchObject({ kind: "refuse" });
     expect(decideMode({ ...base, requested: "landlock", bwrap: undefined })).toMatchObject({ kind: "run", mode: "landlock" });
-    expect(decideMode({ ...base, requested: "landlock", bwrap: undefined, losses: ["x"] })).toMatchObject({ kind: "refuse" });
+    // Asking for landlock-only mode accepts what it loses; the decision says so.
+    const accepted = decideMode({ ...base, requested: "landlock", bwrap: undefined, losses: ["x"] });
+    expect(accepted).toMatchObject({ kind: "run", mode: "landlock" });
+    expect(accepted.reason).toContain("accepting: x");
   });
   test("no Landlock refuses every mode", () => {
     for (const requested of ["auto", "bwrap", "landlock"] as const) {
