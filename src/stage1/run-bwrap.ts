@@ -11,6 +11,7 @@ import { STAGE2_ARGUMENT } from "../stage2/main.ts";
 import { applyEnvChanges, hostEnvironment } from "./environment.ts";
 import { launchDescriptor, memoryFile, readMemoryFile } from "./handoff.ts";
 import { isCompiled } from "./self.ts";
+import type { StderrTap } from "./stderr-tap.ts";
 import { becomeSubreaper, childPids, SignalForwarder, supervise } from "./supervise.ts";
 
 export type BwrapOutcome =
@@ -23,6 +24,7 @@ export async function runInBwrap(
   bwrapPath: string,
   argv: Uint8Array[],
   preserveFds: number,
+  tap?: StderrTap,
 ): Promise<BwrapOutcome> {
   becomeSubreaper();
   const envp = applyEnvChanges(hostEnvironment(), plan.env);
@@ -56,7 +58,7 @@ export async function runInBwrap(
       cwd: "/",
       // bwrap and stage 2 start clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN.
       env: {},
-      stdio: ["inherit", "inherit", "inherit", ...Array.from({ length: preserveFds }, (_, i) => 3 + i), launchFd, exeFd, statusFd, infoFd, argsFd],
+      stdio: ["inherit", "inherit", tap ? "pipe" : "inherit", ...Array.from({ length: preserveFds }, (_, i) => 3 + i), launchFd, exeFd, statusFd, infoFd, argsFd],
       });
     } finally {
       changeSignalMask(SIG_SETMASK, previousMask);
@@ -67,7 +69,9 @@ export async function runInBwrap(
       const match = /"child-pid":\s*(\d+)/.exec(info);
       return match ? childPids(Number(match[1])) : [child.pid];
     };
+    const relayed = tap && child.stderr instanceof ReadableStream ? tap.relay(child.stderr) : Promise.resolve();
     const status = await supervise(child, forwarder, commandPids).status;
+    await relayed;
     const progress = readMemoryFile(statusFd).toString();
     return progress.startsWith("S") ? { started: true, status } : { started: false, bwrapStatus: status };
   } finally {

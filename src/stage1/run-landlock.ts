@@ -6,9 +6,10 @@ import type { SandboxPlan } from "../plan/sandbox.ts";
 import { applyEnvChanges, hostEnvironment } from "./environment.ts";
 import { launchDescriptor } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
+import type { StderrTap } from "./stderr-tap.ts";
 import { becomeSubreaper, SignalForwarder, supervise } from "./supervise.ts";
 
-export async function runLandlockOnly(plan: SandboxPlan, argv: Uint8Array[], preserveFds: number): Promise<number> {
+export async function runLandlockOnly(plan: SandboxPlan, argv: Uint8Array[], preserveFds: number, tap?: StderrTap): Promise<number> {
   becomeSubreaper();
   const envp = applyEnvChanges(hostEnvironment(), plan.env);
   const launchFd = launchDescriptor(launchMessageFor(plan, argv, envp, { preserveFds }));
@@ -23,10 +24,13 @@ export async function runLandlockOnly(plan: SandboxPlan, argv: Uint8Array[], pre
       cwd: plan.cwd,
       // Stage 2 starts clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN reaches it.
       env: {},
-      stdio: ["inherit", "inherit", "inherit", ...preserved, launchFd],
+      stdio: ["inherit", "inherit", tap ? "pipe" : "inherit", ...preserved, launchFd],
     });
   } finally {
     closeSync(launchFd);
   }
-  return supervise(child, forwarder).status;
+  const relayed = tap && child.stderr instanceof ReadableStream ? tap.relay(child.stderr) : Promise.resolve();
+  const status = await supervise(child, forwarder).status;
+  await relayed;
+  return status;
 }

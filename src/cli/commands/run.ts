@@ -12,6 +12,7 @@ import { runInBwrap } from "../../stage1/run-bwrap.ts";
 import { runLandlockOnly } from "../../stage1/run-landlock.ts";
 import { createRunState } from "../../stage1/run-paths.ts";
 import { rawArguments } from "../../stage1/self.ts";
+import { StderrTap } from "../../stage1/stderr-tap.ts";
 import { parseCommandLine, type ParsedOptions } from "../args.ts";
 import type { RawArgs } from "../main.ts";
 import { describeGaps } from "../report.ts";
@@ -95,6 +96,14 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
     // The exact bytes of the command's arguments, not their decoded text.
     const argv = rawArguments(raw.total).slice(raw.offset + parsed.commandStart);
     const state = createRunState(policy);
+    const tap = StderrTap.wanted(options.verbose === true) ? new StderrTap() : undefined;
+    const withHints = async (status: number): Promise<number> => {
+      if (tap && status !== 0) {
+        const { hintLines } = await import("../../diagnostics/hints.ts");
+        for (const line of hintLines(tap.tail, policy)) process.stderr.write(`cordon: ${line}\n`);
+      }
+      return finish(status);
+    };
     const plan = (mode: SandboxMode) => {
       const planned = planSandbox(policy, facts, mode, state);
       if (options.strict) refuseWeakened(planned, policy.allowDegraded);
@@ -108,8 +117,8 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
       if (decision.mode === "bwrap" && bwrap?.found) {
         const bwrapPlan = plan("bwrap");
         state.placeholders([...policy.denyWrite, ...policy.denyRead].filter((deny) => deny.kind === "missing").map((deny) => deny.path));
-        const outcome = await runInBwrap(bwrapPlan, bwrap.path, argv, preserveFds);
-        if (outcome.started) return finish(outcome.status);
+        const outcome = await runInBwrap(bwrapPlan, bwrap.path, argv, preserveFds, tap);
+        if (outcome.started) return await withHints(outcome.status);
         // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
         const { diagnoseBwrapFailure } = await import("../../diagnostics/bwrap-failure.ts");
         const why = diagnoseBwrapFailure(bwrap.path);
@@ -121,7 +130,7 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
       const landlockPlan = plan("landlock");
       const gaps = describeGaps(landlockPlan.gaps);
       if (gaps) say(`warning: landlock-only mode does not enforce: ${gaps}`);
-      return finish(await runLandlockOnly(landlockPlan, argv, preserveFds));
+      return await withHints(await runLandlockOnly(landlockPlan, argv, preserveFds, tap));
     } finally {
       state.remove();
     }
