@@ -67,25 +67,22 @@ async function perlSyscall(ctx: ProbeContext, script: string, expectErrno: numbe
 const EPERM = 1;
 const NR = SYSCALLS[HOST_ARCH];
 
+/** An escape probe that writes a file into a directory the sandbox must not write. */
+function writeEscape(id: string, description: string, dir: (fixture: ProbeContext["fixture"]) => string): Probe {
+  return {
+    id,
+    kind: "escape",
+    description,
+    run: (ctx) => {
+      const target = join(dir(ctx.fixture), "escape");
+      return attempt(ctx, ["sh", "-c", `echo x > '${target}'`], () => existsSync(target), () => rmSync(target, { force: true }));
+    },
+  };
+}
+
 const ESCAPES: Probe[] = [
-  {
-    id: "write-outside-roots",
-    kind: "escape",
-    description: "write a file outside the write roots",
-    run: (ctx) => {
-      const target = join(ctx.fixture.outside, "escape");
-      return attempt(ctx, ["sh", "-c", `echo x > '${target}'`], () => existsSync(target), () => rmSync(target, { force: true }));
-    },
-  },
-  {
-    id: "write-deny-path",
-    kind: "escape",
-    description: "write into a --deny-write directory inside a write root",
-    run: (ctx) => {
-      const target = join(ctx.fixture.denied, "escape");
-      return attempt(ctx, ["sh", "-c", `echo x > '${target}'`], () => existsSync(target), () => rmSync(target, { force: true }));
-    },
-  },
+  writeEscape("write-outside-roots", "write a file outside the write roots", (fixture) => fixture.outside),
+  writeEscape("write-deny-path", "write into a --deny-write directory inside a write root", (fixture) => fixture.denied),
   {
     id: "read-denied-file",
     kind: "escape",
