@@ -42,6 +42,7 @@ export async function topLevelHelp(): Promise<string> {
       explain: defineCommand({ meta: { name: "explain", description: "Print what a run would enforce, without running anything" } }),
       doctor: defineCommand({ meta: { name: "doctor", description: "Check each sandbox layer on this host and print the fix for what fails" } }),
       selftest: defineCommand({ meta: { name: "selftest", description: "Attempt escapes in the real sandbox here and report pass/fail per mode" } }),
+      completion: defineCommand({ meta: { name: "completion", description: "Print a bash or zsh completion script: eval \"$(cordon completion bash)\"" } }),
     },
   });
   return `${await renderUsage(main)}\n${await runHelp()}`;

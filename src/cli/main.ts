@@ -12,6 +12,7 @@ export interface RawArgs {
 }
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  completion: () => import("./commands/completion.ts"),
   run: () => import("./commands/run.ts"),
   explain: () => import("./commands/explain.ts"),
   doctor: () => import("./commands/doctor.ts"),
