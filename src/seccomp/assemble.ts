@@ -64,6 +64,11 @@ class Program {
     this.items.push({ insn: { code: BPF.RET_K, jt: 0, jf: 0, k: value >>> 0 } });
   }
 
+  /** Instructions so far, labels not counted. */
+  get size(): number {
+    return this.items.filter((item) => !("label" in item)).length;
+  }
+
   resolve(): SockFilter[] {
     const positions = new Map<string, number>();
     let count = 0;
@@ -105,10 +110,36 @@ function emitTest(program: Program, test: ArgTest, pass: string, fail: string): 
   }
 }
 
+/** Ranges this small are tested one number after another. */
+const LINEAR_RANGE = 4;
+
+/**
+ * A decision tree on the syscall number (in the accumulator): `jge` splits
+ * the sorted numbers in halves, small ranges end in `jeq`s, and a number that
+ * is in no block is allowed at once.
+ */
+function emitDispatch(program: Program, numbers: readonly number[], blockOf: (nr: number) => string): void {
+  if (numbers.length <= LINEAR_RANGE) {
+    for (const nr of numbers) {
+      const next = program.fresh("next");
+      program.jump(BPF.JEQ_K, nr, blockOf(nr), next);
+      program.label(next);
+    }
+    program.ret(SECCOMP_RET.ALLOW);
+    return;
+  }
+  const middle = Math.floor(numbers.length / 2);
+  const lower = program.fresh("lower");
+  program.jump(BPF.JGE_K, numbers[middle]!, 0, lower);
+  emitDispatch(program, numbers.slice(middle), blockOf);
+  program.label(lower);
+  emitDispatch(program, numbers.slice(0, middle), blockOf);
+}
+
 /**
  * Layout: check the architecture (anything else is killed: its syscall
- * numbers mean other calls), refuse x32, then one block per syscall number.
- * A block tries its rules in order and falls through to ALLOW.
+ * numbers mean other calls), refuse x32, dispatch on the number, then one
+ * block per listed syscall: it tries its rules in order and falls through to ALLOW.
  */
 export function assembleSeccompProgram(spec: FilterSpec): SockFilter[] {
   const program = new Program();
@@ -123,11 +154,17 @@ export function assembleSeccompProgram(spec: FilterSpec): SockFilter[] {
 
   const byNr = new Map<number, FilterRule[]>();
   for (const rule of spec.rules) byNr.set(rule.nr, [...(byNr.get(rule.nr) ?? []), rule]);
+  const numbers = [...byNr.keys()].sort((a, b) => a - b);
+  const blockOf = (nr: number) => `block${nr}`;
 
-  for (const [nr, rules] of [...byNr].sort((a, b) => a[0] - b[0])) {
-    const next = program.fresh("nr");
-    program.jump(BPF.JEQ_K, nr, 0, next);
-    for (const rule of rules) {
+  // Every syscall of the command passes through here: a binary search over
+  // the listed numbers costs about log2(n) comparisons instead of n.
+  emitDispatch(program, numbers, blockOf);
+
+  for (const nr of numbers) {
+    // Only the dispatch jumps here, so the accumulator still holds nr.
+    program.label(blockOf(nr));
+    for (const rule of byNr.get(nr)!) {
       const hit = program.fresh("hit");
       const miss = program.fresh("miss");
       rule.when.forEach((test, i) => {
@@ -140,14 +177,10 @@ export function assembleSeccompProgram(spec: FilterSpec): SockFilter[] {
       program.label(miss);
     }
     program.ret(SECCOMP_RET.ALLOW);
-    // Only the jump above reaches here, so the accumulator still holds nr.
-    program.label(next);
   }
-  program.ret(SECCOMP_RET.ALLOW);
 
-  const instructions = program.resolve();
-  if (instructions.length > BPF_MAXINSNS) {
-    throw new Error(`seccomp program has ${instructions.length} instructions, the kernel takes ${BPF_MAXINSNS}`);
+  if (program.size > BPF_MAXINSNS) {
+    throw new Error(`seccomp program has ${program.size} instructions, the kernel takes ${BPF_MAXINSNS}`);
   }
-  return instructions;
+  return program.resolve();
 }
