@@ -50,7 +50,7 @@ function parseOptions() {
   const counts: Counts = {
     iterations: positiveInteger("--iterations", values.iterations, quick ? 5 : 30),
     statIterations: positiveInteger("--stat-iterations", values["stat-iterations"], quick ? 2 : 15),
-    standInIterations: positiveInteger("--standin-iterations", values["standin-iterations"], quick ? 2 : 10),
+    standInIterations: positiveInteger("--standin-iterations", values["standin-iterations"], quick ? 2 : 5),
     warmup: positiveInteger("--warmup", values.warmup, quick ? 1 : 2),
   };
   const cordon = resolve(values.cordon ?? process.env.CORDON_BIN ?? join(repoRoot, "dist/cordon"));
