@@ -6,23 +6,35 @@ import { RUN_OPTIONS } from "./commands/run-options.ts";
 
 const RUN_NOTES = `
 WHAT IS ENFORCED
-  Everything is readable and executable. Nothing is writable except the write
-  roots (-w), /dev/null and the terminal, and a private temporary directory
-  that cordon creates for the run, exports as TMPDIR, and removes afterwards.
-  Without --net, only AF_UNIX sockets can be created.
+  Everything is readable and executable, except the secure defaults (SSH,
+  GnuPG, cloud and registry credentials, host control sockets: see
+  --reveal) and --deny-read paths. Nothing is writable except the write roots
+  (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
+  temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the
+  TCP ports of --allow-connect/--allow-bind). No capabilities, no new
+  privileges, no setuid files, no core dumps; a seccomp filter refuses
+  io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf,
+  perf, userfaultfd and 32-bit entry points.
 
-  landlock-only mode (no user namespaces): Landlock + seccomp + no-new-privs.
-  It does not hide host processes, and cannot stop connecting to unix socket
-  files such as docker.sock outside the write roots (a warning says so).
+MODES
+  bwrap (default where user namespaces work): bubblewrap namespaces and
+  mounts, plus Landlock and seccomp inside.
+  landlock-only (--mode landlock, or auto mode's fallback when it loses
+  nothing): Landlock and seccomp alone. It cannot stop connecting to host unix
+  socket files, changing metadata (chmod, utimes) outside the write roots, or
+  seeing host processes; a warning line says so. \`cordon explain\` shows it all.
 
 EXIT STATUS
   the command's own; 128+N if it died of signal N; 125 if cordon refused or
   failed (the command did not run); 126 cannot execute; 127 not found.
 
 EXAMPLES
-  cordon -w . -- npm test            # the project is writable, nothing else
-  cordon -- python3 script.py        # read-only, no network
-  cordon --net -w ~/.cache -- make   # network allowed
+  cordon -w . -- npm test                  # the project is writable, nothing else
+  cordon --profile workspace -- make       # the same, with .git write-protected
+  cordon --net -w . -w ~/.cache -- cargo build
+  cordon -p cordon.yaml -- ./build.sh      # a policy file (JSON, YAML or TOML)
+  cordon -v --report run.json -- pytest    # say what was enforced
+  cordon explain -w . --deny-read 'secrets/**'
 `;
 
 export const runCommandDef = defineCommand({

@@ -58,8 +58,21 @@ autoload -U +X bashcompinit && bashcompinit
 ${bashCompletion()}`;
 }
 
+export const COMPLETION_USAGE = `usage: cordon completion bash|zsh
+
+Prints a completion script generated from cordon's own option tables.
+
+Examples:
+  eval "$(cordon completion bash)"     # in ~/.bashrc
+  eval "$(cordon completion zsh)"      # in ~/.zshrc
+`;
+
 export default async function completion(args: string[], _raw: RawArgs): Promise<number> {
   const shell = args[0];
+  if (shell === "--help" || shell === "-h") {
+    process.stdout.write(COMPLETION_USAGE);
+    return 0;
+  }
   if (shell === "bash") process.stdout.write(bashCompletion());
   else if (shell === "zsh") process.stdout.write(zshCompletion());
   else throw new CordonError(`completion ${shell ?? ""}: expected bash or zsh`, { hint: 'usage: eval "$(cordon completion bash)"' });

@@ -15,6 +15,11 @@ export const DOCTOR_USAGE = `usage: cordon doctor [--json] [--bwrap PATH]
 Probes each layer cordon relies on (Landlock, seccomp, user namespaces,
 bubblewrap) and prints OK, WARN or FAIL, what it means, and the fix.
 Exit status: 0 when bwrap mode works here, 1 otherwise.
+
+Examples:
+  cordon doctor                        # paste this when cordon fails somewhere
+  cordon doctor --json | jq .modes     # which modes work here
+  cordon doctor --bwrap /opt/bwrap     # check another bubblewrap
 `;
 
 export default async function doctor(args: string[], _raw: RawArgs): Promise<number> {

@@ -18,7 +18,12 @@ Prints, without running anything: the resolved policy, the mode a run would
 use and why, the bwrap arguments, the mount plan, the Landlock rules (and the
 rights this kernel lacks), the seccomp program disassembled from the bytes
 that would be installed, the environment changes, and every guarantee that
-is not enforced here.
+is not enforced here. It plans with the same code as run.
+
+Examples:
+  cordon explain -w . --deny-write .git        # what \`cordon -w . --deny-write .git -- ...\` would do
+  cordon explain --mode landlock -w .          # what landlock-only mode would cost here
+  cordon explain --json -p policy.yaml | jq .notEnforced
 `;
 
 export default async function explain(args: string[], _raw: RawArgs): Promise<number> {

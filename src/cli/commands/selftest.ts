@@ -20,6 +20,11 @@ namespace, a signal to a host process) and must-work checks (writes inside a
 root, $TMPDIR, git status, a pipe, exit codes) in the real sandbox, once per
 mode available here. Each escape is first shown to work without cordon.
 Exit status: 0 when every probe behaved as expected, 1 otherwise.
+
+Examples:
+  cordon selftest                      # once on every new CI image or host
+  cordon selftest --mode landlock      # only landlock-only mode
+  cordon selftest --json | jq .ok
 `;
 
 export default async function selftest(args: string[], _raw: RawArgs): Promise<number> {
