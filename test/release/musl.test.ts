@@ -18,7 +18,7 @@ import { afterAll, beforeAll, expect } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
-import { missingTool, run, scratchDir } from "../helpers/cordon.ts";
+import { missingTool, REPO, run, scratchDir } from "../helpers/cordon.ts";
 import { artifact, DIST, missingArtifact, missingFile, releaseTest } from "./release-helpers.ts";
 
 const MUSL_LOADER = "/lib/ld-musl-x86_64.so.1";
@@ -81,6 +81,16 @@ releaseTest("musl: explain --json plans a sandbox", reasons, () => {
   expect(["bwrap", "landlock"]).toContain(plan.mode.planned);
   expect(plan.seccomp.listing[1]).toContain("AUDIT_ARCH_X86_64");
   expect(plan.landlock.abi).toBeGreaterThan(0);
+});
+
+releaseTest("musl: doctor probes every layer and agrees with the glibc build", reasons, () => {
+  const musl = run([binary, "doctor", "--json"]);
+  const glibc = run([join(REPO, "dist", "cordon"), "doctor", "--json"]);
+  const report = JSON.parse(musl.stdout) as { checks: { id: string; status: string }[]; modes: Record<string, unknown> };
+  expect(report.checks.map((check) => check.id)).toContain("landlock");
+  expect(report.checks.find((check) => check.id === "landlock")?.status).toBe("ok");
+  expect(musl.exitCode).toBe(glibc.exitCode);
+  expect(report.modes).toEqual((JSON.parse(glibc.stdout) as { modes: Record<string, unknown> }).modes);
 });
 
 for (const mode of ["landlock", "bwrap"] as const) {
