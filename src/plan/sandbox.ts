@@ -1,6 +1,7 @@
 // Policy + host facts -> the complete plan of one run. `run` executes it and
 // `explain` prints it: both come from this one function.
 import type { SockFilter } from "../../ffi/seccomp.ts";
+import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type Degradation, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { assembleSeccompProgram } from "../seccomp/assemble.ts";
@@ -105,6 +106,17 @@ function coveredByNamespaces(gap: Degradation, network: NetworkAccess): Degradat
   return covered ? { ...gap, weakensSecurity: false, consequence: `${gap.consequence} (bwrap's mounts and namespaces cover this)` } : gap;
 }
 
+/**
+ * A mount would follow a symlink, so in bwrap mode a denied symlink itself
+ * (its target is mounted over) is kept from being removed or replaced by
+ * Landlock: its directory loses the rights to change entries.
+ */
+function symlinkExclusions(policy: ResolvedPolicy): Exclusion[] {
+  return [...policy.denyWrite, ...policy.denyRead]
+    .filter((deny) => deny.kind === "symlink")
+    .map((deny) => ({ path: deny.path, deny: "write" as const }));
+}
+
 /** The weakened guarantees `--strict` refuses: those not accepted by name. */
 export function unacceptedGaps(plan: SandboxPlan, allowDegraded: readonly string[]): Degradation[] {
   return plan.gaps.filter((gap) => gap.weakensSecurity && !allowDegraded.includes(gap.name));
@@ -135,7 +147,7 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
       devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
-      exclusions: bwrap ? [] : [
+      exclusions: bwrap ? symlinkExclusions(policy) : [
         // As root (without capabilities, still the owner) /dev/sda and other
         // users' terminals would be readable through the grant on /.
         { path: "/dev", deny: "device" as const },

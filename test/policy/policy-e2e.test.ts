@@ -1,6 +1,6 @@
 // Every front door of the policy, against the real binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CORDON, cordon, missingTool, requireBinary, run, scratchDir } from "../helpers/cordon.ts";
 
@@ -83,6 +83,22 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
     expect(result.stdout).toContain("done");
     expect(existsSync(join(dir, ".env.local"))).toBe(false);
     expect(existsSync(join(dir, ".git", "hooks"))).toBe(false);
+  });
+
+  test("a deny path given as a symlink protects the link and its target", () => {
+    mkdirSync(join(dir, "real-target"));
+    mkdirSync(join(dir, "elsewhere"));
+    symlinkSync("real-target", join(dir, "alias"));
+    try {
+      c(["-w", ".", "--deny-write", "alias", "--", "sh", "-c", "touch alias/x; touch real-target/y; rm alias; ln -sfn elsewhere alias"]);
+      expect(existsSync(join(dir, "real-target", "x"))).toBe(false);
+      expect(existsSync(join(dir, "real-target", "y"))).toBe(false);
+      expect(readlinkSync(join(dir, "alias"))).toBe("real-target");
+    } finally {
+      rmSync(join(dir, "alias"), { force: true });
+      rmSync(join(dir, "real-target"), { recursive: true, force: true });
+      rmSync(join(dir, "elsewhere"), { recursive: true, force: true });
+    }
   });
 
   test("a policy file inside a write root warns, and --strict refuses", () => {
