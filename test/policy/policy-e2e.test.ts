@@ -216,4 +216,30 @@ describe("bad input: one clear message, exit 125, nothing runs", () => {
     }
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  test("a few hundred randomly malformed policy files, in every format, through the binary", () => {
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const keys = ["write", "denyWrite", "denyRead", "network", "env", "mode", "allowConnect", "reveal", "profile", "profiles", "writable_roots", "fs", "wirte"];
+    const values = ["1", "true", "null", '"none"', '"x"', "[1]", '["/nonexistent-root"]', '{"a": 1}', "[[]]", '"\\u0000"', "-5", "70000"];
+    const files = scratchDir("cordon-fuzz-files-");
+    try {
+      for (let i = 0; i < 200; i++) {
+        const fields = Array.from({ length: 1 + random(3) }, () => `"${keys[random(keys.length)]}": ${values[random(values.length)]}`);
+        const json = `{${fields.join(", ")}}`;
+        // Some valid JSON, some cut short; a YAML or TOML name exercises those parsers on the same text.
+        const text = random(4) === 0 ? json.slice(0, random(json.length)) : json;
+        const file = join(files, `p${i}.${["json", "yaml", "toml"][random(3)]}`);
+        writeFileSync(file, text);
+        const result = cordon(["--policy", file, "--", "touch", join(dir, "fuzz-ran")], { cwd: dir });
+        // A random policy may happen to be valid: then the command runs, sandboxed, and may fail itself.
+        expect([0, 1, 125]).toContain(result.exitCode);
+        expect(result.stderr).not.toMatch(/\n\s+at |TypeError|RangeError|undefined is not/);
+        if (result.exitCode === 125) expect(result.stderr.startsWith("cordon: ")).toBe(true);
+      }
+    } finally {
+      rmSync(files, { recursive: true, force: true });
+      rmSync(join(dir, "fuzz-ran"), { force: true });
+    }
+  }, 120_000);
 });
