@@ -128,7 +128,9 @@ function place(walk: Walk, path: string, kind: EntryKind, access: bigint, exclus
   const byChild = new Map<string, Exclusion[]>();
   for (const exclusion of causes) {
     const name = nextComponent(exclusion.path, path);
-    byChild.set(name, [...(byChild.get(name) ?? []), exclusion]);
+    const group = byChild.get(name);
+    if (group) group.push(exclusion);
+    else byChild.set(name, [exclusion]);
   }
   // A missing exclusion has no entry here: nothing is granted at its name,
   // and `path` itself no longer lets anything be created under that name.

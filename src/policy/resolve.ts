@@ -51,8 +51,21 @@ function resolveDenyEntry(path: string, origin: string): ResolvedPath[] {
     entries.push({ path: target.path, kind: target.exists ? (statSync(target.path).isDirectory() ? "dir" : "file") : "missing", origin });
     return entries;
   }
-  const real = realpathSync(path);
-  return [{ path: real, kind: statSync(real).isDirectory() ? "dir" : "file", origin }];
+  // Not a symlink itself: its canonical form is its canonical parent plus its
+  // name, and the parent is shared by many entries of a long deny list.
+  const real = path === "/" ? "/" : join(canonicalParent(dirname(path)), basename(path));
+  return [{ path: real, kind: stat?.isDirectory() ? "dir" : "file", origin }];
+}
+
+const parentCache = new Map<string, string>();
+
+function canonicalParent(dir: string): string {
+  let real = parentCache.get(dir);
+  if (real === undefined) {
+    real = realpathSync(dir);
+    parentCache.set(dir, real);
+  }
+  return real;
 }
 
 function expandDenyList(entries: readonly string[], cwd: string, writeRoots: readonly string[], budget: GlobBudget): ResolvedPath[] {
@@ -83,6 +96,8 @@ export interface ResolveContext {
 }
 
 export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {
+  // Canonical parents are cached for one resolution only: the disk may change between runs.
+  parentCache.clear();
   const home = context.home ?? homedir();
   const cwd = canonicalDirectory(expandPath(context.cwd ?? process.cwd(), process.cwd(), home), "working directory");
   const lexicalRoots = policy.write.map((root) => expandPath(root, cwd, home));
@@ -108,8 +123,14 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
 
   const insideARoot = (entry: ResolvedPath) => entry.kind !== "missing" || writeRoots.some((root) => isWithin(entry.path, root));
   const allRead = unique([...expandDenyList(policy.denyRead, cwd, writeRoots, budget), ...secrets]).filter(insideARoot);
-  const hiddenDirs = allRead.filter((entry) => entry.kind === "dir");
-  const isHiddenBelow = (entry: ResolvedPath) => hiddenDirs.some((dir) => dir !== entry && dir.path !== entry.path && isWithin(entry.path, dir.path));
+  // Looked up by ancestor, not compared pairwise: deny lists can hold thousands of paths.
+  const hiddenDirs = new Set(allRead.filter((entry) => entry.kind === "dir").map((entry) => entry.path));
+  const isHiddenBelow = (entry: ResolvedPath) => {
+    for (let at = dirname(entry.path); ; at = dirname(at)) {
+      if (hiddenDirs.has(at)) return true;
+      if (at === "/") return false;
+    }
+  };
   const denyRead = allRead.filter((entry) => !isHiddenBelow(entry));
   // A write-denied path inside a hidden directory is already hidden and read-only.
   const denyWrite = unique(expandDenyList(policy.denyWrite, cwd, writeRoots, budget))
