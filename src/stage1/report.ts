@@ -55,6 +55,14 @@ export function summaryLine(report: EnforcementReport): string {
   ].join("; ");
 }
 
+/** The landlock-only warning line: each guarantee that is weaker, by feature. */
+export function describeGaps(gaps: readonly Degradation[]): string {
+  return gaps
+    .filter((gap) => gap.weakensSecurity)
+    .map((gap) => gap.feature)
+    .join(", ");
+}
+
 export function writeReport(path: string, report: EnforcementReport): void {
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
 }

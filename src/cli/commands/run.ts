@@ -7,7 +7,7 @@ import { landlockOnlyLosses, planSandbox, unacceptedGaps, type SandboxMode, type
 import { decideMode } from "../../plan/mode.ts";
 import { locateBwrap } from "../../stage1/bwrap-locate.ts";
 import { landlockAvailability, requireLandlock } from "../../stage1/host.ts";
-import { enforcementOf, summaryLine, writeReport, type EnforcementReport } from "../../stage1/report.ts";
+import { describeGaps, enforcementOf, summaryLine, writeReport, type EnforcementReport } from "../../stage1/report.ts";
 import { runInBwrap } from "../../stage1/run-bwrap.ts";
 import { runLandlockOnly } from "../../stage1/run-landlock.ts";
 import { createRunState } from "../../stage1/run-paths.ts";
@@ -15,7 +15,6 @@ import { rawArguments } from "../../stage1/self.ts";
 import { StderrTap } from "../../stage1/stderr-tap.ts";
 import { parseCommandLine, type ParsedOptions } from "../args.ts";
 import type { RawArgs } from "../main.ts";
-import { describeGaps } from "../report.ts";
 import { choosePolicy } from "./policy-options.ts";
 import { RUN_OPTIONS } from "./run-options.ts";
 
