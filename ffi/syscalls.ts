@@ -15,7 +15,7 @@ export const SYSCALL_NAMES = [
   "acct", "swapon", "swapoff", "reboot", "shmget", "shmat", "shmctl", "shmdt", "msgget",
   "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semctl", "memfd_create",
   "capset", "capget", "rt_sigprocmask", "kill", "personality", "chmod", "fchmod", "fchmodat", "fchmodat2",
-  "open", "openat", "openat2", "creat", "mknod", "mknodat",
+  "open", "openat", "openat2", "creat", "mknod", "mknodat", "getppid",
 ] as const;
 
 /** Marks a syscall this architecture does not have (aarch64 has no open, creat, chmod, mknod). */
@@ -37,7 +37,7 @@ const X86_64: Record<SyscallName, number> = {
   shmdt: 67, msgget: 68, msgsnd: 69, msgrcv: 70, msgctl: 71, semget: 64, semop: 65,
   semtimedop: 220, semctl: 66, memfd_create: 319, capset: 126, capget: 125,
   rt_sigprocmask: 14, kill: 62, personality: 135, chmod: 90, fchmod: 91, fchmodat: 268, fchmodat2: 452,
-  open: 2, openat: 257, openat2: 437, creat: 85, mknod: 133, mknodat: 259,
+  open: 2, openat: 257, openat2: 437, creat: 85, mknod: 133, mknodat: 259, getppid: 110,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -54,7 +54,7 @@ const AARCH64: Record<SyscallName, number> = {
   shmdt: 197, msgget: 186, msgsnd: 189, msgrcv: 188, msgctl: 187, semget: 190, semop: 193,
   semtimedop: 192, semctl: 191, memfd_create: 279, capset: 91, capget: 90,
   rt_sigprocmask: 135, kill: 129, personality: 92, chmod: ABSENT, fchmod: 52, fchmodat: 53, fchmodat2: 452,
-  open: ABSENT, openat: 56, openat2: 437, creat: ABSENT, mknod: ABSENT, mknodat: 33,
+  open: ABSENT, openat: 56, openat2: 437, creat: ABSENT, mknod: ABSENT, mknodat: 33, getppid: 173,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {

@@ -28,21 +28,35 @@ export function probeLandlockAbi(): LandlockStatus {
  * any component: one swapped in since planning (a sibling inside a write root
  * replaced by a link to /etc) must not receive the sibling's rights.
  */
+let openat2Missing = false;
+
 function openWalkedPath(path: string): number {
-  const how = new BigUint64Array([BigInt(O_PATH | O_CLOEXEC), 0n, BigInt(RESOLVE_NO_SYMLINKS)]);
-  const bytes = Buffer.from(`${path}\0`);
-  let fd = rawSyscall(NR.openat2, AT_FDCWD, ptr(bytes), ptr(how), how.byteLength);
-  if (fd === -1) {
+  if (!openat2Missing) {
+    const how = new BigUint64Array([BigInt(O_PATH | O_CLOEXEC), 0n, BigInt(RESOLVE_NO_SYMLINKS)]);
+    const bytes = Buffer.from(`${path}\0`);
+    const fd = rawSyscall(NR.openat2, AT_FDCWD, ptr(bytes), ptr(how), how.byteLength);
+    if (fd !== -1) return fd;
     const errno = lastErrno();
     if (errno !== ERRNO.ENOSYS) throw new SyscallError(`openat2(${path})`, errno);
-    // Some container seccomp profiles hide openat2: at least the last component is not followed.
-    fd = openPath(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    openat2Missing = true;
   }
+  // Some container seccomp profiles hide openat2: at least the last component is not followed.
+  const fd = openPath(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fstatSync(fd).isSymbolicLink()) {
     closeFd(fd);
     throw new SyscallError(`open(${path})`, ERRNO.ELOOP);
   }
   return fd;
+}
+
+/** Refuses a rule whose path now names another file than the one stage 1 resolved. */
+function checkIdentity(rule: WirePathRule, fd: number): void {
+  if (rule.ino === undefined) return;
+  const stat = fstatSync(fd, { bigint: true });
+  if (stat.dev.toString() !== rule.dev || stat.ino.toString() !== rule.ino) {
+    closeFd(fd);
+    throw new Error(`${rule.path} is not the directory stage 1 resolved (it was replaced since); refusing to grant it`);
+  }
 }
 
 /** The rule's descriptor, or undefined when the rule can be skipped safely. */
@@ -71,6 +85,7 @@ export function applyLandlock(plan: WireLandlock): void {
     for (const rule of plan.pathRules) {
       const fd = openRulePath(rule);
       if (fd === undefined) continue;
+      checkIdentity(rule, fd);
       try {
         const ruleAttr = encodePathBeneathAttr(BigInt(rule.access), fd);
         const result = rawSyscall(NR.landlock_add_rule, rulesetFd, LANDLOCK_RULE_PATH_BENEATH, ptr(ruleAttr), 0);

@@ -42,6 +42,8 @@ export interface LandlockPathRule {
   optional: boolean;
   /** Found by walking the tree while planning: stage 2 opens it without following any symlink. */
   walked: boolean;
+  /** dev:ino stage 1 saw; stage 2 refuses a different file at this path (swapped since). */
+  identity?: { dev: bigint; ino: bigint };
 }
 
 export interface LandlockNetRule {

@@ -20,7 +20,10 @@ export function launchMessageFor(plan: SandboxPlan, argv: Uint8Array[], envp: Ui
         scoped: landlock.scoped.toString(),
         restrictFlags: landlock.restrictFlags,
         pathRules: landlock.pathRules.map((rule) => ({
-          path: rule.path, access: rule.access.toString(), optional: rule.optional, noSymlinks: rule.walked,
+          path: rule.path, access: rule.access.toString(), optional: rule.optional,
+          // Devices may be symlinks (bwrap's /dev/ptmx); every other rule path is canonical.
+          noSymlinks: rule.grant !== "device",
+          ...(rule.identity ? { dev: rule.identity.dev.toString(), ino: rule.identity.ino.toString() } : {}),
         })),
         netRules: landlock.netRules.map((rule) => ({ port: rule.port, access: rule.access.toString() })),
       },
@@ -28,6 +31,7 @@ export function launchMessageFor(plan: SandboxPlan, argv: Uint8Array[], envp: Ui
       preserveFds: options.preserveFds,
       // In bwrap mode, bwrap's --die-with-parent covers this.
       parentDeathSignal: plan.mode === "landlock" ? SIGNALS.SIGKILL : 0,
+      parentPid: process.pid,
     },
     seccomp: encodeSockFilters(plan.seccomp),
     argv,

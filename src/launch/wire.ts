@@ -7,8 +7,11 @@ export interface WirePathRule {
   path: string;
   access: string;
   optional: boolean;
-  /** Open without following a symlink in any component (paths walked while planning). */
+  /** Open without following a symlink in any component: every canonical path but devices. */
   noSymlinks?: boolean;
+  /** dev and ino (decimal) the file must still have: a grant must not move to a swapped-in path. */
+  dev?: string;
+  ino?: string;
 }
 
 export interface WireLandlock {
@@ -30,6 +33,8 @@ export interface LaunchHeader {
   preserveFds: number;
   /** Signal delivered to the command when its parent (stage 1) dies; 0 for none. */
   parentDeathSignal: number;
+  /** Stage 1's pid: if it died before the signal was armed, stage 2 must not go on. */
+  parentPid?: number;
 }
 
 export interface Launch {

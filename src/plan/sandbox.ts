@@ -158,6 +158,11 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
     },
     facts.landlockAbi,
   );
+  // Write roots and the private TMPDIR keep the identity stage 1 resolved.
+  landlock.pathRules = landlock.pathRules.map((rule) => {
+    const identity = rule.grant === "write" && !rule.walked ? paths.inodes.get(rule.path) : undefined;
+    return identity ? { ...rule, identity } : rule;
+  });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,

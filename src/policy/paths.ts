@@ -41,23 +41,30 @@ export function canonicalMaybeMissing(path: string): { path: string; exists: boo
   }
 }
 
-/** Each symlink met while walking `path` from the root, as [lexical location, its canonical parent]. */
-export function symlinkComponents(path: string): string[] {
+/**
+ * One walk of `path` from the root: each symlink met on the way (as its
+ * canonical location), and where the walk ended. Using both from the same
+ * walk matters: resolving twice could see a symlink once and a directory the
+ * other time.
+ */
+export function walkPath(path: string): { links: string[]; canonical: string; exists: boolean } {
   const links: string[] = [];
   const parts = path.split(sep).filter(Boolean);
   let current = "/";
   for (const part of parts) {
     const next = join(current, part);
     const stat = lstatOrUndefined(next);
-    if (!stat) break;
+    if (!stat) return { links, canonical: next, exists: false };
     if (stat.isSymbolicLink()) {
-      links.push(join(canonicalMaybeMissing(current).path, part));
-      current = canonicalMaybeMissing(next).path;
+      links.push(next);
+      const target = canonicalMaybeMissing(next);
+      if (!target.exists) return { links, canonical: target.path, exists: false };
+      current = target.path;
     } else {
       current = next;
     }
   }
-  return links;
+  return { links, canonical: current, exists: true };
 }
 
 /** The static directory prefix of an absolute glob and the pattern below it. */

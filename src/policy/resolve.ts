@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { CordonError } from "../errors.ts";
 import {
-  canonicalMaybeMissing, expandGlob, expandPath, GlobBudget, isGlob, isWithin, lstatOrUndefined, splitGlob, symlinkComponents,
+  canonicalMaybeMissing, expandGlob, expandPath, GlobBudget, isGlob, isWithin, lstatOrUndefined, splitGlob, walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";
 import { hiddenSecrets, type SecretContext } from "./secrets.ts";
@@ -100,15 +100,19 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
   parentCache.clear();
   const home = context.home ?? homedir();
   const cwd = canonicalDirectory(expandPath(context.cwd ?? process.cwd(), process.cwd(), home), "working directory");
-  const lexicalRoots = policy.write.map((root) => expandPath(root, cwd, home));
-  const writeRoots = [...new Set(lexicalRoots.map((root) => canonicalDirectory(root, "write root")))];
+  const walks = policy.write.map((root) => ({ root: expandPath(root, cwd, home), ...walkPath(expandPath(root, cwd, home)) }));
+  for (const walk of walks) {
+    if (!walk.exists) throw new CordonError(`write root ${walk.root} does not exist`);
+    if (!statSync(walk.canonical).isDirectory()) throw new CordonError(`write root ${walk.root} is not a directory`);
+  }
+  const writeRoots = [...new Set(walks.map((walk) => walk.canonical))];
 
   // An earlier sandboxed run could have planted `build -> ../home` in a writable place.
-  for (const root of lexicalRoots) {
-    for (const link of symlinkComponents(root)) {
+  for (const walk of walks) {
+    for (const link of walk.links) {
       const writable = writeRoots.find((writableRoot) => isWithin(link, writableRoot) && link !== writableRoot);
       if (writable) {
-        throw new CordonError(`write root ${root} resolves through the symlink ${link}, which lies inside the write root ${writable}`, {
+        throw new CordonError(`write root ${walk.root} resolves through the symlink ${link}, which lies inside the write root ${writable}`, {
           hint: "an earlier sandboxed run could have planted it; name the real directory instead",
         });
       }

@@ -1,6 +1,6 @@
 // Per-run host state: a private directory (0700) holding landlock-only's
 // TMPDIR and the empty stand-ins that hide read-denied paths in bwrap mode.
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,7 +47,8 @@ export function removeStaleState(base = tmpdir()): void {
 
 export function createRunState(policy: ResolvedPolicy): RunState {
   removeStaleState();
-  const root = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${process.pid}-`));
+  // Canonical: stage 2 opens the TMPDIR grant without following any symlink.
+  const root = mkdtempSync(join(realpathSync(tmpdir()), `${STATE_PREFIX}${process.pid}-`));
   const paths = { tmpdir: join(root, "tmp"), emptyDir: join(root, "empty-dir"), emptyFile: join(root, "empty-file") };
   mkdirSync(paths.tmpdir, { mode: 0o700 });
   mkdirSync(paths.emptyDir, { mode: 0o555 });
@@ -55,7 +56,7 @@ export function createRunState(policy: ResolvedPolicy): RunState {
   chmodSync(paths.emptyDir, 0o555);
   const inodes = new Map<string, { dev: bigint; ino: bigint }>();
   const existingDenyWrite = policy.denyWrite.filter((deny) => deny.kind === "dir" || deny.kind === "file");
-  const sources = [paths.emptyDir, paths.emptyFile, policy.cwd, ...policy.writeRoots, ...existingDenyWrite.map((deny) => deny.path)];
+  const sources = [paths.tmpdir, paths.emptyDir, paths.emptyFile, policy.cwd, ...policy.writeRoots, ...existingDenyWrite.map((deny) => deny.path)];
   for (const source of sources) {
     const stat = lstatSync(source, { bigint: true });
     inodes.set(source, { dev: stat.dev, ino: stat.ino });

@@ -25,8 +25,20 @@ function isRegularExecutable(path: Buffer): "ok" | "missing" | "not-executable" 
   }
 }
 
-/** PATH lookup as execvp(3) does it, on raw bytes. */
-export function resolveCommand(name: Uint8Array, pathVariable: string | undefined): Resolution {
+function splitPath(pathVariable: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= pathVariable.length; i++) {
+    if (i === pathVariable.length || pathVariable[i] === 0x3a) {
+      parts.push(pathVariable.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+/** PATH lookup as execvp(3) does it, on raw bytes (a PATH entry need not be UTF-8). */
+export function resolveCommand(name: Uint8Array, pathVariable: Buffer | undefined): Resolution {
   const nameBuffer = Buffer.from(name);
   const display = nameBuffer.toString("utf8");
   if (name.length === 0) return { found: false, exitCode: 127, reason: "empty command name" };
@@ -38,8 +50,8 @@ export function resolveCommand(name: Uint8Array, pathVariable: string | undefine
       : { found: false, exitCode: 126, reason: `${display}: Permission denied` };
   }
   let sawNonExecutable = false;
-  for (const directory of (pathVariable ?? DEFAULT_PATH).split(":")) {
-    const candidate = Buffer.concat([Buffer.from(directory === "" ? "." : directory), Buffer.from("/"), nameBuffer]);
+  for (const directory of splitPath(pathVariable ?? Buffer.from(DEFAULT_PATH))) {
+    const candidate = Buffer.concat([directory.length === 0 ? Buffer.from(".") : directory, Buffer.from("/"), nameBuffer]);
     const state = isRegularExecutable(candidate);
     if (state === "ok") return { found: true, path: candidate };
     if (state === "not-executable") sawNonExecutable = true;

@@ -35,10 +35,14 @@ function readLaunch(fd: number): Launch {
   return decodeLaunch(bytes.subarray(0, offset));
 }
 
-function environmentValue(envp: Uint8Array[], name: string): string | undefined {
+/** The raw bytes of variable `name` in envp; entries shorter than `NAME=` simply do not match. */
+function environmentValue(envp: Uint8Array[], name: string): Buffer | undefined {
   const prefix = Buffer.from(`${name}=`);
-  const entry = envp.find((item) => Buffer.from(item.buffer, item.byteOffset, prefix.length).equals(prefix));
-  return entry ? Buffer.from(entry).subarray(prefix.length).toString("latin1") : undefined;
+  for (const item of envp) {
+    const entry = Buffer.from(item.buffer, item.byteOffset, item.length);
+    if (entry.length >= prefix.length && entry.subarray(0, prefix.length).equals(prefix)) return entry.subarray(prefix.length);
+  }
+  return undefined;
 }
 
 function resetInheritedSignalState(): void {
@@ -50,18 +54,25 @@ function resetInheritedSignalState(): void {
 }
 
 /**
- * Progress marks for stage 1 (bwrap mode): "S" once stage 2 runs, "X" right
- * before execve. No "S" after bwrap exits means bwrap itself failed and the
- * command never started, so auto mode may still choose another mode.
+ * Progress mark for stage 1 (bwrap mode): "S" once stage 2 runs. No mark
+ * after bwrap exits means bwrap itself failed and the command never started,
+ * so auto mode may still choose another mode.
  */
-function mark(statusFd: number, offset: number, byte: string): void {
-  if (statusFd >= 0) writeSync(statusFd, byte, offset);
+function markStarted(statusFd: number): void {
+  if (statusFd >= 0) writeSync(statusFd, "S", 0);
 }
 
 export function runStage2(args: string[]): never {
-  const fd = Number(args[0] ?? "3");
-  const statusFd = args[1] === undefined ? -1 : Number(args[1]);
-  mark(statusFd, 0, "S");
+  try {
+    stage2(Number(args[0]), args[1] === undefined ? -1 : Number(args[1]));
+  } catch (error) {
+    // Whatever went wrong, the command does not run and the message is cordon's.
+    fail("starting", error);
+  }
+}
+
+function stage2(fd: number, statusFd: number): never {
+  markStarted(statusFd);
   let launch: Launch;
   try {
     launch = readLaunch(fd);
@@ -80,7 +91,7 @@ export function runStage2(args: string[]): never {
   const steps: [string, () => void][] = [
     ["verifying mounts", () => verifyMounts(header.mountChecks)],
     ["no-new-privs", setNoNewPrivileges],
-    ["parent-death signal", () => setParentDeathSignal(header.parentDeathSignal)],
+    ["parent-death signal", () => setParentDeathSignal(header.parentDeathSignal, header.parentPid)],
     ["core dump limit", disableCoreDumps],
     ["dropping capabilities", dropAllCapabilities],
     ["Landlock", () => applyLandlock(header.landlock)],
@@ -96,7 +107,6 @@ export function runStage2(args: string[]): never {
     }
   }
 
-  mark(statusFd, 1, "X");
   const failure = executeCommand(target.path, argv, envp);
   writeSync(2, `cordon: ${failure.reason}\n`);
   process.exit(failure.exitCode);

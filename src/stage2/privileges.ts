@@ -6,7 +6,8 @@ import {
   LINUX_CAPABILITY_VERSION_3, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP,
   PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, RLIMIT_CORE,
 } from "../../ffi/constants.ts";
-import { prctl, setRlimit, syscall } from "../../ffi/libc.ts";
+import { prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
+import { NR } from "../../ffi/syscalls.ts";
 
 const CAP_SETPCAP = 8n;
 
@@ -36,8 +37,17 @@ export function setNoNewPrivileges(): void {
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-export function setParentDeathSignal(signal: number): void {
-  if (signal > 0) prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+/**
+ * Arms the parent-death signal, then checks the parent is still the one that
+ * launched us: had it died before the prctl, no signal would ever come.
+ */
+export function setParentDeathSignal(signal: number, expectedParent: number | undefined): void {
+  if (signal <= 0) return;
+  prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+  // Asked of the kernel now, not read from a value cached at start-up.
+  if (expectedParent !== undefined && rawSyscall(NR.getppid) !== expectedParent) {
+    throw new Error(`cordon (pid ${expectedParent}) exited before the sandbox was set up`);
+  }
 }
 
 export function disableCoreDumps(): void {

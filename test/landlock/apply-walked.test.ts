@@ -3,7 +3,7 @@
 // planning. Stage 2 refuses (125) and the command never runs. An entry that
 // vanished since planning is skipped: with no rule it gets no rights.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeSockFilters } from "../../ffi/seccomp.ts";
 import { HOST_ARCH } from "../../ffi/syscalls.ts";
@@ -33,10 +33,10 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs stage 2 with a read rule on / and one walked write rule; the command leaves a marker. */
-  async function stage2(walkedPath: string, marker: string, noSymlinks = true) {
+  async function stage2(walkedPath: string, marker: string, noSymlinks = true, identity?: { dev: string; ino: string }) {
     const rules: WirePathRule[] = [
       { path: "/", access: rightsForGrant("read", "dir", HANDLED).toString(), optional: false },
-      { path: walkedPath, access: rightsForGrant("write", "dir", HANDLED).toString(), optional: false, noSymlinks },
+      { path: walkedPath, access: rightsForGrant("write", "dir", HANDLED).toString(), optional: false, noSymlinks, ...identity },
     ];
     const message = encodeLaunch({
       header: {
@@ -96,6 +96,25 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
     expect(result.stderr).not.toContain("sandbox setup failed");
     expect(result.exitCode).not.toBe(0);
     expect(result.exitCode).not.toBe(125);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  // A write root resolved by stage 1 and then replaced by another directory
+  // (renamed away, a new one put in its place) must not receive the grant.
+  test("a write root replaced by another directory since planning is refused", async () => {
+    const root = join(dir, "root");
+    mkdirSync(root);
+    const seen = statSync(root, { bigint: true });
+    const identity = { dev: seen.dev.toString(), ino: seen.ino.toString() };
+    const ok = join(root, "ok");
+    expect((await stage2(root, ok, true, identity)).exitCode).toBe(0);
+    expect(existsSync(ok)).toBe(true);
+    renameSync(root, join(dir, "root-moved"));
+    mkdirSync(root);
+    const marker = join(root, "marker");
+    const result = await stage2(root, marker, true, identity);
+    expect(result.exitCode).toBe(125);
+    expect(result.stderr).toContain("replaced since");
     expect(existsSync(marker)).toBe(false);
   });
 });

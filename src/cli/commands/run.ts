@@ -1,6 +1,6 @@
 // `cordon run [options] -- COMMAND [ARG...]`: choose the mode, plan, run,
 // and say what was enforced. The command starts at most once.
-import { fstatSync } from "node:fs";
+import { fstatSync, writeFileSync } from "node:fs";
 import { CordonError } from "../../errors.ts";
 import { gatherHostFacts } from "../../plan/facts.ts";
 import { landlockOnlyLosses, planSandbox, unacceptedGaps, type SandboxMode, type SandboxPlan } from "../../plan/sandbox.ts";
@@ -36,6 +36,14 @@ function preservedDescriptors(options: ParsedOptions): number {
     }
   }
   return count;
+}
+
+function checkReportWritable(path: string): void {
+  try {
+    writeFileSync(path, "", { flag: "a" });
+  } catch (error) {
+    throw new CordonError(`--report ${path}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
 
 function refuseWeakened(plan: SandboxPlan, allowDegraded: readonly string[]): void {
@@ -74,12 +82,21 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
     report.exitStatus = status;
     if (refused) report.refused = refused;
     report.durationMs = Math.round(performance.now() - started);
-    if (typeof options.report === "string") writeReport(options.report, report);
+    if (typeof options.report === "string" && !refused?.startsWith("--report ")) {
+      try {
+        writeReport(options.report, report);
+      } catch (error) {
+        // The command has run (or was refused): its status stands, the report is what failed.
+        process.stderr.write(`cordon: warning: cannot write the report to ${options.report}: ${(error as Error).message}\n`);
+      }
+    }
     if (options.verbose) process.stderr.write(`cordon: ${summaryLine(report)}\n`);
     return status;
   };
 
   try {
+    // A report that cannot be written is found out before the command runs.
+    if (typeof options.report === "string") checkReportWritable(options.report);
     const preserveFds = preservedDescriptors(options);
     const { policy, warnings } = choosePolicy(options);
     for (const warning of warnings) say(`warning: ${warning}`);
