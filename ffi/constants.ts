@@ -2,26 +2,21 @@
 
 export const PR_SET_PDEATHSIG = 1;
 export const PR_CAPBSET_DROP = 24;
-export const PR_SET_SECCOMP = 22;
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_SET_CHILD_SUBREAPER = 36;
 export const PR_CAP_AMBIENT = 47;
 export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
-export const PR_SET_DUMPABLE = 4;
 
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 export const MFD_CLOEXEC = 1;
 
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
-export const O_RDONLY = 0;
 export const O_NOFOLLOW = 0o400000;
 export const AT_FDCWD = -100;
 /** openat2(2) `resolve` flag: fail with ELOOP on a symlink in any path component. */
 export const RESOLVE_NO_SYMLINKS = 0x04;
 
-export const F_GETFD = 1;
-export const F_SETFD = 2;
 
 export const CLONE_NEWUSER = 0x10000000;
 

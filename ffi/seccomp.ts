@@ -26,7 +26,6 @@ export const SECCOMP_RET = {
 } as const;
 
 export const SECCOMP_RET_DATA = 0x0000ffff;
-export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
 
 /** struct seccomp_data */
 export const SECCOMP_DATA = {

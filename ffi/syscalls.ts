@@ -62,9 +62,6 @@ export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {
   aarch64: AARCH64,
 };
 
-/** The i386 table, reachable from x86_64 through `int 0x80`. */
-export const I386_SYSCALLS = { socketcall: 102, socket: 359 } as const;
-
 /** x32 calls arrive with arch X86_64 and this bit set in nr. */
 export const X32_SYSCALL_BIT = 0x40000000;
 

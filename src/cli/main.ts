@@ -1,7 +1,6 @@
 // The CLI entry point: picks the command, runs it, and is the only place that
 // turns an error into a message and an exit status.
 import { CordonError, EXIT, formatError } from "../errors.ts";
-import { SyscallError } from "../../ffi/libc.ts";
 import { VERSION_LINE } from "../version.ts";
 
 type CommandModule = { default: (args: string[], raw: RawArgs) => Promise<number> };
@@ -54,7 +53,7 @@ export async function runCli(args: string[]): Promise<number> {
       process.stderr.write(formatError(error));
       return error.exitCode;
     }
-    const message = error instanceof SyscallError || error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`cordon: internal error: ${message}\n`);
     if (process.env.CORDON_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return EXIT.CORDON;

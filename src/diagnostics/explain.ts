@@ -7,7 +7,7 @@ import { fsRightsOf } from "../landlock/abi.ts";
 import { gatherHostFacts } from "../plan/facts.ts";
 import { decideMode, type ModeDecision } from "../plan/mode.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
-import { landlockOnlyLosses, planSandbox, type RunPaths, type SandboxPlan } from "../plan/sandbox.ts";
+import { bindSources, landlockOnlyLosses, planSandbox, type RunPaths, type SandboxPlan } from "../plan/sandbox.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { disassembleSeccompProgram } from "../seccomp/disassemble.ts";
 import { locateBwrap } from "../stage1/bwrap-locate.ts";
@@ -23,10 +23,7 @@ export const PLACEHOLDERS = { tmpdir: "<private TMPDIR>", emptyDir: "<empty dir>
 
 function placeholderPaths(policy: ResolvedPolicy): RunPaths {
   const inodes = new Map<string, { dev: bigint; ino: bigint }>();
-  const existingDenyWrite = policy.denyWrite.filter((deny) => deny.kind === "dir" || deny.kind === "file").map((deny) => deny.path);
-  for (const path of [PLACEHOLDERS.emptyDir, PLACEHOLDERS.emptyFile, policy.cwd, ...policy.writeRoots, ...existingDenyWrite]) {
-    inodes.set(path, { dev: 0n, ino: 0n });
-  }
+  for (const path of bindSources(policy, PLACEHOLDERS)) inodes.set(path, { dev: 0n, ino: 0n });
   return { ...PLACEHOLDERS, inodes };
 }
 

@@ -24,11 +24,19 @@ export interface WireLandlock {
   netRules: { port: number; access: string }[];
 }
 
+/** Stage 2 checks, before exec, that a planned bind is really at `path` (dev and ino as decimal strings). */
+export interface MountCheck {
+  path: string;
+  dev: string;
+  ino: string;
+  readOnly: boolean;
+}
+
 export interface LaunchHeader {
   version: 1;
   landlock: WireLandlock;
   /** bwrap mode: mounts stage 2 verifies before exec (dev and ino as decimal strings). */
-  mountChecks: { path: string; dev: string; ino: string; readOnly: boolean }[];
+  mountChecks: MountCheck[];
   /** Descriptors 3..3+N-1 reach the command; everything above is closed. */
   preserveFds: number;
   /** Signal delivered to the command when its parent (stage 1) dies; 0 for none. */

@@ -1,6 +1,7 @@
 // Policy + host facts -> the complete plan of one run. `run` executes it and
 // `explain` prints it: both come from this one function.
 import type { SockFilter } from "../../ffi/seccomp.ts";
+import type { MountCheck } from "../launch/wire.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type Degradation, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
@@ -14,13 +15,6 @@ import { isWithin, mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess
 
 export type SandboxMode = "bwrap" | "landlock";
 
-/** What stage 2 checks before exec: the plan's mount is really at `path`. */
-export interface MountCheck {
-  path: string;
-  dev: string;
-  ino: string;
-  readOnly: boolean;
-}
 
 export interface SandboxPlan {
   mode: SandboxMode;
@@ -69,10 +63,6 @@ export const LANDLOCK_ONLY_GAPS: Degradation[] = [
   },
 ];
 
-/**
- * Policy features landlock-only mode cannot enforce (yet); each refuses a run
- * there. Denies are enforced by Landlock alone (src/landlock/deny.ts).
- */
 /**
  * What the policy asks for that landlock-only mode cannot give here; auto
  * mode refuses to fall back while any remains (unless accepted by name).
@@ -127,6 +117,12 @@ const dirs = (paths: readonly string[]): PathFact[] => paths.map((path) => ({ pa
 export function networkAccessOf(policy: Pick<ResolvedPolicy, "network" | "allowConnect" | "allowBind">): NetworkAccess {
   if (policy.network === "all") return "all";
   return policy.allowConnect.length + policy.allowBind.length > 0 ? "tcp" : "none";
+}
+
+/** Every path a bind mount may take as its source: the inodes stage 2 checks come from these. */
+export function bindSources(policy: ResolvedPolicy, paths: Pick<RunPaths, "tmpdir" | "emptyDir" | "emptyFile">): string[] {
+  const existingDenyWrite = policy.denyWrite.filter((deny) => deny.kind === "dir" || deny.kind === "file").map((deny) => deny.path);
+  return [paths.tmpdir, paths.emptyDir, paths.emptyFile, policy.cwd, ...policy.writeRoots, ...existingDenyWrite];
 }
 
 export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: SandboxMode, paths: RunPaths): SandboxPlan {

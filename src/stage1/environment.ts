@@ -34,8 +34,3 @@ export function applyEnvChanges(base: EnvEntry[], changes: EnvChanges): EnvEntry
   const added = Object.entries(changes.set).map(([name, value]) => Buffer.from(`${name}=${value}`));
   return [...kept, ...added];
 }
-
-export function envValue(entries: EnvEntry[], name: string): string | undefined {
-  const entry = entries.find((item) => nameOf(item) === name);
-  return entry ? Buffer.from(entry).subarray(name.length + 1).toString() : undefined;
-}

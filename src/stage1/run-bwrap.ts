@@ -7,10 +7,9 @@ import { changeSignalMask, SIG_BLOCK, SIG_SETMASK, signalBit } from "../../ffi/l
 import { launchMessageFor } from "../launch/header.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
 import type { SandboxPlan } from "../plan/sandbox.ts";
-import { STAGE2_ARGUMENT } from "../stage2/main.ts";
 import { applyEnvChanges, hostEnvironment } from "./environment.ts";
 import { launchDescriptor, memoryFile, readMemoryFile } from "./handoff.ts";
-import { isCompiled } from "./self.ts";
+import { stage2Command } from "./self.ts";
 import type { StderrTap } from "./stderr-tap.ts";
 import { becomeSubreaper, childPids, SignalForwarder, supervise } from "./supervise.ts";
 
@@ -44,7 +43,6 @@ export async function runInBwrap(
     const argsFd = memoryFile("cordon-bwrap-args", Buffer.from(bwrapArguments(plan, slot.info).map((arg) => `${arg}\0`).join("")));
     owned.push(argsFd);
 
-    const stage2 = isCompiled ? [`/proc/self/fd/${slot.exe}`] : [process.execPath, Bun.main];
     // Ctrl-C reaches the whole foreground process group. The outer bwrap must
     // not die of it (the sandbox would be SIGKILLed with it): it inherits
     // SIGINT and SIGQUIT blocked, and stage 2 unblocks them for the command.
@@ -54,7 +52,8 @@ export async function runInBwrap(
     let child;
     try {
       child = Bun.spawn({
-      cmd: [bwrapPath, "--args", String(slot.args), "--", ...stage2, STAGE2_ARGUMENT, String(slot.launch), String(slot.status)],
+      // Through a descriptor of this very binary: found even in a hidden /tmp or after being replaced.
+      cmd: [bwrapPath, "--args", String(slot.args), "--", ...stage2Command(`/proc/self/fd/${slot.exe}`, slot.launch, slot.status)],
       cwd: "/",
       // bwrap and stage 2 start clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN.
       env: {},

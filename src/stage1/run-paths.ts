@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
-import type { RunPaths } from "../plan/sandbox.ts";
+import { bindSources, type RunPaths } from "../plan/sandbox.ts";
 
 export interface RunState extends RunPaths {
   root: string;
@@ -14,6 +14,8 @@ export interface RunState extends RunPaths {
    * yet, so a read-only empty mount can sit there. remove() takes them away.
    */
   placeholders(paths: readonly string[]): void;
+  /** Takes the placeholders away again (before falling back to landlock-only mode, which needs none). */
+  removePlaceholders(): void;
   remove(): void;
 }
 
@@ -55,13 +57,20 @@ export function createRunState(policy: ResolvedPolicy): RunState {
   writeFileSync(paths.emptyFile, "", { mode: 0o444 });
   chmodSync(paths.emptyDir, 0o555);
   const inodes = new Map<string, { dev: bigint; ino: bigint }>();
-  const existingDenyWrite = policy.denyWrite.filter((deny) => deny.kind === "dir" || deny.kind === "file");
-  const sources = [paths.tmpdir, paths.emptyDir, paths.emptyFile, policy.cwd, ...policy.writeRoots, ...existingDenyWrite.map((deny) => deny.path)];
-  for (const source of sources) {
+  for (const source of bindSources(policy, paths)) {
     const stat = lstatSync(source, { bigint: true });
     inodes.set(source, { dev: stat.dev, ino: stat.ino });
   }
   const created: string[] = [];
+  const removePlaceholders = () => {
+    for (const dir of created.splice(0).reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not empty or gone: leave what is not ours to remove.
+      }
+    }
+  };
   return {
     root,
     ...paths,
@@ -77,14 +86,9 @@ export function createRunState(policy: ResolvedPolicy): RunState {
         }
       }
     },
+    removePlaceholders,
     remove: () => {
-      for (const dir of [...created].reverse()) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // Not empty or gone: leave what is not ours to remove.
-        }
-      }
+      removePlaceholders();
       try {
         chmodSync(paths.emptyDir, 0o755);
       } catch {

@@ -5,10 +5,14 @@ import { STAGE2_ARGUMENT } from "../stage2/main.ts";
 /** True inside the `bun build --compile` binary, false under `bun src/main.ts`. */
 export const isCompiled = import.meta.path.startsWith("/$bunfs/");
 
-/** argv prefix that starts stage 2 from `executable` (the binary, or bun + script in dev). */
-export function stage2Command(executable: string, launchFd: number): string[] {
-  const prefix = isCompiled ? [executable] : [executable, Bun.main];
-  return [...prefix, STAGE2_ARGUMENT, String(launchFd)];
+/**
+ * The argv that starts stage 2 from `executable` (the binary, or bun plus the
+ * script in development), reading its plan from `launchFd` and, in bwrap
+ * mode, marking its start in `statusFd`.
+ */
+export function stage2Command(executable: string, launchFd: number, statusFd?: number): string[] {
+  const prefix = isCompiled ? [executable] : [process.execPath, Bun.main];
+  return [...prefix, STAGE2_ARGUMENT, String(launchFd), ...(statusFd === undefined ? [] : [String(statusFd)])];
 }
 
 /**

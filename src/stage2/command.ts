@@ -1,7 +1,7 @@
 // Finding and executing the target program, with the shell's exit statuses:
 // 127 when it is not found, 126 when it cannot be executed.
 import { accessSync, constants, statSync } from "node:fs";
-import { ERRNO } from "../../ffi/constants.ts";
+import { ERRNO, errnoName } from "../../ffi/constants.ts";
 import { execve } from "../../ffi/libc.ts";
 
 export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -73,10 +73,5 @@ export function executeCommand(path: Buffer, argv: Uint8Array[], envp: Uint8Arra
   }
   const display = path.toString();
   if (errno === ERRNO.ENOENT || errno === ERRNO.ENOTDIR) return { exitCode: 127, reason: `${display}: No such file or directory` };
-  return { exitCode: 126, reason: `${display}: cannot execute (${errnoText(errno)})` };
-}
-
-function errnoText(errno: number): string {
-  const entry = Object.entries(ERRNO).find(([, value]) => value === errno);
-  return entry ? entry[0] : `errno ${errno}`;
+  return { exitCode: 126, reason: `${display}: cannot execute (${errnoName(errno)})` };
 }

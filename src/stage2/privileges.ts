@@ -57,7 +57,10 @@ export function disableCoreDumps(): void {
 /** Empties every capability set; fails closed if any capability remains. */
 export function dropAllCapabilities(): void {
   const before = readCapabilities();
-  if (before.bounding !== 0n && (before.effective & (1n << CAP_SETPCAP)) !== 0n) {
+  // Dropping the bounding set needs CAP_SETPCAP; without it, with no-new-privs
+  // and empty permitted and inheritable sets, the bounding set grants nothing.
+  const boundingMatters = before.bounding !== 0n && (before.effective & (1n << CAP_SETPCAP)) !== 0n;
+  if (boundingMatters) {
     const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "latin1").trim());
     for (let cap = 0; cap <= last; cap++) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
   }
@@ -69,9 +72,6 @@ export function dropAllCapabilities(): void {
   }
   const after = readCapabilities();
   const left = after.effective | after.permitted | after.inheritable | after.ambient;
-  // The bounding set may stay when we lacked CAP_SETPCAP: with no-new-privs and
-  // empty permitted/inheritable sets it grants nothing across execve.
-  const boundingMatters = before.bounding !== 0n && (before.effective & (1n << CAP_SETPCAP)) !== 0n;
   if (left !== 0n || (boundingMatters && after.bounding !== 0n)) {
     throw new Error("capabilities remain after dropping them");
   }

@@ -4,13 +4,8 @@
 // read-only or hiding mount on a decoy. The check: the path is a mount point,
 // read-only when the plan says so, on the inode stage 1 resolved.
 import { lstatSync, readFileSync } from "node:fs";
+import type { MountCheck } from "../launch/wire.ts";
 
-export interface MountCheck {
-  path: string;
-  dev: string;
-  ino: string;
-  readOnly: boolean;
-}
 
 interface MountEntry {
   mountPoint: string;

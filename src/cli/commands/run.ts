@@ -136,6 +136,7 @@ export default async function run(args: string[], raw: RawArgs): Promise<number>
         const outcome = await runInBwrap(bwrapPlan, bwrap.path, argv, preserveFds, tap);
         if (outcome.started) return await withHints(outcome.status);
         // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
+        state.removePlaceholders();
         const { diagnoseBwrapFailure } = await import("../../diagnostics/bwrap-failure.ts");
         const why = diagnoseBwrapFailure(bwrap.path);
         decision = decideMode({ ...modeInputs, bwrapStarts: false });
