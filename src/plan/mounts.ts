@@ -3,6 +3,7 @@
 // construction: operations are sorted by the depth of their destination, so a
 // deeper (more specific) path always lands on top of a shallower one.
 import type { PathKind } from "../landlock/rules.ts";
+import { isWithin } from "../policy/paths.ts";
 
 export type MountOp =
   | { kind: "ro-bind"; source: string; dest: string; why: MountReason }
@@ -46,9 +47,6 @@ export function depthOf(path: string): number {
   return path === "/" ? 0 : path.split("/").length - 1;
 }
 
-export function isWithin(path: string, root: string): boolean {
-  return path === root || root === "/" || path.startsWith(`${root}/`);
-}
 
 // At equal depth, system mounts go first so a user bind of /tmp lands on the tmpfs.
 const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, bind: 2, "ro-bind": 2 };

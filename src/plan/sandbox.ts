@@ -11,7 +11,8 @@ import type { EnvChanges } from "../stage1/environment.ts";
 import { listDirectory, type HostFacts } from "./facts.ts";
 import { CordonError } from "../errors.ts";
 import { NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
-import { isWithin, mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
+import { isWithin } from "../policy/paths.ts";
+import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
 

@@ -4,7 +4,7 @@
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { CordonError } from "../errors.ts";
-import { isWithin } from "../plan/mounts.ts";
+import { isWithin } from "../policy/paths.ts";
 
 export const TRUSTED_BWRAP_PATHS = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"] as const;
 

@@ -60,6 +60,9 @@ export function dropAllCapabilities(): void {
   // Dropping the bounding set needs CAP_SETPCAP; without it, with no-new-privs
   // and empty permitted and inheritable sets, the bounding set grants nothing.
   const boundingMatters = before.bounding !== 0n && (before.effective & (1n << CAP_SETPCAP)) !== 0n;
+  const held = before.effective | before.permitted | before.inheritable | before.ambient;
+  // The usual case (an unprivileged caller, or bwrap's --cap-drop ALL): nothing to drop, nothing to re-check.
+  if (!boundingMatters && held === 0n) return;
   if (boundingMatters) {
     const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "latin1").trim());
     for (let cap = 0; cap <= last; cap++) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
