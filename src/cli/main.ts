@@ -1,53 +1,63 @@
-// The CLI entry point: picks the command, runs it, and is the only place that
-// turns an error into a message and an exit status.
+// The CLI entry point: picks the command from the table, parses its options
+// strictly, handles --help and --version for every command, runs it, and is
+// the only place that turns an error into a message and an exit status.
 import { CordonError, EXIT, formatError } from "../errors.ts";
 import { VERSION_LINE } from "../version.ts";
-
-type CommandModule = { default: (args: string[], raw: RawArgs) => Promise<number> };
-export interface RawArgs {
-  /** Offset of the command's own first argument within the process's arguments. */
-  offset: number;
-  total: number;
-}
-
-const COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  completion: () => import("./commands/completion.ts"),
-  run: () => import("./commands/run.ts"),
-  explain: () => import("./commands/explain.ts"),
-  doctor: () => import("./commands/doctor.ts"),
-  selftest: () => import("./commands/selftest.ts"),
-};
+import { parseCommandLine } from "./args.ts";
+import type { CommandDef } from "./command.ts";
+import { DEFAULT_COMMAND, isCommandName, loadAllCommands, loadCommand } from "./commands/index.ts";
 
 /** Invoked as this name (a symlink), cordon is a drop-in for runok's Linux sandbox helper. */
 export const RUNOK_HELPER_NAME = "runok-linux-sandbox";
 
-export async function runCli(args: string[]): Promise<number> {
-  try {
-    const { invokedName } = await import("../stage1/self.ts");
-    if (invokedName() === RUNOK_HELPER_NAME) {
-      const run = await COMMANDS.run!();
-      return await run.default(args, { offset: 0, total: args.length });
-    }
-    const first = args[0];
-    if (first === "--version" || first === "-V") {
-      process.stdout.write(`${VERSION_LINE}\n`);
-      return 0;
-    }
-    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-      const { topLevelHelp } = await import("./help.ts");
-      const text = await topLevelHelp();
-      if (first === undefined) {
-        process.stderr.write(`${text}\ncordon: no command given\n`);
-        return EXIT.CORDON;
-      }
+async function runCommand(command: CommandDef, args: string[], total: number): Promise<number> {
+  const usage = `usage: cordon ${command.usage}; see cordon ${command.meta.name} --help`;
+  const parsed = parseCommandLine(args, command.options, usage);
+  if (parsed.options.help) {
+    const { commandHelp } = await import("./help.ts");
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  if (parsed.options.version) {
+    process.stdout.write(`${VERSION_LINE}\n`);
+    return 0;
+  }
+  if (!command.operands && parsed.command.length > 0) {
+    throw new CordonError(`${command.meta.name} takes no operands (got ${JSON.stringify(parsed.command[0])})`, { hint: usage });
+  }
+  if (command.operands && command.meta.name === DEFAULT_COMMAND) {
+    if (parsed.command.length === 0) throw new CordonError("no command given", { hint: usage });
+    if (parsed.command[0] === "") throw new CordonError("the command name is empty", { hint: usage });
+  }
+  return command.run(parsed.options, parsed.command, { total, defaultCommand: DEFAULT_COMMAND, commands: loadAllCommands });
+}
+
+async function dispatch(args: string[]): Promise<number> {
+  const { invokedName } = await import("../stage1/self.ts");
+  if (invokedName() === RUNOK_HELPER_NAME) return runCommand(await loadCommand(DEFAULT_COMMAND), args, args.length);
+  const first = args[0];
+  if (first === "--version" || first === "-V") {
+    process.stdout.write(`${VERSION_LINE}\n`);
+    return 0;
+  }
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    const { topLevelHelp } = await import("./help.ts");
+    const text = topLevelHelp(await loadAllCommands(), await loadCommand(DEFAULT_COMMAND));
+    if (first !== undefined) {
       process.stdout.write(text);
       return 0;
     }
-    const named = first in COMMANDS;
-    const name = named ? first : "run";
-    const rest = named ? args.slice(1) : args;
-    const command = await COMMANDS[name]!();
-    return await command.default(rest, { offset: args.length - rest.length, total: args.length });
+    process.stderr.write(`${text}\ncordon: no command given\n`);
+    return EXIT.CORDON;
+  }
+  const name = isCommandName(first) ? first : DEFAULT_COMMAND;
+  const rest = isCommandName(first) ? args.slice(1) : args;
+  return runCommand(await loadCommand(name), rest, args.length);
+}
+
+export async function runCli(args: string[]): Promise<number> {
+  try {
+    return await dispatch(args);
   } catch (error) {
     if (error instanceof CordonError) {
       process.stderr.write(formatError(error));

@@ -1,9 +1,9 @@
 // "Errors that explain": when bwrap fails before the command starts, run
 // calls this to re-run doctor's bwrap probe (capturing bwrap's message, which
 // the failed run let through to the terminal) and turn it into a diagnosis.
+import { attemptBwrap } from "../host/bwrap.ts";
+import { detectContainer, readUsernsSysctls } from "../host/system.ts";
 import { diagnoseBwrapMessage, type BwrapDiagnosis } from "./bwrap-messages.ts";
-import { probeBwrap } from "./bwrap-probe.ts";
-import { detectContainer, readUsernsSysctls } from "./host.ts";
 
 export interface BwrapFailureDiagnosis {
   /** bwrap's own message from the probe ("" when the probe passed or printed nothing). */
@@ -19,11 +19,7 @@ export interface BwrapFailureDiagnosis {
  * directory), and the diagnosis says so.
  */
 export function diagnoseBwrapFailure(bwrapPath: string): BwrapFailureDiagnosis {
-  const probe = probeBwrap(bwrapPath);
-  if (!probe.found) {
-    const diagnosis: BwrapDiagnosis = { id: "unknown", cause: probe.reason, fixes: ["`sudo apt-get install bubblewrap`, or pass --bwrap PATH"] };
-    return { message: "", diagnosis, text: render(diagnosis) };
-  }
+  const probe = attemptBwrap(bwrapPath);
   if (probe.works) {
     const diagnosis: BwrapDiagnosis = {
       id: "unknown",

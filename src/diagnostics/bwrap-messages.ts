@@ -1,6 +1,6 @@
 // bubblewrap's failure messages mapped to their usual cause and fix. Pure:
 // the message and what doctor knows about the host come in as data.
-import type { ContainerFacts, UsernsSysctls } from "./host.ts";
+import type { ContainerFacts, UsernsSysctls } from "../host/system.ts";
 
 export interface BwrapDiagnosis {
   /** Stable identifier, part of doctor's JSON. */

@@ -2,40 +2,20 @@
 // means for cordon's modes and the concrete fix. Probes the host once; the
 // assessments below are pure functions of what was probed, so tests can feed
 // them any host.
-import { HOST_ARCH } from "../../ffi/syscalls.ts";
+import type { BwrapAttempt, BwrapLocation } from "../host/bwrap.ts";
+import type { HostFacts } from "../host/facts.ts";
+import type { LandlockAvailability } from "../host/landlock.ts";
+import type { SeccompFacts, UsernsSysctls, ContainerFacts } from "../host/system.ts";
 import { NEWEST_KNOWN_ABI } from "../landlock/abi.ts";
-import { landlockRulesFor } from "../landlock/rules.ts";
-import { LANDLOCK_ONLY_GAPS } from "../plan/sandbox.ts";
-import { landlockAvailability, type LandlockAvailability } from "../stage1/host.ts";
+import { abiDegradations, LANDLOCK_ONLY_DEGRADATIONS } from "../policy/degradations.ts";
 import { VERSION } from "../version.ts";
 import { diagnoseBwrapMessage, USERNS_DIAGNOSES, type BwrapDiagnosis } from "./bwrap-messages.ts";
-import { probeBwrap, type BwrapProbe } from "./bwrap-probe.ts";
-import {
-  detectContainer, kernelRelease, readSeccompFacts, readUsernsSysctls, type ContainerFacts, type SeccompFacts, type UsernsSysctls,
-} from "./host.ts";
 import type { Check, DoctorReport } from "./schema.ts";
 
-export interface HostProbe {
-  landlock: LandlockAvailability;
-  seccomp: SeccompFacts;
-  sysctls: UsernsSysctls;
-  bwrap: BwrapProbe;
-  container: ContainerFacts;
-  uid: number;
-}
+/** What doctor needs of the host facts: a bwrap attempt is part of them. */
+export type DoctorFacts = Pick<HostFacts, "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch">;
 
-export function probeHost(options: { bwrap?: string; env?: Record<string, string | undefined> } = {}): HostProbe {
-  return {
-    landlock: landlockAvailability(options.env),
-    seccomp: readSeccompFacts(),
-    sysctls: readUsernsSysctls(),
-    bwrap: probeBwrap(options.bwrap),
-    container: detectContainer(),
-    uid: process.getuid?.() ?? -1,
-  };
-}
-
-const LANDLOCK_ONLY_CONSEQUENCE = `auto mode will use landlock-only mode, which does not enforce: ${LANDLOCK_ONLY_GAPS.map((gap) => gap.feature).join(", ")}; denies inside write roots are compiled into grants on their siblings, so new entries cannot be created directly next to a denied path`;
+const LANDLOCK_ONLY_CONSEQUENCE = `auto mode will use landlock-only mode, which does not enforce: ${LANDLOCK_ONLY_DEGRADATIONS.map((degradation) => degradation.feature).join(", ")}; denies inside write roots are compiled into grants on their siblings, so new entries cannot be created directly next to a denied path`;
 
 export function assessLandlock(landlock: LandlockAvailability): Check {
   const details = { abi: landlock.abi, newestKnownAbi: NEWEST_KNOWN_ABI, note: landlock.note ?? null };
@@ -52,15 +32,15 @@ export function assessLandlock(landlock: LandlockAvailability): Check {
       details,
     };
   }
-  const sample = landlockRulesFor({ readRoots: [], writeRoots: [], devices: [], network: { allow: false, connectPorts: [], bindPorts: [] } }, landlock.abi);
-  const weaker = sample.dropped.filter((gap) => gap.weakensSecurity);
-  const lost = sample.dropped.map((gap) => `${gap.feature} (ABI ${gap.since ?? "?"}): ${gap.consequence}`);
+  const missing = abiDegradations(landlock.abi);
+  const weaker = missing.filter((degradation) => degradation.weakensSecurity);
+  const lost = missing.map((degradation) => `${degradation.feature} (ABI ${degradation.since}): ${degradation.consequence}`);
   return {
     id: "landlock",
     status: weaker.length > 0 ? "warn" : "ok",
     summary: `Landlock ABI ${landlock.abi}${landlock.note ? ` (${landlock.note})` : ""}`,
     consequence: lost.length > 0 ? `on this ABI: ${lost.join("; ")}` : null,
-    fixes: weaker.length > 0 ? [`a newer kernel provides the missing rights (Landlock ABI ${Math.max(...weaker.map((gap) => gap.since ?? 0))} or newer); --strict refuses runs that need them`] : [],
+    fixes: weaker.length > 0 ? [`a newer kernel provides the missing rights (Landlock ABI ${Math.max(...weaker.map((degradation) => degradation.since))} or newer); --strict refuses runs that need them`] : [],
     details,
   };
 }
@@ -92,7 +72,7 @@ export function assessSeccomp(facts: SeccompFacts): Check {
   };
 }
 
-export function assessUserNamespaces(sysctls: UsernsSysctls, bwrap: BwrapProbe, diagnosis: BwrapDiagnosis | null): Check {
+export function assessUserNamespaces(sysctls: UsernsSysctls, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
   const details = {
     apparmorRestrictUnprivilegedUserns: sysctls.apparmorRestrict ?? null,
     maxUserNamespaces: sysctls.maxUserNamespaces ?? null,
@@ -105,7 +85,7 @@ export function assessUserNamespaces(sysctls: UsernsSysctls, bwrap: BwrapProbe, 
     sysctls.apparmorRestrict === "1" ? ["kernel.apparmor_restrict_unprivileged_userns=1", "kernel.apparmor_restrict_unprivileged_userns=0"] : undefined,
   ].filter((pair): pair is string[] => pair !== undefined);
   const sysctlProblems = restrictions.map(([problem]) => problem!);
-  if (bwrap.found && bwrap.works) {
+  if (attempt?.works) {
     return {
       id: "user-namespaces",
       status: "ok",
@@ -115,11 +95,11 @@ export function assessUserNamespaces(sysctls: UsernsSysctls, bwrap: BwrapProbe, 
       details,
     };
   }
-  if (bwrap.found && diagnosis && USERNS_DIAGNOSES.has(diagnosis.id)) {
+  if (attempt && diagnosis && USERNS_DIAGNOSES.has(diagnosis.id)) {
     return {
       id: "user-namespaces",
       status: "fail",
-      summary: `a real bwrap attempt failed: ${bwrap.message || `exit ${bwrap.status}`}`,
+      summary: `a real bwrap attempt failed: ${attempt.message || `exit ${attempt.status}`}`,
       consequence: LANDLOCK_ONLY_CONSEQUENCE,
       fixes: diagnosis.fixes,
       details,
@@ -135,23 +115,29 @@ export function assessUserNamespaces(sysctls: UsernsSysctls, bwrap: BwrapProbe, 
   };
 }
 
-export function assessBwrap(bwrap: BwrapProbe, diagnosis: BwrapDiagnosis | null): Check {
-  if (!bwrap.found) {
+export function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
+  if (!bwrap.found || !attempt) {
     return {
       id: "bwrap",
       status: "fail",
-      summary: bwrap.reason,
+      summary: bwrap.found ? `${bwrap.path} was not tried` : bwrap.reason,
       consequence: LANDLOCK_ONLY_CONSEQUENCE,
       fixes: ["`sudo apt-get install bubblewrap` (Fedora: `dnf install bubblewrap`; Alpine: `apk add bubblewrap`), or pass --bwrap PATH to one outside every write root"],
       details: { path: null, version: null, status: null, message: null, diagnosis: null },
     };
   }
-  const details = { path: bwrap.path, version: bwrap.version ?? null, status: bwrap.status, message: bwrap.message || null, diagnosis: diagnosis?.id ?? null };
-  if (bwrap.works) {
+  const details = {
+    path: bwrap.path,
+    version: attempt.version ?? null,
+    status: attempt.status,
+    message: attempt.message || null,
+    diagnosis: diagnosis?.id ?? null,
+  };
+  if (attempt.works) {
     return {
       id: "bwrap",
       status: "ok",
-      summary: `${bwrap.path} (bubblewrap ${bwrap.version ?? "of unknown version"}) mounted /proc, /dev and a tmpfs and brought up loopback in new namespaces`,
+      summary: `${bwrap.path} (bubblewrap ${attempt.version ?? "of unknown version"}) mounted /proc, /dev and a tmpfs and brought up loopback in new namespaces`,
       consequence: null,
       fixes: [],
       details,
@@ -162,7 +148,7 @@ export function assessBwrap(bwrap: BwrapProbe, diagnosis: BwrapDiagnosis | null)
   return {
     id: "bwrap",
     status: "fail",
-    summary: `${bwrap.path} failed (exit ${bwrap.status}): ${bwrap.message || "no message"}`,
+    summary: `${bwrap.path} failed (exit ${attempt.status}): ${attempt.message || "no message"}`,
     consequence: `${diagnosis?.cause ?? "bwrap mode does not work here"}${userns ? " (fixes under user-namespaces)" : `; ${LANDLOCK_ONLY_CONSEQUENCE}`}`,
     fixes: userns ? [] : (diagnosis?.fixes ?? []),
     details,
@@ -196,26 +182,32 @@ export function assessContainer(container: ContainerFacts): Check {
   };
 }
 
-export function doctorReport(host: HostProbe): DoctorReport {
+export function doctorReport(host: DoctorFacts): DoctorReport {
+  const attempt = host.bwrapAttempt;
   const diagnosis =
-    host.bwrap.found && !host.bwrap.works
-      ? diagnoseBwrapMessage(host.bwrap.message, { sysctls: host.sysctls, container: host.container, root: host.uid === 0, bwrapPath: host.bwrap.path })
+    host.bwrap.found && attempt && !attempt.works
+      ? diagnoseBwrapMessage(attempt.message, {
+          sysctls: host.sysctls,
+          container: host.container,
+          root: host.uid === 0,
+          bwrapPath: host.bwrap.path,
+        })
       : null;
   const checks = [
     assessLandlock(host.landlock),
     assessSeccomp(host.seccomp),
-    assessUserNamespaces(host.sysctls, host.bwrap, diagnosis),
-    assessBwrap(host.bwrap, diagnosis),
+    assessUserNamespaces(host.sysctls, attempt, diagnosis),
+    assessBwrap(host.bwrap, attempt, diagnosis),
     assessPrivileges(host.uid),
     assessContainer(host.container),
   ];
   const failed = (id: Check["id"]) => checks.some((check) => check.id === id && check.status === "fail");
   const stage2 = !failed("landlock") && !failed("seccomp");
-  const bwrapWorks = stage2 && host.bwrap.found && host.bwrap.works;
+  const bwrapWorks = stage2 && attempt?.works === true;
   return {
     format: "cordon-doctor/1",
     version: VERSION,
-    host: { kernel: kernelRelease(), arch: HOST_ARCH, uid: host.uid, root: host.uid === 0, container: host.container.kind ?? null },
+    host: { kernel: host.kernel, arch: host.arch, uid: host.uid, root: host.uid === 0, container: host.container.kind ?? null },
     checks,
     diagnosis,
     modes: { bwrap: bwrapWorks, landlock: stage2, auto: bwrapWorks ? "bwrap" : stage2 ? "landlock" : "refuse" },

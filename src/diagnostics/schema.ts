@@ -2,7 +2,7 @@
 // TypeScript types come from these schemas, the tests validate real output
 // against them, and docs/doctor.md describes the same fields.
 import * as v from "valibot";
-import { DEGRADATIONS } from "../policy/degradations.ts";
+import { DegradationSchema } from "../policy/degradations.ts";
 
 export const STATUSES = ["ok", "warn", "fail"] as const;
 export const CHECK_IDS = ["landlock", "seccomp", "user-namespaces", "bwrap", "privileges", "container"] as const;
@@ -56,15 +56,6 @@ export const DoctorReportSchema = v.strictObject({
 export type Check = v.InferOutput<typeof CheckSchema>;
 export type DoctorReport = v.InferOutput<typeof DoctorReportSchema>;
 
-const DegradationSchema = v.strictObject({
-  /** The name --allow-degraded accepts. */
-  name: v.picklist(DEGRADATIONS),
-  layer: v.picklist(["landlock", "seccomp", "namespaces"]),
-  feature: v.string(),
-  since: v.optional(v.number()),
-  consequence: v.string(),
-  weakensSecurity: v.boolean(),
-});
 
 const MountSchema = v.variant("kind", [
   v.strictObject({ kind: v.picklist(["bind", "ro-bind"]), source: v.string(), dest: v.string(), why: v.string() }),

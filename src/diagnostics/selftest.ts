@@ -8,9 +8,8 @@ import { SYSCALLS, HOST_ARCH } from "../../ffi/syscalls.ts";
 import { CLONE_NEWUSER, TIOCSTI } from "../../ffi/constants.ts";
 import { SCOPES_SINCE } from "../../ffi/landlock.ts";
 import type { SandboxMode } from "../plan/sandbox.ts";
-import { landlockAvailability } from "../stage1/host.ts";
+import { gatherHostFacts } from "../host/facts.ts";
 import { VERSION } from "../version.ts";
-import { probeBwrap } from "./bwrap-probe.ts";
 import type { ProbeResult, SelftestReport } from "./schema.ts";
 import { SelftestFixture, type CommandResult } from "./selftest-fixture.ts";
 
@@ -244,11 +243,19 @@ export interface SelftestOptions {
 }
 
 export async function runSelftest(options: SelftestOptions = {}): Promise<SelftestReport> {
-  const landlockAbi = landlockAvailability().abi;
-  const bwrap = probeBwrap(options.bwrap);
+  const facts = gatherHostFacts({ bwrap: options.bwrap, attemptBwrap: true });
+  const landlockAbi = facts.landlock.abi;
+  const noLandlock = landlockAbi === 0 ? "Landlock is unavailable" : null;
+  const attempt = facts.bwrapAttempt;
   const availability: Record<SandboxMode, string | null> = {
-    bwrap: landlockAbi === 0 ? "Landlock is unavailable" : !bwrap.found ? bwrap.reason : bwrap.works ? null : `bwrap fails here: ${bwrap.message || `exit ${bwrap.status}`} (see \`cordon doctor\`)`,
-    landlock: landlockAbi === 0 ? "Landlock is unavailable" : null,
+    bwrap:
+      noLandlock ??
+      (!facts.bwrap.found
+        ? facts.bwrap.reason
+        : attempt?.works
+          ? null
+          : `bwrap fails here: ${attempt?.message || `exit ${attempt?.status}`} (see \`cordon doctor\`)`),
+    landlock: noLandlock,
   };
   const report: SelftestReport = { format: "cordon-selftest/1", version: VERSION, modes: [], ok: false };
   const fixture = new SelftestFixture();

@@ -3,7 +3,7 @@
 // themselves, the rights their denied descendants must not have.
 import type { FsRight } from "../../ffi/landlock.ts";
 import { fsMask } from "./abi.ts";
-import type { Degradation } from "./rules.ts";
+import type { Degradation } from "../policy/degradations.ts";
 import type { Exclusion, Placement } from "./deny.ts";
 
 const ENTRY_RIGHTS: FsRight[] = [

@@ -1,19 +1,20 @@
 // Turns the filesystem and network intent of a policy into Landlock rules for
 // one ABI. Pure: host facts (is this path a directory?) come in as data.
 import { FILE_RIGHTS, type FsRight } from "../../ffi/landlock.ts";
-import type { DegradationName } from "../policy/degradations.ts";
+import { abiDegradations, TCP_PORTS_REQUESTED, type Degradation } from "../policy/degradations.ts";
 import { CordonError } from "../errors.ts";
+import type { ExpectedIdentity } from "../policy/paths.ts";
 import { denyCosts } from "./deny-costs.ts";
 import { excludedRights, placeGrant, TooManyRules, type Exclusion, type ListDirectory, type Placement } from "./deny.ts";
-import {
-  ALL_FS_RIGHTS, fsMask, fsRightsAt, netMask, netRightsAt, restrictFlagsAt, scopeMask, scopesAt,
-} from "./abi.ts";
+import { ALL_FS_RIGHTS, fsMask, fsRightsAt, netMask, netRightsAt, restrictFlagsAt, scopeMask, scopesAt } from "./abi.ts";
 
 export type PathKind = "dir" | "file";
 
 export interface PathFact {
   path: string;
   kind: PathKind;
+  /** dev:ino stage 1 saw; the rule on this path carries it so stage 2 can refuse a swapped-in file. */
+  identity?: ExpectedIdentity;
 }
 
 /** What a path is granted; everything not granted is denied once handled. */
@@ -40,27 +41,21 @@ export interface LandlockPathRule {
   grant: Grant;
   /** Skip the rule instead of failing when the path is missing at apply time. */
   optional: boolean;
-  /** Found by walking the tree while planning: stage 2 opens it without following any symlink. */
+  /** Found by walking the tree while planning. */
   walked: boolean;
+  /**
+   * Whether stage 2 may follow symlinks to open it: only device nodes (bwrap's
+   * /dev/ptmx is a link); every other rule path is canonical, so a symlink
+   * there now was swapped in.
+   */
+  followSymlinks: boolean;
   /** dev:ino stage 1 saw; stage 2 refuses a different file at this path (swapped since). */
-  identity?: { dev: bigint; ino: bigint };
+  identity?: ExpectedIdentity;
 }
 
 export interface LandlockNetRule {
   port: number;
   access: bigint;
-}
-
-export interface Degradation {
-  /** The name `allowDegraded` / `--allow-degraded` accepts. */
-  name: DegradationName;
-  layer: "landlock" | "seccomp" | "namespaces";
-  feature: string;
-  /** The ABI (for Landlock) that would provide it. */
-  since?: number;
-  consequence: string;
-  /** True when a restriction is weaker, false when only a convenience is lost. */
-  weakensSecurity: boolean;
 }
 
 export interface LandlockPlan {
@@ -87,63 +82,16 @@ const GRANT_RIGHTS: Record<Grant, FsRight[]> = {
   device: DEVICE_RIGHTS,
 };
 
-const FS_RIGHT_LOSS: Partial<Record<FsRight, Omit<Degradation, "layer" | "feature">>> = {
-  REFER: {
-    name: "refer",
-    since: 2,
-    consequence: "renaming or hard-linking across directories fails with EXDEV, even inside write roots",
-    weakensSecurity: false,
-  },
-  TRUNCATE: {
-    name: "truncate",
-    since: 3,
-    consequence: "truncate(2) and O_TRUNC are not restricted: read-only files can be emptied",
-    weakensSecurity: true,
-  },
-  IOCTL_DEV: {
-    name: "ioctl-dev",
-    since: 5,
-    consequence: "ioctl(2) on device files opened in the sandbox is not restricted",
-    weakensSecurity: true,
-  },
-};
-
 export function rightsForGrant(grant: Grant, kind: PathKind, handled: bigint): bigint {
   const rights = kind === "file" ? GRANT_RIGHTS[grant].filter((r) => FILE_RIGHTS.includes(r)) : GRANT_RIGHTS[grant];
   return fsMask(rights) & handled;
 }
 
 function droppedFor(abi: number, intent: LandlockIntent): Degradation[] {
-  const dropped: Degradation[] = [];
-  const available = new Set(fsRightsAt(abi));
-  for (const right of ALL_FS_RIGHTS) {
-    const loss = FS_RIGHT_LOSS[right];
-    if (!available.has(right) && loss) dropped.push({ layer: "landlock", feature: right, ...loss });
-  }
-  if (netRightsAt(abi).length === 0) {
-    const wantsPorts = intent.network.connectPorts.length + intent.network.bindPorts.length > 0;
-    dropped.push({
-      layer: "landlock",
-      name: "tcp-ports",
-      feature: "TCP port rules",
-      since: 4,
-      consequence: wantsPorts
-        ? "per-port TCP rules cannot be enforced"
-        : "TCP is blocked by the seccomp socket filter alone",
-      weakensSecurity: wantsPorts,
-    });
-  }
-  if (scopesAt(abi).length === 0) {
-    dropped.push({
-      layer: "landlock",
-      name: "scopes",
-      feature: "scopes",
-      since: 6,
-      consequence: "abstract unix sockets and signals to processes outside the sandbox are not blocked by Landlock",
-      weakensSecurity: true,
-    });
-  }
-  return dropped;
+  const wantsPorts = intent.network.connectPorts.length + intent.network.bindPorts.length > 0;
+  return abiDegradations(abi).map((degradation) =>
+    degradation.name === "tcp-ports" && wantsPorts ? TCP_PORTS_REQUESTED : degradation,
+  );
 }
 
 /** The Landlock ruleset for `intent` on a kernel that speaks `abi`. */
@@ -163,7 +111,16 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
       if (access === 0n) continue;
       const from = placement.rules.length;
       placeGrant({ path: fact.path, kind: fact.kind, access }, exclusions, excluded, list, MAX_PATH_RULES, placement);
-      for (const rule of placement.rules.slice(from)) pathRules.push({ ...rule, grant, optional: optional && !rule.walked });
+      for (const rule of placement.rules.slice(from)) {
+        const identity = !rule.walked && rule.path === fact.path ? fact.identity : undefined;
+        pathRules.push({
+          ...rule,
+          grant,
+          optional: optional && !rule.walked,
+          followSymlinks: grant === "device",
+          ...(identity ? { identity } : {}),
+        });
+      }
     }
   };
   try {

@@ -1,14 +1,44 @@
-// The launch message stage 1 hands to stage 2 through an inherited
-// descriptor: never argv or the environment, so it stays out of `ps` and
-// carries any bytes. Layout: four sections, each a u32 length then bytes:
-// JSON header, seccomp program, argv (NUL-separated), envp (NUL-separated).
+// The stage protocol: how stage 1 starts stage 2 and what it hands over.
+//
+// Stage 2 is this same binary, started as `cordon __cordon-stage2 LAUNCH_FD
+// [STATUS_FD]`. The launch message comes through an inherited descriptor:
+// never argv or the environment, so it stays out of `ps` and carries any
+// bytes. Layout: four sections, each a u32 length then bytes: JSON header,
+// seccomp program, argv (NUL-separated), envp (NUL-separated).
+import { joinNul, splitNul } from "../bytes.ts";
+
+/** argv[1] that selects stage 2; nothing else in the binary runs then. */
+export const STAGE2_ARGUMENT = "__cordon-stage2";
+
+/**
+ * Where each descriptor sits in the child. Preserved descriptors keep
+ * 3..3+N-1; cordon's own sit just above them. Landlock-only mode uses the
+ * first two; bwrap mode all five.
+ */
+export interface Slots {
+  /** The launch message (read by stage 2). */
+  launch: number;
+  /** This very binary, which stage 2 is exec'd through. */
+  exe: number;
+  /** Stage 2 marks here that it started (bwrap mode). */
+  status: number;
+  /** bwrap's --info-fd: the sandbox's child pid. */
+  info: number;
+  /** bwrap's --args: its own arguments, NUL-separated. */
+  args: number;
+}
+
+export function slotsFor(preserveFds: number): Slots {
+  const first = 3 + preserveFds;
+  return { launch: first, exe: first + 1, status: first + 2, info: first + 3, args: first + 4 };
+}
 
 export interface WirePathRule {
   path: string;
   access: string;
   optional: boolean;
-  /** Open without following a symlink in any component: every canonical path but devices. */
-  noSymlinks?: boolean;
+  /** Follow symlinks when opening it (device nodes only); otherwise none in any component. */
+  followSymlinks: boolean;
   /** dev and ino (decimal) the file must still have: a grant must not move to a swapped-in path. */
   dev?: string;
   ino?: string;
@@ -25,7 +55,7 @@ export interface WireLandlock {
 }
 
 /** Stage 2 checks, before exec, that a planned bind is really at `path` (dev and ino as decimal strings). */
-export interface MountCheck {
+export interface WireMountCheck {
   path: string;
   dev: string;
   ino: string;
@@ -36,7 +66,7 @@ export interface LaunchHeader {
   version: 1;
   landlock: WireLandlock;
   /** bwrap mode: mounts stage 2 verifies before exec (dev and ino as decimal strings). */
-  mountChecks: MountCheck[];
+  mountChecks: WireMountCheck[];
   /** Descriptors 3..3+N-1 reach the command; everything above is closed. */
   preserveFds: number;
   /** Signal delivered to the command when its parent (stage 1) dies; 0 for none. */
@@ -53,29 +83,6 @@ export interface Launch {
 }
 
 const NUL = 0;
-
-function joinNul(items: Uint8Array[]): Uint8Array {
-  const total = items.reduce((sum, item) => sum + item.length + 1, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const item of items) {
-    out.set(item, offset);
-    offset += item.length + 1;
-  }
-  return out;
-}
-
-function splitNul(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === NUL) {
-      out.push(bytes.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  return out;
-}
 
 export function encodeLaunch(launch: Launch): Uint8Array {
   for (const item of [...launch.argv, ...launch.envp]) {

@@ -2,7 +2,9 @@
 // is known about the host. `run` asks it twice at most (before starting bwrap,
 // and after bwrap failed to start); `explain` asks it once with doctor's bwrap
 // probe standing in for the attempt. Both therefore decide the same way.
-import type { BwrapLocation } from "../stage1/bwrap-locate.ts";
+import type { BwrapLocation } from "../host/bwrap.ts";
+import type { Degradation } from "../policy/degradations.ts";
+import { isWithin } from "../policy/paths.ts";
 import type { SandboxMode } from "./sandbox.ts";
 
 export type RequestedMode = "auto" | "bwrap" | "landlock";
@@ -11,12 +13,16 @@ export interface ModeInputs {
   requested: RequestedMode;
   /** 0 when Landlock is unavailable: stage 2 needs it in every mode. */
   landlockAbi: number;
-  /** Where bwrap is; undefined when it was not looked for (--mode landlock). */
+  /** Why the ABI is 0, when it is. */
+  landlockNote?: string;
+  /** Where bwrap is; undefined when it was not looked for. */
   bwrap: BwrapLocation | undefined;
+  /** Everything the sandbox can write: a bwrap there could have been planted by an earlier run. */
+  writable?: readonly string[];
   /** Whether bwrap gets the command started: undefined until tried (run) or probed (explain). */
   bwrapStarts?: boolean;
   /** What landlock-only mode cannot enforce of this policy (landlockOnlyLosses). */
-  losses: readonly string[];
+  losses: readonly Degradation[];
 }
 
 export type ModeDecision =
@@ -33,14 +39,28 @@ export function decideMode(input: ModeInputs): ModeDecision {
     return {
       kind: "refuse",
       attempted: requested === "landlock" ? "landlock" : "bwrap",
-      reason: "Landlock is unavailable, and stage 2 needs it in every mode",
+      reason: `Landlock is unavailable${input.landlockNote ? ` (${input.landlockNote})` : ""}, and stage 2 needs it in every mode`,
       hint: "cordon needs Landlock (Linux 5.13 or newer, with lsm=landlock in the kernel command line); the command was not run",
     };
   }
-  const lost = losses.join(", ");
+  const lost = losses.map((loss) => loss.consequence).join(", ");
   if (requested === "landlock") {
     // Asking for landlock-only mode is accepting what it loses; the run's warning names it.
     return { kind: "run", mode: "landlock", reason: losses.length > 0 ? `--mode landlock was requested, accepting: ${lost}` : "--mode landlock was requested" };
+  }
+  if (bwrap?.found) {
+    const inside = input.writable?.find((root) => isWithin(bwrap.real, root));
+    if (inside) {
+      return {
+        kind: "refuse",
+        attempted: "bwrap",
+        reason: `refusing bwrap at ${bwrap.real}: it lies inside ${inside}, which the sandbox can write`,
+        hint: "install bubblewrap system-wide (apt-get install bubblewrap) or pass --bwrap with a path outside the write roots",
+      };
+    }
+  }
+  if (bwrap && !bwrap.found && bwrap.explicit) {
+    return { kind: "refuse", attempted: "bwrap", reason: bwrap.reason, hint: "pass --bwrap an absolute path to a bubblewrap binary" };
   }
   if (!bwrap?.found) {
     const why = bwrap?.reason ?? "bubblewrap was not looked for";

@@ -1,21 +1,37 @@
-// Policy + host facts -> the complete plan of one run. `run` executes it and
-// `explain` prints it: both come from this one function.
+// Policy + host facts -> the complete plan of one run: mounts, Landlock rules,
+// the seccomp program, the environment, what the run creates on the host, and
+// every degradation. Pure. `run` executes the plan and `explain` prints it.
+import { SIGNALS } from "../../ffi/constants.ts";
+import { NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
 import type { SockFilter } from "../../ffi/seccomp.ts";
-import type { MountCheck } from "../launch/wire.ts";
+import { CordonError } from "../errors.ts";
+import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
-import { landlockRulesFor, type Degradation, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
+import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
+import {
+  CATALOG,
+  LANDLOCK_ONLY_DEGRADATIONS,
+  unaccepted,
+  type Degradation,
+} from "../policy/degradations.ts";
+import { isWithin, type ExpectedIdentity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
+import type { EnvChanges } from "../policy/schema.ts";
 import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
-import type { EnvChanges } from "../stage1/environment.ts";
-import { listDirectory, type HostFacts } from "./facts.ts";
-import { CordonError } from "../errors.ts";
-import { NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
-import { isWithin } from "../policy/paths.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
+import { hostStateFor, type HostState } from "./state.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
 
+/** Stage 2 checks, before exec, that a planned bind is really at `path`, on the file it was planned from. */
+export interface MountCheck {
+  path: string;
+  /** The bind's source: what stage 2 must find at `path`. */
+  source: string;
+  identity: ExpectedIdentity;
+  readOnly: boolean;
+}
 
 export interface SandboxPlan {
   mode: SandboxMode;
@@ -26,43 +42,13 @@ export interface SandboxPlan {
   landlock: LandlockPlan;
   seccomp: SockFilter[];
   env: EnvChanges;
+  /** What the run creates on the host before the command starts, and removes after it. */
+  hostState: HostState;
+  /** Delivered to the command when stage 1 dies; 0 where bwrap's --die-with-parent covers it. */
+  parentDeathSignal: number;
   /** Guarantees this mode or this kernel cannot give for this policy. */
-  gaps: Degradation[];
+  degradations: Degradation[];
 }
-
-/** Per-run host paths: landlock-only's private TMPDIR, bwrap's empty stand-ins. */
-export interface RunPaths {
-  tmpdir: string;
-  emptyDir: string;
-  emptyFile: string;
-  /** dev:ino of each bind source, gathered before planning. */
-  inodes: ReadonlyMap<string, { dev: bigint; ino: bigint }>;
-}
-
-/** What landlock-only mode cannot enforce whatever the policy. */
-export const LANDLOCK_ONLY_GAPS: Degradation[] = [
-  {
-    layer: "namespaces",
-    name: "unix-sockets",
-    feature: "unix socket files",
-    consequence: "connecting to unix socket files outside the write roots (docker.sock, session bus, agents) is not blocked (Landlock ABI < 9)",
-    weakensSecurity: true,
-  },
-  {
-    layer: "namespaces",
-    name: "metadata",
-    feature: "metadata outside the write roots",
-    consequence: "Landlock has no right for chmod, chown, utimes or xattrs: the command can change the mode, times and attributes of files it owns outside the write roots (their contents stay protected)",
-    weakensSecurity: true,
-  },
-  {
-    layer: "namespaces",
-    name: "process-isolation",
-    feature: "process isolation",
-    consequence: "host processes stay visible in /proc; a daemon the command detaches may outlive cordon if cordon is SIGKILLed",
-    weakensSecurity: true,
-  },
-];
 
 /**
  * What the policy asks for that landlock-only mode cannot give here; auto
@@ -70,15 +56,22 @@ export const LANDLOCK_ONLY_GAPS: Degradation[] = [
  * Landlock before ABI 9 cannot stop connect(2) to a unix socket file: a
  * systemd or D-Bus socket of the same user runs commands outside any sandbox.
  */
-export function landlockOnlyLosses(policy: ResolvedPolicy, facts: Pick<HostFacts, "unixSockets">): string[] {
+export function landlockOnlyLosses(policy: ResolvedPolicy, facts: Pick<HostFacts, "unixSockets">): Degradation[] {
   if (policy.allowDegraded.includes("unix-sockets")) return [];
   const hiddenSockets = policy.denyRead.filter((deny) => facts.unixSockets.includes(deny.path)).map((deny) => deny.path);
-  const reachable = networkAccessOf(policy) === "all"
-    ? []
-    : facts.unixSockets.filter((socket) => !policy.writeRoots.some((root) => isWithin(socket, root)) && !hiddenSockets.includes(socket));
-  const losses: string[] = [];
-  if (hiddenSockets.length > 0) losses.push(`hiding the unix sockets ${preview(hiddenSockets)}`);
-  if (reachable.length > 0) losses.push(`keeping host unix sockets out of reach (${preview(reachable)})`);
+  const outsideRoots = (socket: string) => !policy.writeRoots.some((root) => isWithin(socket, root));
+  const reachable =
+    networkAccessOf(policy) === "all"
+      ? []
+      : facts.unixSockets.filter((socket) => outsideRoots(socket) && !hiddenSockets.includes(socket));
+  const losses: Degradation[] = [];
+  const unixSockets = CATALOG["unix-sockets"];
+  if (hiddenSockets.length > 0) {
+    losses.push({ ...unixSockets, consequence: `hiding the unix sockets ${preview(hiddenSockets)}` });
+  }
+  if (reachable.length > 0) {
+    losses.push({ ...unixSockets, consequence: `keeping host unix sockets out of reach (${preview(reachable)})` });
+  }
   return losses;
 }
 
@@ -92,9 +85,15 @@ function preview(paths: readonly string[]): string {
  * devices, and a private network and PID namespace keep abstract sockets and
  * signals in (unless the network namespace is shared).
  */
-function coveredByNamespaces(gap: Degradation, network: NetworkAccess): Degradation {
-  const covered = gap.name === "truncate" || gap.name === "ioctl-dev" || (gap.name === "scopes" && network === "none");
-  return covered ? { ...gap, weakensSecurity: false, consequence: `${gap.consequence} (bwrap's mounts and namespaces cover this)` } : gap;
+function coveredByNamespaces(degradation: Degradation, network: NetworkAccess): Degradation {
+  const { name } = degradation;
+  const covered = name === "truncate" || name === "ioctl-dev" || (name === "scopes" && network === "none");
+  if (!covered) return degradation;
+  return {
+    ...degradation,
+    weakensSecurity: false,
+    consequence: `${degradation.consequence} (bwrap's mounts and namespaces cover this)`,
+  };
 }
 
 /**
@@ -108,58 +107,82 @@ function symlinkExclusions(policy: ResolvedPolicy): Exclusion[] {
     .map((deny) => ({ path: deny.path, deny: "write" as const }));
 }
 
-/** The weakened guarantees `--strict` refuses: those not accepted by name. */
-export function unacceptedGaps(plan: SandboxPlan, allowDegraded: readonly string[]): Degradation[] {
-  return plan.gaps.filter((gap) => gap.weakensSecurity && !allowDegraded.includes(gap.name));
+/** landlock-only mode enforces denies with rules on the siblings of each denied path. */
+function landlockOnlyExclusions(policy: ResolvedPolicy): Exclusion[] {
+  return [
+    // As root (without capabilities, still the owner) /dev/sda and other
+    // users' terminals would be readable through the grant on /.
+    { path: "/dev", deny: "device" },
+    ...policy.denyWrite.map((deny): Exclusion => ({ path: deny.path, deny: "write" })),
+    ...policy.denyRead.map((deny): Exclusion => ({ path: deny.path, deny: deny.kind === "dir" ? "read" : "read-file" })),
+  ];
 }
 
-const dirs = (paths: readonly string[]): PathFact[] => paths.map((path) => ({ path, kind: "dir" as const }));
+/** The weakened guarantees `--strict` refuses: those not accepted by name. */
+export function unacceptedDegradations(plan: SandboxPlan, allowDegraded: readonly string[]): Degradation[] {
+  return unaccepted(plan.degradations, allowDegraded);
+}
 
 export function networkAccessOf(policy: Pick<ResolvedPolicy, "network" | "allowConnect" | "allowBind">): NetworkAccess {
   if (policy.network === "all") return "all";
   return policy.allowConnect.length + policy.allowBind.length > 0 ? "tcp" : "none";
 }
 
-/** Every path a bind mount may take as its source: the inodes stage 2 checks come from these. */
-export function bindSources(policy: ResolvedPolicy, paths: Pick<RunPaths, "tmpdir" | "emptyDir" | "emptyFile">): string[] {
-  const existingDenyWrite = policy.denyWrite.filter((deny) => deny.kind === "dir" || deny.kind === "file").map((deny) => deny.path);
-  return [paths.tmpdir, paths.emptyDir, paths.emptyFile, policy.cwd, ...policy.writeRoots, ...existingDenyWrite];
+/** The identity a mount source must have: one the host facts recorded, or one this run creates. */
+function identityOfSource(source: string, facts: HostFacts, state: HostState): ExpectedIdentity {
+  if (state.created.includes(source)) return "created";
+  const identity = facts.identities.get(source);
+  if (!identity) throw new CordonError(`${source} disappeared while cordon planned the run`, { hint: "run it again" });
+  return identity;
 }
 
-export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: SandboxMode, paths: RunPaths): SandboxPlan {
+function mountChecksFor(mounts: readonly MountOp[], facts: HostFacts, state: HostState): MountCheck[] {
+  return mounts.flatMap((op): MountCheck[] => {
+    if ((op.kind !== "bind" && op.kind !== "ro-bind") || op.why === "root") return [];
+    const identity = identityOfSource(op.source, facts, state);
+    return [{ path: op.dest, source: op.source, identity, readOnly: op.kind === "ro-bind" }];
+  });
+}
+
+/** Directories granted whole, with the identity stage 2 must find there. */
+function directories(paths: readonly string[], identityOf: (path: string) => ExpectedIdentity | undefined): PathFact[] {
+  return paths.map((path) => {
+    const identity = identityOf(path);
+    return identity ? { path, kind: "dir", identity } : { path, kind: "dir" };
+  });
+}
+
+export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: SandboxMode, stateDir: string): SandboxPlan {
   const bwrap = mode === "bwrap";
   const network = networkAccessOf(policy);
-  if (network === "tcp" && facts.landlockAbi < NET_RIGHTS_SINCE) {
+  const abi = facts.landlock.abi;
+  if (network === "tcp" && abi < NET_RIGHTS_SINCE) {
     // Without port rules the TCP sockets seccomp lets through would reach every port.
-    throw new CordonError(`--allow-connect/--allow-bind need Landlock ABI ${NET_RIGHTS_SINCE} (Linux 6.7); this kernel has ABI ${facts.landlockAbi}`, {
-      hint: "drop the port rules, or use --net; the command was not run",
-    });
+    throw new CordonError(
+      `--allow-connect/--allow-bind need Landlock ABI ${NET_RIGHTS_SINCE} (Linux 6.7); this kernel has ABI ${abi}`,
+      { hint: "drop the port rules, or use --net; the command was not run" },
+    );
   }
+  const hostState = hostStateFor(policy, mode, stateDir);
+  const identityOf = (path: string) => (hostState.created.includes(path) ? "created" : facts.identities.get(path));
   const landlock = landlockRulesFor(
     {
-      readRoots: dirs(["/"]),
+      readRoots: [{ path: "/", kind: "dir" }],
       // Inside bwrap, /tmp and /dev/shm are private tmpfs mounts.
-      writeRoots: dirs(bwrap ? [...policy.writeRoots, ...SANDBOX_TMPFS] : [...policy.writeRoots, paths.tmpdir]),
+      // Write roots and the private TMPDIR keep the identity stage 1 resolved or created.
+      writeRoots: [
+        ...directories(policy.writeRoots, identityOf),
+        ...directories(bwrap ? SANDBOX_TMPFS : [hostState.tmpdir], (path) => (bwrap ? undefined : identityOf(path))),
+      ],
       // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals.
       devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
-      exclusions: bwrap ? symlinkExclusions(policy) : [
-        // As root (without capabilities, still the owner) /dev/sda and other
-        // users' terminals would be readable through the grant on /.
-        { path: "/dev", deny: "device" as const },
-        ...policy.denyWrite.map((deny) => ({ path: deny.path, deny: "write" as const })),
-        ...policy.denyRead.map((deny) => ({ path: deny.path, deny: deny.kind === "dir" ? ("read" as const) : ("read-file" as const) })),
-      ],
-      listDirectory,
+      exclusions: bwrap ? symlinkExclusions(policy) : landlockOnlyExclusions(policy),
+      listDirectory: facts.listDirectory,
     },
-    facts.landlockAbi,
+    abi,
   );
-  // Write roots and the private TMPDIR keep the identity stage 1 resolved.
-  landlock.pathRules = landlock.pathRules.map((rule) => {
-    const identity = rule.grant === "write" && !rule.walked ? paths.inodes.get(rule.path) : undefined;
-    return identity ? { ...rule, identity } : rule;
-  });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
@@ -169,26 +192,24 @@ export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: Sand
         network,
         runtimeDirs: facts.runtimeDirs,
         unixSockets: facts.unixSockets,
-        emptyDir: paths.emptyDir,
-        emptyFile: paths.emptyFile,
+        emptyDir: hostState.emptyDir,
+        emptyFile: hostState.emptyFile,
       })
     : [];
-  const mountChecks = mounts.flatMap((op): MountCheck[] => {
-    if ((op.kind !== "bind" && op.kind !== "ro-bind") || op.why === "root") return [];
-    const inode = paths.inodes.get(op.source);
-    if (!inode) throw new Error(`no inode was gathered for ${op.source}`);
-    return [{ path: op.dest, dev: inode.dev.toString(), ino: inode.ino.toString(), readOnly: op.kind === "ro-bind" }];
-  });
-  const seccomp = assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode }));
   return {
     mode,
     cwd: policy.cwd,
     network,
     mounts,
-    mountChecks,
+    mountChecks: mountChecksFor(mounts, facts, hostState),
     landlock,
-    seccomp,
-    env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : paths.tmpdir } },
-    gaps: bwrap ? landlock.dropped.map((gap) => coveredByNamespaces(gap, network)) : [...landlock.dropped, ...LANDLOCK_ONLY_GAPS],
+    seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
+    env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir } },
+    hostState,
+    // In bwrap mode, bwrap's --die-with-parent covers this.
+    parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
+    degradations: bwrap
+      ? landlock.dropped.map((degradation) => coveredByNamespaces(degradation, network))
+      : [...landlock.dropped, ...LANDLOCK_ONLY_DEGRADATIONS],
   };
 }

@@ -1,8 +1,131 @@
-// Names of the guarantees that can be weaker than a policy asks, on some
-// hosts or in some modes. `allowDegraded` and `--allow-degraded` accept them
-// by name; `--strict` refuses any other weakened guarantee.
-export const DEGRADATIONS = [
-  "refer", "truncate", "ioctl-dev", "tcp-ports", "scopes", "unix-sockets", "metadata", "process-isolation", "deny-costs",
+// A degradation: a guarantee that is weaker here than the policy asks, because
+// of the kernel's Landlock ABI or the mode. This module is its one home: the
+// names that `allowDegraded` / `--allow-degraded` accept, the type, its JSON
+// schema, and the catalog of what each one costs. `--strict` refuses every
+// degradation that weakens security and is not accepted by name; the report,
+// `-v`, `explain` and `doctor` all read the same records.
+import * as v from "valibot";
+import { FS_RIGHT_SINCE, NET_RIGHTS_SINCE, SCOPES_SINCE } from "../../ffi/landlock.ts";
+
+export const DEGRADATION_NAMES = [
+  "refer",
+  "truncate",
+  "ioctl-dev",
+  "tcp-ports",
+  "scopes",
+  "unix-sockets",
+  "metadata",
+  "process-isolation",
+  "deny-costs",
 ] as const;
 
-export type DegradationName = (typeof DEGRADATIONS)[number];
+export type DegradationName = (typeof DEGRADATION_NAMES)[number];
+
+export const DegradationSchema = v.strictObject({
+  /** The name --allow-degraded accepts. */
+  name: v.picklist(DEGRADATION_NAMES),
+  layer: v.picklist(["landlock", "seccomp", "namespaces"]),
+  feature: v.string(),
+  /** The Landlock ABI that would provide it. */
+  since: v.optional(v.number()),
+  consequence: v.string(),
+  /** True when a restriction is weaker, false when only a convenience is lost. */
+  weakensSecurity: v.boolean(),
+});
+
+export type Degradation = v.InferOutput<typeof DegradationSchema>;
+
+/** Each degradation that does not depend on the policy, as the catalog states it. */
+export const CATALOG = {
+  refer: {
+    name: "refer",
+    layer: "landlock",
+    feature: "REFER",
+    since: FS_RIGHT_SINCE.REFER,
+    consequence: "renaming or hard-linking across directories fails with EXDEV, even inside write roots",
+    weakensSecurity: false,
+  },
+  truncate: {
+    name: "truncate",
+    layer: "landlock",
+    feature: "TRUNCATE",
+    since: FS_RIGHT_SINCE.TRUNCATE,
+    consequence: "truncate(2) and O_TRUNC are not restricted: read-only files can be emptied",
+    weakensSecurity: true,
+  },
+  "ioctl-dev": {
+    name: "ioctl-dev",
+    layer: "landlock",
+    feature: "IOCTL_DEV",
+    since: FS_RIGHT_SINCE.IOCTL_DEV,
+    consequence: "ioctl(2) on device files opened in the sandbox is not restricted",
+    weakensSecurity: true,
+  },
+  "tcp-ports": {
+    name: "tcp-ports",
+    layer: "landlock",
+    feature: "TCP port rules",
+    since: NET_RIGHTS_SINCE,
+    consequence: "TCP is blocked by the seccomp socket filter alone",
+    weakensSecurity: false,
+  },
+  scopes: {
+    name: "scopes",
+    layer: "landlock",
+    feature: "scopes",
+    since: SCOPES_SINCE,
+    consequence: "abstract unix sockets and signals to processes outside the sandbox are not blocked by Landlock",
+    weakensSecurity: true,
+  },
+  "unix-sockets": {
+    name: "unix-sockets",
+    layer: "namespaces",
+    feature: "unix socket files",
+    consequence:
+      "connecting to unix socket files outside the write roots (docker.sock, session bus, agents) is not blocked (Landlock ABI < 9)",
+    weakensSecurity: true,
+  },
+  metadata: {
+    name: "metadata",
+    layer: "namespaces",
+    feature: "metadata outside the write roots",
+    consequence:
+      "Landlock has no right for chmod, chown, utimes or xattrs: the command can change the mode, times and attributes of files it owns outside the write roots (their contents stay protected)",
+    weakensSecurity: true,
+  },
+  "process-isolation": {
+    name: "process-isolation",
+    layer: "namespaces",
+    feature: "process isolation",
+    consequence: "host processes stay visible in /proc; a daemon the command detaches may outlive cordon if cordon is SIGKILLed",
+    weakensSecurity: true,
+  },
+} as const satisfies Partial<Record<DegradationName, Degradation>>;
+
+/** The per-port TCP rules a policy asked for, without the ABI to enforce them. */
+export const TCP_PORTS_REQUESTED: Degradation = {
+  ...CATALOG["tcp-ports"],
+  consequence: "per-port TCP rules cannot be enforced",
+  weakensSecurity: true,
+};
+
+/** What landlock-only mode cannot enforce whatever the policy. */
+export const LANDLOCK_ONLY_DEGRADATIONS: readonly Degradation[] = [
+  CATALOG["unix-sockets"],
+  CATALOG.metadata,
+  CATALOG["process-isolation"],
+];
+
+/**
+ * What a kernel with Landlock `abi` cannot enforce of any policy: the rights
+ * and features introduced by later ABIs. `doctor` reports these.
+ */
+export function abiDegradations(abi: number): (Degradation & { since: number })[] {
+  const byAbi = [CATALOG.refer, CATALOG.truncate, CATALOG["ioctl-dev"], CATALOG["tcp-ports"], CATALOG.scopes];
+  return byAbi.filter((degradation) => abi < degradation.since);
+}
+
+/** The degradations `--strict` refuses: those that weaken security and are not accepted by name. */
+export function unaccepted(degradations: readonly Degradation[], accepted: readonly string[]): Degradation[] {
+  return degradations.filter((degradation) => degradation.weakensSecurity && !accepted.includes(degradation.name));
+}

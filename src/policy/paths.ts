@@ -7,6 +7,15 @@ import { CordonError } from "../errors.ts";
 
 export const GLOB_MATCH_LIMIT = 10_000;
 
+/** A file's identity: what stage 2 compares so that a grant or a mount cannot move to a swapped-in path. */
+export interface Identity {
+  dev: bigint;
+  ino: bigint;
+}
+
+/** The identity stage 2 must find: one stage 1 recorded, or that of what the run itself creates there. */
+export type ExpectedIdentity = Identity | "created";
+
 export function isWithin(path: string, root: string): boolean {
   return path === root || root === "/" || path.startsWith(`${root}/`);
 }
@@ -29,15 +38,19 @@ export function lstatOrUndefined(path: string) {
   }
 }
 
-/** realpath of the deepest existing ancestor, plus the components that do not exist yet. */
-export function canonicalMaybeMissing(path: string): { path: string; exists: boolean } {
+/**
+ * realpath of the deepest existing ancestor (`existing`), plus the components
+ * that do not exist yet.
+ */
+export function canonicalMaybeMissing(path: string): { path: string; exists: boolean; existing: string } {
   try {
-    return { path: realpathSync(path), exists: true };
+    const real = realpathSync(path);
+    return { path: real, exists: true, existing: real };
   } catch {
     const parent = dirname(path);
-    if (parent === path) return { path, exists: false };
+    if (parent === path) return { path, exists: false, existing: path };
     const resolvedParent = canonicalMaybeMissing(parent);
-    return { path: join(resolvedParent.path, basename(path)), exists: false };
+    return { path: join(resolvedParent.path, basename(path)), exists: false, existing: resolvedParent.existing };
   }
 }
 

@@ -17,6 +17,8 @@ export interface ResolvedPath {
   kind: ResolvedKind;
   /** What asked for it: the entry as written, or "default:<secret name>". */
   origin: string;
+  /** kind "missing": its deepest existing ancestor, below which nothing of it exists yet. */
+  existing?: string;
 }
 
 export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
@@ -42,13 +44,14 @@ function resolveDenyEntry(path: string, origin: string): ResolvedPath[] {
   const stat = lstatOrUndefined(path);
   if (!stat) {
     const canonical = canonicalMaybeMissing(path);
-    if (!canonical.exists) return [{ path: canonical.path, kind: "missing", origin }];
+    if (!canonical.exists) return [{ path: canonical.path, kind: "missing", origin, existing: canonical.existing }];
   }
   const entries: ResolvedPath[] = [];
   if (stat?.isSymbolicLink()) {
     entries.push({ path: join(canonicalMaybeMissing(dirname(path)).path, basename(path)), kind: "symlink", origin });
     const target = canonicalMaybeMissing(path);
-    entries.push({ path: target.path, kind: target.exists ? (statSync(target.path).isDirectory() ? "dir" : "file") : "missing", origin });
+    if (!target.exists) entries.push({ path: target.path, kind: "missing", origin, existing: target.existing });
+    else entries.push({ path: target.path, kind: statSync(target.path).isDirectory() ? "dir" : "file", origin });
     return entries;
   }
   // Not a symlink itself: its canonical form is its canonical parent plus its

@@ -5,9 +5,8 @@ import * as v from "valibot";
 export const MODES = ["auto", "bwrap", "landlock"] as const;
 export const NETWORK = ["none", "all"] as const;
 
-import { DEGRADATIONS } from "./degradations.ts";
+import { DEGRADATION_NAMES, type DegradationName } from "./degradations.ts";
 
-export { DEGRADATIONS };
 
 /** Secure defaults: credential stores and host control sockets hidden unless revealed by name. */
 export const SECRET_NAMES = [
@@ -64,8 +63,8 @@ const POLICY_FIELDS = {
   env: described(EnvSchema, "Changes to the command's environment: `clear` (bool), `set` (name to value), `unset` (names)."),
   mode: described(v.picklist(MODES, `must be one of ${MODES.join(", ")}`), "`auto` (default), `bwrap` or `landlock` (`--mode`)."),
   allowDegraded: described(
-    v.array(v.picklist(DEGRADATIONS, `must be one of ${DEGRADATIONS.join(", ")}`)),
-    `Weaker guarantees accepted by name under --strict: ${DEGRADATIONS.map((name) => `\`${name}\``).join(", ")}.`,
+    v.array(v.picklist(DEGRADATION_NAMES, `must be one of ${DEGRADATION_NAMES.join(", ")}`)),
+    `Weaker guarantees accepted by name under --strict: ${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
   ),
   reveal: described(
     v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`)),
@@ -111,6 +110,13 @@ export const RunokPresetSchema = v.strictObject({
   network: v.optional(v.strictObject({ allow: v.optional(v.boolean("must be true or false")) })),
 });
 
+/** Changes to the command's environment, applied to the caller's. */
+export interface EnvChanges {
+  clear: boolean;
+  set: Record<string, string>;
+  unset: string[];
+}
+
 /** The complete policy of one run, after profiles, files and flags are combined. */
 export interface Policy {
   write: string[];
@@ -119,9 +125,9 @@ export interface Policy {
   network: (typeof NETWORK)[number];
   allowConnect: number[];
   allowBind: number[];
-  env: { clear: boolean; set: Record<string, string>; unset: string[] };
+  env: EnvChanges;
   mode: (typeof MODES)[number];
-  allowDegraded: (typeof DEGRADATIONS)[number][];
+  allowDegraded: DegradationName[];
   reveal: (typeof SECRET_NAMES)[number][];
 }
 

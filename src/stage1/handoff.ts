@@ -1,7 +1,7 @@
 // Anonymous memory files shared with stage 2 and bwrap: the launch message
 // (never on disk, never in argv or the environment, any size), bwrap's own
 // arguments, and the small status files bwrap and stage 2 write back.
-import { fstatSync, readSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { MFD_CLOEXEC } from "../../ffi/constants.ts";
 import { closeFd, syscall } from "../../ffi/libc.ts";
@@ -17,20 +17,4 @@ export function memoryFile(name: string, bytes: Uint8Array = new Uint8Array()): 
     throw error;
   }
   return fd;
-}
-
-export function launchDescriptor(message: Uint8Array): number {
-  return memoryFile("cordon-launch", message);
-}
-
-export function readMemoryFile(fd: number): Buffer {
-  const size = fstatSync(fd).size;
-  const bytes = Buffer.alloc(size);
-  let offset = 0;
-  while (offset < size) {
-    const n = readSync(fd, bytes, offset, size - offset, offset);
-    if (n === 0) break;
-    offset += n;
-  }
-  return bytes.subarray(0, offset);
 }

@@ -2,8 +2,9 @@
 // ended. `--report FILE` writes it as JSON; `-v` prints its summary.
 import { writeFileSync } from "node:fs";
 import { fsRightsOf } from "../landlock/abi.ts";
-import type { Degradation } from "../landlock/rules.ts";
 import type { SandboxPlan } from "../plan/sandbox.ts";
+import type { Degradation } from "../policy/degradations.ts";
+import type { PreparedRun } from "./prepare.ts";
 
 export interface EnforcementReport {
   version: 1;
@@ -20,11 +21,17 @@ export interface EnforcementReport {
     noNewPrivileges: true;
     capabilities: "none";
   } | null;
+  /** The degradations of the plan that ran. */
   degraded: Degradation[];
   /** The command's status, or 125 when cordon refused. */
   exitStatus: number;
   refused?: string;
   durationMs: number;
+}
+
+/** The report before anything is known (cordon refused before preparing a run). */
+export function emptyReport(): EnforcementReport {
+  return { version: 1, mode: null, modeReason: "", landlockAbi: 0, enforced: null, degraded: [], exitStatus: 125, durationMs: 0 };
 }
 
 export function enforcementOf(plan: SandboxPlan): NonNullable<EnforcementReport["enforced"]> {
@@ -44,22 +51,39 @@ export function enforcementOf(plan: SandboxPlan): NonNullable<EnforcementReport[
   };
 }
 
+/** The report of a prepared run: enforced only when it was not refused. */
+export function reportOf(prepared: PreparedRun): EnforcementReport {
+  const { decision, plan } = prepared;
+  const ran = decision.kind === "run" && !prepared.refusal;
+  return {
+    ...emptyReport(),
+    mode: ran ? plan.mode : null,
+    modeReason: decision.reason,
+    landlockAbi: prepared.facts.landlock.abi,
+    enforced: ran ? enforcementOf(plan) : null,
+    degraded: plan.degradations,
+  };
+}
+
 export function summaryLine(report: EnforcementReport): string {
-  const weaker = report.degraded.filter((gap) => gap.weakensSecurity).map((gap) => gap.name);
+  const weaker = report.degraded.filter((degradation) => degradation.weakensSecurity).map((degradation) => degradation.name);
+  const enforced = report.enforced;
   return [
     `mode ${report.mode ?? "none"} (${report.modeReason})`,
     `Landlock ABI ${report.landlockAbi}`,
-    report.enforced ? `${report.enforced.landlock.pathRules} path rules, ${report.enforced.seccompInstructions} seccomp instructions, network ${report.enforced.network}` : "nothing enforced",
+    enforced
+      ? `${enforced.landlock.pathRules} path rules, ${enforced.seccompInstructions} seccomp instructions, network ${enforced.network}`
+      : "nothing enforced",
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
     `exit ${report.exitStatus} after ${report.durationMs} ms`,
   ].join("; ");
 }
 
 /** The landlock-only warning line: each guarantee that is weaker, by feature. */
-export function describeGaps(gaps: readonly Degradation[]): string {
-  return gaps
-    .filter((gap) => gap.weakensSecurity)
-    .map((gap) => gap.feature)
+export function weakerFeatures(degradations: readonly Degradation[]): string {
+  return degradations
+    .filter((degradation) => degradation.weakensSecurity)
+    .map((degradation) => degradation.feature)
     .join(", ");
 }
 

@@ -4,34 +4,27 @@
 import { closeSync, openSync } from "node:fs";
 import { SIGNALS } from "../../ffi/constants.ts";
 import { changeSignalMask, SIG_BLOCK, SIG_SETMASK, signalBit } from "../../ffi/libc.ts";
-import { launchMessageFor } from "../launch/header.ts";
+import { readAll } from "../bytes.ts";
+import { launchMessageFor, type LaunchInput } from "../launch/encode.ts";
+import { slotsFor } from "../launch/wire.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
-import type { SandboxPlan } from "../plan/sandbox.ts";
-import { applyEnvChanges, hostEnvironment } from "./environment.ts";
-import { launchDescriptor, memoryFile, readMemoryFile } from "./handoff.ts";
+import { memoryFile } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
 import type { StderrTap } from "./stderr-tap.ts";
-import { becomeSubreaper, childPids, SignalForwarder, supervise } from "./supervise.ts";
+import { becomeSubreaper, childPids, preservedDescriptors, SignalForwarder, supervise } from "./supervise.ts";
 
 export type BwrapOutcome =
   | { started: true; status: number }
   /** bwrap failed before stage 2 ran: the command did not start. */
   | { started: false; bwrapStatus: number };
 
-export async function runInBwrap(
-  plan: SandboxPlan,
-  bwrapPath: string,
-  argv: Uint8Array[],
-  preserveFds: number,
-  tap?: StderrTap,
-): Promise<BwrapOutcome> {
+export async function runInBwrap(launch: LaunchInput, bwrapPath: string, tap?: StderrTap): Promise<BwrapOutcome> {
   becomeSubreaper();
-  const envp = applyEnvChanges(hostEnvironment(), plan.env);
-  // Slots in the child: preserved descriptors keep 3..3+N-1; ours sit above.
-  const slot = { launch: 3 + preserveFds, exe: 4 + preserveFds, status: 5 + preserveFds, info: 6 + preserveFds, args: 7 + preserveFds };
+  const { plan, preserveFds } = launch;
+  const slot = slotsFor(preserveFds);
   const owned: number[] = [];
   try {
-    const launchFd = launchDescriptor(launchMessageFor(plan, argv, envp, { preserveFds }));
+    const launchFd = memoryFile("cordon-launch", launchMessageFor(launch));
     owned.push(launchFd);
     const exeFd = openSync("/proc/self/exe", "r");
     owned.push(exeFd);
@@ -52,26 +45,35 @@ export async function runInBwrap(
     let child;
     try {
       child = Bun.spawn({
-      // Through a descriptor of this very binary: found even in a hidden /tmp or after being replaced.
-      cmd: [bwrapPath, "--args", String(slot.args), "--", ...stage2Command(`/proc/self/fd/${slot.exe}`, slot.launch, slot.status)],
-      cwd: "/",
-      // bwrap and stage 2 start clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN.
-      env: {},
-      stdio: ["inherit", "inherit", tap ? "pipe" : "inherit", ...Array.from({ length: preserveFds }, (_, i) => 3 + i), launchFd, exeFd, statusFd, infoFd, argsFd],
+        cmd: [bwrapPath, "--args", String(slot.args), "--", ...stage2Command(slot, true)],
+        cwd: "/",
+        // bwrap and stage 2 start clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN.
+        env: {},
+        stdio: [
+          "inherit",
+          "inherit",
+          tap ? "pipe" : "inherit",
+          ...preservedDescriptors(preserveFds),
+          launchFd,
+          exeFd,
+          statusFd,
+          infoFd,
+          argsFd,
+        ],
       });
     } finally {
       changeSignalMask(SIG_SETMASK, previousMask);
     }
     // The sandbox's PID 1 (bwrap's init) ignores signals: deliver them to its children.
     const commandPids = () => {
-      const info = readMemoryFile(infoFd).toString();
+      const info = readAll(infoFd).toString();
       const match = /"child-pid":\s*(\d+)/.exec(info);
       return match ? childPids(Number(match[1])) : [child.pid];
     };
     const relayed = tap && child.stderr instanceof ReadableStream ? tap.relay(child.stderr) : Promise.resolve();
     const status = await supervise(child, forwarder, commandPids).status;
     await relayed;
-    const progress = readMemoryFile(statusFd).toString();
+    const progress = readAll(statusFd).toString();
     return progress.startsWith("S") ? { started: true, status } : { started: false, bwrapStatus: status };
   } finally {
     for (const fd of owned) closeSync(fd);

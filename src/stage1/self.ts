@@ -1,18 +1,21 @@
 // How stage 1 re-invokes this same program as stage 2.
 import { readFileSync } from "node:fs";
-import { STAGE2_ARGUMENT } from "../stage2/main.ts";
+import { splitNul } from "../bytes.ts";
+import { STAGE2_ARGUMENT, type Slots } from "../launch/wire.ts";
 
 /** True inside the `bun build --compile` binary, false under `bun src/main.ts`. */
 export const isCompiled = import.meta.path.startsWith("/$bunfs/");
 
 /**
- * The argv that starts stage 2 from `executable` (the binary, or bun plus the
- * script in development), reading its plan from `launchFd` and, in bwrap
- * mode, marking its start in `statusFd`.
+ * The argv that starts stage 2 through the descriptor of this very binary
+ * (bun plus the script in development), reading its plan from the launch
+ * slot and, in bwrap mode, marking its start in the status slot. Through a
+ * descriptor, the file that runs is the one that planned: found even in a
+ * hidden /tmp or after being replaced on disk.
  */
-export function stage2Command(executable: string, launchFd: number, statusFd?: number): string[] {
-  const prefix = isCompiled ? [executable] : [process.execPath, Bun.main];
-  return [...prefix, STAGE2_ARGUMENT, String(launchFd), ...(statusFd === undefined ? [] : [String(statusFd)])];
+export function stage2Command(slots: Slots, markStart: boolean): string[] {
+  const prefix = isCompiled ? [`/proc/self/fd/${slots.exe}`] : [process.execPath, Bun.main];
+  return [...prefix, STAGE2_ARGUMENT, String(slots.launch), ...(markStart ? [String(slots.status)] : [])];
 }
 
 /**
@@ -20,15 +23,7 @@ export function stage2Command(executable: string, launchFd: number, statusFd?: n
  * decoded text, and a command may take arguments that are not UTF-8.
  */
 export function rawArguments(decodedCount: number): Uint8Array[] {
-  const cmdline = readFileSync("/proc/self/cmdline");
-  const parts: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < cmdline.length; i++) {
-    if (cmdline[i] === 0) {
-      parts.push(cmdline.subarray(start, i));
-      start = i + 1;
-    }
-  }
+  const parts = splitNul(readFileSync("/proc/self/cmdline"));
   return parts.slice(parts.length - decodedCount);
 }
 

@@ -10,6 +10,11 @@ import { prctl, processGroup, reapIfExited, terminalForegroundGroup } from "../.
 export const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGINT", "SIGCONT"] as const;
 type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
 
+/** Descriptors 3..3+N-1, which keep their numbers in the child. */
+export function preservedDescriptors(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => 3 + i);
+}
+
 export function becomeSubreaper(): void {
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }

@@ -3,36 +3,28 @@
 // Everything here is synchronous on the main thread: Landlock before ABI 8
 // restricts only the calling thread, so no work may move to Bun's pool threads.
 // It loads no CLI, validation or logging library.
-import { fstatSync, readSync, writeSync } from "node:fs";
-import { verifyMounts } from "./verify-mounts.ts";
+import { writeSync } from "node:fs";
 import { CLOSE_RANGE_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
 import { changeSignalMask, closeFd, resetSignalToDefault, SIG_SETMASK, syscall } from "../../ffi/libc.ts";
-import { applyLandlock } from "../landlock/apply.ts";
+import { readAll } from "../bytes.ts";
+import { EXIT } from "../errors.ts";
 import { decodeLaunch, type Launch } from "../launch/wire.ts";
-import { installSeccompProgram } from "../seccomp/install.ts";
 import { executeCommand, resolveCommand } from "./command.ts";
+import { applyLandlock } from "./landlock.ts";
 import { disableCoreDumps, dropAllCapabilities, setNoNewPrivileges, setParentDeathSignal } from "./privileges.ts";
+import { installSeccompProgram } from "./seccomp.ts";
+import { verifyMounts } from "./verify-mounts.ts";
 
-export const STAGE2_ARGUMENT = "__cordon-stage2";
-const EXIT_CORDON = 125;
-
-function fail(step: string, error: unknown, exitCode = EXIT_CORDON): never {
+function fail(step: string, error: unknown, exitCode: number = EXIT.CORDON): never {
   const detail = error instanceof Error ? error.message : String(error);
   writeSync(2, `cordon: sandbox setup failed at ${step}: ${detail}\ncordon: the command was not run\n`);
   process.exit(exitCode);
 }
 
 function readLaunch(fd: number): Launch {
-  const size = fstatSync(fd).size;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  while (offset < size) {
-    const n = readSync(fd, bytes, offset, size - offset, offset);
-    if (n === 0) break;
-    offset += n;
-  }
+  const bytes = readAll(fd);
   closeFd(fd);
-  return decodeLaunch(bytes.subarray(0, offset));
+  return decodeLaunch(bytes);
 }
 
 /** The raw bytes of variable `name` in envp; entries shorter than `NAME=` simply do not match. */

@@ -3,11 +3,13 @@
 import { ptr } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import {
-  LINUX_CAPABILITY_VERSION_3, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP,
+  PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP,
   PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, RLIMIT_CORE,
 } from "../../ffi/constants.ts";
 import { prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
+import { encodeCapsetNone } from "../../ffi/structs.ts";
 import { NR } from "../../ffi/syscalls.ts";
+import { statusField } from "../bytes.ts";
 
 const CAP_SETPCAP = 8n;
 
@@ -20,10 +22,7 @@ interface CapabilitySets {
 }
 
 export function readCapabilities(status = readFileSync("/proc/self/status", "latin1")): CapabilitySets {
-  const field = (name: string) => {
-    const match = new RegExp(`^${name}:\\s*([0-9a-f]+)`, "m").exec(status);
-    return match ? BigInt(`0x${match[1]}`) : 0n;
-  };
+  const field = (name: string) => BigInt(`0x${statusField(status, name) ?? "0"}`);
   return {
     effective: field("CapEff"),
     permitted: field("CapPrm"),
@@ -69,8 +68,7 @@ export function dropAllCapabilities(): void {
   }
   if (before.ambient !== 0n) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (before.effective !== 0n || before.permitted !== 0n || before.inheritable !== 0n) {
-    const header = new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]);
-    const data = new Uint32Array(6);
+    const { header, data } = encodeCapsetNone();
     syscall("capset", ptr(header), ptr(data));
   }
   const after = readCapabilities();

@@ -4,7 +4,7 @@
 // read-only or hiding mount on a decoy. The check: the path is a mount point,
 // read-only when the plan says so, on the inode stage 1 resolved.
 import { lstatSync, readFileSync } from "node:fs";
-import type { MountCheck } from "../launch/wire.ts";
+import type { WireMountCheck } from "../launch/wire.ts";
 
 
 interface MountEntry {
@@ -28,7 +28,7 @@ export function parseMountInfo(text: string): Map<string, MountEntry> {
   return byMountPoint;
 }
 
-export function verifyMounts(checks: readonly MountCheck[]): void {
+export function verifyMounts(checks: readonly WireMountCheck[]): void {
   if (checks.length === 0) return;
   const mounts = parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8"));
   for (const check of checks) {

@@ -1,10 +1,10 @@
 // The strict option parser: a sandbox must reject what it does not understand.
 import { describe, expect, test } from "bun:test";
 import { parseCommandLine } from "../../src/cli/args.ts";
-import { RUN_OPTIONS } from "../../src/cli/commands/run-options.ts";
+import runDefinition from "../../src/cli/commands/run.ts";
 import { CordonError } from "../../src/errors.ts";
 
-const parse = (input: string[]) => parseCommandLine(input, RUN_OPTIONS, "usage");
+const parse = (input: string[]) => parseCommandLine(input, runDefinition.options, "usage");
 
 function refusal(input: string[]): string {
   try {

@@ -2,12 +2,16 @@
 // and bash accepts and runs the script.
 import { expect, test } from "bun:test";
 import { bashCompletion } from "../../src/cli/commands/completion.ts";
-import { RUN_OPTIONS } from "../../src/cli/commands/run-options.ts";
+import { loadAllCommands } from "../../src/cli/commands/index.ts";
 import { cordon, missingTool, run } from "../helpers/cordon.ts";
 
-test("every run option is offered", () => {
-  const script = bashCompletion();
-  for (const name of Object.keys(RUN_OPTIONS)) expect(script).toContain(`--${name}`);
+test("every option of every command is offered", async () => {
+  const commands = await loadAllCommands();
+  const script = bashCompletion(commands, "run");
+  for (const command of commands) {
+    expect(script).toContain(`    ${command.meta.name}) opts=`);
+    for (const name of Object.keys(command.options)) expect(script).toContain(`--${name}`);
+  }
 });
 
 test.skipIf(Boolean(missingTool("bash")))("bash completes options, modes and profiles from the real binary's script", () => {

@@ -1,11 +1,9 @@
-// The pure parts of doctor: bwrap's messages, seccomp (including a kernel
-// without it, which cannot be simulated against the real binary), container
-// markers and the mode decision that run and explain share.
+// The pure parts of doctor: bwrap's messages and seccomp (including a kernel
+// without it, which cannot be simulated against the real binary).
 import { describe, expect, test } from "bun:test";
 import { diagnoseBwrapMessage, type DiagnosisContext } from "../../src/diagnostics/bwrap-messages.ts";
 import { assessSeccomp } from "../../src/diagnostics/doctor.ts";
-import { detectContainer, seccompFacts } from "../../src/diagnostics/host.ts";
-import { decideMode, type ModeInputs } from "../../src/plan/mode.ts";
+import { seccompFacts } from "../../src/host/system.ts";
 
 const plainHost: DiagnosisContext = { sysctls: {}, container: {}, root: false };
 const ubuntu: DiagnosisContext = { sysctls: { apparmorRestrict: "1" }, container: {}, root: false };
@@ -51,52 +49,5 @@ describe("seccomp assessment", () => {
     const check = assessSeccomp(seccompFacts("Seccomp:\t2\nSeccomp_filters:\t1\n", "kill_process kill_thread trap errno user_notif trace log allow"));
     expect(check.status).toBe("ok");
     expect(check.summary).toContain("1 filter(s) already installed");
-  });
-});
-
-describe("container markers", () => {
-  const none = (_path: string) => false;
-  test.each([
-    [{ exists: (p: string) => p === "/.dockerenv" }, "docker"],
-    [{ exists: (p: string) => p === "/run/.containerenv" }, "podman"],
-    [{ exists: none, containerEnv: "systemd-nspawn" }, "systemd-nspawn"],
-    [{ exists: none, cgroup: "0::/kubepods/besteffort/pod1/abc\n" }, "kubernetes"],
-    [{ exists: none, cgroup: "0::/system.slice/docker-abc.scope\n" }, "docker"],
-    [{ exists: none, cgroup: "0::/init.scope\n" }, undefined],
-  ])("%#", (input, kind) => {
-    expect(detectContainer(input).kind).toBe(kind);
-  });
-});
-
-describe("decideMode (shared by run and explain)", () => {
-  const found = { found: true as const, path: "/usr/bin/bwrap" };
-  const missing = { found: false as const, reason: "bubblewrap is not installed" };
-  const base: ModeInputs = { requested: "auto", landlockAbi: 7, bwrap: found, losses: [] };
-  test("auto tries bwrap first, and uses it when it works", () => {
-    expect(decideMode(base)).toMatchObject({ kind: "run", mode: "bwrap" });
-    expect(decideMode({ ...base, bwrapStarts: true })).toMatchObject({ kind: "run", mode: "bwrap" });
-  });
-  test("auto falls back to landlock-only when bwrap fails or is missing and nothing is lost", () => {
-    expect(decideMode({ ...base, bwrapStarts: false })).toMatchObject({ kind: "run", mode: "landlock" });
-    expect(decideMode({ ...base, bwrap: missing })).toMatchObject({ kind: "run", mode: "landlock" });
-  });
-  test("auto refuses when landlock-only mode would lose something", () => {
-    const decision = decideMode({ ...base, bwrapStarts: false, losses: ["tcp ports"] });
-    expect(decision).toMatchObject({ kind: "refuse", attempted: "bwrap" });
-    expect(decision.reason).toContain("tcp ports");
-  });
-  test("--mode bwrap refuses without a working bwrap; --mode landlock never looks", () => {
-    expect(decideMode({ ...base, requested: "bwrap", bwrap: missing })).toMatchObject({ kind: "refuse" });
-    expect(decideMode({ ...base, requested: "bwrap", bwrapStarts: false })).toMatchObject({ kind: "refuse" });
-    expect(decideMode({ ...base, requested: "landlock", bwrap: undefined })).toMatchObject({ kind: "run", mode: "landlock" });
-    // Asking for landlock-only mode accepts what it loses; the decision says so.
-    const accepted = decideMode({ ...base, requested: "landlock", bwrap: undefined, losses: ["x"] });
-    expect(accepted).toMatchObject({ kind: "run", mode: "landlock" });
-    expect(accepted.reason).toContain("accepting: x");
-  });
-  test("no Landlock refuses every mode", () => {
-    for (const requested of ["auto", "bwrap", "landlock"] as const) {
-      expect(decideMode({ ...base, requested, landlockAbi: 0 }).kind).toBe("refuse");
-    }
   });
 });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encodeSockFilters } from "../../ffi/seccomp.ts";
 import { HOST_ARCH } from "../../ffi/syscalls.ts";
 import { fsMask, fsRightsAt } from "../../src/landlock/abi.ts";
-import { probeLandlockAbi } from "../../src/landlock/apply.ts";
+import { probeLandlockAbi } from "../../src/host/landlock.ts";
 import { rightsForGrant } from "../../src/landlock/rules.ts";
 import { encodeLaunch, type WirePathRule } from "../../src/launch/wire.ts";
 import { assembleSeccompProgram } from "../../src/seccomp/assemble.ts";
@@ -35,8 +35,8 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
   /** Runs stage 2 with a read rule on / and one walked write rule; the command leaves a marker. */
   async function stage2(walkedPath: string, marker: string, noSymlinks = true, identity?: { dev: string; ino: string }) {
     const rules: WirePathRule[] = [
-      { path: "/", access: rightsForGrant("read", "dir", HANDLED).toString(), optional: false },
-      { path: walkedPath, access: rightsForGrant("write", "dir", HANDLED).toString(), optional: false, noSymlinks, ...identity },
+      { path: "/", access: rightsForGrant("read", "dir", HANDLED).toString(), optional: false, followSymlinks: false },
+      { path: walkedPath, access: rightsForGrant("write", "dir", HANDLED).toString(), optional: false, followSymlinks: !noSymlinks, ...identity },
     ];
     const message = encodeLaunch({
       header: {

@@ -187,8 +187,9 @@ describe("paths", () => {
 
   test("a deny path that does not exist yet inside a write root is kept, canonical", () => {
     const policy = resolve({ write: ["."], denyWrite: [".env.local", "/nonexistent-outside/x"] });
-    expect(policy.denyWrite).toEqual([{ path: join(dir, "proj", ".env.local"), kind: "missing", origin: ".env.local" }]);
-    expect(canonicalMaybeMissing(join(dir, "link", "nope", "x")).path).toBe(join(dir, "proj", "nope", "x"));
+    const project = join(dir, "proj");
+    expect(policy.denyWrite).toEqual([{ path: join(project, ".env.local"), kind: "missing", origin: ".env.local", existing: project }]);
+    expect(canonicalMaybeMissing(join(dir, "link", "nope", "x"))).toEqual({ path: join(project, "nope", "x"), exists: false, existing: project });
   });
 
   test("secure defaults hide what exists, and each can be revealed by name", () => {

@@ -7,7 +7,8 @@ import { composePolicy } from "../../policy/compose.ts";
 import { loadPolicy, type LoadedPolicy } from "../../policy/load.ts";
 import { isWithin } from "../../policy/paths.ts";
 import { resolvePolicy, type ResolvedPolicy } from "../../policy/resolve.ts";
-import { DEGRADATIONS, MODES, ProfileSchema, SECRET_NAMES, type PolicyLayer } from "../../policy/schema.ts";
+import { DEGRADATION_NAMES } from "../../policy/degradations.ts";
+import { MODES, ProfileSchema, SECRET_NAMES, type PolicyLayer } from "../../policy/schema.ts";
 import { validate } from "../../policy/validate.ts";
 
 export const POLICY_OPTIONS = {
@@ -26,7 +27,7 @@ export const POLICY_OPTIONS = {
   "clear-env": { type: "boolean", description: "Start the command with an empty environment (plus --env and TMPDIR)" },
   reveal: { type: "string", valueHint: "NAME", repeatable: true, description: `Do not hide this secure default: ${SECRET_NAMES.join(", ")}` },
   mode: { type: "enum", options: [...MODES], valueHint: "MODE", description: "auto (default: bwrap where it works, else landlock-only if that loses nothing), bwrap or landlock" },
-  "allow-degraded": { type: "string", valueHint: "NAME", repeatable: true, description: `Accept a weaker guarantee by name: ${DEGRADATIONS.join(", ")}` },
+  "allow-degraded": { type: "string", valueHint: "NAME", repeatable: true, description: `Accept a weaker guarantee by name: ${DEGRADATION_NAMES.join(", ")}` },
   strict: { type: "boolean", description: "Refuse (exit 125) when any requested restriction would be weaker than asked" },
   bwrap: { type: "string", valueHint: "PATH", description: "Use this bubblewrap binary (default: /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; never PATH)" },
 } satisfies OptionDefs;
@@ -83,4 +84,16 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     }
   }
   return { policy, loaded, warnings };
+}
+
+const MAX_PRESERVED_FDS = 1000;
+
+/** --preserve-fds N as a number; whether those descriptors are open is the preparation's check. */
+export function preserveFdsOption(options: ParsedOptions): number {
+  const text = options["preserve-fds"];
+  if (text === undefined) return 0;
+  if (typeof text !== "string" || !/^\d+$/.test(text) || Number(text) > MAX_PRESERVED_FDS) {
+    throw new CordonError(`--preserve-fds ${String(text)}: expected a number of descriptors from 0 to ${MAX_PRESERVED_FDS}`);
+  }
+  return Number(text);
 }

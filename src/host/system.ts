@@ -2,6 +2,7 @@
 // The readers take their inputs as text so tests can feed any host.
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
+import { statusField } from "../bytes.ts";
 
 export function readProcFile(path: string): string | undefined {
   try {
@@ -49,8 +50,8 @@ export function readSeccompFacts(): SeccompFacts {
 /** Parses /proc/self/status and actions_avail (undefined: the file is absent). */
 export function seccompFacts(status: string, actions: string | undefined): SeccompFacts {
   const field = (name: string) => {
-    const match = new RegExp(`^${name}:\\s*(\\d+)`, "m").exec(status);
-    return match ? Number(match[1]) : undefined;
+    const value = statusField(status, name);
+    return value === undefined ? undefined : Number(value);
   };
   return { mode: field("Seccomp"), filters: field("Seccomp_filters"), actions: actions?.split(/\s+/).filter(Boolean) };
 }

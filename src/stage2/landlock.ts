@@ -1,27 +1,14 @@
-// The thin imperative layer over Landlock: probe, build the ruleset, restrict.
+// The thin imperative layer over Landlock: build the ruleset the plan names, restrict.
 import {
-  encodeNetPortAttr, encodePathBeneathAttr, encodeRulesetAttr, LANDLOCK_CREATE_RULESET_VERSION,
-  LANDLOCK_RULE_NET_PORT, LANDLOCK_RULE_PATH_BENEATH,
+  encodeNetPortAttr, encodePathBeneathAttr, encodeRulesetAttr, LANDLOCK_RULE_NET_PORT, LANDLOCK_RULE_PATH_BENEATH,
 } from "../../ffi/landlock.ts";
 import { AT_FDCWD, ERRNO, O_CLOEXEC, O_NOFOLLOW, O_PATH, RESOLVE_NO_SYMLINKS } from "../../ffi/constants.ts";
 import { closeFd, lastErrno, openPath, rawSyscall, syscall, SyscallError } from "../../ffi/libc.ts";
+import { encodeOpenHow } from "../../ffi/structs.ts";
 import { NR } from "../../ffi/syscalls.ts";
 import { ptr } from "bun:ffi";
 import { fstatSync } from "node:fs";
 import type { WireLandlock, WirePathRule } from "../launch/wire.ts";
-
-export type LandlockStatus =
-  | { available: true; abi: number }
-  | { available: false; reason: "not-built-in" | "disabled-at-boot" | "error"; errno: number };
-
-export function probeLandlockAbi(): LandlockStatus {
-  const abi = rawSyscall(NR.landlock_create_ruleset, null, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  if (abi >= 0) return { available: true, abi };
-  const errno = lastErrno();
-  if (errno === ERRNO.ENOSYS) return { available: false, reason: "not-built-in", errno };
-  if (errno === ERRNO.EOPNOTSUPP) return { available: false, reason: "disabled-at-boot", errno };
-  return { available: false, reason: "error", errno };
-}
 
 /**
  * Opens a path that stage 1 found by walking the tree, following no symlink in
@@ -32,7 +19,7 @@ let openat2Missing = false;
 
 function openWalkedPath(path: string): number {
   if (!openat2Missing) {
-    const how = new BigUint64Array([BigInt(O_PATH | O_CLOEXEC), 0n, BigInt(RESOLVE_NO_SYMLINKS)]);
+    const how = encodeOpenHow(O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
     const bytes = Buffer.from(`${path}\0`);
     const fd = rawSyscall(NR.openat2, AT_FDCWD, ptr(bytes), ptr(how), how.byteLength);
     if (fd !== -1) return fd;
@@ -62,15 +49,15 @@ function checkIdentity(rule: WirePathRule, fd: number): void {
 /** The rule's descriptor, or undefined when the rule can be skipped safely. */
 function openRulePath(rule: WirePathRule): number | undefined {
   try {
-    return rule.noSymlinks ? openWalkedPath(rule.path) : openPath(rule.path, O_PATH | O_CLOEXEC);
+    return !rule.followSymlinks ? openWalkedPath(rule.path) : openPath(rule.path, O_PATH | O_CLOEXEC);
   } catch (error) {
     if (!(error instanceof SyscallError)) throw error;
     if (rule.optional && error.errno === ERRNO.ENOENT) return undefined;
     // A walked entry that vanished since planning (busy /tmp, $HOME, /proc) or
     // that this user cannot reach: skipping its rule never grants more.
-    if (rule.noSymlinks && (error.errno === ERRNO.ENOENT || error.errno === ERRNO.EACCES)) return undefined;
+    if (!rule.followSymlinks && (error.errno === ERRNO.ENOENT || error.errno === ERRNO.EACCES)) return undefined;
     // A symlink where the plan saw a file or directory: someone swapped it.
-    if (rule.noSymlinks && (error.errno === ERRNO.ELOOP || error.errno === ERRNO.ENOTDIR)) {
+    if (!rule.followSymlinks && (error.errno === ERRNO.ELOOP || error.errno === ERRNO.ENOTDIR)) {
       throw new Error(`${rule.path} became a symlink after planning (${error.message}); refusing rather than following it`);
     }
     throw error;

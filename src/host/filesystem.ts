@@ -1,30 +1,21 @@
-// Host facts, gathered in one step before planning, so planning stays pure.
+// What the filesystem holds that planning depends on: device nodes, the
+// terminals behind stdio, runtime directories, host unix sockets, directory
+// listings and the identities of the policy's paths.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Dirent } from "node:fs";
-import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { DirEntry, EntryKind } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
+import type { Identity } from "../policy/paths.ts";
 
 /** The device nodes a command may open; in landlock-only mode nothing else under /dev. */
 export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx"] as const;
 
-export interface HostFacts {
-  arch: KernelArch;
-  /** The running Landlock ABI after any test cap; 0 when unavailable. */
-  landlockAbi: number;
-  devices: PathFact[];
-  /**
-   * The terminal devices behind descriptors 0-2. Landlock-only mode grants
-   * those alone, never all of /dev/pts: another terminal of the same user
-   * could otherwise be read and written.
-   */
-  terminals: PathFact[];
-  /** /run and /var/run where they are real directories. */
-  runtimeDirs: string[];
-  /** Pathname unix sockets bound on the host (from /proc/net/unix) whose files exist. */
-  unixSockets: string[];
-}
-
+/** Where host daemons put their sockets; without network these become an empty tmpfs in bwrap mode. */
 export const RUNTIME_DIRS = ["/run", "/var/run"] as const;
+
+/** /run and /var/run where they are real directories. */
+export function runtimeDirs(): string[] {
+  return RUNTIME_DIRS.filter(isRealDirectory);
+}
 
 function isRealDirectory(path: string): boolean {
   try {
@@ -42,18 +33,7 @@ export function pathFact(path: string): PathFact | undefined {
   }
 }
 
-export function gatherHostFacts(landlockAbi: number): HostFacts {
-  return {
-    arch: HOST_ARCH,
-    landlockAbi,
-    devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
-    runtimeDirs: RUNTIME_DIRS.filter(isRealDirectory),
-    terminals: terminalsOfStdio(),
-    unixSockets: hostUnixSockets(),
-  };
-}
-
-function terminalsOfStdio(): PathFact[] {
+export function terminalsOfStdio(): PathFact[] {
   const paths = new Set<string>();
   for (const fd of [0, 1, 2]) {
     try {
@@ -104,4 +84,14 @@ export function hostUnixSockets(text?: string): string[] {
     if (path?.startsWith("/") && (text !== undefined || lstatSync(path, { throwIfNoEntry: false })?.isSocket())) paths.add(path);
   }
   return [...paths].sort();
+}
+
+/** The identity of each path (never following a final symlink); a path that is gone is left out. */
+export function identitiesOf(paths: Iterable<string>): Map<string, Identity> {
+  const identities = new Map<string, Identity>();
+  for (const path of paths) {
+    const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    if (stat) identities.set(path, { dev: stat.dev, ino: stat.ino });
+  }
+  return identities;
 }

@@ -1,11 +1,26 @@
-// Probes of the running kernel, done once per run.
-import { errnoName } from "../../ffi/constants.ts";
+// The running kernel's Landlock ABI, probed once per run.
+import { ERRNO, errnoName } from "../../ffi/constants.ts";
+import { LANDLOCK_CREATE_RULESET_VERSION } from "../../ffi/landlock.ts";
+import { lastErrno, rawSyscall } from "../../ffi/libc.ts";
+import { NR } from "../../ffi/syscalls.ts";
 import { effectiveAbi } from "../landlock/abi.ts";
-import { probeLandlockAbi } from "../landlock/apply.ts";
 import { CordonError } from "../errors.ts";
 
 /** Hidden, for tests: caps the Landlock ABI so every ABI's behaviour can be proven on one kernel. */
 export const ABI_CAP_VARIABLE = "CORDON_LANDLOCK_ABI_MAX";
+
+export type LandlockStatus =
+  | { available: true; abi: number }
+  | { available: false; reason: "not-built-in" | "disabled-at-boot" | "error"; errno: number };
+
+export function probeLandlockAbi(): LandlockStatus {
+  const abi = rawSyscall(NR.landlock_create_ruleset, null, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi >= 0) return { available: true, abi };
+  const errno = lastErrno();
+  if (errno === ERRNO.ENOSYS) return { available: false, reason: "not-built-in", errno };
+  if (errno === ERRNO.EOPNOTSUPP) return { available: false, reason: "disabled-at-boot", errno };
+  return { available: false, reason: "error", errno };
+}
 
 export interface LandlockAvailability {
   abi: number;
@@ -32,11 +47,4 @@ export function landlockAvailability(env: Record<string, string | undefined> = p
   const abi = effectiveAbi(status.abi, cap);
   if (abi === 0) return { abi, note: `Landlock is disabled by ${ABI_CAP_VARIABLE}=0` };
   return { abi, note: abi < status.abi ? `ABI ${status.abi} capped to ${abi} by ${ABI_CAP_VARIABLE}` : undefined };
-}
-
-export function requireLandlock(availability: LandlockAvailability): number {
-  if (availability.abi > 0) return availability.abi;
-  throw new CordonError(`cannot sandbox: ${availability.note ?? "Landlock is unavailable"}`, {
-    hint: "cordon needs Landlock (Linux 5.13 or newer, with lsm=landlock in the kernel command line); the command was not run",
-  });
 }

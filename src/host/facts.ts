@@ -1,0 +1,108 @@
+// Everything cordon learns about the host, gathered in one step before
+// planning so that planning stays pure. run, explain, doctor and selftest all
+// start here, so none of them can see a different host than the others.
+import { readdirSync } from "node:fs";
+import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
+import type { DirEntry } from "../landlock/deny.ts";
+import type { PathFact } from "../landlock/rules.ts";
+import type { Identity } from "../policy/paths.ts";
+import type { ResolvedPolicy } from "../policy/resolve.ts";
+import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
+import {
+  DEVICE_PATHS,
+  hostUnixSockets,
+  identitiesOf,
+  listDirectory,
+  pathFact,
+  runtimeDirs,
+  terminalsOfStdio,
+} from "./filesystem.ts";
+import { landlockAvailability, type LandlockAvailability } from "./landlock.ts";
+import {
+  detectContainer,
+  kernelRelease,
+  readSeccompFacts,
+  readUsernsSysctls,
+  type ContainerFacts,
+  type SeccompFacts,
+  type UsernsSysctls,
+} from "./system.ts";
+
+export interface HostFacts {
+  arch: KernelArch;
+  kernel: string;
+  uid: number;
+  landlock: LandlockAvailability;
+  bwrap: BwrapLocation;
+  /** A real bwrap attempt, when it was asked for; run never probes ahead (it simply tries). */
+  bwrapAttempt?: BwrapAttempt;
+  /** The device nodes a command may open (null, tty, ...). */
+  devices: PathFact[];
+  /**
+   * The terminal devices behind descriptors 0-2. Landlock-only mode grants
+   * those alone, never all of /dev/pts: another terminal of the same user
+   * could otherwise be read and written.
+   */
+  terminals: PathFact[];
+  /** /run and /var/run where they are real directories. */
+  runtimeDirs: string[];
+  /** Pathname unix sockets bound on the host (from /proc/net/unix) whose files exist. */
+  unixSockets: string[];
+  /** Descriptors above 2 that are open in this process. */
+  openDescriptors: number[];
+  /** dev:ino of the policy's working directory, write roots and existing deny paths. */
+  identities: ReadonlyMap<string, Identity>;
+  /** Lists a directory without following symlinks (landlock-only mode's deny compiler walks with it). */
+  listDirectory: (dir: string) => DirEntry[] | undefined;
+  seccomp: SeccompFacts;
+  sysctls: UsernsSysctls;
+  container: ContainerFacts;
+}
+
+export interface HostQuestions {
+  /** The policy whose paths need identities (run, explain); doctor and selftest have none. */
+  policy?: ResolvedPolicy;
+  /** --bwrap PATH, instead of the trusted locations. */
+  bwrap?: string;
+  /** Attempt a real sandbox with bwrap (doctor, explain, selftest). */
+  attemptBwrap?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+function openDescriptors(): number[] {
+  try {
+    return readdirSync("/proc/self/fd")
+      .map(Number)
+      .filter((fd) => fd > 2)
+      .sort((a, b) => a - b);
+  } catch {
+    return [];
+  }
+}
+
+function policyPaths(policy: ResolvedPolicy): string[] {
+  const denied = [...policy.denyWrite, ...policy.denyRead].filter((deny) => deny.kind === "dir" || deny.kind === "file");
+  return [policy.cwd, ...policy.writeRoots, ...denied.map((deny) => deny.path)];
+}
+
+export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
+  const bwrap = locateBwrap(questions.bwrap);
+  return {
+    arch: HOST_ARCH,
+    kernel: kernelRelease(),
+    uid: process.getuid?.() ?? -1,
+    landlock: landlockAvailability(questions.env),
+    bwrap,
+    bwrapAttempt: questions.attemptBwrap && bwrap.found ? attemptBwrap(bwrap.path) : undefined,
+    devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
+    terminals: terminalsOfStdio(),
+    runtimeDirs: runtimeDirs(),
+    unixSockets: hostUnixSockets(),
+    openDescriptors: openDescriptors(),
+    identities: questions.policy ? identitiesOf(policyPaths(questions.policy)) : new Map(),
+    listDirectory,
+    seccomp: readSeccompFacts(),
+    sysctls: readUsernsSysctls(),
+    container: detectContainer(),
+  };
+}

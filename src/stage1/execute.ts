@@ -1,0 +1,71 @@
+// Stage 1's spine, second half: executes a prepared run. It creates what the
+// plan says the run creates on the host, starts the sandbox, falls back to
+// landlock-only mode when bwrap fails before the command started, and returns
+// the status and the report as data. It prints only through `io`.
+import { CordonError } from "../errors.ts";
+import type { LaunchInput } from "../launch/encode.ts";
+import { applyEnvChanges, hostEnvironment } from "./environment.ts";
+import { prepareFallback, type PreparedRun } from "./prepare.ts";
+import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
+import { runInBwrap } from "./run-bwrap.ts";
+import { runLandlockOnly } from "./run-landlock.ts";
+import { createHostState } from "./run-state.ts";
+import type { StderrTap } from "./stderr-tap.ts";
+
+export interface RunIo {
+  /** Prints one line of cordon's own (warnings, the fallback), unless quiet. */
+  say(line: string): void;
+  /** -v: the command's stderr passes through here, for hints afterwards. */
+  tap?: StderrTap;
+  /** Why bwrap at `path` failed before the command started: a cause, and a paragraph with the fixes. */
+  diagnoseBwrapFailure(path: string): Promise<{ cause: string; text: string }>;
+}
+
+export interface RunOutcome {
+  status: number;
+  report: EnforcementReport;
+  /** The run that executed: the fallback's, after bwrap failed to start. */
+  prepared: PreparedRun;
+}
+
+function refuse(prepared: PreparedRun): never {
+  const refusal = prepared.refusal!;
+  throw new CordonError(refusal.message, refusal.hint === undefined ? {} : { hint: refusal.hint });
+}
+
+/** Runs `argv` as `prepared` says, at most once. A refused run throws a CordonError and runs nothing. */
+export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io: RunIo): Promise<RunOutcome> {
+  if (prepared.refusal) refuse(prepared);
+  const envp = applyEnvChanges(hostEnvironment(), prepared.plan.env);
+  const state = createHostState(prepared.plan.hostState);
+  const launchOf = (run: PreparedRun): LaunchInput => ({
+    plan: run.plan,
+    created: state.identities,
+    argv,
+    envp: run === prepared ? envp : applyEnvChanges(hostEnvironment(), run.plan.env),
+    preserveFds: run.options.preserveFds,
+    parentPid: process.pid,
+  });
+  try {
+    let current = prepared;
+    if (prepared.plan.mode === "bwrap" && prepared.facts.bwrap.found) {
+      const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path, io.tap);
+      if (outcome.started) return { status: outcome.status, report: reportOf(prepared), prepared };
+      // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
+      state.removePlaceholders();
+      current = prepareFallback(prepared);
+      const why = await io.diagnoseBwrapFailure(prepared.facts.bwrap.path);
+      const failure = `bubblewrap failed before the command started (exit ${outcome.bwrapStatus})`;
+      if (current.refusal) {
+        throw new CordonError(`${failure}: ${current.refusal.message}`, { hint: `${why.text}\n${current.refusal.hint ?? ""}`.trim() });
+      }
+      io.say(`${failure} (${why.cause}); falling back to landlock-only mode`);
+    }
+    const weaker = weakerFeatures(current.plan.degradations);
+    if (weaker) io.say(`warning: landlock-only mode does not enforce: ${weaker}`);
+    const status = await runLandlockOnly(launchOf(current), io.tap);
+    return { status, report: reportOf(current), prepared: current };
+  } finally {
+    state.remove();
+  }
+}

@@ -1,0 +1,83 @@
+// Stage 1's spine, first half: from a policy and the host's facts to what a
+// run would do, or why it would refuse. Pure. `run` executes what this
+// returns and `explain` prints it, so the two cannot disagree.
+import type { HostFacts } from "../host/facts.ts";
+import { decideMode, type ModeDecision } from "../plan/mode.ts";
+import { landlockOnlyLosses, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
+import type { ResolvedPolicy } from "../policy/resolve.ts";
+
+export interface PrepareOptions {
+  /** --strict: refuse every weakened guarantee not accepted by name. */
+  strict: boolean;
+  /** --preserve-fds N: descriptors 3..3+N-1 reach the command. */
+  preserveFds: number;
+  /** The run's private state directory on the host (plan/state.ts). */
+  stateDir: string;
+  /** bwrap was tried and failed before the command started: decide again without it. */
+  bwrapFailed?: boolean;
+}
+
+export interface Refusal {
+  message: string;
+  hint?: string;
+}
+
+export interface PreparedRun {
+  policy: ResolvedPolicy;
+  facts: HostFacts;
+  options: PrepareOptions;
+  decision: ModeDecision;
+  /** The plan of the chosen mode, or of the mode a refused run would have attempted. */
+  plan: SandboxPlan;
+  /** Why the command would not run; undefined when it would. */
+  refusal?: Refusal;
+}
+
+/** Whether bwrap gets the command started: known once tried (run) or probed (explain). */
+function bwrapStarts(facts: HostFacts, options: PrepareOptions): boolean | undefined {
+  return options.bwrapFailed ? false : facts.bwrapAttempt?.works;
+}
+
+function preflightRefusal(facts: HostFacts, options: PrepareOptions): Refusal | undefined {
+  for (let fd = 3; fd < 3 + options.preserveFds; fd++) {
+    if (!facts.openDescriptors.includes(fd)) {
+      return { message: `--preserve-fds ${options.preserveFds}: descriptor ${fd} is not open` };
+    }
+  }
+  return undefined;
+}
+
+function strictRefusal(plan: SandboxPlan, policy: ResolvedPolicy): Refusal | undefined {
+  const weakened = unacceptedDegradations(plan, policy.allowDegraded);
+  if (weakened.length === 0) return undefined;
+  const mode = plan.mode === "bwrap" ? "bwrap" : "landlock-only";
+  const list = weakened.map((degradation) => `${degradation.name} (${degradation.consequence})`).join("; ");
+  return {
+    message: `--strict: ${mode} mode here would weaken: ${list}`,
+    hint: `accept one by name with --allow-degraded ${weakened[0]!.name}; the command was not run`,
+  };
+}
+
+export function prepareRun(policy: ResolvedPolicy, facts: HostFacts, options: PrepareOptions): PreparedRun {
+  const decision = decideMode({
+    requested: policy.mode,
+    landlockAbi: facts.landlock.abi,
+    landlockNote: facts.landlock.note,
+    bwrap: facts.bwrap,
+    writable: [...policy.writeRoots, policy.cwd],
+    bwrapStarts: bwrapStarts(facts, options),
+    losses: landlockOnlyLosses(policy, facts),
+  });
+  const mode = decision.kind === "run" ? decision.mode : decision.attempted;
+  const plan = planSandbox(policy, facts, mode, options.stateDir);
+  const refusal =
+    preflightRefusal(facts, options) ??
+    (decision.kind === "refuse" ? { message: decision.reason, hint: decision.hint } : undefined) ??
+    (options.strict ? strictRefusal(plan, policy) : undefined);
+  return { policy, facts, options, decision, plan, ...(refusal ? { refusal } : {}) };
+}
+
+/** The same run, decided again after bwrap failed before the command started. */
+export function prepareFallback(prepared: PreparedRun): PreparedRun {
+  return prepareRun(prepared.policy, prepared.facts, { ...prepared.options, bwrapFailed: true });
+}
