@@ -23,7 +23,7 @@ const SYMBOLS = {
 } as const;
 
 /** glibc first, then musl's names (Alpine and static-musl distributions). */
-export function libcCandidates(arch: string = HOST_ARCH): string[] {
+function libcCandidates(arch: string = HOST_ARCH): string[] {
   return ["libc.so.6", `libc.musl-${arch}.so.1`, `/lib/ld-musl-${arch}.so.1`];
 }
 

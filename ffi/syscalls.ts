@@ -73,7 +73,7 @@ export const AUDIT_ARCH = {
   arm: 0x40000028,
 } as const;
 
-export function kernelArchOf(nodeArch: string): KernelArch {
+function kernelArchOf(nodeArch: string): KernelArch {
   if (nodeArch === "x64") return "x86_64";
   if (nodeArch === "arm64") return "aarch64";
   throw new Error(`unsupported architecture: ${nodeArch}`);

@@ -7,7 +7,7 @@ export const VERSION: string = packageJson.version;
 declare const CORDON_TARGET: string | undefined;
 
 /** The platform this binary was built for, or "dev" when running from source. */
-export const TARGET: string = typeof CORDON_TARGET === "string" ? CORDON_TARGET : "dev";
+const TARGET: string = typeof CORDON_TARGET === "string" ? CORDON_TARGET : "dev";
 
 /** What `cordon --version` prints, e.g. "cordon 0.1.0 (linux-x64-musl)". */
 export const VERSION_LINE = `cordon ${VERSION} (${TARGET})`;

@@ -1,7 +1,6 @@
 // Strict option parsing over citty argument definitions. citty's own parser
 // accepts unknown options and keeps only the last of repeated ones; a sandbox
 // must reject a mistyped `--deny-wirte` rather than silently ignore it.
-import type { ArgsDef } from "citty";
 import { CordonError } from "../errors.ts";
 
 export interface OptionDef {
@@ -18,21 +17,11 @@ export type OptionDefs = Record<string, OptionDef>;
 
 export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
 
-export interface ParsedCommandLine {
+interface ParsedCommandLine {
   options: ParsedOptions;
   /** Index in the input where the command begins (after `--` or at the first operand). */
   commandStart: number;
   command: string[];
-}
-
-export function toCittyArgs(defs: OptionDefs, commandHint?: string): ArgsDef {
-  const args: ArgsDef = {};
-  for (const [name, def] of Object.entries(defs)) {
-    const { repeatable: _repeatable, ...rest } = def;
-    args[name] = { ...rest, description: `${def.description ?? ""}${def.repeatable ? " (repeatable)" : ""}` } as ArgsDef[string];
-  }
-  if (commandHint) args.command = { type: "positional", description: commandHint, required: false };
-  return args;
 }
 
 function aliasesOf(def: OptionDef): string[] {

@@ -2,6 +2,7 @@
 // help text, examples and run function (citty's defineCommand shape, plus
 // what cordon's help needs). The strict parser reads the same options, help
 // is rendered from the definition, and completion offers its options.
+import type { CommandMeta } from "citty";
 import type { OptionDefs, ParsedOptions } from "./args.ts";
 
 /** What a command may ask of the CLI beyond its own options. */
@@ -15,7 +16,7 @@ export interface CommandContext {
 }
 
 export interface CommandDef {
-  meta: { name: string; description: string };
+  meta: CommandMeta & { name: string; description: string };
   /** The synopsis after `cordon `, e.g. "[run] [options] -- COMMAND [ARG...]". */
   usage: string;
   options: OptionDefs;
@@ -28,10 +29,15 @@ export interface CommandDef {
 }
 
 /** Options every command has; main.ts handles them before the command runs. */
-export const COMMON_OPTIONS = {
+const COMMON_OPTIONS = {
   help: { type: "boolean", alias: "h", description: "Show this help" },
 } satisfies OptionDefs;
 
+/**
+ * citty's command shape, with cordon's strict option table in place of its
+ * lenient args: citty's parser accepts unknown options and keeps only the
+ * last of a repeated one, and its usage renderer always colours its output.
+ */
 export function defineCommand(definition: CommandDef): CommandDef {
   return { ...definition, options: { ...definition.options, ...COMMON_OPTIONS } };
 }

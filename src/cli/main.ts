@@ -8,7 +8,7 @@ import type { CommandDef } from "./command.ts";
 import { DEFAULT_COMMAND, isCommandName, loadAllCommands, loadCommand } from "./commands/index.ts";
 
 /** Invoked as this name (a symlink), cordon is a drop-in for runok's Linux sandbox helper. */
-export const RUNOK_HELPER_NAME = "runok-linux-sandbox";
+const RUNOK_HELPER_NAME = "runok-linux-sandbox";
 
 async function runCommand(command: CommandDef, args: string[], total: number): Promise<number> {
   const usage = `usage: cordon ${command.usage}; see cordon ${command.meta.name} --help`;

@@ -5,7 +5,7 @@ import { attemptBwrap } from "../host/bwrap.ts";
 import { detectContainer, readUsernsSysctls } from "../host/system.ts";
 import { diagnoseBwrapMessage, type BwrapDiagnosis } from "./bwrap-messages.ts";
 
-export interface BwrapFailureDiagnosis {
+interface BwrapFailureDiagnosis {
   /** bwrap's own message from the probe ("" when the probe passed or printed nothing). */
   message: string;
   diagnosis: BwrapDiagnosis;

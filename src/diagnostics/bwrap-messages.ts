@@ -10,7 +10,7 @@ export interface BwrapDiagnosis {
 }
 
 /** Ubuntu 24.04's recipe: a profile that lets bwrap (only) create user namespaces. */
-export function apparmorProfile(bwrapPath = "/usr/bin/bwrap"): string {
+function apparmorProfile(bwrapPath = "/usr/bin/bwrap"): string {
   return `abi <abi/4.0>,
 include <tunables/global>
 
@@ -20,15 +20,15 @@ profile bwrap ${bwrapPath} flags=(unconfined) {
 }`;
 }
 
-export function apparmorFix(bwrapPath?: string): string {
+function apparmorFix(bwrapPath?: string): string {
   return `write this to /etc/apparmor.d/bwrap, then run \`sudo apparmor_parser -r /etc/apparmor.d/bwrap\`:\n${apparmorProfile(bwrapPath)}`;
 }
-export const APPARMOR_SYSCTL_FIX = "or, for every program at once: `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (persist it in /etc/sysctl.d/)";
-export const DOCKER_FIX =
+const APPARMOR_SYSCTL_FIX = "or, for every program at once: `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (persist it in /etc/sysctl.d/)";
+const DOCKER_FIX =
   "start the container with `docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined ...` (or a seccomp profile that allows clone/unshare with CLONE_NEWUSER, plus mount, umount2 and pivot_root); --privileged is not needed";
-export const PROC_MOUNT_FIX =
+const PROC_MOUNT_FIX =
   "start the container with `docker run --security-opt systempaths=unconfined ...` (podman: `--security-opt unmask=ALL`) so /proc is not partly masked, in addition to the seccomp and AppArmor options above";
-export const LANDLOCK_MODE_FIX = "or accept landlock-only mode explicitly with `--mode landlock` (see `cordon explain` for what it does not enforce)";
+const LANDLOCK_MODE_FIX = "or accept landlock-only mode explicitly with `--mode landlock` (see `cordon explain` for what it does not enforce)";
 
 export interface DiagnosisContext {
   sysctls: UsernsSysctls;

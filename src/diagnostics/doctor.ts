@@ -13,11 +13,11 @@ import { diagnoseBwrapMessage, USERNS_DIAGNOSES, type BwrapDiagnosis } from "./b
 import type { Check, DoctorReport } from "./schema.ts";
 
 /** What doctor needs of the host facts: a bwrap attempt is part of them. */
-export type DoctorFacts = Pick<HostFacts, "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch">;
+type DoctorFacts = Pick<HostFacts, "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch">;
 
 const LANDLOCK_ONLY_CONSEQUENCE = `auto mode will use landlock-only mode, which does not enforce: ${LANDLOCK_ONLY_DEGRADATIONS.map((degradation) => degradation.feature).join(", ")}; denies inside write roots are compiled into grants on their siblings, so new entries cannot be created directly next to a denied path`;
 
-export function assessLandlock(landlock: LandlockAvailability): Check {
+function assessLandlock(landlock: LandlockAvailability): Check {
   const details = { abi: landlock.abi, newestKnownAbi: NEWEST_KNOWN_ABI, note: landlock.note ?? null };
   if (landlock.abi === 0) {
     const disabled = landlock.note?.includes("disabled at boot");
@@ -72,7 +72,7 @@ export function assessSeccomp(facts: SeccompFacts): Check {
   };
 }
 
-export function assessUserNamespaces(sysctls: UsernsSysctls, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
+function assessUserNamespaces(sysctls: UsernsSysctls, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
   const details = {
     apparmorRestrictUnprivilegedUserns: sysctls.apparmorRestrict ?? null,
     maxUserNamespaces: sysctls.maxUserNamespaces ?? null,
@@ -115,7 +115,7 @@ export function assessUserNamespaces(sysctls: UsernsSysctls, attempt: BwrapAttem
   };
 }
 
-export function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
+function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
   if (!bwrap.found || !attempt) {
     return {
       id: "bwrap",
@@ -155,7 +155,7 @@ export function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefi
   };
 }
 
-export function assessPrivileges(uid: number): Check {
+function assessPrivileges(uid: number): Check {
   const root = uid === 0;
   return {
     id: "privileges",
@@ -169,7 +169,7 @@ export function assessPrivileges(uid: number): Check {
   };
 }
 
-export function assessContainer(container: ContainerFacts): Check {
+function assessContainer(container: ContainerFacts): Check {
   return {
     id: "container",
     status: "ok",

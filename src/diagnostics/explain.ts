@@ -13,7 +13,7 @@ import type { ExplainReport } from "./schema.ts";
 const namesOf = <K extends string>(table: Record<K, bigint>, mask: bigint): K[] =>
   (Object.keys(table) as K[]).filter((name) => (mask & table[name]) !== 0n);
 
-export interface ExplainInput {
+interface ExplainInput {
   prepared: PreparedRun;
   warnings: string[];
   command: string[];

@@ -4,15 +4,15 @@
 import * as v from "valibot";
 import { DegradationSchema } from "../policy/degradations.ts";
 
-export const STATUSES = ["ok", "warn", "fail"] as const;
-export const CHECK_IDS = ["landlock", "seccomp", "user-namespaces", "bwrap", "privileges", "container"] as const;
-export const DIAGNOSIS_IDS = [
+const STATUSES = ["ok", "warn", "fail"] as const;
+const CHECK_IDS = ["landlock", "seccomp", "user-namespaces", "bwrap", "privileges", "container"] as const;
+const DIAGNOSIS_IDS = [
   "apparmor-userns", "userns-blocked", "userns-limit", "userns-unavailable", "proc-mount", "mount-denied", "bwrap-too-old", "unknown",
 ] as const;
 
 const Detail = v.union([v.string(), v.number(), v.boolean(), v.null()]);
 
-export const CheckSchema = v.strictObject({
+const CheckSchema = v.strictObject({
   id: v.picklist(CHECK_IDS),
   status: v.picklist(STATUSES),
   /** One line: what was found. */
@@ -24,7 +24,7 @@ export const CheckSchema = v.strictObject({
   details: v.record(v.string(), Detail),
 });
 
-export const DiagnosisSchema = v.strictObject({
+const DiagnosisSchema = v.strictObject({
   id: v.picklist(DIAGNOSIS_IDS),
   cause: v.string(),
   fixes: v.array(v.string()),
@@ -106,7 +106,7 @@ export const ExplainReportSchema = v.strictObject({
 
 export type ExplainReport = v.InferOutput<typeof ExplainReportSchema>;
 
-export const ProbeResultSchema = v.strictObject({
+const ProbeResultSchema = v.strictObject({
   id: v.string(),
   kind: v.picklist(["escape", "must-work"]),
   description: v.string(),

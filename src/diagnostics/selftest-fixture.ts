@@ -18,7 +18,7 @@ export interface CommandResult {
 const SCRATCH_BASE = existsSync("/var/tmp") ? "/var/tmp" : tmpdir();
 
 /** The argv that starts this very cordon (the binary, or bun + script in development). */
-export function cordonCommand(): string[] {
+function cordonCommand(): string[] {
   return isCompiled ? [process.execPath] : [process.execPath, Bun.main];
 }
 

@@ -236,7 +236,7 @@ const MUST_WORK: Probe[] = [
 
 export const PROBES: readonly Probe[] = [...ESCAPES, ...MUST_WORK];
 
-export interface SelftestOptions {
+interface SelftestOptions {
   bwrap?: string;
   /** Only these modes (default: both). */
   modes?: SandboxMode[];

@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 
-export const TRUSTED_BWRAP_PATHS = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"] as const;
+const TRUSTED_BWRAP_PATHS = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"] as const;
 
 export type BwrapLocation =
   /** `real` is the canonical path: the one checked against the write roots. */
@@ -38,7 +38,7 @@ export function locateBwrap(explicit: string | undefined): BwrapLocation {
 }
 
 /** The options every cordon sandbox uses that can fail on a restricted host. */
-export const BWRAP_PROBE_ARGS = [
+const BWRAP_PROBE_ARGS = [
   "--unshare-all",
   "--unshare-user",
   "--disable-userns",

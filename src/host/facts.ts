@@ -59,7 +59,7 @@ export interface HostFacts {
   container: ContainerFacts;
 }
 
-export interface HostQuestions {
+interface HostQuestions {
   /** The policy whose paths need identities (run, explain); doctor and selftest have none. */
   policy?: ResolvedPolicy;
   /** --bwrap PATH, instead of the trusted locations. */

@@ -10,7 +10,7 @@ import type { Identity } from "../policy/paths.ts";
 export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx"] as const;
 
 /** Where host daemons put their sockets; without network these become an empty tmpfs in bwrap mode. */
-export const RUNTIME_DIRS = ["/run", "/var/run"] as const;
+const RUNTIME_DIRS = ["/run", "/var/run"] as const;
 
 /** /run and /var/run where they are real directories. */
 export function runtimeDirs(): string[] {

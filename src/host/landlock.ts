@@ -7,9 +7,9 @@ import { effectiveAbi } from "../landlock/abi.ts";
 import { CordonError } from "../errors.ts";
 
 /** Hidden, for tests: caps the Landlock ABI so every ABI's behaviour can be proven on one kernel. */
-export const ABI_CAP_VARIABLE = "CORDON_LANDLOCK_ABI_MAX";
+const ABI_CAP_VARIABLE = "CORDON_LANDLOCK_ABI_MAX";
 
-export type LandlockStatus =
+type LandlockStatus =
   | { available: true; abi: number }
   | { available: false; reason: "not-built-in" | "disabled-at-boot" | "error"; errno: number };
 

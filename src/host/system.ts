@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { statusField } from "../bytes.ts";
 
-export function readProcFile(path: string): string | undefined {
+function readProcFile(path: string): string | undefined {
   try {
     return readFileSync(path, "utf8");
   } catch {
@@ -13,7 +13,7 @@ export function readProcFile(path: string): string | undefined {
 }
 
 /** A sysctl's value (trimmed), or undefined when this kernel has no such knob. */
-export function readSysctl(name: string): string | undefined {
+function readSysctl(name: string): string | undefined {
   return readProcFile(`/proc/sys/${name.replaceAll(".", "/")}`)?.trim();
 }
 
@@ -63,7 +63,7 @@ export interface ContainerFacts {
   evidence?: string;
 }
 
-export interface ContainerProbeInput {
+interface ContainerProbeInput {
   exists: (path: string) => boolean;
   cgroup?: string;
   containerEnv?: string;

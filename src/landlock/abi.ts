@@ -9,8 +9,8 @@ import {
 export const NEWEST_KNOWN_ABI = 8;
 
 export const ALL_FS_RIGHTS = Object.keys(ACCESS_FS) as FsRight[];
-export const ALL_NET_RIGHTS = Object.keys(ACCESS_NET) as NetRight[];
-export const ALL_SCOPES = Object.keys(SCOPE) as Scope[];
+const ALL_NET_RIGHTS = Object.keys(ACCESS_NET) as NetRight[];
+const ALL_SCOPES = Object.keys(SCOPE) as Scope[];
 
 export function fsRightsAt(abi: number): FsRight[] {
   return ALL_FS_RIGHTS.filter((right) => FS_RIGHT_SINCE[right] <= abi);

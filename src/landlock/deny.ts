@@ -25,7 +25,7 @@ export type ListDirectory = (dir: string) => readonly DirEntry[] | undefined;
  * may be opened (listing stays), for /dev in landlock-only mode, where the
  * read grant on / would reach raw disks and other users' terminals.
  */
-export type DenyKind = "read" | "read-file" | "write" | "device";
+type DenyKind = "read" | "read-file" | "write" | "device";
 
 export interface Exclusion {
   /** Canonical absolute path; it need not exist (then it cannot be created). */
@@ -45,7 +45,7 @@ export function excludedRights(deny: DenyKind, all: bigint): bigint {
   return all & ~fsMask(deny === "write" ? KEPT_BY_WRITE_DENY : KEPT_BY_DEVICE_DENY);
 }
 
-export interface PlacedRule {
+interface PlacedRule {
   path: string;
   access: bigint;
   /** Found by walking the tree while planning: stage 2 must not follow symlinks to it. */
@@ -53,7 +53,7 @@ export interface PlacedRule {
 }
 
 /** Rights a directory on the way to denied paths keeps from no rule of its own. */
-export interface Withheld {
+interface Withheld {
   dir: string;
   rights: bigint;
   /** The denied paths beneath it that caused this. */
@@ -139,7 +139,7 @@ function place(walk: Walk, path: string, kind: EntryKind, access: bigint, exclus
   }
 }
 
-export interface GrantRoot {
+interface GrantRoot {
   path: string;
   kind: "dir" | "file";
   access: bigint;

@@ -18,7 +18,7 @@ export interface PathFact {
 }
 
 /** What a path is granted; everything not granted is denied once handled. */
-export type Grant = "read" | "write" | "device";
+type Grant = "read" | "write" | "device";
 
 export interface LandlockIntent {
   readRoots: PathFact[];
@@ -35,7 +35,7 @@ export interface LandlockIntent {
 /** Past this many rules cordon refuses rather than dropping any. */
 export const MAX_PATH_RULES = 20_000;
 
-export interface LandlockPathRule {
+interface LandlockPathRule {
   path: string;
   access: bigint;
   grant: Grant;
@@ -53,7 +53,7 @@ export interface LandlockPathRule {
   identity?: ExpectedIdentity;
 }
 
-export interface LandlockNetRule {
+interface LandlockNetRule {
   port: number;
   access: bigint;
 }

@@ -24,7 +24,7 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
   };
 }
 
-export function findProfile(name: string, file: PolicyFile | undefined): PolicyLayer {
+function findProfile(name: string, file: PolicyFile | undefined): PolicyLayer {
   const own = file?.profiles?.[name];
   if (own) return own;
   const builtin = BUILTIN_PROFILES[name];

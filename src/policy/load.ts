@@ -6,7 +6,7 @@ import { CordonError } from "../errors.ts";
 import { PolicyFileSchema, RunokPresetSchema, RunokSeedSchema, type PolicyFile } from "./schema.ts";
 import { validate } from "./validate.ts";
 
-export type PolicyFormat = "json" | "yaml" | "toml";
+type PolicyFormat = "json" | "yaml" | "toml";
 
 export interface LoadedPolicy {
   policy: PolicyFile;
@@ -20,7 +20,7 @@ export interface LoadedPolicy {
 
 const RUNOK_SEED_KEYS = ["writable_roots", "read_only_subpaths", "read_deny_paths", "network_allowed"];
 
-export function formatOf(path: string, text: string): PolicyFormat {
+function formatOf(path: string, text: string): PolicyFormat {
   const extension = extname(path).toLowerCase();
   if (extension === ".json") return "json";
   if (extension === ".yaml" || extension === ".yml") return "yaml";
@@ -45,7 +45,7 @@ export function parseText(text: string, format: PolicyFormat, source: string): u
 }
 
 /** Translates runok's formats; network defaults to allowed there, as runok does. */
-export function fromRunok(value: Record<string, unknown>, source: string): PolicyFile {
+function fromRunok(value: Record<string, unknown>, source: string): PolicyFile {
   if (RUNOK_SEED_KEYS.some((key) => key in value)) {
     const seed = validate(RunokSeedSchema, value, source);
     return {

@@ -2,7 +2,7 @@
 import type { PolicyLayer } from "./schema.ts";
 
 /** Tokens CI systems hand to jobs; a sandboxed test has no business reading them. */
-export const CI_SECRET_VARIABLES = [
+const CI_SECRET_VARIABLES = [
   "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
   "ACTIONS_CACHE_URL", "ACTIONS_RUNTIME_URL", "CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD", "NPM_TOKEN", "NODE_AUTH_TOKEN",
 ];

@@ -29,7 +29,7 @@ function unwrap(schema: AnySchema): { schema: AnySchema; description: string } {
   return { schema: current, description };
 }
 
-export function typeName(schema: AnySchema): string {
+function typeName(schema: AnySchema): string {
   const { schema: inner } = unwrap(schema);
   switch (inner.type) {
     case "array":

@@ -10,9 +10,9 @@ import {
 import type { Policy } from "./schema.ts";
 import { hiddenSecrets, type SecretContext } from "./secrets.ts";
 
-export type ResolvedKind = "dir" | "file" | "missing" | "symlink";
+type ResolvedKind = "dir" | "file" | "missing" | "symlink";
 
-export interface ResolvedPath {
+interface ResolvedPath {
   path: string;
   kind: ResolvedKind;
   /** What asked for it: the entry as written, or "default:<secret name>". */
@@ -92,7 +92,7 @@ function unique(paths: ResolvedPath[]): ResolvedPath[] {
   return [...new Map(paths.map((entry) => [`${entry.kind === "symlink" ? "l" : "p"}${entry.path}`, entry])).values()];
 }
 
-export interface ResolveContext {
+interface ResolveContext {
   cwd: string | undefined;
   home?: string;
   env?: Record<string, string | undefined>;

@@ -3,7 +3,7 @@
 import * as v from "valibot";
 
 export const MODES = ["auto", "bwrap", "landlock"] as const;
-export const NETWORK = ["none", "all"] as const;
+const NETWORK = ["none", "all"] as const;
 
 import { DEGRADATION_NAMES, type DegradationName } from "./degradations.ts";
 
@@ -16,7 +16,7 @@ export const SECRET_NAMES = [
 
 const noNul = (text: string) => !text.includes("\0");
 
-export const PathSchema = v.pipe(
+const PathSchema = v.pipe(
   v.string("must be a path string"),
   v.minLength(1, "must not be empty"),
   v.check(noNul, "must not contain a NUL byte"),
@@ -29,7 +29,7 @@ const EnvName = v.pipe(
 
 const EnvValue = v.pipe(v.string("must be a string"), v.check(noNul, "must not contain a NUL byte"));
 
-export const EnvSchema = v.strictObject({
+const EnvSchema = v.strictObject({
   /** Start from an empty environment instead of the caller's. */
   clear: v.optional(v.boolean("must be true or false")),
   /** Variables to set (after clear/unset). */

@@ -3,7 +3,7 @@
 import { AUDIT_ARCH, X32_SYSCALL_BIT, type KernelArch } from "../../ffi/syscalls.ts";
 import { BPF, BPF_MAXINSNS, SECCOMP_DATA, SECCOMP_RET, type SockFilter } from "../../ffi/seccomp.ts";
 
-export type Action = { kind: "allow" } | { kind: "errno"; errno: number } | { kind: "kill" };
+type Action = { kind: "allow" } | { kind: "errno"; errno: number } | { kind: "kill" };
 
 /** A test on the low 32 bits of one syscall argument. */
 export type ArgTest =
@@ -13,7 +13,7 @@ export type ArgTest =
   | { arg: number; op: "maskedNe"; mask: number; value: number };
 
 /** `action` when every test holds; with no tests, always. */
-export interface FilterRule {
+interface FilterRule {
   nr: number;
   when: ArgTest[];
   action: Action;

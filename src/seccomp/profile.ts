@@ -7,9 +7,9 @@ import {
 import { ABSENT, SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
 import type { ArgTest, FilterSpec } from "./assemble.ts";
 
-export type ProfileCondition = "always" | "network-off" | "network-none" | "network-tcp" | "landlock-only";
+type ProfileCondition = "always" | "network-off" | "network-none" | "network-tcp" | "landlock-only";
 
-export interface ProfileEntry {
+interface ProfileEntry {
   syscalls: SyscallName[];
   when?: ArgTest[];
   /** The errno returned; "allow" ends the syscall's checks early (ordered rules). */

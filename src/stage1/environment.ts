@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { splitNul } from "../bytes.ts";
 import type { EnvChanges } from "../policy/schema.ts";
 
-export type EnvEntry = Uint8Array;
+type EnvEntry = Uint8Array;
 
 export function hostEnvironment(): EnvEntry[] {
   return splitNul(readFileSync("/proc/self/environ")).filter((entry) => entry.length > 0);

@@ -21,7 +21,7 @@ export interface RunIo {
   diagnoseBwrapFailure(path: string): Promise<{ cause: string; text: string }>;
 }
 
-export interface RunOutcome {
+interface RunOutcome {
   status: number;
   report: EnforcementReport;
   /** The run that executed: the fallback's, after bwrap failed to start. */

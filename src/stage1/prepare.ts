@@ -6,7 +6,7 @@ import { decideMode, type ModeDecision } from "../plan/mode.ts";
 import { landlockOnlyLosses, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 
-export interface PrepareOptions {
+interface PrepareOptions {
   /** --strict: refuse every weakened guarantee not accepted by name. */
   strict: boolean;
   /** --preserve-fds N: descriptors 3..3+N-1 reach the command. */
@@ -17,7 +17,7 @@ export interface PrepareOptions {
   bwrapFailed?: boolean;
 }
 
-export interface Refusal {
+interface Refusal {
   message: string;
   hint?: string;
 }

@@ -34,7 +34,7 @@ export function emptyReport(): EnforcementReport {
   return { version: 1, mode: null, modeReason: "", landlockAbi: 0, enforced: null, degraded: [], exitStatus: 125, durationMs: 0 };
 }
 
-export function enforcementOf(plan: SandboxPlan): NonNullable<EnforcementReport["enforced"]> {
+function enforcementOf(plan: SandboxPlan): NonNullable<EnforcementReport["enforced"]> {
   return {
     namespaces: plan.mode === "bwrap",
     mounts: plan.mounts.length,

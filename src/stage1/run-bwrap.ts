@@ -13,7 +13,7 @@ import { stage2Command } from "./self.ts";
 import type { StderrTap } from "./stderr-tap.ts";
 import { becomeSubreaper, childPids, preservedDescriptors, SignalForwarder, supervise } from "./supervise.ts";
 
-export type BwrapOutcome =
+type BwrapOutcome =
   | { started: true; status: number }
   /** bwrap failed before stage 2 ran: the command did not start. */
   | { started: false; bwrapStatus: number };

@@ -25,7 +25,7 @@ export function newStateDir(): string {
  * A SIGKILLed cordon cannot remove its state directory; the next run removes
  * those whose owner process is gone.
  */
-export function removeStaleState(base = tmpdir()): void {
+function removeStaleState(base = tmpdir()): void {
   let names: string[];
   try {
     names = readdirSync(base);
@@ -47,7 +47,7 @@ export function removeStaleState(base = tmpdir()): void {
   }
 }
 
-export interface CreatedState {
+interface CreatedState {
   /** The identity of each path created, for the launch message. */
   identities: ReadonlyMap<string, Identity>;
   /** Takes the placeholders away again (before falling back to a mode that needs none). */

@@ -7,7 +7,7 @@ import type { Subprocess } from "bun";
 import { PR_SET_CHILD_SUBREAPER } from "../../ffi/constants.ts";
 import { prctl, processGroup, reapIfExited, terminalForegroundGroup } from "../../ffi/libc.ts";
 
-export const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGINT", "SIGCONT"] as const;
+const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGINT", "SIGCONT"] as const;
 type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
 
 /** Descriptors 3..3+N-1, which keep their numbers in the child. */
@@ -51,7 +51,7 @@ function cameFromTerminal(signal: ForwardedSignal): boolean {
   return foreground > 0 && foreground === processGroup();
 }
 
-export function exitStatusOf(child: Subprocess): number {
+function exitStatusOf(child: Subprocess): number {
   if (child.exitCode !== null) return child.exitCode;
   const signal = child.signalCode ? constants.signals[child.signalCode as keyof typeof constants.signals] : undefined;
   return 128 + (signal ?? 0);
@@ -62,7 +62,7 @@ function sleep(ms: number): void {
 }
 
 /** SIGKILLs and reaps every remaining child (and, as subreaper, their orphans). */
-export function killLeftovers(except: number[] = []): void {
+function killLeftovers(except: number[] = []): void {
   for (let round = 0; round < 200; round++) {
     const pids = childPids().filter((pid) => !except.includes(pid));
     if (pids.length === 0) return;
@@ -78,7 +78,7 @@ export function killLeftovers(except: number[] = []): void {
   }
 }
 
-export interface Supervision {
+interface Supervision {
   /** Resolves with the command's exit status (128+N for signal N). */
   status: Promise<number>;
 }

@@ -4,9 +4,9 @@ import { accessSync, constants, statSync } from "node:fs";
 import { ERRNO, errnoName } from "../../ffi/constants.ts";
 import { execve } from "../../ffi/libc.ts";
 
-export const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
-export type Resolution =
+type Resolution =
   | { found: true; path: Buffer }
   | { found: false; exitCode: 126 | 127; reason: string };
 

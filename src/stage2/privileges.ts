@@ -21,7 +21,7 @@ interface CapabilitySets {
   ambient: bigint;
 }
 
-export function readCapabilities(status = readFileSync("/proc/self/status", "latin1")): CapabilitySets {
+function readCapabilities(status = readFileSync("/proc/self/status", "latin1")): CapabilitySets {
   const field = (name: string) => BigInt(`0x${statusField(status, name) ?? "0"}`);
   return {
     effective: field("CapEff"),

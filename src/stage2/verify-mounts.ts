@@ -16,7 +16,7 @@ function unescapeMountPath(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
-export function parseMountInfo(text: string): Map<string, MountEntry> {
+function parseMountInfo(text: string): Map<string, MountEntry> {
   const byMountPoint = new Map<string, MountEntry>();
   for (const line of text.split("\n")) {
     const fields = line.split(" ");

@@ -11,7 +11,7 @@ export const COMMANDS = {
   completion: () => import("./completion.ts"),
 } satisfies Record<string, Loader>;
 
-export type CommandName = keyof typeof COMMANDS;
+type CommandName = keyof typeof COMMANDS;
 
 export const DEFAULT_COMMAND: CommandName = "run";
 

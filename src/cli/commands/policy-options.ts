@@ -32,7 +32,7 @@ export const POLICY_OPTIONS = {
   bwrap: { type: "string", valueHint: "PATH", description: "Use this bubblewrap binary (default: /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; never PATH)" },
 } satisfies OptionDefs;
 
-export interface PolicyChoice {
+interface PolicyChoice {
   policy: ResolvedPolicy;
   loaded?: LoadedPolicy;
   /** Warnings about the policy itself (e.g. a policy file the sandbox could rewrite). */

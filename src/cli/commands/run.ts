@@ -15,7 +15,7 @@ import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { defineCommand, type CommandContext } from "../command.ts";
 import { choosePolicy, POLICY_OPTIONS, preserveFdsOption } from "./policy-options.ts";
 
-export const OUTPUT_OPTIONS = {
+const OUTPUT_OPTIONS = {
   verbose: {
     type: "boolean",
     alias: "v",
