@@ -17,7 +17,6 @@ export const AT_FDCWD = -100;
 /** openat2(2) `resolve` flag: fail with ELOOP on a symlink in any path component. */
 export const RESOLVE_NO_SYMLINKS = 0x04;
 
-
 export const CLONE_NEWUSER = 0x10000000;
 
 export const AF_UNIX = 1;
@@ -39,8 +38,18 @@ export const TIOCSTI = 0x5412;
 export const TIOCLINUX = 0x541c;
 
 export const SIGNALS = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13,
-  SIGTERM: 15, SIGCHLD: 17, SIGCONT: 18, SIGXFSZ: 25, SIGWINCH: 28,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGXFSZ: 25,
+  SIGWINCH: 28,
 } as const;
 
 export const RLIMIT_CORE = 4;
@@ -48,10 +57,32 @@ export const RLIMIT_CORE = 4;
 export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 export const ERRNO = {
-  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EBADF: 9, ECHILD: 10, EAGAIN: 11, ENOMEM: 12,
-  EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21,
-  EINVAL: 22, ENOEXEC: 8, E2BIG: 7, ETXTBSY: 26, ENOSPC: 28, EROFS: 30, ELOOP: 40,
-  ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95, EAFNOSUPPORT: 97,
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EBADF: 9,
+  ECHILD: 10,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  EXDEV: 18,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENOEXEC: 8,
+  E2BIG: 7,
+  ETXTBSY: 26,
+  ENOSPC: 28,
+  EROFS: 30,
+  ELOOP: 40,
+  ENAMETOOLONG: 36,
+  ENOSYS: 38,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
 } as const;
 
 export function errnoName(errno: number): string {

@@ -54,9 +54,22 @@ export const LANDLOCK_RULE_NET_PORT = 2;
 
 /** Which ABI introduced each right, flag and struct field. */
 export const FS_RIGHT_SINCE: Record<FsRight, number> = {
-  EXECUTE: 1, WRITE_FILE: 1, READ_FILE: 1, READ_DIR: 1, REMOVE_DIR: 1, REMOVE_FILE: 1,
-  MAKE_CHAR: 1, MAKE_DIR: 1, MAKE_REG: 1, MAKE_SOCK: 1, MAKE_FIFO: 1, MAKE_BLOCK: 1,
-  MAKE_SYM: 1, REFER: 2, TRUNCATE: 3, IOCTL_DEV: 5,
+  EXECUTE: 1,
+  WRITE_FILE: 1,
+  READ_FILE: 1,
+  READ_DIR: 1,
+  REMOVE_DIR: 1,
+  REMOVE_FILE: 1,
+  MAKE_CHAR: 1,
+  MAKE_DIR: 1,
+  MAKE_REG: 1,
+  MAKE_SOCK: 1,
+  MAKE_FIFO: 1,
+  MAKE_BLOCK: 1,
+  MAKE_SYM: 1,
+  REFER: 2,
+  TRUNCATE: 3,
+  IOCTL_DEV: 5,
 };
 export const NET_RIGHTS_SINCE = 4;
 export const SCOPES_SINCE = 6;

@@ -149,7 +149,8 @@ export const SIG_SETMASK = 2;
 export function changeSignalMask(how: number, mask: bigint): bigint {
   const set = new BigUint64Array([mask]);
   const old = new BigUint64Array(1);
-  if (rawSyscall(NR.rt_sigprocmask, how, ptr(set), ptr(old), 8) === -1) throw new SyscallError("rt_sigprocmask", lastErrno());
+  if (rawSyscall(NR.rt_sigprocmask, how, ptr(set), ptr(old), 8) === -1)
+    throw new SyscallError("rt_sigprocmask", lastErrno());
   return old[0]!;
 }
 

@@ -12,7 +12,14 @@ import { parseArgs } from "node:util";
 import { evaluateBudgets } from "./bench/budgets.ts";
 import { createFixture } from "./bench/fixtures.ts";
 import { prepareMeter, type Meter } from "./bench/measure.ts";
-import { groups as planGroups, POLICY_SIZES, runners as planRunners, type Counts, type RunnerId, type Workload } from "./bench/plan.ts";
+import {
+  groups as planGroups,
+  POLICY_SIZES,
+  runners as planRunners,
+  type Counts,
+  type RunnerId,
+  type Workload,
+} from "./bench/plan.ts";
 import { formatBudgets, formatGroup } from "./bench/report.ts";
 import { probeRunner, runGroup, type GroupResult, type RunnerStatus } from "./bench/run.ts";
 
@@ -54,7 +61,15 @@ function parseOptions() {
     warmup: positiveInteger("--warmup", values.warmup, quick ? 1 : 2),
   };
   const cordon = resolve(values.cordon ?? process.env.CORDON_BIN ?? join(repoRoot, "dist/cordon"));
-  return { help: values.help, quick, counts, out: resolve(values.out), cordon, bwrap: values.bwrap, check: values.check };
+  return {
+    help: values.help,
+    quick,
+    counts,
+    out: resolve(values.out),
+    cordon,
+    bwrap: values.bwrap,
+    check: values.check,
+  };
 }
 
 /** Builds dist/cordon when the default binary is missing, so a fresh clone can bench right away. */
@@ -126,7 +141,9 @@ function main(): number {
     const header = [
       `cordon bench: ${options.quick ? "quick" : "default"} run on ${cpus().length} CPUs, Linux ${release()}, ${meter.note}`,
       `cordon: ${options.cordon} (${versionOf([options.cordon, "--version"])}); bwrap: ${existsSync(options.bwrap) ? `${options.bwrap} (${versionOf([options.bwrap, "--version"])})` : "missing"}`,
-      ...[...statuses.values()].filter((status) => !status.available).map((status) => `unavailable: ${status.label}: ${status.reason}`),
+      ...[...statuses.values()]
+        .filter((status) => !status.available)
+        .map((status) => `unavailable: ${status.label}: ${status.reason}`),
       "wall time in ms (median, p10, p90); x bwrap = median / bare bwrap median for the same workload; peak RSS = ru_maxrss of the largest process",
     ];
     process.stdout.write(`${header.join("\n")}\n\n`);
@@ -140,14 +157,22 @@ function main(): number {
     }
     const budgets = evaluateBudgets(results);
     const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(`${formatBudgets(budgets)}\n\ntotal ${seconds.toFixed(1)} s; results written to ${options.out}\n`);
+    process.stdout.write(
+      `${formatBudgets(budgets)}\n\ntotal ${seconds.toFixed(1)} s; results written to ${options.out}\n`,
+    );
 
     const report = {
       schema: "cordon-bench/1",
       date: new Date().toISOString(),
       quick: options.quick,
       durationSeconds: seconds,
-      machine: { hostname: hostname(), kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "", landlockAbi: landlockAbi(options.cordon) },
+      machine: {
+        hostname: hostname(),
+        kernel: release(),
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? "",
+        landlockAbi: landlockAbi(options.cordon),
+      },
       tools: {
         bun: Bun.version,
         cordon: options.cordon,

@@ -33,7 +33,9 @@ if (import.meta.main) {
   const requested = list ? list.split(",") : values.host ? [hostTarget()] : [...RELEASE_TARGETS];
   const unknown = requested.filter((name) => !isReleaseTarget(name));
   if (unknown.length > 0) {
-    process.stderr.write(`build-release: unknown target ${unknown.join(", ")}; expected ${RELEASE_TARGETS.join(", ")}\n`);
+    process.stderr.write(
+      `build-release: unknown target ${unknown.join(", ")}; expected ${RELEASE_TARGETS.join(", ")}\n`,
+    );
     process.exit(2);
   }
   const targets = requested.filter(isReleaseTarget);

@@ -50,10 +50,14 @@ export function hostTarget(): ReleaseTarget {
 export function compileCordon(target: ReleaseTarget, outfile: string): number {
   mkdirSync(dirname(outfile), { recursive: true });
   const command = [
-    process.execPath, "build", ...COMPILE_FLAGS,
+    process.execPath,
+    "build",
+    ...COMPILE_FLAGS,
     `--target=bun-${target}`,
     `--define=CORDON_TARGET=${JSON.stringify(target)}`,
-    "src/main.ts", "--outfile", outfile,
+    "src/main.ts",
+    "--outfile",
+    outfile,
   ];
   const build = Bun.spawnSync(command, { stdio: ["inherit", "inherit", "inherit"] });
   return build.exitCode ?? 1;

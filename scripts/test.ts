@@ -18,7 +18,14 @@ if (!process.env.CORDON_BIN) {
 const dir = mkdtempSync(join(tmpdir(), "cordon-junit-"));
 const report = join(dir, "junit.xml");
 const result = Bun.spawnSync(
-  [process.execPath, "test", "--timeout=60000", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)],
+  [
+    process.execPath,
+    "test",
+    "--timeout=60000",
+    "--reporter=junit",
+    `--reporter-outfile=${report}`,
+    ...process.argv.slice(2),
+  ],
   { stdio: ["inherit", "inherit", "inherit"] },
 );
 

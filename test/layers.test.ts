@@ -21,7 +21,8 @@ const LAYERS: string[][] = [
 ];
 
 /** Every import of a module: static, type-only and dynamic alike. */
-const IMPORT = /(?:^\s*import\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?|^\s*export\s+[^'"]*?\s+from\s+|\bimport\()["']([^"']+)["']/gm;
+const IMPORT =
+  /(?:^\s*import\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?|^\s*export\s+[^'"]*?\s+from\s+|\bimport\()["']([^"']+)["']/gm;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(REPO, dir), { withFileTypes: true, recursive: true })

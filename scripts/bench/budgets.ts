@@ -78,10 +78,22 @@ export function evaluateBudgets(groups: GroupResult[]): BudgetResult[] {
   const bwrapTrue = findCell(groups, "true", "bwrap");
 
   results.push(
-    ratioBudget("true-bwrap-mode", "bwrap mode `cordon -- true` <= 3.5x bare bwrap", 3.5,
-      findCell(groups, "true", "cordon-bwrap"), bwrapTrue, ["cordon bwrap", "bare bwrap"]),
-    ratioBudget("true-landlock", "landlock-only `cordon -- true` <= 2.5x bare bwrap", 2.5,
-      findCell(groups, "true", "cordon-landlock"), bwrapTrue, ["cordon landlock", "bare bwrap"]),
+    ratioBudget(
+      "true-bwrap-mode",
+      "bwrap mode `cordon -- true` <= 3.5x bare bwrap",
+      3.5,
+      findCell(groups, "true", "cordon-bwrap"),
+      bwrapTrue,
+      ["cordon bwrap", "bare bwrap"],
+    ),
+    ratioBudget(
+      "true-landlock",
+      "landlock-only `cordon -- true` <= 2.5x bare bwrap",
+      2.5,
+      findCell(groups, "true", "cordon-landlock"),
+      bwrapTrue,
+      ["cordon landlock", "bare bwrap"],
+    ),
   );
 
   // Judged on `true`, the workload the issue's memory column was taken with;
@@ -103,16 +115,35 @@ export function evaluateBudgets(groups: GroupResult[]): BudgetResult[] {
       }
     }
     results.push({
-      id, budget, limit: 32, unit: "MiB", measured: peak, verdict: verdict(32, peak),
-      detail: `largest process, max of ${trueCell.samples.length} runs (median ${fmt(trueCell.maxRssKiB.median / 1024, 1)} MiB); ` +
+      id,
+      budget,
+      limit: 32,
+      unit: "MiB",
+      measured: peak,
+      verdict: verdict(32, peak),
+      detail:
+        `largest process, max of ${trueCell.samples.length} runs (median ${fmt(trueCell.maxRssKiB.median / 1024, 1)} MiB); ` +
         `largest in any workload: ${fmt(largest.kib / 1024, 1)} MiB (${largest.workload})`,
     });
   }
 
   for (const runner of CORDON_RUNNERS) {
-    const result = ratioBudget(`deny-growth-${runner}`, `${MODE[runner]} 1,000 deny paths <= 2x setup of none`, 2,
-      findCell(groups, "deny-1000", runner), findCell(groups, "deny-0", runner), ["1,000 deny", "0 deny"]);
-    const standIn = ratioBudget("", "", 2, findCell(groups, "write-1000", runner), findCell(groups, "write-0", runner), ["", ""]);
+    const result = ratioBudget(
+      `deny-growth-${runner}`,
+      `${MODE[runner]} 1,000 deny paths <= 2x setup of none`,
+      2,
+      findCell(groups, "deny-1000", runner),
+      findCell(groups, "deny-0", runner),
+      ["1,000 deny", "0 deny"],
+    );
+    const standIn = ratioBudget(
+      "",
+      "",
+      2,
+      findCell(groups, "write-1000", runner),
+      findCell(groups, "write-0", runner),
+      ["", ""],
+    );
     if (result.verdict === "N/A" && standIn.measured !== undefined) {
       result.detail += `; stand-in 1,000 -w roots: ${fmt(standIn.measured)}x (informational, not this budget)`;
     }
@@ -135,7 +166,12 @@ export function evaluateBudgets(groups: GroupResult[]): BudgetResult[] {
     const net = (stat - start) / (bareStat - bareTrue);
     const measured = STAT_NET_OF_STARTUP ? net : raw;
     results.push({
-      id, budget, limit: 1.05, unit: "x", measured, verdict: verdict(1.05, measured),
+      id,
+      budget,
+      limit: 1.05,
+      unit: "x",
+      measured,
+      verdict: verdict(1.05, measured),
       detail: `net of start-up: (${fmt(stat)} - ${fmt(start)}) / (${fmt(bareStat)} - ${fmt(bareTrue)}) ms = ${fmt(net, 3)}x; whole run ${fmt(raw, 3)}x`,
     });
   }

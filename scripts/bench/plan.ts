@@ -43,20 +43,35 @@ export interface Tools {
 
 /** The mounts cordon's bwrap mode starts from, as plain bwrap flags. */
 export function bareBwrapArgs(bwrap: string): string[] {
-  return [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"];
+  return [
+    bwrap,
+    "--unshare-all",
+    "--die-with-parent",
+    "--ro-bind",
+    "/",
+    "/",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+  ];
 }
 
 export function runners(tools: Tools): Runner[] {
-  const cordon = (mode: "bwrap" | "landlock") => (workload: Workload): string[] => [
-    tools.cordon,
-    "-q",
-    "--mode",
-    mode,
-    ...workload.policy.write.flatMap((path) => ["-w", path]),
-    ...workload.policy.denyRead.flatMap((path) => ["--deny-read", path]),
-    "--",
-    ...workload.command,
-  ];
+  const cordon =
+    (mode: "bwrap" | "landlock") =>
+    (workload: Workload): string[] => [
+      tools.cordon,
+      "-q",
+      "--mode",
+      mode,
+      ...workload.policy.write.flatMap((path) => ["-w", path]),
+      ...workload.policy.denyRead.flatMap((path) => ["--deny-read", path]),
+      "--",
+      ...workload.command,
+    ];
   return [
     // The unsandboxed command; policies do not apply to it.
     { id: "bare", label: "bare command", argv: (workload) => [...workload.command] },
@@ -92,7 +107,11 @@ export interface Counts {
 const ALL: readonly RunnerId[] = ["bare", "bwrap", "cordon-bwrap", "cordon-landlock"];
 const SANDBOXES: readonly RunnerId[] = ["bwrap", "cordon-bwrap", "cordon-landlock"];
 
-export function groups(paths: { true: string; find: string }, fixture: { denyPaths: string[]; writeRoots: string[] }, counts: Counts): Group[] {
+export function groups(
+  paths: { true: string; find: string },
+  fixture: { denyPaths: string[]; writeRoots: string[] },
+  counts: Counts,
+): Group[] {
   const none: Policy = { denyRead: [], write: [] };
   const trueCommand = [paths.true];
   return [
@@ -113,7 +132,13 @@ export function groups(paths: { true: string; find: string }, fixture: { denyPat
       warmup: 1,
       runners: ALL,
       workloads: [
-        { id: "find-usr", label: "find /usr", command: [paths.find, "/usr", "-xdev"], policy: none, acceptExit: [0, 1] },
+        {
+          id: "find-usr",
+          label: "find /usr",
+          command: [paths.find, "/usr", "-xdev"],
+          policy: none,
+          acceptExit: [0, 1],
+        },
       ],
     },
     {

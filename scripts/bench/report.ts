@@ -58,7 +58,9 @@ export function formatGroup(group: GroupResult, runners: Runner[]): string {
   for (const workload of group.workloads) {
     group.cells
       .filter((cell) => cell.workload === workload.id)
-      .forEach((cell, i) => rows.push(cellRow(cell, i === 0 ? workload.label : "", label.get(cell.runner) ?? cell.runner)));
+      .forEach((cell, i) =>
+        rows.push(cellRow(cell, i === 0 ? workload.label : "", label.get(cell.runner) ?? cell.runner)),
+      );
   }
 
   const heading = `== ${group.title} (${group.iterations} iterations + ${group.warmup} warm-up, interleaved)`;
@@ -75,7 +77,8 @@ function formatGrowth(group: GroupResult, runners: Runner[]): string {
   if (!base) return "";
   const rows: Row[] = [["setup growth", `${base.label}`, ...rest.map((workload) => `${workload.label}`)]];
   for (const runner of runners.filter((candidate) => group.cells.some((cell) => cell.runner === candidate.id))) {
-    const at = (workload: string) => group.cells.find((cell) => cell.runner === runner.id && cell.workload === workload);
+    const at = (workload: string) =>
+      group.cells.find((cell) => cell.runner === runner.id && cell.workload === workload);
     const zero = at(base.id)?.wallMs?.median;
     const row: Row = [runner.label, zero === undefined ? "-" : `${ms(zero)} ms`];
     for (const workload of rest) {

@@ -54,7 +54,13 @@ function shorten(argv: string[]): string[] {
 }
 
 /** Whether a runner works at all, decided once by running `true` under it. */
-export function probeRunner(meter: Meter, runner: Runner, bwrapPath: string, trueWorkload: Workload, env: Env): RunnerStatus {
+export function probeRunner(
+  meter: Meter,
+  runner: Runner,
+  bwrapPath: string,
+  trueWorkload: Workload,
+  env: Env,
+): RunnerStatus {
   const base = { id: runner.id, label: runner.label };
   if (runner.id !== "bare" && runner.id !== "cordon-landlock" && !existsSync(bwrapPath)) {
     return { ...base, available: false, reason: `bwrap not found at ${bwrapPath}` };
@@ -143,7 +149,9 @@ export function runGroup(
     result.maxRssKiB = summarize(result.samples.map((sample) => sample.maxRssKiB));
   }
   for (const { result } of cells) {
-    const bwrap = cells.find((cell) => cell.result.workload === result.workload && cell.result.runner === "bwrap")?.result;
+    const bwrap = cells.find(
+      (cell) => cell.result.workload === result.workload && cell.result.runner === "bwrap",
+    )?.result;
     if (result.wallMs && bwrap?.wallMs) result.ratioToBwrap = result.wallMs.median / bwrap.wallMs.median;
   }
 
@@ -153,7 +161,11 @@ export function runGroup(
     note: group.note,
     iterations: group.iterations,
     warmup: group.warmup,
-    workloads: group.workloads.map((workload) => ({ id: workload.id, label: workload.label, command: [...workload.command] })),
+    workloads: group.workloads.map((workload) => ({
+      id: workload.id,
+      label: workload.label,
+      command: [...workload.command],
+    })),
     cells: cells.map((cell) => cell.result),
   };
 }

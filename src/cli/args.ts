@@ -37,7 +37,9 @@ export function parseCommandLine(input: string[], defs: OptionDefs, usage: strin
   const options: ParsedOptions = {};
   const set = (name: string, def: OptionDef, value: string | boolean, spelled: string) => {
     if (def.type === "enum" && typeof value === "string" && def.options && !def.options.includes(value)) {
-      throw new CordonError(`${spelled} ${JSON.stringify(value)}: expected one of ${def.options.join(", ")}`, { hint: usage });
+      throw new CordonError(`${spelled} ${JSON.stringify(value)}: expected one of ${def.options.join(", ")}`, {
+        hint: usage,
+      });
     }
     if (def.repeatable) {
       options[name] = [...((options[name] as string[] | undefined) ?? []), value as string];

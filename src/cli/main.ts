@@ -23,13 +23,19 @@ async function runCommand(command: CommandDef, args: string[], total: number): P
     return 0;
   }
   if (!command.operands && parsed.command.length > 0) {
-    throw new CordonError(`${command.meta.name} takes no operands (got ${JSON.stringify(parsed.command[0])})`, { hint: usage });
+    throw new CordonError(`${command.meta.name} takes no operands (got ${JSON.stringify(parsed.command[0])})`, {
+      hint: usage,
+    });
   }
   if (command.operands && command.meta.name === DEFAULT_COMMAND) {
     if (parsed.command.length === 0) throw new CordonError("no command given", { hint: usage });
     if (parsed.command[0] === "") throw new CordonError("the command name is empty", { hint: usage });
   }
-  return command.run(parsed.options, parsed.command, { total, defaultCommand: DEFAULT_COMMAND, commands: loadAllCommands });
+  return command.run(parsed.options, parsed.command, {
+    total,
+    defaultCommand: DEFAULT_COMMAND,
+    commands: loadAllCommands,
+  });
 }
 
 async function dispatch(args: string[]): Promise<number> {

@@ -23,7 +23,8 @@ export function diagnoseBwrapFailure(bwrapPath: string): BwrapFailureDiagnosis {
   if (probe.works) {
     const diagnosis: BwrapDiagnosis = {
       id: "unknown",
-      cause: "bwrap works on this host in general (doctor's probe passed), so it failed on something specific to this run's mounts or working directory; bwrap's message above names it",
+      cause:
+        "bwrap works on this host in general (doctor's probe passed), so it failed on something specific to this run's mounts or working directory; bwrap's message above names it",
       fixes: ["check the paths in `cordon explain` with the same options", "run `cordon doctor` for the full report"],
     };
     return { message: "", diagnosis, text: render(diagnosis) };

@@ -13,7 +13,10 @@ import { diagnoseBwrapMessage, USERNS_DIAGNOSES, type BwrapDiagnosis } from "./b
 import type { Check, DoctorReport } from "./schema.ts";
 
 /** What doctor needs of the host facts: a bwrap attempt is part of them. */
-type DoctorFacts = Pick<HostFacts, "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch">;
+type DoctorFacts = Pick<
+  HostFacts,
+  "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch"
+>;
 
 const LANDLOCK_ONLY_CONSEQUENCE = `auto mode will use landlock-only mode, which does not enforce: ${LANDLOCK_ONLY_DEGRADATIONS.map((degradation) => degradation.feature).join(", ")}; denies inside write roots are compiled into grants on their siblings, so new entries cannot be created directly next to a denied path`;
 
@@ -27,36 +30,56 @@ function assessLandlock(landlock: LandlockAvailability): Check {
       summary: landlock.note ?? "Landlock is unavailable",
       consequence: "cordon refuses to run in every mode: stage 2 enforces the filesystem policy with Landlock",
       fixes: disabled
-        ? ["add landlock to the kernel's lsm= list (e.g. GRUB_CMDLINE_LINUX=\"lsm=landlock,lockdown,yama,integrity,apparmor,bpf\" in /etc/default/grub, then `sudo update-grub` and reboot)"]
-        : ["use Linux 5.13 or newer built with CONFIG_SECURITY_LANDLOCK=y and landlock in CONFIG_LSM (inside a container, this is the host's kernel)"],
+        ? [
+            'add landlock to the kernel\'s lsm= list (e.g. GRUB_CMDLINE_LINUX="lsm=landlock,lockdown,yama,integrity,apparmor,bpf" in /etc/default/grub, then `sudo update-grub` and reboot)',
+          ]
+        : [
+            "use Linux 5.13 or newer built with CONFIG_SECURITY_LANDLOCK=y and landlock in CONFIG_LSM (inside a container, this is the host's kernel)",
+          ],
       details,
     };
   }
   const missing = abiDegradations(landlock.abi);
   const weaker = missing.filter((degradation) => degradation.weakensSecurity);
-  const lost = missing.map((degradation) => `${degradation.feature} (ABI ${degradation.since}): ${degradation.consequence}`);
+  const lost = missing.map(
+    (degradation) => `${degradation.feature} (ABI ${degradation.since}): ${degradation.consequence}`,
+  );
   return {
     id: "landlock",
     status: weaker.length > 0 ? "warn" : "ok",
     summary: `Landlock ABI ${landlock.abi}${landlock.note ? ` (${landlock.note})` : ""}`,
     consequence: lost.length > 0 ? `on this ABI: ${lost.join("; ")}` : null,
-    fixes: weaker.length > 0 ? [`a newer kernel provides the missing rights (Landlock ABI ${Math.max(...weaker.map((degradation) => degradation.since))} or newer); --strict refuses runs that need them`] : [],
+    fixes:
+      weaker.length > 0
+        ? [
+            `a newer kernel provides the missing rights (Landlock ABI ${Math.max(...weaker.map((degradation) => degradation.since))} or newer); --strict refuses runs that need them`,
+          ]
+        : [],
     details,
   };
 }
 
 export function assessSeccomp(facts: SeccompFacts): Check {
-  const details = { mode: facts.mode ?? null, filters: facts.filters ?? null, actions: facts.actions?.join(" ") ?? null };
+  const details = {
+    mode: facts.mode ?? null,
+    filters: facts.filters ?? null,
+    actions: facts.actions?.join(" ") ?? null,
+  };
   const fail = (summary: string): Check => ({
     id: "seccomp",
     status: "fail",
     summary,
-    consequence: "cordon refuses to run in every mode: its seccomp filter closes io_uring, TIOCSTI, nested user namespaces and the network",
-    fixes: ["use a kernel built with CONFIG_SECCOMP=y and CONFIG_SECCOMP_FILTER=y (every mainstream distribution kernel is)"],
+    consequence:
+      "cordon refuses to run in every mode: its seccomp filter closes io_uring, TIOCSTI, nested user namespaces and the network",
+    fixes: [
+      "use a kernel built with CONFIG_SECCOMP=y and CONFIG_SECCOMP_FILTER=y (every mainstream distribution kernel is)",
+    ],
     details,
   });
-  if (facts.mode === undefined) return fail("the kernel has no seccomp support (no Seccomp field in /proc/self/status)");
-  if (!facts.actions) return fail("the kernel has no seccomp filter support (no /proc/sys/kernel/seccomp/actions_avail)");
+  if (facts.mode === undefined)
+    return fail("the kernel has no seccomp support (no Seccomp field in /proc/self/status)");
+  if (!facts.actions)
+    return fail("the kernel has no seccomp filter support (no /proc/sys/kernel/seccomp/actions_avail)");
   const missing = ["errno", "kill_process", "allow"].filter((action) => !facts.actions!.includes(action));
   if (missing.length > 0) return fail(`the kernel lacks the seccomp actions cordon uses: ${missing.join(", ")}`);
   const stacked = (facts.filters ?? 0) > 0;
@@ -72,7 +95,11 @@ export function assessSeccomp(facts: SeccompFacts): Check {
   };
 }
 
-function assessUserNamespaces(sysctls: UsernsSysctls, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
+function assessUserNamespaces(
+  sysctls: UsernsSysctls,
+  attempt: BwrapAttempt | undefined,
+  diagnosis: BwrapDiagnosis | null,
+): Check {
   const details = {
     apparmorRestrictUnprivilegedUserns: sysctls.apparmorRestrict ?? null,
     maxUserNamespaces: sysctls.maxUserNamespaces ?? null,
@@ -81,8 +108,12 @@ function assessUserNamespaces(sysctls: UsernsSysctls, attempt: BwrapAttempt | un
   // Each restricting sysctl with the setting that lifts it.
   const restrictions = [
     sysctls.maxUserNamespaces === "0" ? ["user.max_user_namespaces=0", "user.max_user_namespaces=15000"] : undefined,
-    sysctls.unprivilegedClone === "0" ? ["kernel.unprivileged_userns_clone=0", "kernel.unprivileged_userns_clone=1"] : undefined,
-    sysctls.apparmorRestrict === "1" ? ["kernel.apparmor_restrict_unprivileged_userns=1", "kernel.apparmor_restrict_unprivileged_userns=0"] : undefined,
+    sysctls.unprivilegedClone === "0"
+      ? ["kernel.unprivileged_userns_clone=0", "kernel.unprivileged_userns_clone=1"]
+      : undefined,
+    sysctls.apparmorRestrict === "1"
+      ? ["kernel.apparmor_restrict_unprivileged_userns=1", "kernel.apparmor_restrict_unprivileged_userns=0"]
+      : undefined,
   ].filter((pair): pair is string[] => pair !== undefined);
   const sysctlProblems = restrictions.map(([problem]) => problem!);
   if (attempt?.works) {
@@ -108,7 +139,8 @@ function assessUserNamespaces(sysctls: UsernsSysctls, attempt: BwrapAttempt | un
   return {
     id: "user-namespaces",
     status: sysctlProblems.length > 0 ? "fail" : "warn",
-    summary: sysctlProblems.length > 0 ? `restricted by ${sysctlProblems.join(", ")}` : "not tested: bwrap could not be run",
+    summary:
+      sysctlProblems.length > 0 ? `restricted by ${sysctlProblems.join(", ")}` : "not tested: bwrap could not be run",
     consequence: sysctlProblems.length > 0 ? "bwrap mode cannot work here until user namespaces are allowed" : null,
     fixes: restrictions.map(([, setting]) => `\`sudo sysctl -w ${setting}\` (persist it in /etc/sysctl.d/)`),
     details,
@@ -122,7 +154,9 @@ function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, di
       status: "fail",
       summary: bwrap.found ? `${bwrap.path} was not tried` : bwrap.reason,
       consequence: LANDLOCK_ONLY_CONSEQUENCE,
-      fixes: ["`sudo apt-get install bubblewrap` (Fedora: `dnf install bubblewrap`; Alpine: `apk add bubblewrap`), or pass --bwrap PATH to one outside every write root"],
+      fixes: [
+        "`sudo apt-get install bubblewrap` (Fedora: `dnf install bubblewrap`; Alpine: `apk add bubblewrap`), or pass --bwrap PATH to one outside every write root",
+      ],
       details: { path: null, version: null, status: null, message: null, diagnosis: null },
     };
   }
@@ -173,7 +207,9 @@ function assessContainer(container: ContainerFacts): Check {
   return {
     id: "container",
     status: "ok",
-    summary: container.kind ? `inside a ${container.kind} container (${container.evidence})` : "not inside a container, as far as the usual markers tell",
+    summary: container.kind
+      ? `inside a ${container.kind} container (${container.evidence})`
+      : "not inside a container, as far as the usual markers tell",
     consequence: container.kind
       ? "the container runtime's seccomp and AppArmor profiles decide whether bwrap may create namespaces; Landlock and seccomp depend on the host's kernel"
       : null,
@@ -207,7 +243,13 @@ export function doctorReport(host: DoctorFacts): DoctorReport {
   return {
     format: "cordon-doctor/1",
     version: VERSION,
-    host: { kernel: host.kernel, arch: host.arch, uid: host.uid, root: host.uid === 0, container: host.container.kind ?? null },
+    host: {
+      kernel: host.kernel,
+      arch: host.arch,
+      uid: host.uid,
+      root: host.uid === 0,
+      container: host.container.kind ?? null,
+    },
     checks,
     diagnosis,
     modes: { bwrap: bwrapWorks, landlock: stage2, auto: bwrapWorks ? "bwrap" : stage2 ? "landlock" : "refuse" },

@@ -5,8 +5,10 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { isWithin } from "../policy/paths.ts";
 
-const DENIAL = /(?:^|[\s'"`(])((?:\/|\.{1,2}\/|[\w.-]+\/)[^\s'"`:)]*|[\w.-]+)['"`)]?: (?:cannot [\w ]+: )?(Permission denied|Read-only file system|Operation not permitted)/;
-const QUOTED = /cannot (?:touch|create|remove|open|stat|access|mkdir|write to|create directory|create regular file) ['"`‘]?([^'"`‘’:]+)['"`’]?: (Permission denied|Read-only file system|Operation not permitted)/;
+const DENIAL =
+  /(?:^|[\s'"`(])((?:\/|\.{1,2}\/|[\w.-]+\/)[^\s'"`:)]*|[\w.-]+)['"`)]?: (?:cannot [\w ]+: )?(Permission denied|Read-only file system|Operation not permitted)/;
+const QUOTED =
+  /cannot (?:touch|create|remove|open|stat|access|mkdir|write to|create directory|create regular file) ['"`‘]?([^'"`‘’:]+)['"`’]?: (Permission denied|Read-only file system|Operation not permitted)/;
 // Python and others put the path after the message: "[Errno 13] Permission denied: '/usr/x'".
 const TRAILING = /(Permission denied|Read-only file system|Operation not permitted): ['"]([^'"]+)['"]/;
 const MAX_HINTS = 3;
@@ -22,18 +24,26 @@ export function deniedPaths(stderr: string): string[] {
   return found;
 }
 
-export function ruleFor(path: string, policy: Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite">): string {
+export function ruleFor(
+  path: string,
+  policy: Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite">,
+): string {
   const absolute = isAbsolute(path) ? resolve(path) : resolve(policy.cwd, path);
   const hidden = policy.denyRead.find((deny) => isWithin(absolute, deny.path));
-  if (hidden) return `${absolute} is read-denied by ${hidden.origin.startsWith("default:") ? `the secure default "${hidden.origin.slice(8)}" (--reveal ${hidden.origin.slice(8)})` : `--deny-read ${hidden.origin}`}`;
+  if (hidden)
+    return `${absolute} is read-denied by ${hidden.origin.startsWith("default:") ? `the secure default "${hidden.origin.slice(8)}" (--reveal ${hidden.origin.slice(8)})` : `--deny-read ${hidden.origin}`}`;
   const protectedBy = policy.denyWrite.find((deny) => isWithin(absolute, deny.path));
   if (protectedBy) return `${absolute} is write-denied by --deny-write ${protectedBy.origin}`;
   const root = policy.writeRoots.find((writable) => isWithin(absolute, writable));
-  if (root) return `${absolute} is inside the write root ${root}; in landlock-only mode, entries next to a denied path cannot be created`;
+  if (root)
+    return `${absolute} is inside the write root ${root}; in landlock-only mode, entries next to a denied path cannot be created`;
   return `${absolute} is outside every write root; -w ${dirname(absolute)} would allow writing there`;
 }
 
-export function hintLines(stderr: string, policy: Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite">): string[] {
+export function hintLines(
+  stderr: string,
+  policy: Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite">,
+): string[] {
   return deniedPaths(stderr)
     .slice(0, MAX_HINTS)
     .map((path) => `hint (the path comes from the command's output): ${ruleFor(path, policy)}`);

@@ -15,7 +15,9 @@ export function renderDoctor(report: DoctorReport): string {
   }
   lines.push("");
   const modes = report.modes;
-  lines.push(`bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ${modes.landlock ? "works" : "does not work"}`);
+  lines.push(
+    `bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ${modes.landlock ? "works" : "does not work"}`,
+  );
   lines.push(
     modes.auto === "bwrap"
       ? "auto mode (the default) will use bwrap."
@@ -42,19 +44,29 @@ export function renderExplain(report: ExplainReport): string {
     out.push(`${title}:`, ...(body.length > 0 ? body.map((line) => `  ${line}`) : ["  (none)"]), "");
   };
   const policy = report.policy;
-  section("policy", Object.entries(policy).map(([key, value]) => `${key}: ${JSON.stringify(value)}`));
+  section(
+    "policy",
+    Object.entries(policy).map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
+  );
   if (report.warnings.length > 0) section("warnings", report.warnings);
   const mode = report.mode;
   section("mode", [
     `requested: ${mode.requested}`,
-    mode.chosen ? `chosen: ${mode.chosen}` : `chosen: none: the run would be refused (exit 125); the plan below is for ${mode.planned}`,
+    mode.chosen
+      ? `chosen: ${mode.chosen}`
+      : `chosen: none: the run would be refused (exit 125); the plan below is for ${mode.planned}`,
     `why: ${mode.reason}`,
     ...mode.fixes.map((fix) => `fix: ${fix}`),
   ]);
-  if (report.bwrap) section(`bwrap arguments (${report.bwrap.path}, read from a descriptor)`, groupOptions(report.bwrap.arguments));
+  if (report.bwrap)
+    section(`bwrap arguments (${report.bwrap.path}, read from a descriptor)`, groupOptions(report.bwrap.arguments));
   section(
     "mount plan",
-    report.mounts.map((op) => ("source" in op ? `${op.kind.padEnd(7)} ${op.dest}${op.source === op.dest ? "" : ` <- ${op.source}`}  (${op.why})` : `${op.kind.padEnd(7)} ${op.dest}`)),
+    report.mounts.map((op) =>
+      "source" in op
+        ? `${op.kind.padEnd(7)} ${op.dest}${op.source === op.dest ? "" : ` <- ${op.source}`}  (${op.why})`
+        : `${op.kind.padEnd(7)} ${op.dest}`,
+    ),
   );
   const landlock = report.landlock;
   section(`Landlock ABI ${landlock.abi}${landlock.note ? ` (${landlock.note})` : ""}`, [
@@ -63,16 +75,26 @@ export function renderExplain(report: ExplainReport): string {
     ...(landlock.scopes.length ? [`scopes: ${landlock.scopes.join(" ")}`] : []),
     ...landlock.rules.map((rule) => `${rule.grant.padEnd(6)} ${rule.path}: ${rule.rights.join(" ")}`),
     ...landlock.netRules.map((rule) => `port ${rule.port}: ${rule.rights.join(" ")}`),
-    ...landlock.dropped.map((gap) => `dropped ${gap.feature}${gap.since ? ` (needs ABI ${gap.since})` : ""}: ${gap.consequence}`),
+    ...landlock.dropped.map(
+      (gap) => `dropped ${gap.feature}${gap.since ? ` (needs ABI ${gap.since})` : ""}: ${gap.consequence}`,
+    ),
   ]);
-  section(`seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} instructions, disassembled from the installed bytes)`, report.seccomp.listing);
+  section(
+    `seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} instructions, disassembled from the installed bytes)`,
+    report.seccomp.listing,
+  );
   const env = report.environment;
   section("environment", [
     ...(env.clear ? ["cleared (only what is set below reaches the command)"] : ["inherited from cordon's caller"]),
     ...Object.entries(env.set).map(([name, value]) => `set ${name}=${value}`),
     ...env.unset.map((name) => `unset ${name}`),
   ]);
-  section("not enforced here", report.notEnforced.map((gap) => `${gap.feature}${gap.weakensSecurity ? "" : " (convenience only)"}: ${gap.consequence}`));
+  section(
+    "not enforced here",
+    report.notEnforced.map(
+      (gap) => `${gap.feature}${gap.weakensSecurity ? "" : " (convenience only)"}: ${gap.consequence}`,
+    ),
+  );
   return `${out.join("\n").trimEnd()}\n`;
 }
 
@@ -87,7 +109,9 @@ export function renderSelftest(report: SelftestReport): string {
     }
     lines.push(`${mode.mode} mode:`);
     for (const probe of mode.probes) {
-      lines.push(`  ${OUTCOME[probe.outcome].padEnd(4)}  ${probe.kind === "escape" ? "escape   " : "must-work"}  ${probe.description}${probe.outcome === "pass" ? "" : ` — ${probe.detail}`}`);
+      lines.push(
+        `  ${OUTCOME[probe.outcome].padEnd(4)}  ${probe.kind === "escape" ? "escape   " : "must-work"}  ${probe.description}${probe.outcome === "pass" ? "" : ` — ${probe.detail}`}`,
+      );
     }
     lines.push("");
   }

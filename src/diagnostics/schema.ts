@@ -7,7 +7,14 @@ import { DegradationSchema } from "../policy/degradations.ts";
 const STATUSES = ["ok", "warn", "fail"] as const;
 const CHECK_IDS = ["landlock", "seccomp", "user-namespaces", "bwrap", "privileges", "container"] as const;
 const DIAGNOSIS_IDS = [
-  "apparmor-userns", "userns-blocked", "userns-limit", "userns-unavailable", "proc-mount", "mount-denied", "bwrap-too-old", "unknown",
+  "apparmor-userns",
+  "userns-blocked",
+  "userns-limit",
+  "userns-unavailable",
+  "proc-mount",
+  "mount-denied",
+  "bwrap-too-old",
+  "unknown",
 ] as const;
 
 const Detail = v.union([v.string(), v.number(), v.boolean(), v.null()]);
@@ -56,7 +63,6 @@ export const DoctorReportSchema = v.strictObject({
 export type Check = v.InferOutput<typeof CheckSchema>;
 export type DoctorReport = v.InferOutput<typeof DoctorReportSchema>;
 
-
 const MountSchema = v.variant("kind", [
   v.strictObject({ kind: v.picklist(["bind", "ro-bind"]), source: v.string(), dest: v.string(), why: v.string() }),
   v.strictObject({ kind: v.picklist(["proc", "dev", "tmpfs"]), dest: v.string() }),
@@ -84,7 +90,9 @@ export const ExplainReportSchema = v.strictObject({
     handledFs: v.array(v.string()),
     handledNet: v.array(v.string()),
     scopes: v.array(v.string()),
-    rules: v.array(v.strictObject({ path: v.string(), grant: v.string(), rights: v.array(v.string()), walked: v.boolean() })),
+    rules: v.array(
+      v.strictObject({ path: v.string(), grant: v.string(), rights: v.array(v.string()), walked: v.boolean() }),
+    ),
     netRules: v.array(v.strictObject({ port: v.number(), rights: v.array(v.string()) })),
     dropped: v.array(DegradationSchema),
   }),

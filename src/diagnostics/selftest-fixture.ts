@@ -22,10 +22,25 @@ function cordonCommand(): string[] {
   return isCompiled ? [process.execPath] : [process.execPath, Bun.main];
 }
 
-export async function runCommand(cmd: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+export async function runCommand(
+  cmd: string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
   try {
-    const child = Bun.spawn({ cmd, cwd: options.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: process.env, timeout: options.timeoutMs ?? 30_000 });
-    const [stdout, stderr, status] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    const child = Bun.spawn({
+      cmd,
+      cwd: options.cwd,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: process.env,
+      timeout: options.timeoutMs ?? 30_000,
+    });
+    const [stdout, stderr, status] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
     return { status, stdout, stderr };
   } catch (error) {
     return { status: 127, stdout: "", stderr: error instanceof Error ? error.message : String(error) };
@@ -59,7 +74,19 @@ export class SelftestFixture {
 
   /** Runs `cmd` under cordon in `mode` with the fixture's policy. */
   sandboxed(mode: SandboxMode, cmd: string[]): Promise<CommandResult> {
-    const policy = ["--mode", mode, "-q", "-w", this.root, "--deny-write", this.denied, "--deny-read", this.secret, "-C", this.root];
+    const policy = [
+      "--mode",
+      mode,
+      "-q",
+      "-w",
+      this.root,
+      "--deny-write",
+      this.denied,
+      "--deny-read",
+      this.secret,
+      "-C",
+      this.root,
+    ];
     return runCommand([...cordonCommand(), "run", ...policy, "--", ...cmd]);
   }
 

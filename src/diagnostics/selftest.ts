@@ -33,7 +33,8 @@ const fail = (detail: string): Verdict => ({ outcome: "fail", detail });
 const skip = (detail: string): Verdict => ({ outcome: "skip", detail });
 
 const firstLine = (result: CommandResult) => (result.stderr.trim().split("\n")[0] ?? "").slice(0, 160);
-const outcomeOf = (result: CommandResult) => `exit ${result.status}${firstLine(result) ? `: ${firstLine(result)}` : ""}`;
+const outcomeOf = (result: CommandResult) =>
+  `exit ${result.status}${firstLine(result) ? `: ${firstLine(result)}` : ""}`;
 const has = (tool: string) => Bun.which(tool) !== null;
 
 /** Runs `cmd` plainly, expecting `happened()`; undoes it; runs it under cordon, expecting nothing. */
@@ -55,12 +56,17 @@ async function perlSyscall(ctx: ProbeContext, script: string, expectErrno: numbe
   const cmd = ["perl", "-e", script];
   const control = await ctx.fixture.plain(cmd);
   const controlOut = control.stdout.trim();
-  if (controlOut === `errno=${expectErrno}`) return skip(`already refused without cordon (${controlOut}): nothing to prove`);
+  if (controlOut === `errno=${expectErrno}`)
+    return skip(`already refused without cordon (${controlOut}): nothing to prove`);
   if (!/^(ok|errno=\d+)$/.test(controlOut)) return skip(`the attempt does not run (${outcomeOf(control)})`);
   const sandboxed = await ctx.fixture.sandboxed(ctx.mode, cmd);
   const out = sandboxed.stdout.trim();
   if (out === `errno=${expectErrno}`) return pass(`refused with errno ${expectErrno} (without cordon: ${controlOut})`);
-  return fail(out === "ok" ? "ESCAPED: the call succeeded under cordon" : `unexpected result under cordon: ${out || outcomeOf(sandboxed)}`);
+  return fail(
+    out === "ok"
+      ? "ESCAPED: the call succeeded under cordon"
+      : `unexpected result under cordon: ${out || outcomeOf(sandboxed)}`,
+  );
 }
 
 const EPERM = 1;
@@ -74,14 +80,23 @@ function writeEscape(id: string, description: string, dir: (fixture: ProbeContex
     description,
     run: (ctx) => {
       const target = join(dir(ctx.fixture), "escape");
-      return attempt(ctx, ["sh", "-c", `echo x > '${target}'`], () => existsSync(target), () => rmSync(target, { force: true }));
+      return attempt(
+        ctx,
+        ["sh", "-c", `echo x > '${target}'`],
+        () => existsSync(target),
+        () => rmSync(target, { force: true }),
+      );
     },
   };
 }
 
 const ESCAPES: Probe[] = [
   writeEscape("write-outside-roots", "write a file outside the write roots", (fixture) => fixture.outside),
-  writeEscape("write-deny-path", "write into a --deny-write directory inside a write root", (fixture) => fixture.denied),
+  writeEscape(
+    "write-deny-path",
+    "write into a --deny-write directory inside a write root",
+    (fixture) => fixture.denied,
+  ),
   {
     id: "read-denied-file",
     kind: "escape",
@@ -89,9 +104,12 @@ const ESCAPES: Probe[] = [
     run: async (ctx) => {
       const cmd = ["cat", ctx.fixture.secret];
       const control = await ctx.fixture.plain(cmd);
-      if (!control.stdout.includes(ctx.fixture.secretText)) return skip(`cat cannot read it even without cordon (${outcomeOf(control)})`);
+      if (!control.stdout.includes(ctx.fixture.secretText))
+        return skip(`cat cannot read it even without cordon (${outcomeOf(control)})`);
       const sandboxed = await ctx.fixture.sandboxed(ctx.mode, cmd);
-      return sandboxed.stdout.includes(ctx.fixture.secretText) ? fail("ESCAPED: the secret was read") : pass(`nothing read (${outcomeOf(sandboxed)})`);
+      return sandboxed.stdout.includes(ctx.fixture.secretText)
+        ? fail("ESCAPED: the secret was read")
+        : pass(`nothing read (${outcomeOf(sandboxed)})`);
     },
   },
   {
@@ -102,22 +120,33 @@ const ESCAPES: Probe[] = [
       const connector = has("perl") ? "perl" : has("bash") ? "bash" : undefined;
       if (!connector) return skip("skipped (tool missing: perl or bash)");
       let connections = 0;
-      const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: () => void connections++, data: () => {} } });
+      const server = Bun.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        socket: { open: () => void connections++, data: () => {} },
+      });
       try {
         const port = server.port;
-        const cmd = connector === "perl"
-          ? ["perl", "-MIO::Socket::INET", "-e", `IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => ${port}, Timeout => 5) or exit 3`]
-          : ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`];
+        const cmd =
+          connector === "perl"
+            ? [
+                "perl",
+                "-MIO::Socket::INET",
+                "-e",
+                `IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => ${port}, Timeout => 5) or exit 3`,
+              ]
+            : ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`];
         const settle = async (seen: number, wanted: boolean) => {
           // Accepting is asynchronous: give the event loop a moment to see it.
-          for (let i = 0; i < 20 && (connections > seen) !== wanted; i++) await Bun.sleep(25);
+          for (let i = 0; i < 20 && connections > seen !== wanted; i++) await Bun.sleep(25);
           return connections > seen;
         };
         const control = await ctx.fixture.plain(cmd);
         if (!(await settle(0, true))) return skip(`the connection fails even without cordon (${outcomeOf(control)})`);
         const before = connections;
         const sandboxed = await ctx.fixture.sandboxed(ctx.mode, cmd);
-        if (await settle(before, false)) return fail(`ESCAPED: the host listener accepted a connection (${outcomeOf(sandboxed)})`);
+        if (await settle(before, false))
+          return fail(`ESCAPED: the host listener accepted a connection (${outcomeOf(sandboxed)})`);
         return pass(`no connection reached the host (${outcomeOf(sandboxed)})`);
       } finally {
         server.stop(true);
@@ -128,13 +157,19 @@ const ESCAPES: Probe[] = [
     id: "io-uring",
     kind: "escape",
     description: "io_uring_setup (io_uring bypasses seccomp's view of I/O)",
-    run: (ctx) => perlSyscall(ctx, `my $p = "\\0" x 120; my $r = syscall(${NR.io_uring_setup}, 1, $p); print $r < 0 ? "errno=" . ($! + 0) : "ok"`, EPERM),
+    run: (ctx) =>
+      perlSyscall(
+        ctx,
+        `my $p = "\\0" x 120; my $r = syscall(${NR.io_uring_setup}, 1, $p); print $r < 0 ? "errno=" . ($! + 0) : "ok"`,
+        EPERM,
+      ),
   },
   {
     id: "tiocsti",
     kind: "escape",
     description: "TIOCSTI ioctl (inject keystrokes into the terminal)",
-    run: (ctx) => perlSyscall(ctx, `my $c = "x"; print ioctl(STDIN, ${TIOCSTI}, $c) ? "ok" : "errno=" . ($! + 0)`, EPERM),
+    run: (ctx) =>
+      perlSyscall(ctx, `my $c = "x"; print ioctl(STDIN, ${TIOCSTI}, $c) ? "ok" : "errno=" . ($! + 0)`, EPERM),
   },
   {
     id: "new-user-namespace",
@@ -143,9 +178,18 @@ const ESCAPES: Probe[] = [
     run: (ctx) => {
       if (has("unshare")) {
         const marker = join(ctx.fixture.work, "userns-marker");
-        return attempt(ctx, ["unshare", "--user", "sh", "-c", `echo x > '${marker}'`], () => existsSync(marker), () => rmSync(marker, { force: true }));
+        return attempt(
+          ctx,
+          ["unshare", "--user", "sh", "-c", `echo x > '${marker}'`],
+          () => existsSync(marker),
+          () => rmSync(marker, { force: true }),
+        );
       }
-      return perlSyscall(ctx, `print syscall(${NR.unshare}, ${CLONE_NEWUSER}) == 0 ? "ok" : "errno=" . ($! + 0)`, EPERM);
+      return perlSyscall(
+        ctx,
+        `print syscall(${NR.unshare}, ${CLONE_NEWUSER}) == 0 ? "ok" : "errno=" . ($! + 0)`,
+        EPERM,
+      );
     },
   },
   {
@@ -154,7 +198,9 @@ const ESCAPES: Probe[] = [
     description: "send SIGTERM to a process outside the sandbox",
     run: async (ctx) => {
       if (ctx.mode === "landlock" && ctx.landlockAbi < SCOPES_SINCE) {
-        return skip(`documented gap: landlock-only mode needs Landlock ABI ${SCOPES_SINCE} to scope signals (this kernel: ${ctx.landlockAbi}); \`cordon explain\` lists it`);
+        return skip(
+          `documented gap: landlock-only mode needs Landlock ABI ${SCOPES_SINCE} to scope signals (this kernel: ${ctx.landlockAbi}); \`cordon explain\` lists it`,
+        );
       }
       const victim = () => Bun.spawn({ cmd: ["sleep", "60"], stdin: "ignore", stdout: "ignore", stderr: "ignore" });
       const gone = async (child: ReturnType<typeof victim>) => {
@@ -197,7 +243,11 @@ const MUST_WORK: Probe[] = [
     kind: "must-work",
     description: "write and read back a file in $TMPDIR",
     run: async (ctx) => {
-      const result = await ctx.fixture.sandboxed(ctx.mode, ["sh", "-c", `echo tmp > "$TMPDIR/probe" && cat "$TMPDIR/probe"`]);
+      const result = await ctx.fixture.sandboxed(ctx.mode, [
+        "sh",
+        "-c",
+        `echo tmp > "$TMPDIR/probe" && cat "$TMPDIR/probe"`,
+      ]);
       return result.status === 0 && result.stdout === "tmp\n" ? pass("works") : fail(outcomeOf(result));
     },
   },
@@ -220,7 +270,9 @@ const MUST_WORK: Probe[] = [
     description: "a shell pipeline",
     run: async (ctx) => {
       const result = await ctx.fixture.sandboxed(ctx.mode, ["sh", "-c", "printf abc | tr abc xyz"]);
-      return result.status === 0 && result.stdout === "xyz" ? pass("works") : fail(`got ${JSON.stringify(result.stdout)} (${outcomeOf(result)})`);
+      return result.status === 0 && result.stdout === "xyz"
+        ? pass("works")
+        : fail(`got ${JSON.stringify(result.stdout)} (${outcomeOf(result)})`);
     },
   },
   {

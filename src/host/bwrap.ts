@@ -24,8 +24,10 @@ function usable(path: string): boolean {
 
 export function locateBwrap(explicit: string | undefined): BwrapLocation {
   if (explicit !== undefined) {
-    if (!isAbsolute(explicit)) return { found: false, reason: `--bwrap ${explicit}: must be an absolute path`, explicit: true };
-    if (!usable(explicit)) return { found: false, reason: `--bwrap ${explicit}: not an executable file`, explicit: true };
+    if (!isAbsolute(explicit))
+      return { found: false, reason: `--bwrap ${explicit}: must be an absolute path`, explicit: true };
+    if (!usable(explicit))
+      return { found: false, reason: `--bwrap ${explicit}: not an executable file`, explicit: true };
     return { found: true, path: explicit, real: realpathSync(explicit) };
   }
   const candidate = TRUSTED_BWRAP_PATHS.find(usable);
@@ -71,7 +73,15 @@ function trueBinary(): string {
 function spawnQuietly(cmd: string[]): { status: number; stdout: string; stderr: string } {
   try {
     // A clean environment, like run's: no LD_PRELOAD reaches bwrap.
-    const result = Bun.spawnSync({ cmd, env: {}, cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 20_000 });
+    const result = Bun.spawnSync({
+      cmd,
+      env: {},
+      cwd: "/",
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 20_000,
+    });
     return { status: result.exitCode ?? 128, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
   } catch (error) {
     return { status: 127, stdout: "", stderr: error instanceof Error ? error.message : String(error) };

@@ -81,7 +81,9 @@ function openDescriptors(): number[] {
 }
 
 function policyPaths(policy: ResolvedPolicy): string[] {
-  const denied = [...policy.denyWrite, ...policy.denyRead].filter((deny) => deny.kind === "dir" || deny.kind === "file");
+  const denied = [...policy.denyWrite, ...policy.denyRead].filter(
+    (deny) => deny.kind === "dir" || deny.kind === "file",
+  );
   return [policy.cwd, ...policy.writeRoots, ...denied.map((deny) => deny.path)];
 }
 

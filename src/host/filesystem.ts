@@ -7,7 +7,15 @@ import type { PathFact } from "../landlock/rules.ts";
 import type { Identity } from "../policy/paths.ts";
 
 /** The device nodes a command may open; in landlock-only mode nothing else under /dev. */
-export const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx"] as const;
+export const DEVICE_PATHS = [
+  "/dev/null",
+  "/dev/zero",
+  "/dev/full",
+  "/dev/random",
+  "/dev/urandom",
+  "/dev/tty",
+  "/dev/ptmx",
+] as const;
 
 /** Where host daemons put their sockets; without network these become an empty tmpfs in bwrap mode. */
 const RUNTIME_DIRS = ["/run", "/var/run"] as const;
@@ -81,7 +89,8 @@ export function hostUnixSockets(text?: string): string[] {
   const paths = new Set<string>();
   for (const line of table.split("\n").slice(1)) {
     const path = line.trim().split(/\s+/)[7];
-    if (path?.startsWith("/") && (text !== undefined || lstatSync(path, { throwIfNoEntry: false })?.isSocket())) paths.add(path);
+    if (path?.startsWith("/") && (text !== undefined || lstatSync(path, { throwIfNoEntry: false })?.isSocket()))
+      paths.add(path);
   }
   return [...paths].sort();
 }

@@ -70,16 +70,24 @@ interface ContainerProbeInput {
 }
 
 /** Guesses whether cordon runs inside a container, from the usual markers. */
-export function detectContainer(input: ContainerProbeInput = {
-  exists: existsSync,
-  cgroup: readProcFile("/proc/1/cgroup"),
-  containerEnv: process.env.container,
-}): ContainerFacts {
+export function detectContainer(
+  input: ContainerProbeInput = {
+    exists: existsSync,
+    cgroup: readProcFile("/proc/1/cgroup"),
+    containerEnv: process.env.container,
+  },
+): ContainerFacts {
   if (input.exists("/.dockerenv")) return { kind: "docker", evidence: "/.dockerenv exists" };
   if (input.exists("/run/.containerenv")) return { kind: "podman", evidence: "/run/.containerenv exists" };
-  if (input.containerEnv) return { kind: input.containerEnv, evidence: `container=${input.containerEnv} in the environment` };
+  if (input.containerEnv)
+    return { kind: input.containerEnv, evidence: `container=${input.containerEnv} in the environment` };
   const cgroup = input.cgroup ?? "";
-  for (const [pattern, kind] of [[/kubepods/, "kubernetes"], [/docker|containerd/, "docker"], [/libpod/, "podman"], [/lxc/, "lxc"]] as const) {
+  for (const [pattern, kind] of [
+    [/kubepods/, "kubernetes"],
+    [/docker|containerd/, "docker"],
+    [/libpod/, "podman"],
+    [/lxc/, "lxc"],
+  ] as const) {
     if (pattern.test(cgroup)) return { kind, evidence: `/proc/1/cgroup mentions ${kind}` };
   }
   return {};

@@ -1,8 +1,18 @@
 // What each Landlock ABI version can enforce. Everything that depends on the
 // running kernel's ABI goes through here, so tests can pass any ABI in.
 import {
-  ACCESS_FS, ACCESS_NET, FS_RIGHT_SINCE, LOG_FLAGS_SINCE, NET_RIGHTS_SINCE, RESTRICT_SELF,
-  SCOPE, SCOPES_SINCE, TSYNC_SINCE, type FsRight, type NetRight, type Scope,
+  ACCESS_FS,
+  ACCESS_NET,
+  FS_RIGHT_SINCE,
+  LOG_FLAGS_SINCE,
+  NET_RIGHTS_SINCE,
+  RESTRICT_SELF,
+  SCOPE,
+  SCOPES_SINCE,
+  TSYNC_SINCE,
+  type FsRight,
+  type NetRight,
+  type Scope,
 } from "../../ffi/landlock.ts";
 
 /** The newest ABI this cordon knows; a newer kernel is treated as this one. */

@@ -7,7 +7,16 @@ import type { Degradation } from "../policy/degradations.ts";
 import type { Exclusion, Placement } from "./deny.ts";
 
 const ENTRY_RIGHTS: FsRight[] = [
-  "REMOVE_DIR", "REMOVE_FILE", "MAKE_CHAR", "MAKE_DIR", "MAKE_REG", "MAKE_SOCK", "MAKE_FIFO", "MAKE_BLOCK", "MAKE_SYM", "REFER",
+  "REMOVE_DIR",
+  "REMOVE_FILE",
+  "MAKE_CHAR",
+  "MAKE_DIR",
+  "MAKE_REG",
+  "MAKE_SOCK",
+  "MAKE_FIFO",
+  "MAKE_BLOCK",
+  "MAKE_SYM",
+  "REFER",
 ];
 const MAX_NAMED = 6;
 
@@ -38,8 +47,9 @@ export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]
       layer: "landlock",
       name: "deny-costs",
       feature: "listing directories above read-denied paths",
-      consequence: `${names(listing.dirs)} cannot be listed (on the way to read-denied ${names(listing.denied)}); `
-        + "their existing entries stay usable, entries that appear there after the start do not",
+      consequence:
+        `${names(listing.dirs)} cannot be listed (on the way to read-denied ${names(listing.denied)}); ` +
+        "their existing entries stay usable, entries that appear there after the start do not",
       weakensSecurity: false,
     });
   }
@@ -49,8 +59,9 @@ export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]
       layer: "landlock",
       name: "deny-costs",
       feature: "creating entries next to denied paths",
-      consequence: `no entries can be created, removed or renamed directly in ${names(entries.dirs)} `
-        + `(on the way to denied ${names(entries.denied)}); existing entries stay writable`,
+      consequence:
+        `no entries can be created, removed or renamed directly in ${names(entries.dirs)} ` +
+        `(on the way to denied ${names(entries.denied)}); existing entries stay writable`,
       weakensSecurity: false,
     });
   }

@@ -100,7 +100,14 @@ export class TooManyRules extends Error {
  * Places rights `access` at `path` (of `kind`), given the exclusions at or
  * below it. Walked paths are everything but the grant's own root.
  */
-function place(walk: Walk, path: string, kind: EntryKind, access: bigint, exclusions: readonly Exclusion[], walked: boolean): void {
+function place(
+  walk: Walk,
+  path: string,
+  kind: EntryKind,
+  access: bigint,
+  exclusions: readonly Exclusion[],
+  walked: boolean,
+): void {
   // Never follow a symlink: one inside a write root could point at /etc.
   if (kind === "symlink") return;
   let rights = kind === "dir" ? access : access & FILE_MASK;
@@ -158,7 +165,9 @@ export function placeGrant(
   maxRules: number,
   out: Placement = { rules: [], withheld: [], unlisted: [] },
 ): Placement {
-  const relevant = exclusions.filter((exclusion) => exclusion.path === grant.path || isStrictlyBelow(exclusion.path, grant.path));
+  const relevant = exclusions.filter(
+    (exclusion) => exclusion.path === grant.path || isStrictlyBelow(exclusion.path, grant.path),
+  );
   place({ rights: excluded, list, maxRules, out }, grant.path, grant.kind, grant.access, relevant, false);
   return out;
 }

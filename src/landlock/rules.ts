@@ -5,8 +5,24 @@ import { abiDegradations, TCP_PORTS_REQUESTED, type Degradation } from "../polic
 import { CordonError } from "../errors.ts";
 import type { ExpectedIdentity } from "../policy/paths.ts";
 import { denyCosts } from "./deny-costs.ts";
-import { excludedRights, placeGrant, TooManyRules, type Exclusion, type ListDirectory, type Placement } from "./deny.ts";
-import { ALL_FS_RIGHTS, fsMask, fsRightsAt, netMask, netRightsAt, restrictFlagsAt, scopeMask, scopesAt } from "./abi.ts";
+import {
+  excludedRights,
+  placeGrant,
+  TooManyRules,
+  type Exclusion,
+  type ListDirectory,
+  type Placement,
+} from "./deny.ts";
+import {
+  ALL_FS_RIGHTS,
+  fsMask,
+  fsRightsAt,
+  netMask,
+  netRightsAt,
+  restrictFlagsAt,
+  scopeMask,
+  scopesAt,
+} from "./abi.ts";
 
 export type PathKind = "dir" | "file";
 

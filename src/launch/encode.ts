@@ -32,15 +32,13 @@ function mountCheck(check: MountCheck, created: ReadonlyMap<string, Identity>): 
 export function launchMessageFor(input: LaunchInput): Uint8Array {
   const { plan, created } = input;
   const { landlock } = plan;
-  const pathRules = landlock.pathRules.map(
-    (rule): WirePathRule => ({
-      path: rule.path,
-      access: rule.access.toString(),
-      optional: rule.optional,
-      followSymlinks: rule.followSymlinks,
-      ...(rule.identity ? identityFields(rule.path, rule.identity, created) : {}),
-    }),
-  );
+  const pathRules = landlock.pathRules.map((rule): WirePathRule => ({
+    path: rule.path,
+    access: rule.access.toString(),
+    optional: rule.optional,
+    followSymlinks: rule.followSymlinks,
+    ...(rule.identity ? identityFields(rule.path, rule.identity, created) : {}),
+  }));
   return encodeLaunch({
     header: {
       version: 1,

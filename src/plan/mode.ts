@@ -46,7 +46,11 @@ export function decideMode(input: ModeInputs): ModeDecision {
   const lost = losses.map((loss) => loss.consequence).join(", ");
   if (requested === "landlock") {
     // Asking for landlock-only mode is accepting what it loses; the run's warning names it.
-    return { kind: "run", mode: "landlock", reason: losses.length > 0 ? `--mode landlock was requested, accepting: ${lost}` : "--mode landlock was requested" };
+    return {
+      kind: "run",
+      mode: "landlock",
+      reason: losses.length > 0 ? `--mode landlock was requested, accepting: ${lost}` : "--mode landlock was requested",
+    };
   }
   if (bwrap?.found) {
     const inside = input.writable?.find((root) => isWithin(bwrap.real, root));
@@ -60,28 +64,66 @@ export function decideMode(input: ModeInputs): ModeDecision {
     }
   }
   if (bwrap && !bwrap.found && bwrap.explicit) {
-    return { kind: "refuse", attempted: "bwrap", reason: bwrap.reason, hint: "pass --bwrap an absolute path to a bubblewrap binary" };
+    return {
+      kind: "refuse",
+      attempted: "bwrap",
+      reason: bwrap.reason,
+      hint: "pass --bwrap an absolute path to a bubblewrap binary",
+    };
   }
   if (!bwrap?.found) {
     const why = bwrap?.reason ?? "bubblewrap was not looked for";
     if (requested === "bwrap") {
-      return { kind: "refuse", attempted: "bwrap", reason: `--mode bwrap: ${why}`, hint: "apt-get install bubblewrap, or pass --bwrap PATH" };
+      return {
+        kind: "refuse",
+        attempted: "bwrap",
+        reason: `--mode bwrap: ${why}`,
+        hint: "apt-get install bubblewrap, or pass --bwrap PATH",
+      };
     }
     if (losses.length > 0) {
-      return { kind: "refuse", attempted: "landlock", reason: `${why}, and landlock-only mode would lose: ${lost}`, hint: `install bubblewrap, ${ACCEPT_LOSS}; the command was not run` };
+      return {
+        kind: "refuse",
+        attempted: "landlock",
+        reason: `${why}, and landlock-only mode would lose: ${lost}`,
+        hint: `install bubblewrap, ${ACCEPT_LOSS}; the command was not run`,
+      };
     }
-    return { kind: "run", mode: "landlock", reason: `${why}; auto mode uses landlock-only mode, which loses nothing this policy asks for` };
+    return {
+      kind: "run",
+      mode: "landlock",
+      reason: `${why}; auto mode uses landlock-only mode, which loses nothing this policy asks for`,
+    };
   }
   if (input.bwrapStarts !== false) {
     const how = input.bwrapStarts === true ? "it works here" : "auto mode tries it first";
-    return { kind: "run", mode: "bwrap", reason: requested === "bwrap" ? `--mode bwrap was requested (${bwrap.path})` : `${bwrap.path} was found and ${how}` };
+    return {
+      kind: "run",
+      mode: "bwrap",
+      reason:
+        requested === "bwrap" ? `--mode bwrap was requested (${bwrap.path})` : `${bwrap.path} was found and ${how}`,
+    };
   }
   const failure = `bubblewrap (${bwrap.path}) fails before the command starts`;
   if (requested === "bwrap") {
-    return { kind: "refuse", attempted: "bwrap", reason: failure, hint: `if it could not create namespaces, ${USERNS_FIX}; the command was not run` };
+    return {
+      kind: "refuse",
+      attempted: "bwrap",
+      reason: failure,
+      hint: `if it could not create namespaces, ${USERNS_FIX}; the command was not run`,
+    };
   }
   if (losses.length > 0) {
-    return { kind: "refuse", attempted: "bwrap", reason: `${failure}, and landlock-only mode would lose: ${lost}`, hint: `${USERNS_FIX}; ${ACCEPT_LOSS}; the command was not run` };
+    return {
+      kind: "refuse",
+      attempted: "bwrap",
+      reason: `${failure}, and landlock-only mode would lose: ${lost}`,
+      hint: `${USERNS_FIX}; ${ACCEPT_LOSS}; the command was not run`,
+    };
   }
-  return { kind: "run", mode: "landlock", reason: `${failure}; auto mode falls back to landlock-only mode, which loses nothing this policy asks for` };
+  return {
+    kind: "run",
+    mode: "landlock",
+    reason: `${failure}; auto mode falls back to landlock-only mode, which loses nothing this policy asks for`,
+  };
 }

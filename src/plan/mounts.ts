@@ -47,11 +47,15 @@ export function depthOf(path: string): number {
   return path === "/" ? 0 : path.split("/").length - 1;
 }
 
-
 // At equal depth, system mounts go first so a user bind of /tmp lands on the tmpfs.
 const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, bind: 2, "ro-bind": 2 };
 const REASON_RANK: Record<MountReason, number> = {
-  root: 0, "working-directory": 1, "write-root": 2, "deny-write": 3, "deny-read": 4, "host-socket": 5,
+  root: 0,
+  "working-directory": 1,
+  "write-root": 2,
+  "deny-write": 3,
+  "deny-read": 4,
+  "host-socket": 5,
 };
 
 function orderOf(op: MountOp): [number, number, number, string] {
@@ -94,13 +98,16 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   }
   if (input.network !== "all") {
     const hiddenDirs = [
-      ...SANDBOX_TMPFS, ...input.runtimeDirs,
+      ...SANDBOX_TMPFS,
+      ...input.runtimeDirs,
       ...input.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
     ];
     const taken = new Set(ops.map((op) => op.dest));
     for (const socket of input.unixSockets) {
-      const reachable = !input.writeRoots.some((root) => isWithin(socket, root)) && !hiddenDirs.some((dir) => isWithin(socket, dir));
-      if (reachable && !taken.has(socket)) ops.push({ kind: "ro-bind", source: input.emptyFile, dest: socket, why: "host-socket" });
+      const reachable =
+        !input.writeRoots.some((root) => isWithin(socket, root)) && !hiddenDirs.some((dir) => isWithin(socket, dir));
+      if (reachable && !taken.has(socket))
+        ops.push({ kind: "ro-bind", source: input.emptyFile, dest: socket, why: "host-socket" });
     }
   }
   return ops.sort(compareOps);
@@ -140,12 +147,17 @@ export function namespaceArgs(options: BwrapOptions): string[] {
     "--disable-userns",
     ...(options.network !== "none" ? ["--share-net"] : []),
     "--die-with-parent",
-    "--cap-drop", "ALL",
-    "--chdir", options.cwd,
+    "--cap-drop",
+    "ALL",
+    "--chdir",
+    options.cwd,
   ];
 }
 
 /** The full bwrap argument list (read by bwrap from a descriptor), for `run` and `explain`. */
-export function bwrapArguments(plan: { network: NetworkAccess; cwd: string; mounts: readonly MountOp[] }, infoFd: number): string[] {
+export function bwrapArguments(
+  plan: { network: NetworkAccess; cwd: string; mounts: readonly MountOp[] },
+  infoFd: number,
+): string[] {
   return [...namespaceArgs(plan), ...mountArgs(plan.mounts), "--info-fd", String(infoFd)];
 }

@@ -8,12 +8,7 @@ import { CordonError } from "../errors.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
-import {
-  CATALOG,
-  LANDLOCK_ONLY_DEGRADATIONS,
-  unaccepted,
-  type Degradation,
-} from "../policy/degradations.ts";
+import { CATALOG, LANDLOCK_ONLY_DEGRADATIONS, unaccepted, type Degradation } from "../policy/degradations.ts";
 import { isWithin, type ExpectedIdentity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import type { EnvChanges } from "../policy/schema.ts";
@@ -58,7 +53,9 @@ export interface SandboxPlan {
  */
 export function landlockOnlyLosses(policy: ResolvedPolicy, facts: Pick<HostFacts, "unixSockets">): Degradation[] {
   if (policy.allowDegraded.includes("unix-sockets")) return [];
-  const hiddenSockets = policy.denyRead.filter((deny) => facts.unixSockets.includes(deny.path)).map((deny) => deny.path);
+  const hiddenSockets = policy.denyRead
+    .filter((deny) => facts.unixSockets.includes(deny.path))
+    .map((deny) => deny.path);
   const outsideRoots = (socket: string) => !policy.writeRoots.some((root) => isWithin(socket, root));
   const reachable =
     networkAccessOf(policy) === "all"
@@ -114,7 +111,10 @@ function landlockOnlyExclusions(policy: ResolvedPolicy): Exclusion[] {
     // users' terminals would be readable through the grant on /.
     { path: "/dev", deny: "device" },
     ...policy.denyWrite.map((deny): Exclusion => ({ path: deny.path, deny: "write" })),
-    ...policy.denyRead.map((deny): Exclusion => ({ path: deny.path, deny: deny.kind === "dir" ? "read" : "read-file" })),
+    ...policy.denyRead.map((deny): Exclusion => ({
+      path: deny.path,
+      deny: deny.kind === "dir" ? "read" : "read-file",
+    })),
   ];
 }
 
@@ -152,7 +152,12 @@ function directories(paths: readonly string[], identityOf: (path: string) => Exp
   });
 }
 
-export function planSandbox(policy: ResolvedPolicy, facts: HostFacts, mode: SandboxMode, stateDir: string): SandboxPlan {
+export function planSandbox(
+  policy: ResolvedPolicy,
+  facts: HostFacts,
+  mode: SandboxMode,
+  stateDir: string,
+): SandboxPlan {
   const bwrap = mode === "bwrap";
   const network = networkAccessOf(policy);
   const abi = facts.landlock.abi;

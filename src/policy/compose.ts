@@ -36,7 +36,9 @@ function findProfile(name: string, file: PolicyFile | undefined): PolicyLayer {
 export function composePolicy(input: { profile?: string; file?: PolicyFile; flags: PolicyLayer }): Policy {
   const policy = composeLayers(input);
   if (policy.network === "all" && policy.allowConnect.length + policy.allowBind.length > 0) {
-    throw new CordonError("allowConnect/allowBind (--allow-connect, --allow-bind) restrict a network that is otherwise none; they conflict with network \"all\" (--net)");
+    throw new CordonError(
+      'allowConnect/allowBind (--allow-connect, --allow-bind) restrict a network that is otherwise none; they conflict with network "all" (--net)',
+    );
   }
   return policy;
 }

@@ -97,7 +97,8 @@ export const CATALOG = {
     name: "process-isolation",
     layer: "namespaces",
     feature: "process isolation",
-    consequence: "host processes stay visible in /proc; a daemon the command detaches may outlive cordon if cordon is SIGKILLed",
+    consequence:
+      "host processes stay visible in /proc; a daemon the command detaches may outlive cordon if cordon is SIGKILLed",
     weakensSecurity: true,
   },
 } as const satisfies Partial<Record<DegradationName, Degradation>>;

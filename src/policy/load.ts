@@ -66,17 +66,23 @@ function fromRunok(value: Record<string, unknown>, source: string): PolicyFile {
 
 export function interpretPolicy(value: unknown, source: string): { policy: PolicyFile; dialect: "cordon" | "runok" } {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new CordonError(`${source}: a policy must be an object (got ${Array.isArray(value) ? "a list" : JSON.stringify(value) ?? "nothing"})`);
+    throw new CordonError(
+      `${source}: a policy must be an object (got ${Array.isArray(value) ? "a list" : (JSON.stringify(value) ?? "nothing")})`,
+    );
   }
   const record = value as Record<string, unknown>;
-  if (RUNOK_SEED_KEYS.some((key) => key in record) || "fs" in record) return { policy: fromRunok(record, source), dialect: "runok" };
+  if (RUNOK_SEED_KEYS.some((key) => key in record) || "fs" in record)
+    return { policy: fromRunok(record, source), dialect: "runok" };
   return { policy: validate(PolicyFileSchema, record, source), dialect: "cordon" };
 }
 
 /** `--policy` takes a file, or inline JSON when the value starts with "{" (runok's drop-in form). */
 export function loadPolicy(argument: string): LoadedPolicy {
   if (argument.trimStart().startsWith("{")) {
-    return { ...interpretPolicy(parseText(argument, "json", "inline policy"), "inline policy"), source: "inline policy" };
+    return {
+      ...interpretPolicy(parseText(argument, "json", "inline policy"), "inline policy"),
+      source: "inline policy",
+    };
   }
   let text: string;
   try {
@@ -84,7 +90,9 @@ export function loadPolicy(argument: string): LoadedPolicy {
     text = readFileSync(argument, "utf8");
   } catch (error) {
     if (error instanceof CordonError) throw error;
-    throw new CordonError(`policy file ${argument} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CordonError(
+      `policy file ${argument} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   const parsed = parseText(text, formatOf(argument, text), argument);
   return { ...interpretPolicy(parsed ?? {}, argument), source: argument, path: argument };

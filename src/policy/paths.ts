@@ -91,9 +91,12 @@ export class GlobBudget {
   private used = 0;
   take(pattern: string): void {
     if (++this.used > GLOB_MATCH_LIMIT) {
-      throw new CordonError(`the deny globs match more than ${GLOB_MATCH_LIMIT} paths (at ${pattern}); refusing rather than protecting only some`, {
-        hint: "narrow the pattern, or deny the directory that contains the matches",
-      });
+      throw new CordonError(
+        `the deny globs match more than ${GLOB_MATCH_LIMIT} paths (at ${pattern}); refusing rather than protecting only some`,
+        {
+          hint: "narrow the pattern, or deny the directory that contains the matches",
+        },
+      );
     }
   }
 }
@@ -103,7 +106,13 @@ export function expandGlob(base: string, pattern: string, budget: GlobBudget): s
   if (!lstatOrUndefined(base)?.isDirectory()) return [];
   const matches: string[] = [];
   const glob = new Bun.Glob(pattern);
-  for (const match of glob.scanSync({ cwd: base, dot: true, onlyFiles: false, followSymlinks: false, throwErrorOnBrokenSymlink: false })) {
+  for (const match of glob.scanSync({
+    cwd: base,
+    dot: true,
+    onlyFiles: false,
+    followSymlinks: false,
+    throwErrorOnBrokenSymlink: false,
+  })) {
     budget.take(pattern);
     matches.push(join(base, match));
   }

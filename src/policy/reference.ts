@@ -51,7 +51,9 @@ export function policyReference(): string {
     const { description } = unwrap(schema);
     return `| \`${name}\` | ${typeName(schema)} | ${description} |`;
   });
-  const profiles = Object.entries(BUILTIN_PROFILES).map(([name, profile]) => `| \`${name}\` | ${profile.description} |`);
+  const profiles = Object.entries(BUILTIN_PROFILES).map(
+    ([name, profile]) => `| \`${name}\` | ${profile.description} |`,
+  );
   const secrets = Object.entries(SECRETS).map(([name, secret]) => `| \`${name}\` | ${secret.what} |`);
   return [
     "# Policy reference",

@@ -5,7 +5,15 @@ import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { CordonError } from "../errors.ts";
 import {
-  canonicalMaybeMissing, expandGlob, expandPath, GlobBudget, isGlob, isWithin, lstatOrUndefined, splitGlob, walkPath,
+  canonicalMaybeMissing,
+  expandGlob,
+  expandPath,
+  GlobBudget,
+  isGlob,
+  isWithin,
+  lstatOrUndefined,
+  splitGlob,
+  walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";
 import { hiddenSecrets, type SecretContext } from "./secrets.ts";
@@ -71,7 +79,12 @@ function canonicalParent(dir: string): string {
   return real;
 }
 
-function expandDenyList(entries: readonly string[], cwd: string, writeRoots: readonly string[], budget: GlobBudget): ResolvedPath[] {
+function expandDenyList(
+  entries: readonly string[],
+  cwd: string,
+  writeRoots: readonly string[],
+  budget: GlobBudget,
+): ResolvedPath[] {
   const out: ResolvedPath[] = [];
   for (const entry of entries) {
     if (!isGlob(entry)) {
@@ -103,7 +116,10 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
   parentCache.clear();
   const home = context.home ?? homedir();
   const cwd = canonicalDirectory(expandPath(context.cwd ?? process.cwd(), process.cwd(), home), "working directory");
-  const walks = policy.write.map((root) => ({ root: expandPath(root, cwd, home), ...walkPath(expandPath(root, cwd, home)) }));
+  const walks = policy.write.map((root) => ({
+    root: expandPath(root, cwd, home),
+    ...walkPath(expandPath(root, cwd, home)),
+  }));
   for (const walk of walks) {
     if (!walk.exists) throw new CordonError(`write root ${walk.root} does not exist`);
     if (!statSync(walk.canonical).isDirectory()) throw new CordonError(`write root ${walk.root} is not a directory`);
@@ -115,9 +131,12 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     for (const link of walk.links) {
       const writable = writeRoots.find((writableRoot) => isWithin(link, writableRoot) && link !== writableRoot);
       if (writable) {
-        throw new CordonError(`write root ${walk.root} resolves through the symlink ${link}, which lies inside the write root ${writable}`, {
-          hint: "an earlier sandboxed run could have planted it; name the real directory instead",
-        });
+        throw new CordonError(
+          `write root ${walk.root} resolves through the symlink ${link}, which lies inside the write root ${writable}`,
+          {
+            hint: "an earlier sandboxed run could have planted it; name the real directory instead",
+          },
+        );
       }
     }
   }
@@ -128,7 +147,8 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     .filter(({ path }) => lstatOrUndefined(path) !== undefined)
     .flatMap(({ name, path }) => resolveDenyEntry(path, `default:${name}`));
 
-  const insideARoot = (entry: ResolvedPath) => entry.kind !== "missing" || writeRoots.some((root) => isWithin(entry.path, root));
+  const insideARoot = (entry: ResolvedPath) =>
+    entry.kind !== "missing" || writeRoots.some((root) => isWithin(entry.path, root));
   const allRead = unique([...expandDenyList(policy.denyRead, cwd, writeRoots, budget), ...secrets]).filter(insideARoot);
   // Looked up by ancestor, not compared pairwise: deny lists can hold thousands of paths.
   const hiddenDirs = new Set(allRead.filter((entry) => entry.kind === "dir").map((entry) => entry.path));
@@ -146,7 +166,9 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
 
   for (const hidden of denyRead) {
     if (hidden.path === "/") throw new CordonError("--deny-read / would hide everything, the command included");
-    const reveal = hidden.origin.startsWith("default:") ? ` (a secure default: --reveal ${hidden.origin.slice(8)} lifts it)` : "";
+    const reveal = hidden.origin.startsWith("default:")
+      ? ` (a secure default: --reveal ${hidden.origin.slice(8)} lifts it)`
+      : "";
     for (const root of writeRoots) {
       if (hidden.kind === "dir" && isWithin(root, hidden.path)) {
         throw new CordonError(`write root ${root} is inside the read-denied path ${hidden.path}${reveal}`);

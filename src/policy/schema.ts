@@ -7,11 +7,24 @@ const NETWORK = ["none", "all"] as const;
 
 import { DEGRADATION_NAMES, type DegradationName } from "./degradations.ts";
 
-
 /** Secure defaults: credential stores and host control sockets hidden unless revealed by name. */
 export const SECRET_NAMES = [
-  "ssh", "gnupg", "aws", "gcloud", "kube", "docker-config", "netrc", "git-credentials", "npmrc", "pypirc",
-  "docker-socket", "containerd-socket", "podman-socket", "session-bus", "ssh-agent", "gpg-agent",
+  "ssh",
+  "gnupg",
+  "aws",
+  "gcloud",
+  "kube",
+  "docker-config",
+  "netrc",
+  "git-credentials",
+  "npmrc",
+  "pypirc",
+  "docker-socket",
+  "containerd-socket",
+  "podman-socket",
+  "session-bus",
+  "ssh-agent",
+  "gpg-agent",
 ] as const;
 
 const noNul = (text: string) => !text.includes("\0");
@@ -38,11 +51,15 @@ const EnvSchema = v.strictObject({
   unset: v.optional(v.array(EnvName, "must be a list of names")),
 });
 
-const described = <const S extends v.GenericSchema>(schema: S, text: string) => v.optional(v.pipe(schema, v.description(text)));
+const described = <const S extends v.GenericSchema>(schema: S, text: string) =>
+  v.optional(v.pipe(schema, v.description(text)));
 
 /** The fields a policy file, a profile and the flags all share. */
 const POLICY_FIELDS = {
-  write: described(v.array(PathSchema, "must be a list of paths"), "Directories the command may write (`-w`). Everything else is read-only."),
+  write: described(
+    v.array(PathSchema, "must be a list of paths"),
+    "Directories the command may write (`-w`). Everything else is read-only.",
+  ),
   denyWrite: described(
     v.array(PathSchema, "must be a list of paths"),
     "Paths that stay read-only even inside a write root, e.g. `.git` (`--deny-write`). Globs allowed; a relative glob matches under each write root. A path that does not exist yet cannot be created.",
@@ -51,17 +68,40 @@ const POLICY_FIELDS = {
     v.array(PathSchema, "must be a list of paths"),
     "Paths that are hidden (`--deny-read`): a directory shows up empty, a file reads as empty, neither can be written. Globs allowed.",
   ),
-  network: described(v.picklist(NETWORK, 'must be "none" or "all"'), '`none` (default): only AF_UNIX sockets. `all`: the host network (`--net`).'),
+  network: described(
+    v.picklist(NETWORK, 'must be "none" or "all"'),
+    "`none` (default): only AF_UNIX sockets. `all`: the host network (`--net`).",
+  ),
   allowConnect: described(
-    v.array(v.pipe(v.number("must be a port number"), v.integer("must be a whole number"), v.minValue(1, "must be 1-65535"), v.maxValue(65535, "must be 1-65535"))),
+    v.array(
+      v.pipe(
+        v.number("must be a port number"),
+        v.integer("must be a whole number"),
+        v.minValue(1, "must be 1-65535"),
+        v.maxValue(65535, "must be 1-65535"),
+      ),
+    ),
     "With network `none`: TCP ports the command may connect to (`--allow-connect`), enforced by Landlock (ABI 4+). UDP and other protocols stay closed.",
   ),
   allowBind: described(
-    v.array(v.pipe(v.number("must be a port number"), v.integer("must be a whole number"), v.minValue(0, "must be 0-65535"), v.maxValue(65535, "must be 0-65535"))),
+    v.array(
+      v.pipe(
+        v.number("must be a port number"),
+        v.integer("must be a whole number"),
+        v.minValue(0, "must be 0-65535"),
+        v.maxValue(65535, "must be 0-65535"),
+      ),
+    ),
     "With network `none`: TCP ports the command may bind (`--allow-bind`), enforced by Landlock (ABI 4+).",
   ),
-  env: described(EnvSchema, "Changes to the command's environment: `clear` (bool), `set` (name to value), `unset` (names)."),
-  mode: described(v.picklist(MODES, `must be one of ${MODES.join(", ")}`), "`auto` (default), `bwrap` or `landlock` (`--mode`)."),
+  env: described(
+    EnvSchema,
+    "Changes to the command's environment: `clear` (bool), `set` (name to value), `unset` (names).",
+  ),
+  mode: described(
+    v.picklist(MODES, `must be one of ${MODES.join(", ")}`),
+    "`auto` (default), `bwrap` or `landlock` (`--mode`).",
+  ),
   allowDegraded: described(
     v.array(v.picklist(DEGRADATION_NAMES, `must be one of ${DEGRADATION_NAMES.join(", ")}`)),
     `Weaker guarantees accepted by name under --strict: ${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
@@ -76,9 +116,15 @@ export const ProfileSchema = v.strictObject(POLICY_FIELDS);
 
 export const PolicyFileSchema = v.strictObject({
   ...POLICY_FIELDS,
-  profile: described(v.pipe(v.string("must be a profile name"), v.minLength(1, "must not be empty")), "The profile this policy starts from (built-in or under `profiles`); `--profile` overrides it."),
+  profile: described(
+    v.pipe(v.string("must be a profile name"), v.minLength(1, "must not be empty")),
+    "The profile this policy starts from (built-in or under `profiles`); `--profile` overrides it.",
+  ),
   profiles: described(
-    v.record(v.pipe(v.string(), v.regex(/^[\w.-]+$/, "profile names use letters, digits, '.', '_', '-'")), ProfileSchema),
+    v.record(
+      v.pipe(v.string(), v.regex(/^[\w.-]+$/, "profile names use letters, digits, '.', '_', '-'")),
+      ProfileSchema,
+    ),
     "Named profiles with the same fields as above, selectable with `--profile NAME`.",
   ),
 });

@@ -32,7 +32,11 @@ export const SECRETS: Record<SecretName, { what: string; paths: (context: Secret
   pypirc: { what: "PyPI tokens", paths: ({ home }) => [`${home}/.pypirc`] },
   "docker-socket": {
     what: "the Docker daemon socket",
-    paths: (context) => ["/var/run/docker.sock", "/run/docker.sock", ...runtimeDir(context).map((dir) => `${dir}/docker.sock`)],
+    paths: (context) => [
+      "/var/run/docker.sock",
+      "/run/docker.sock",
+      ...runtimeDir(context).map((dir) => `${dir}/docker.sock`),
+    ],
   },
   "containerd-socket": { what: "the containerd socket", paths: () => ["/run/containerd/containerd.sock"] },
   "podman-socket": {
@@ -41,11 +45,17 @@ export const SECRETS: Record<SecretName, { what: string; paths: (context: Secret
   },
   "session-bus": { what: "the D-Bus session bus", paths: sessionBusPath },
   "ssh-agent": { what: "the SSH agent socket", paths: ({ env }) => (env.SSH_AUTH_SOCK ? [env.SSH_AUTH_SOCK] : []) },
-  "gpg-agent": { what: "the GnuPG agent sockets", paths: (context) => runtimeDir(context).map((dir) => `${dir}/gnupg`) },
+  "gpg-agent": {
+    what: "the GnuPG agent sockets",
+    paths: (context) => runtimeDir(context).map((dir) => `${dir}/gnupg`),
+  },
 };
 
 /** Every candidate path of each secret that is not revealed. */
-export function hiddenSecrets(reveal: readonly SecretName[], context: SecretContext): { name: SecretName; path: string }[] {
+export function hiddenSecrets(
+  reveal: readonly SecretName[],
+  context: SecretContext,
+): { name: SecretName; path: string }[] {
   return (Object.keys(SECRETS) as SecretName[])
     .filter((name) => !reveal.includes(name))
     .flatMap((name) => SECRETS[name].paths(context).map((path) => ({ name, path })));

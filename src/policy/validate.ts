@@ -16,7 +16,9 @@ export function validate<const S extends v.GenericSchema>(schema: S, input: unkn
   const where = v.getDotPath(issue);
   if (issue.kind === "schema" && issue.type === "strict_object" && issue.input !== undefined && issue.path) {
     const key = issue.path[issue.path.length - 1]?.key;
-    throw new CordonError(`${source}: unknown field ${JSON.stringify(key)}${where && where !== String(key) ? ` (at ${where})` : ""}`);
+    throw new CordonError(
+      `${source}: unknown field ${JSON.stringify(key)}${where && where !== String(key) ? ` (at ${where})` : ""}`,
+    );
   }
   throw new CordonError(`${source}: ${where ?? "policy"}: ${issue.message} (got ${describe(issue.input)})`);
 }

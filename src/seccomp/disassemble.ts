@@ -32,7 +32,12 @@ function describeConstant(k: number, arch: KernelArch, held: string | undefined)
   return `0x${k.toString(16)}`;
 }
 
-const JUMPS: Record<number, string> = { [BPF.JEQ_K]: "jeq", [BPF.JGE_K]: "jge", [BPF.JGT_K]: "jgt", [BPF.JSET_K]: "jset" };
+const JUMPS: Record<number, string> = {
+  [BPF.JEQ_K]: "jeq",
+  [BPF.JGE_K]: "jge",
+  [BPF.JGT_K]: "jgt",
+  [BPF.JSET_K]: "jset",
+};
 
 export function disassembleSeccompProgram(program: readonly SockFilter[], arch: KernelArch): string[] {
   // What the accumulator holds on entry to each instruction; "?" where paths disagree.

@@ -2,7 +2,20 @@
 // errno, never a kill (ENOSYS where libc must fall back); only syscalls from a
 // foreign architecture are killed, since their numbers mean other calls.
 import {
-  AF_INET, AF_INET6, AF_UNIX, CLONE_NEWUSER, IPPROTO_TCP, SOCK_STREAM, SOCK_TYPE_MASK, ERRNO, O_CREAT, O_TMPFILE_BIT, S_ISGID, S_ISUID, TIOCLINUX, TIOCSTI,
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  CLONE_NEWUSER,
+  IPPROTO_TCP,
+  SOCK_STREAM,
+  SOCK_TYPE_MASK,
+  ERRNO,
+  O_CREAT,
+  O_TMPFILE_BIT,
+  S_ISGID,
+  S_ISUID,
+  TIOCLINUX,
+  TIOCSTI,
 } from "../../ffi/constants.ts";
 import { ABSENT, SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
 import type { ArgTest, FilterSpec } from "./assemble.ts";
@@ -19,48 +32,211 @@ interface ProfileEntry {
 }
 
 const MOUNT_CALLS: SyscallName[] = [
-  "mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
-  "fspick", "mount_setattr", "open_tree_attr",
+  "mount",
+  "umount2",
+  "pivot_root",
+  "open_tree",
+  "move_mount",
+  "fsopen",
+  "fsconfig",
+  "fsmount",
+  "fspick",
+  "mount_setattr",
+  "open_tree_attr",
 ];
 const SYSV_IPC_CALLS: SyscallName[] = [
-  "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
-  "semtimedop", "semctl",
+  "shmget",
+  "shmat",
+  "shmctl",
+  "shmdt",
+  "msgget",
+  "msgsnd",
+  "msgrcv",
+  "msgctl",
+  "semget",
+  "semop",
+  "semtimedop",
+  "semctl",
 ];
 
 const SET_ID_BITS = S_ISUID | S_ISGID;
 const CREATES = O_CREAT | O_TMPFILE_BIT;
 
 export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
-  { syscalls: ["io_uring_setup"], errno: "EPERM", applies: "always", why: "io_uring opens sockets and files without the syscalls this filter sees" },
-  { syscalls: ["ioctl"], when: [{ arg: 1, op: "eq", value: TIOCSTI }], errno: "EPERM", applies: "always", why: "TIOCSTI injects keystrokes into the terminal" },
-  { syscalls: ["ioctl"], when: [{ arg: 1, op: "eq", value: TIOCLINUX }], errno: "EPERM", applies: "always", why: "TIOCLINUX can paste into the console" },
-  { syscalls: ["unshare", "clone"], when: [{ arg: 0, op: "hasAnyBit", mask: CLONE_NEWUSER }], errno: "EPERM", applies: "always", why: "a new user namespace regains capabilities inside it" },
-  { syscalls: ["clone3"], errno: "ENOSYS", applies: "always", why: "clone3 flags sit in memory the filter cannot read; ENOSYS makes libc fall back to clone" },
-  { syscalls: ["setns"], errno: "EPERM", applies: "always", why: "joining another namespace leaves the sandbox" },
-  { syscalls: MOUNT_CALLS, errno: "EPERM", applies: "always", why: "mount changes could undo the sandbox's view of the filesystem" },
-  { syscalls: ["keyctl", "add_key", "request_key"], errno: "EPERM", applies: "always", why: "kernel keyrings are shared with the host user" },
-  { syscalls: ["bpf", "perf_event_open", "userfaultfd"], errno: "EPERM", applies: "always", why: "kernel attack surface no build needs" },
   {
-    syscalls: ["init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "open_by_handle_at", "acct", "swapon", "swapoff", "reboot"],
-    errno: "EPERM", applies: "always", why: "host administration",
+    syscalls: ["io_uring_setup"],
+    errno: "EPERM",
+    applies: "always",
+    why: "io_uring opens sockets and files without the syscalls this filter sees",
+  },
+  {
+    syscalls: ["ioctl"],
+    when: [{ arg: 1, op: "eq", value: TIOCSTI }],
+    errno: "EPERM",
+    applies: "always",
+    why: "TIOCSTI injects keystrokes into the terminal",
+  },
+  {
+    syscalls: ["ioctl"],
+    when: [{ arg: 1, op: "eq", value: TIOCLINUX }],
+    errno: "EPERM",
+    applies: "always",
+    why: "TIOCLINUX can paste into the console",
+  },
+  {
+    syscalls: ["unshare", "clone"],
+    when: [{ arg: 0, op: "hasAnyBit", mask: CLONE_NEWUSER }],
+    errno: "EPERM",
+    applies: "always",
+    why: "a new user namespace regains capabilities inside it",
+  },
+  {
+    syscalls: ["clone3"],
+    errno: "ENOSYS",
+    applies: "always",
+    why: "clone3 flags sit in memory the filter cannot read; ENOSYS makes libc fall back to clone",
+  },
+  { syscalls: ["setns"], errno: "EPERM", applies: "always", why: "joining another namespace leaves the sandbox" },
+  {
+    syscalls: MOUNT_CALLS,
+    errno: "EPERM",
+    applies: "always",
+    why: "mount changes could undo the sandbox's view of the filesystem",
+  },
+  {
+    syscalls: ["keyctl", "add_key", "request_key"],
+    errno: "EPERM",
+    applies: "always",
+    why: "kernel keyrings are shared with the host user",
+  },
+  {
+    syscalls: ["bpf", "perf_event_open", "userfaultfd"],
+    errno: "EPERM",
+    applies: "always",
+    why: "kernel attack surface no build needs",
+  },
+  {
+    syscalls: [
+      "init_module",
+      "finit_module",
+      "delete_module",
+      "kexec_load",
+      "kexec_file_load",
+      "open_by_handle_at",
+      "acct",
+      "swapon",
+      "swapoff",
+      "reboot",
+    ],
+    errno: "EPERM",
+    applies: "always",
+    why: "host administration",
   },
   // A set-id file left in a write root would run with the sandboxed user's
   // (or root's) identity later, outside the sandbox.
-  { syscalls: ["chmod", "fchmod", "creat"], when: [{ arg: 1, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
-  { syscalls: ["fchmodat", "fchmodat2", "mknodat"], when: [{ arg: 2, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
-  { syscalls: ["mknod"], when: [{ arg: 1, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
-  { syscalls: ["open"], when: [{ arg: 1, op: "hasAnyBit", mask: CREATES }, { arg: 2, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
-  { syscalls: ["openat"], when: [{ arg: 2, op: "hasAnyBit", mask: CREATES }, { arg: 3, op: "hasAnyBit", mask: SET_ID_BITS }], errno: "EPERM", applies: "always", why: "no setuid or setgid files" },
-  { syscalls: ["openat2"], errno: "ENOSYS", applies: "always", why: "openat2's mode sits in memory the filter cannot read; ENOSYS makes callers fall back to openat" },
-  { syscalls: ["socketpair"], when: [{ arg: 0, op: "ne", value: AF_UNIX }], errno: "EPERM", applies: "network-off", why: "no network: only AF_UNIX socket pairs" },
-  { syscalls: ["socket"], when: [{ arg: 0, op: "ne", value: AF_UNIX }], errno: "EPERM", applies: "network-none", why: "no network: only AF_UNIX sockets" },
+  {
+    syscalls: ["chmod", "fchmod", "creat"],
+    when: [{ arg: 1, op: "hasAnyBit", mask: SET_ID_BITS }],
+    errno: "EPERM",
+    applies: "always",
+    why: "no setuid or setgid files",
+  },
+  {
+    syscalls: ["fchmodat", "fchmodat2", "mknodat"],
+    when: [{ arg: 2, op: "hasAnyBit", mask: SET_ID_BITS }],
+    errno: "EPERM",
+    applies: "always",
+    why: "no setuid or setgid files",
+  },
+  {
+    syscalls: ["mknod"],
+    when: [{ arg: 1, op: "hasAnyBit", mask: SET_ID_BITS }],
+    errno: "EPERM",
+    applies: "always",
+    why: "no setuid or setgid files",
+  },
+  {
+    syscalls: ["open"],
+    when: [
+      { arg: 1, op: "hasAnyBit", mask: CREATES },
+      { arg: 2, op: "hasAnyBit", mask: SET_ID_BITS },
+    ],
+    errno: "EPERM",
+    applies: "always",
+    why: "no setuid or setgid files",
+  },
+  {
+    syscalls: ["openat"],
+    when: [
+      { arg: 2, op: "hasAnyBit", mask: CREATES },
+      { arg: 3, op: "hasAnyBit", mask: SET_ID_BITS },
+    ],
+    errno: "EPERM",
+    applies: "always",
+    why: "no setuid or setgid files",
+  },
+  {
+    syscalls: ["openat2"],
+    errno: "ENOSYS",
+    applies: "always",
+    why: "openat2's mode sits in memory the filter cannot read; ENOSYS makes callers fall back to openat",
+  },
+  {
+    syscalls: ["socketpair"],
+    when: [{ arg: 0, op: "ne", value: AF_UNIX }],
+    errno: "EPERM",
+    applies: "network-off",
+    why: "no network: only AF_UNIX socket pairs",
+  },
+  {
+    syscalls: ["socket"],
+    when: [{ arg: 0, op: "ne", value: AF_UNIX }],
+    errno: "EPERM",
+    applies: "network-none",
+    why: "no network: only AF_UNIX sockets",
+  },
   // With --allow-connect/--allow-bind, Landlock's port rules cover TCP only:
   // UDP, raw, MPTCP (IPPROTO_MPTCP) and other families stay closed here.
-  { syscalls: ["socket"], when: [{ arg: 0, op: "eq", value: AF_UNIX }], errno: "allow", applies: "network-tcp", why: "AF_UNIX sockets" },
-  { syscalls: ["socket"], when: [{ arg: 0, op: "ne", value: AF_INET }, { arg: 0, op: "ne", value: AF_INET6 }], errno: "EPERM", applies: "network-tcp", why: "TCP ports only: no other family" },
-  { syscalls: ["socket"], when: [{ arg: 1, op: "maskedNe", mask: SOCK_TYPE_MASK, value: SOCK_STREAM }], errno: "EPERM", applies: "network-tcp", why: "TCP ports only: stream sockets" },
-  { syscalls: ["socket"], when: [{ arg: 2, op: "ne", value: 0 }, { arg: 2, op: "ne", value: IPPROTO_TCP }], errno: "EPERM", applies: "network-tcp", why: "TCP ports only: not MPTCP or SCTP" },
-  { syscalls: SYSV_IPC_CALLS, errno: "EPERM", applies: "landlock-only", why: "without an IPC namespace, System V IPC reaches host objects" },
+  {
+    syscalls: ["socket"],
+    when: [{ arg: 0, op: "eq", value: AF_UNIX }],
+    errno: "allow",
+    applies: "network-tcp",
+    why: "AF_UNIX sockets",
+  },
+  {
+    syscalls: ["socket"],
+    when: [
+      { arg: 0, op: "ne", value: AF_INET },
+      { arg: 0, op: "ne", value: AF_INET6 },
+    ],
+    errno: "EPERM",
+    applies: "network-tcp",
+    why: "TCP ports only: no other family",
+  },
+  {
+    syscalls: ["socket"],
+    when: [{ arg: 1, op: "maskedNe", mask: SOCK_TYPE_MASK, value: SOCK_STREAM }],
+    errno: "EPERM",
+    applies: "network-tcp",
+    why: "TCP ports only: stream sockets",
+  },
+  {
+    syscalls: ["socket"],
+    when: [
+      { arg: 2, op: "ne", value: 0 },
+      { arg: 2, op: "ne", value: IPPROTO_TCP },
+    ],
+    errno: "EPERM",
+    applies: "network-tcp",
+    why: "TCP ports only: not MPTCP or SCTP",
+  },
+  {
+    syscalls: SYSV_IPC_CALLS,
+    errno: "EPERM",
+    applies: "landlock-only",
+    why: "without an IPC namespace, System V IPC reaches host objects",
+  },
 ];
 
 export interface ProfileOptions {
@@ -91,11 +267,16 @@ export function seccompSpecFor(options: ProfileOptions): FilterSpec {
     arch: options.arch,
     x32Action: { kind: "errno", errno: ERRNO.ENOSYS },
     rules: SECCOMP_PROFILE.filter((entry) => profileApplies(entry, options)).flatMap((entry) =>
-      entry.syscalls.filter((name) => numbers[name] !== ABSENT).map((name) => ({
-        nr: numbers[name],
-        when: entry.when ?? [],
-        action: entry.errno === "allow" ? { kind: "allow" as const } : { kind: "errno" as const, errno: ERRNO[entry.errno] },
-      })),
+      entry.syscalls
+        .filter((name) => numbers[name] !== ABSENT)
+        .map((name) => ({
+          nr: numbers[name],
+          when: entry.when ?? [],
+          action:
+            entry.errno === "allow"
+              ? { kind: "allow" as const }
+              : { kind: "errno" as const, errno: ERRNO[entry.errno] },
+        })),
     ),
   };
 }

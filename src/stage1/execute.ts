@@ -57,7 +57,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
       const why = await io.diagnoseBwrapFailure(prepared.facts.bwrap.path);
       const failure = `bubblewrap failed before the command started (exit ${outcome.bwrapStatus})`;
       if (current.refusal) {
-        throw new CordonError(`${failure}: ${current.refusal.message}`, { hint: `${why.text}\n${current.refusal.hint ?? ""}`.trim() });
+        throw new CordonError(`${failure}: ${current.refusal.message}`, {
+          hint: `${why.text}\n${current.refusal.hint ?? ""}`.trim(),
+        });
       }
       io.say(`${failure} (${why.cause}); falling back to landlock-only mode`);
     }

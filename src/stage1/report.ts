@@ -31,7 +31,16 @@ export interface EnforcementReport {
 
 /** The report before anything is known (cordon refused before preparing a run). */
 export function emptyReport(): EnforcementReport {
-  return { version: 1, mode: null, modeReason: "", landlockAbi: 0, enforced: null, degraded: [], exitStatus: 125, durationMs: 0 };
+  return {
+    version: 1,
+    mode: null,
+    modeReason: "",
+    landlockAbi: 0,
+    enforced: null,
+    degraded: [],
+    exitStatus: 125,
+    durationMs: 0,
+  };
 }
 
 function enforcementOf(plan: SandboxPlan): NonNullable<EnforcementReport["enforced"]> {
@@ -66,7 +75,9 @@ export function reportOf(prepared: PreparedRun): EnforcementReport {
 }
 
 export function summaryLine(report: EnforcementReport): string {
-  const weaker = report.degraded.filter((degradation) => degradation.weakensSecurity).map((degradation) => degradation.name);
+  const weaker = report.degraded
+    .filter((degradation) => degradation.weakensSecurity)
+    .map((degradation) => degradation.name);
   const enforced = report.enforced;
   return [
     `mode ${report.mode ?? "none"} (${report.modeReason})`,

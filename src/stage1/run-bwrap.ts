@@ -33,7 +33,14 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string, tap?: S
     const infoFd = memoryFile("cordon-bwrap-info");
     owned.push(infoFd);
     // bwrap reads its arguments from a descriptor: no argv limit for long deny lists.
-    const argsFd = memoryFile("cordon-bwrap-args", Buffer.from(bwrapArguments(plan, slot.info).map((arg) => `${arg}\0`).join("")));
+    const argsFd = memoryFile(
+      "cordon-bwrap-args",
+      Buffer.from(
+        bwrapArguments(plan, slot.info)
+          .map((arg) => `${arg}\0`)
+          .join(""),
+      ),
+    );
     owned.push(argsFd);
 
     // Ctrl-C reaches the whole foreground process group. The outer bwrap must

@@ -21,7 +21,14 @@ export async function runLandlockOnly(launch: LaunchInput, tap?: StderrTap): Pro
       cwd: launch.plan.cwd,
       // Stage 2 starts clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN reaches it.
       env: {},
-      stdio: ["inherit", "inherit", tap ? "pipe" : "inherit", ...preservedDescriptors(launch.preserveFds), launchFd, exeFd],
+      stdio: [
+        "inherit",
+        "inherit",
+        tap ? "pipe" : "inherit",
+        ...preservedDescriptors(launch.preserveFds),
+        launchFd,
+        exeFd,
+      ],
     });
   } finally {
     closeSync(launchFd);

@@ -1,7 +1,17 @@
 // Creates and removes exactly what the plan says a run creates on the host
 // (plan/state.ts): the private state directory and the placeholders.
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { identitiesOf } from "../host/filesystem.ts";
@@ -90,9 +100,12 @@ export function createHostState(state: HostState): CreatedState {
       // Created since planning (by another run): it is not ours to remove.
       if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
       remove();
-      throw new CordonError(`cannot create a placeholder at ${dir} for a missing deny path: ${(error as Error).message}`, {
-        hint: "create the path yourself, or drop the deny entry; the command was not run",
-      });
+      throw new CordonError(
+        `cannot create a placeholder at ${dir} for a missing deny path: ${(error as Error).message}`,
+        {
+          hint: "create the path yourself, or drop the deny entry; the command was not run",
+        },
+      );
     }
   }
   return { identities: identitiesOf(state.created), removePlaceholders, remove };

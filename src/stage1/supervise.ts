@@ -7,7 +7,16 @@ import type { Subprocess } from "bun";
 import { PR_SET_CHILD_SUBREAPER } from "../../ffi/constants.ts";
 import { prctl, processGroup, reapIfExited, terminalForegroundGroup } from "../../ffi/libc.ts";
 
-const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGINT", "SIGCONT"] as const;
+const FORWARDED_SIGNALS = [
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+  "SIGINT",
+  "SIGCONT",
+] as const;
 type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
 
 /** Descriptors 3..3+N-1, which keep their numbers in the child. */
@@ -132,7 +141,11 @@ export class SignalForwarder {
  * the child. In bwrap mode the child is bwrap, whose PID 1 in the sandbox
  * ignores signals, so they go to the command itself.
  */
-export function supervise(child: Subprocess, forwarder: SignalForwarder, signalTargets: () => number[] = () => [child.pid]): Supervision {
+export function supervise(
+  child: Subprocess,
+  forwarder: SignalForwarder,
+  signalTargets: () => number[] = () => [child.pid],
+): Supervision {
   forwarder.attach(signalTargets);
   // Orphans re-parented to us exit too; reap them so no zombie piles up.
   const reaper = setInterval(() => {

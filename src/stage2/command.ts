@@ -6,9 +6,7 @@ import { execve } from "../../ffi/libc.ts";
 
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
-type Resolution =
-  | { found: true; path: Buffer }
-  | { found: false; exitCode: 126 | 127; reason: string };
+type Resolution = { found: true; path: Buffer } | { found: false; exitCode: 126 | 127; reason: string };
 
 function isRegularExecutable(path: Buffer): "ok" | "missing" | "not-executable" {
   try {
@@ -51,7 +49,11 @@ export function resolveCommand(name: Uint8Array, pathVariable: Buffer | undefine
   }
   let sawNonExecutable = false;
   for (const directory of splitPath(pathVariable ?? Buffer.from(DEFAULT_PATH))) {
-    const candidate = Buffer.concat([directory.length === 0 ? Buffer.from(".") : directory, Buffer.from("/"), nameBuffer]);
+    const candidate = Buffer.concat([
+      directory.length === 0 ? Buffer.from(".") : directory,
+      Buffer.from("/"),
+      nameBuffer,
+    ]);
     const state = isRegularExecutable(candidate);
     if (state === "ok") return { found: true, path: candidate };
     if (state === "not-executable") sawNonExecutable = true;
@@ -65,13 +67,21 @@ export function resolveCommand(name: Uint8Array, pathVariable: Buffer | undefine
  * execve; a file without a #! line runs under /bin/sh as execvp does.
  * Returns the exit status to use when every attempt failed.
  */
-export function executeCommand(path: Buffer, argv: Uint8Array[], envp: Uint8Array[]): { exitCode: number; reason: string } {
+export function executeCommand(
+  path: Buffer,
+  argv: Uint8Array[],
+  envp: Uint8Array[],
+): { exitCode: number; reason: string } {
   const errno = execve(path, argv, envp);
   if (errno === ERRNO.ENOEXEC) {
     const shellErrno = execve(Buffer.from("/bin/sh"), [Buffer.from("sh"), path, ...argv.slice(1)], envp);
-    return { exitCode: 126, reason: `${path.toString()}: cannot execute (exec format error; /bin/sh: errno ${shellErrno})` };
+    return {
+      exitCode: 126,
+      reason: `${path.toString()}: cannot execute (exec format error; /bin/sh: errno ${shellErrno})`,
+    };
   }
   const display = path.toString();
-  if (errno === ERRNO.ENOENT || errno === ERRNO.ENOTDIR) return { exitCode: 127, reason: `${display}: No such file or directory` };
+  if (errno === ERRNO.ENOENT || errno === ERRNO.ENOTDIR)
+    return { exitCode: 127, reason: `${display}: No such file or directory` };
   return { exitCode: 126, reason: `${display}: cannot execute (${errnoName(errno)})` };
 }

@@ -1,6 +1,10 @@
 // The thin imperative layer over Landlock: build the ruleset the plan names, restrict.
 import {
-  encodeNetPortAttr, encodePathBeneathAttr, encodeRulesetAttr, LANDLOCK_RULE_NET_PORT, LANDLOCK_RULE_PATH_BENEATH,
+  encodeNetPortAttr,
+  encodePathBeneathAttr,
+  encodeRulesetAttr,
+  LANDLOCK_RULE_NET_PORT,
+  LANDLOCK_RULE_PATH_BENEATH,
 } from "../../ffi/landlock.ts";
 import { AT_FDCWD, ERRNO, O_CLOEXEC, O_NOFOLLOW, O_PATH, RESOLVE_NO_SYMLINKS } from "../../ffi/constants.ts";
 import { closeFd, lastErrno, openPath, rawSyscall, syscall, SyscallError } from "../../ffi/libc.ts";
@@ -58,7 +62,9 @@ function openRulePath(rule: WirePathRule): number | undefined {
     if (!rule.followSymlinks && (error.errno === ERRNO.ENOENT || error.errno === ERRNO.EACCES)) return undefined;
     // A symlink where the plan saw a file or directory: someone swapped it.
     if (!rule.followSymlinks && (error.errno === ERRNO.ELOOP || error.errno === ERRNO.ENOTDIR)) {
-      throw new Error(`${rule.path} became a symlink after planning (${error.message}); refusing rather than following it`);
+      throw new Error(
+        `${rule.path} became a symlink after planning (${error.message}); refusing rather than following it`,
+      );
     }
     throw error;
   }

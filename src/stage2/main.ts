@@ -32,7 +32,8 @@ function environmentValue(envp: Uint8Array[], name: string): Buffer | undefined 
   const prefix = Buffer.from(`${name}=`);
   for (const item of envp) {
     const entry = Buffer.from(item.buffer, item.byteOffset, item.length);
-    if (entry.length >= prefix.length && entry.subarray(0, prefix.length).equals(prefix)) return entry.subarray(prefix.length);
+    if (entry.length >= prefix.length && entry.subarray(0, prefix.length).equals(prefix))
+      return entry.subarray(prefix.length);
   }
   return undefined;
 }

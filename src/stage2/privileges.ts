@@ -3,8 +3,12 @@
 import { ptr } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import {
-  PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP,
-  PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, RLIMIT_CORE,
+  PR_CAP_AMBIENT,
+  PR_CAP_AMBIENT_CLEAR_ALL,
+  PR_CAPBSET_DROP,
+  PR_SET_NO_NEW_PRIVS,
+  PR_SET_PDEATHSIG,
+  RLIMIT_CORE,
 } from "../../ffi/constants.ts";
 import { prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
 import { encodeCapsetNone } from "../../ffi/structs.ts";

@@ -6,7 +6,6 @@
 import { lstatSync, readFileSync } from "node:fs";
 import type { WireMountCheck } from "../launch/wire.ts";
 
-
 interface MountEntry {
   mountPoint: string;
   options: string[];

@@ -14,13 +14,20 @@ test("every option of every command is offered", async () => {
   }
 });
 
-test.skipIf(Boolean(missingTool("bash")))("bash completes options, modes and profiles from the real binary's script", () => {
-  const generated = cordon(["completion", "bash"]);
-  expect(generated.exitCode).toBe(0);
-  const complete = (words: string[]) =>
-    run(["bash", "-c", `${generated.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _cordon; echo "\${COMPREPLY[@]}"`]).stdout.trim();
-  expect(complete(["cordon", "--deny-r"])).toBe("--deny-read");
-  expect(complete(["cordon", "--mode", ""])).toBe("auto bwrap landlock");
-  expect(complete(["cordon", "--profile", "w"])).toBe("workspace");
-  expect(cordon(["completion", "fish"]).exitCode).toBe(125);
-});
+test.skipIf(Boolean(missingTool("bash")))(
+  "bash completes options, modes and profiles from the real binary's script",
+  () => {
+    const generated = cordon(["completion", "bash"]);
+    expect(generated.exitCode).toBe(0);
+    const complete = (words: string[]) =>
+      run([
+        "bash",
+        "-c",
+        `${generated.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _cordon; echo "\${COMPREPLY[@]}"`,
+      ]).stdout.trim();
+    expect(complete(["cordon", "--deny-r"])).toBe("--deny-read");
+    expect(complete(["cordon", "--mode", ""])).toBe("auto bwrap landlock");
+    expect(complete(["cordon", "--profile", "w"])).toBe("workspace");
+    expect(cordon(["completion", "fish"]).exitCode).toBe(125);
+  },
+);

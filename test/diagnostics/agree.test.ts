@@ -60,7 +60,11 @@ describe.skipIf(cannotTrace !== undefined)("explain and run agree", () => {
 
   async function applied(args: string[]): Promise<Applied> {
     const token = `${900 + ++serial}.${process.pid}`;
-    const child = Bun.spawn([CORDON, "-v", ...args, "--", "sleep", token], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const child = Bun.spawn([CORDON, "-v", ...args, "--", "sleep", token], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     try {
       let pid: number | undefined;
       // Wait for the command to be exec'd (stage 2 has installed everything by then).

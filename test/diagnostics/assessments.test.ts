@@ -7,17 +7,41 @@ import { seccompFacts } from "../../src/host/system.ts";
 
 const plainHost: DiagnosisContext = { sysctls: {}, container: {}, root: false };
 const ubuntu: DiagnosisContext = { sysctls: { apparmorRestrict: "1" }, container: {}, root: false };
-const docker: DiagnosisContext = { sysctls: {}, container: { kind: "docker", evidence: "/.dockerenv exists" }, root: true };
+const docker: DiagnosisContext = {
+  sysctls: {},
+  container: { kind: "docker", evidence: "/.dockerenv exists" },
+  root: true,
+};
 
 describe("bwrap messages", () => {
   test.each([
     ["bwrap: setting up uid map: Permission denied", ubuntu, "apparmor-userns", "apparmor_parser"],
     ["bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted", ubuntu, "apparmor-userns", "userns,"],
-    ["bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces.", docker, "userns-blocked", "seccomp=unconfined"],
-    ["bwrap: No permissions to create new namespace", { ...plainHost, sysctls: { unprivilegedClone: "0" } }, "userns-blocked", "kernel.unprivileged_userns_clone=1"],
-    ["bwrap: Creating new namespace failed: No space left on device", { ...plainHost, sysctls: { maxUserNamespaces: "0" } }, "userns-limit", "user.max_user_namespaces"],
+    [
+      "bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces.",
+      docker,
+      "userns-blocked",
+      "seccomp=unconfined",
+    ],
+    [
+      "bwrap: No permissions to create new namespace",
+      { ...plainHost, sysctls: { unprivilegedClone: "0" } },
+      "userns-blocked",
+      "kernel.unprivileged_userns_clone=1",
+    ],
+    [
+      "bwrap: Creating new namespace failed: No space left on device",
+      { ...plainHost, sysctls: { maxUserNamespaces: "0" } },
+      "userns-limit",
+      "user.max_user_namespaces",
+    ],
     ["bwrap: Creating new namespace failed: Invalid argument", plainHost, "userns-unavailable", "--mode landlock"],
-    ["bwrap: Can't mount proc on /newroot/proc: Operation not permitted", docker, "proc-mount", "systempaths=unconfined"],
+    [
+      "bwrap: Can't mount proc on /newroot/proc: Operation not permitted",
+      docker,
+      "proc-mount",
+      "systempaths=unconfined",
+    ],
     ["bwrap: Unknown option --disable-userns", plainHost, "bwrap-too-old", "0.8.0"],
     ["bwrap: something new", plainHost, "unknown", "--mode landlock"],
   ] as const)("%s", (message, host, id, fix) => {
@@ -27,7 +51,10 @@ describe("bwrap messages", () => {
   });
 
   test("the AppArmor profile names the bwrap that failed", () => {
-    const diagnosis = diagnoseBwrapMessage("bwrap: setting up uid map: Permission denied", { ...ubuntu, bwrapPath: "/opt/bin/bwrap" });
+    const diagnosis = diagnoseBwrapMessage("bwrap: setting up uid map: Permission denied", {
+      ...ubuntu,
+      bwrapPath: "/opt/bin/bwrap",
+    });
     expect(diagnosis.fixes[0]).toContain("profile bwrap /opt/bin/bwrap flags=(unconfined)");
   });
 });
@@ -46,7 +73,12 @@ describe("seccomp assessment", () => {
     expect(assessSeccomp(seccompFacts(withFilter, "kill_process allow")).summary).toContain("errno");
   });
   test("filters installed by a container runtime are reported, not a failure", () => {
-    const check = assessSeccomp(seccompFacts("Seccomp:\t2\nSeccomp_filters:\t1\n", "kill_process kill_thread trap errno user_notif trace log allow"));
+    const check = assessSeccomp(
+      seccompFacts(
+        "Seccomp:\t2\nSeccomp_filters:\t1\n",
+        "kill_process kill_thread trap errno user_notif trace log allow",
+      ),
+    );
     expect(check.status).toBe("ok");
     expect(check.summary).toContain("1 filter(s) already installed");
   });

@@ -16,7 +16,8 @@ afterAll(() => fakes.cleanup());
 function doctor(args: string[] = [], env: Record<string, string> = {}): { exitCode: number; report: DoctorReport } {
   const result = cordon(["doctor", "--json", ...args], { env });
   const parsed = v.safeParse(DoctorReportSchema, JSON.parse(result.stdout));
-  if (!parsed.success) throw new Error(`doctor --json does not match its schema: ${JSON.stringify(v.flatten(parsed.issues))}`);
+  if (!parsed.success)
+    throw new Error(`doctor --json does not match its schema: ${JSON.stringify(v.flatten(parsed.issues))}`);
   return { exitCode: result.exitCode, report: parsed.output };
 }
 
@@ -29,7 +30,14 @@ const check = (report: DoctorReport, id: Check["id"]): Check => {
 describe("cordon doctor", () => {
   test("reports every layer once, and exits 0 exactly when bwrap mode works", () => {
     const { exitCode, report } = doctor();
-    expect(report.checks.map((c) => c.id).sort()).toEqual(["bwrap", "container", "landlock", "privileges", "seccomp", "user-namespaces"]);
+    expect(report.checks.map((c) => c.id).sort()).toEqual([
+      "bwrap",
+      "container",
+      "landlock",
+      "privileges",
+      "seccomp",
+      "user-namespaces",
+    ]);
     expect(exitCode).toBe(report.ok ? 0 : 1);
     expect(report.modes.bwrap).toBe(report.ok);
   });
@@ -78,12 +86,18 @@ describe("cordon doctor", () => {
   });
 
   test("Failed RTM_NEWADDR (loopback under AppArmor's rule) gets the same diagnosis", () => {
-    const { report } = doctor(["--bwrap", fakes.failing("rtm", "bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted")]);
+    const { report } = doctor([
+      "--bwrap",
+      fakes.failing("rtm", "bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted"),
+    ]);
     expect(report.diagnosis?.id).toBe("apparmor-userns");
   });
 
   test("a bwrap that cannot mount /proc: FAIL on bwrap with the container fix", () => {
-    const { exitCode, report } = doctor(["--bwrap", fakes.failing("proc", "bwrap: Can't mount proc on /newroot/proc: Operation not permitted")]);
+    const { exitCode, report } = doctor([
+      "--bwrap",
+      fakes.failing("proc", "bwrap: Can't mount proc on /newroot/proc: Operation not permitted"),
+    ]);
     expect(exitCode).toBe(1);
     expect(report.diagnosis?.id).toBe("proc-mount");
     expect(check(report, "bwrap").fixes.join("\n")).toContain("systempaths=unconfined");

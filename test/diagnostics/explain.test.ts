@@ -30,7 +30,8 @@ function explain(args: string[], env: Record<string, string> = {}): ExplainRepor
   const result = cordon(["explain", "--json", "-C", dir, ...args], { env });
   if (result.exitCode !== 0) throw new Error(`explain failed (${result.exitCode}): ${result.stderr}`);
   const parsed = v.safeParse(ExplainReportSchema, JSON.parse(result.stdout));
-  if (!parsed.success) throw new Error(`explain --json does not match its schema: ${JSON.stringify(v.flatten(parsed.issues))}`);
+  if (!parsed.success)
+    throw new Error(`explain --json does not match its schema: ${JSON.stringify(v.flatten(parsed.issues))}`);
   return parsed.output;
 }
 
@@ -56,7 +57,12 @@ describe("cordon explain --json", () => {
   test.skipIf(noBwrap !== undefined)("bwrap mode: the deny mounts are in the plan and in bwrap's arguments", () => {
     const report = explain(POLICIES["write root with denies"]!);
     expect(report.mode).toMatchObject({ requested: "auto", chosen: "bwrap", planned: "bwrap" });
-    expect(report.mounts).toContainEqual({ kind: "ro-bind", source: join(dir, ".git"), dest: join(dir, ".git"), why: "deny-write" });
+    expect(report.mounts).toContainEqual({
+      kind: "ro-bind",
+      source: join(dir, ".git"),
+      dest: join(dir, ".git"),
+      why: "deny-write",
+    });
     expect(report.mounts).toContainEqual({ kind: "bind", source: dir, dest: dir, why: "write-root" });
     const args = report.bwrap!.arguments.join(" ");
     expect(args).toContain(`--ro-bind ${join(dir, ".git")} ${join(dir, ".git")}`);
@@ -105,7 +111,15 @@ describe("cordon explain --json", () => {
   test("the text form has every section", () => {
     const result = cordon(["explain", "-C", dir, "-w", "."]);
     expect(result.exitCode).toBe(0);
-    for (const heading of ["policy:", "mode:", "mount plan:", "Landlock ABI", "seccomp program", "environment:", "not enforced here:"]) {
+    for (const heading of [
+      "policy:",
+      "mode:",
+      "mount plan:",
+      "Landlock ABI",
+      "seccomp program",
+      "environment:",
+      "not enforced here:",
+    ]) {
       expect(result.stdout).toContain(heading);
     }
   });

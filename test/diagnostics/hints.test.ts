@@ -32,7 +32,10 @@ describe("hints", () => {
   });
 
   test("at most three hints, each marked as coming from the command's output", () => {
-    const lines = hintLines(["a", "b", "c", "d"].map((n) => `touch: cannot touch '/etc/${n}': Permission denied`).join("\n"), policy);
+    const lines = hintLines(
+      ["a", "b", "c", "d"].map((n) => `touch: cannot touch '/etc/${n}': Permission denied`).join("\n"),
+      policy,
+    );
     expect(lines.length).toBe(3);
     for (const line of lines) expect(line.startsWith("hint (the path comes from the command's output): ")).toBe(true);
   });
@@ -44,7 +47,9 @@ describe("hints", () => {
       const args = ["-w", dir, "--deny-write", join(dir, ".git"), "--", "touch", join(dir, ".git", "x")];
       const verbose = cordon(["-v", ...args], { cwd: dir });
       expect(verbose.exitCode).toBe(1);
-      expect(verbose.stderr).toContain(`cordon: hint (the path comes from the command's output): ${join(dir, ".git", "x")} is write-denied by --deny-write`);
+      expect(verbose.stderr).toContain(
+        `cordon: hint (the path comes from the command's output): ${join(dir, ".git", "x")} is write-denied by --deny-write`,
+      );
       const quiet = cordon(args, { cwd: dir });
       expect(quiet.exitCode).toBe(1);
       expect(quiet.stderr).not.toContain("cordon: hint");

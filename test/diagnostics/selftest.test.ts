@@ -16,7 +16,10 @@ const leftovers = () => readdirSync(HOST_SCRATCH_BASE).filter((name) => name.sta
 function selftest(args: string[] = []): { exitCode: number; report: SelftestReport } {
   const result = cordon(["selftest", "--json", ...args], { timeoutMs: 120_000 });
   const parsed = v.safeParse(SelftestReportSchema, JSON.parse(result.stdout));
-  if (!parsed.success) throw new Error(`selftest --json does not match its schema: ${JSON.stringify(v.flatten(parsed.issues))}\n${result.stderr}`);
+  if (!parsed.success)
+    throw new Error(
+      `selftest --json does not match its schema: ${JSON.stringify(v.flatten(parsed.issues))}\n${result.stderr}`,
+    );
   return { exitCode: result.exitCode, report: parsed.output };
 }
 
@@ -30,21 +33,45 @@ describe.skipIf(noBwrap !== undefined)("cordon selftest", () => {
   });
 
   test("is green in both modes and exits 0", () => {
-    const failed = report.modes.flatMap((mode) => mode.probes.filter((probe) => probe.outcome === "fail").map((probe) => `${mode.mode}/${probe.id}: ${probe.detail}`));
+    const failed = report.modes.flatMap((mode) =>
+      mode.probes
+        .filter((probe) => probe.outcome === "fail")
+        .map((probe) => `${mode.mode}/${probe.id}: ${probe.detail}`),
+    );
     expect(failed).toEqual([]);
-    expect(report.modes.map((mode) => [mode.mode, mode.available])).toEqual([["bwrap", true], ["landlock", true]]);
+    expect(report.modes.map((mode) => [mode.mode, mode.available])).toEqual([
+      ["bwrap", true],
+      ["landlock", true],
+    ]);
     expect(report.ok).toBe(true);
     expect(exitCode).toBe(0);
   });
 
   test.skipIf(toolsMissing !== undefined)("no probe was skipped where the tools exist", () => {
-    const skipped = report.modes.flatMap((mode) => mode.probes.filter((probe) => probe.outcome === "skip").map((probe) => `${mode.mode}/${probe.id}: ${probe.detail}`));
+    const skipped = report.modes.flatMap((mode) =>
+      mode.probes
+        .filter((probe) => probe.outcome === "skip")
+        .map((probe) => `${mode.mode}/${probe.id}: ${probe.detail}`),
+    );
     expect(skipped).toEqual([]);
   });
 
   test("covers every escape and must-work probe of the issue", () => {
     const ids = report.modes[0]!.probes.map((probe) => probe.id);
-    for (const id of ["write-outside-roots", "write-deny-path", "read-denied-file", "tcp-connect", "io-uring", "tiocsti", "new-user-namespace", "signal-outside", "write-inside-root", "git-status", "pipe", "exit-status"]) {
+    for (const id of [
+      "write-outside-roots",
+      "write-deny-path",
+      "read-denied-file",
+      "tcp-connect",
+      "io-uring",
+      "tiocsti",
+      "new-user-namespace",
+      "signal-outside",
+      "write-inside-root",
+      "git-status",
+      "pipe",
+      "exit-status",
+    ]) {
       expect(ids).toContain(id);
     }
   });

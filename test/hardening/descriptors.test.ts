@@ -6,7 +6,18 @@
 import { afterAll, describe, expect } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { AttackTools, attackTest, attempt, ERRNO, gccMissing, hostDir, python, python3Missing, removeDir, sandboxArgs } from "../helpers/attacks.ts";
+import {
+  AttackTools,
+  attackTest,
+  attempt,
+  ERRNO,
+  gccMissing,
+  hostDir,
+  python,
+  python3Missing,
+  removeDir,
+  sandboxArgs,
+} from "../helpers/attacks.ts";
 import { CORDON } from "../helpers/cordon.ts";
 import { MODES } from "./modes.ts";
 
@@ -77,22 +88,26 @@ function launch(command: (relativeTarget: string) => string[]): Outcome & { resu
 
 for (const mode of MODES) {
   describe(`${mode} mode: inherited descriptors`, () => {
-    attackTest("an appending file, host / (O_PATH) and a host UDP socket passed as fds 3-5 are unusable", [gccMissing, python3Missing], () => {
-      const plain = launch((rel) => [trySyscall, "inherited-fds", rel]);
-      expect(plain.appended).toBe("host log\npwned-through-fd3\n");
-      expect(plain.created).toBe(true);
-      expect(plain.datagrams).toEqual(["pwned-through-fd5", "sentinel"]);
+    attackTest(
+      "an appending file, host / (O_PATH) and a host UDP socket passed as fds 3-5 are unusable",
+      [gccMissing, python3Missing],
+      () => {
+        const plain = launch((rel) => [trySyscall, "inherited-fds", rel]);
+        expect(plain.appended).toBe("host log\npwned-through-fd3\n");
+        expect(plain.created).toBe(true);
+        expect(plain.datagrams).toEqual(["pwned-through-fd5", "sentinel"]);
 
-      const boxed = launch((rel) => [CORDON, ...sandboxArgs(mode, [trySyscall, "inherited-fds", rel])]);
-      const result = { stdout: boxed.stdout, stderr: boxed.result.stderr, exitCode: boxed.result.exitCode };
-      // Closed before the command's exec: EBADF on every use.
-      for (const label of ["fd3-getfd", "fd3-append", "fd4-getfd", "fd4-openat-create", "fd5-getfd", "fd5-send"]) {
-        expect({ label, ...attempt(result, label) }).toEqual({ label, ok: false, errno: ERRNO.EBADF });
-      }
-      expect(boxed.appended).toBe("host log\n");
-      expect(boxed.created).toBe(false);
-      expect(boxed.datagrams).toEqual(["sentinel"]);
-    });
+        const boxed = launch((rel) => [CORDON, ...sandboxArgs(mode, [trySyscall, "inherited-fds", rel])]);
+        const result = { stdout: boxed.stdout, stderr: boxed.result.stderr, exitCode: boxed.result.exitCode };
+        // Closed before the command's exec: EBADF on every use.
+        for (const label of ["fd3-getfd", "fd3-append", "fd4-getfd", "fd4-openat-create", "fd5-getfd", "fd5-send"]) {
+          expect({ label, ...attempt(result, label) }).toEqual({ label, ok: false, errno: ERRNO.EBADF });
+        }
+        expect(boxed.appended).toBe("host log\n");
+        expect(boxed.created).toBe(false);
+        expect(boxed.datagrams).toEqual(["sentinel"]);
+      },
+    );
 
     attackTest("no descriptor above 2 is open when the command starts", [python3Missing], () => {
       // /proc/self/fd of the command itself, minus the one listing it.

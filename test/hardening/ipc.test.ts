@@ -5,7 +5,16 @@
 import { afterAll, describe, expect } from "bun:test";
 import { join } from "node:path";
 import {
-  AttackTools, attackTest, attempt, ERRNO, gccMissing, hostDir, python3Missing, randomKey, removeDir, sandboxed,
+  AttackTools,
+  attackTest,
+  attempt,
+  ERRNO,
+  gccMissing,
+  hostDir,
+  python3Missing,
+  randomKey,
+  removeDir,
+  sandboxed,
   unixListener,
 } from "../helpers/attacks.ts";
 import { cordon, run } from "../helpers/cordon.ts";
@@ -33,21 +42,25 @@ function segmentContent(key: number): string | undefined {
 
 for (const mode of MODES) {
   describe(`${mode} mode: host IPC`, () => {
-    attackTest("an abstract unix socket of a host listener refuses the connection", [gccMissing, python3Missing], async () => {
-      const address = `@cordon-test-${process.pid}-${randomKey()}`;
-      const listener = await unixListener(address, trySyscall);
-      try {
-        expect(attempt(run([trySyscall, "unix-connect", address, "plain"]), "unix-connect").ok).toBe(true);
-        const result = sandboxed(mode, [trySyscall, "unix-connect", address, "sandboxed"]);
-        // EPERM from Landlock's abstract-socket scope (ABI 6); ECONNREFUSED
-        // where a network namespace has its own abstract namespace.
-        expect(attempt(result, "unix-connect").ok).toBe(false);
-        expect<number[]>([ERRNO.EPERM, ERRNO.ECONNREFUSED]).toContain(attempt(result, "unix-connect").errno!);
-        expect(await listener.finish()).toEqual(["plain", "sentinel"]);
-      } finally {
-        listener.kill();
-      }
-    });
+    attackTest(
+      "an abstract unix socket of a host listener refuses the connection",
+      [gccMissing, python3Missing],
+      async () => {
+        const address = `@cordon-test-${process.pid}-${randomKey()}`;
+        const listener = await unixListener(address, trySyscall);
+        try {
+          expect(attempt(run([trySyscall, "unix-connect", address, "plain"]), "unix-connect").ok).toBe(true);
+          const result = sandboxed(mode, [trySyscall, "unix-connect", address, "sandboxed"]);
+          // EPERM from Landlock's abstract-socket scope (ABI 6); ECONNREFUSED
+          // where a network namespace has its own abstract namespace.
+          expect(attempt(result, "unix-connect").ok).toBe(false);
+          expect<number[]>([ERRNO.EPERM, ERRNO.ECONNREFUSED]).toContain(attempt(result, "unix-connect").errno!);
+          expect(await listener.finish()).toEqual(["plain", "sentinel"]);
+        } finally {
+          listener.kill();
+        }
+      },
+    );
 
     const gap = hasGap(mode, "host-unix-socket-file");
     const socketName = gap
@@ -102,12 +115,16 @@ for (const mode of MODES) {
     });
 
     for (const kind of ["msg", "sem"] as const) {
-      attackTest(`a System V ${kind === "msg" ? "message queue" : "semaphore set"} cannot be created on the host`, [gccMissing], () => {
-        expect(attempt(run([trySyscall, `${kind}-create`]), `${kind}-create`).ok).toBe(true);
-        const result = sandboxed(mode, [trySyscall, `${kind}-create`]);
-        if (mode === "landlock") expect(attempt(result, `${kind}-create`)).toEqual({ ok: false, errno: ERRNO.EPERM });
-        // (In an IPC namespace, creating a private object is harmless.)
-      });
+      attackTest(
+        `a System V ${kind === "msg" ? "message queue" : "semaphore set"} cannot be created on the host`,
+        [gccMissing],
+        () => {
+          expect(attempt(run([trySyscall, `${kind}-create`]), `${kind}-create`).ok).toBe(true);
+          const result = sandboxed(mode, [trySyscall, `${kind}-create`]);
+          if (mode === "landlock") expect(attempt(result, `${kind}-create`)).toEqual({ ok: false, errno: ERRNO.EPERM });
+          // (In an IPC namespace, creating a private object is harmless.)
+        },
+      );
     }
 
     attackTest("the user keyring cannot be read or changed", [gccMissing], () => {
@@ -130,7 +147,10 @@ for (const mode of MODES) {
         const add = sandboxed(mode, [trySyscall, "key-add", `${description}-new`, "planted"]);
         expect(attempt(add, "add_key")).toEqual({ ok: false, errno: ERRNO.EPERM });
 
-        expect(attempt(run([trySyscall, "key-read", description]), "keyctl-read")).toEqual({ ok: true, detail: "host-secret" });
+        expect(attempt(run([trySyscall, "key-read", description]), "keyctl-read")).toEqual({
+          ok: true,
+          detail: "host-secret",
+        });
       } finally {
         run([trySyscall, "key-unlink", serial ?? "0"]);
       }

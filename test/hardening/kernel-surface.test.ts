@@ -5,7 +5,17 @@
 // cordon. ENOSYS for clone3 is deliberate: libc must fall back to clone.
 import { afterAll, describe, expect } from "bun:test";
 import { readFileSync } from "node:fs";
-import { AttackTools, attackTest, attempt, ERRNO, gccMissing, hostDir, python3Missing, removeDir, sandboxed } from "../helpers/attacks.ts";
+import {
+  AttackTools,
+  attackTest,
+  attempt,
+  ERRNO,
+  gccMissing,
+  hostDir,
+  python3Missing,
+  removeDir,
+  sandboxed,
+} from "../helpers/attacks.ts";
 import { isRoot, run } from "../helpers/cordon.ts";
 import { MODES } from "./modes.ts";
 
@@ -34,14 +44,33 @@ const ATTACKS: SyscallAttack[] = [
   { name: "unshare(CLONE_NEWUSER)", args: () => ["unshare-user"], label: "unshare-newuser", errno: ERRNO.EPERM },
   { name: "clone(CLONE_NEWUSER)", args: () => ["clone-user"], label: "clone-newuser", errno: ERRNO.EPERM },
   { name: "clone3(CLONE_NEWUSER) gets ENOSYS", args: () => ["clone3-user"], label: "clone3-user", errno: ERRNO.ENOSYS },
-  { name: "clone3 without flags gets ENOSYS too", args: () => ["clone3-plain"], label: "clone3-plain", errno: ERRNO.ENOSYS },
-  { name: "mount(2) of a tmpfs on a write root", args: () => ["mount-tmpfs", scratch], label: "mount", errno: ERRNO.EPERM, skip: needsRoot },
+  {
+    name: "clone3 without flags gets ENOSYS too",
+    args: () => ["clone3-plain"],
+    label: "clone3-plain",
+    errno: ERRNO.ENOSYS,
+  },
+  {
+    name: "mount(2) of a tmpfs on a write root",
+    args: () => ["mount-tmpfs", scratch],
+    label: "mount",
+    errno: ERRNO.EPERM,
+    skip: needsRoot,
+  },
   { name: "fsopen (new mount API)", args: () => ["fsopen"], label: "fsopen", errno: ERRNO.EPERM, skip: needsRoot },
-  { name: "setns (into a UTS namespace)", args: () => ["setns", "/proc/self/ns/uts"], label: "setns", errno: ERRNO.EPERM, skip: needsRoot },
+  {
+    name: "setns (into a UTS namespace)",
+    args: () => ["setns", "/proc/self/ns/uts"],
+    label: "setns",
+    errno: ERRNO.EPERM,
+    skip: needsRoot,
+  },
 ];
 
 function mountedAt(path: string): boolean {
-  return readFileSync("/proc/self/mountinfo", "latin1").split("\n").some((line) => line.split(" ")[4] === path);
+  return readFileSync("/proc/self/mountinfo", "latin1")
+    .split("\n")
+    .some((line) => line.split(" ")[4] === path);
 }
 
 for (const mode of MODES) {
@@ -67,7 +96,8 @@ for (const mode of MODES) {
     });
 
     attackTest("threads still start (pthread_create falls back from clone3)", [python3Missing], () => {
-      const script = "import threading; t = threading.Thread(target=lambda: print('thread', flush=True)); t.start(); t.join()";
+      const script =
+        "import threading; t = threading.Thread(target=lambda: print('thread', flush=True)); t.start(); t.join()";
       const result = sandboxed(mode, ["python3", "-c", script]);
       expect(result).toMatchObject({ exitCode: 0, stdout: "thread\n" });
     });

@@ -16,7 +16,8 @@ import { MODES } from "./modes.ts";
 const scratch = hostDir("cordon-self-");
 const preloadMarker = join(scratch, "ld-preload.log");
 const tools = gccMissing ? undefined : new AttackTools();
-const evilLibrary = tools?.compile("preload-marker", { flags: ["-shared", "-fPIC", `-DMARKER="${preloadMarker}"`] }) ?? "";
+const evilLibrary =
+  tools?.compile("preload-marker", { flags: ["-shared", "-fPIC", `-DMARKER="${preloadMarker}"`] }) ?? "";
 afterAll(() => {
   tools?.cleanup();
   removeDir(scratch);
@@ -74,12 +75,17 @@ describe("cordon's own process, whatever the mode", () => {
   // no sandbox at all, and `cordon -- ./script.js` runs the script the same
   // way. An environment variable must never turn the sandbox off.
   const FORMS = [
-    { form: "cordon run -- sh -c ...", argv: (marker: string) => ["run", "--", "sh", "-c", 'touch "$1"', "sh", marker] },
+    {
+      form: "cordon run -- sh -c ...",
+      argv: (marker: string) => ["run", "--", "sh", "-c", 'touch "$1"', "sh", marker],
+    },
     { form: "cordon -- ./script.js", argv: (marker: string) => ["--", script(marker)] },
   ];
   function script(marker: string): string {
     const path = `${marker}.js`;
-    writeFileSync(path, `#!/usr/bin/env node\nrequire("node:fs").writeFileSync(${JSON.stringify(marker)}, "");\n`, { mode: 0o755 });
+    writeFileSync(path, `#!/usr/bin/env node\nrequire("node:fs").writeFileSync(${JSON.stringify(marker)}, "");\n`, {
+      mode: 0o755,
+    });
     return path;
   }
   FORMS.forEach(({ form, argv }, i) => {

@@ -5,7 +5,15 @@ import { afterAll, describe, expect } from "bun:test";
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
-  AttackTools, attackTest, attempt, ERRNO, gccMissing, hostDir, python3Missing, removeDir, sandboxed,
+  AttackTools,
+  attackTest,
+  attempt,
+  ERRNO,
+  gccMissing,
+  hostDir,
+  python3Missing,
+  removeDir,
+  sandboxed,
 } from "../helpers/attacks.ts";
 import { isRoot, run } from "../helpers/cordon.ts";
 import { MODES } from "./modes.ts";
@@ -18,7 +26,9 @@ const needsRoot = isRoot ? undefined : "the tests do not run as root";
 const CAP_SETS = ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] as const;
 
 function capabilities(status: string): Record<string, string | undefined> {
-  return Object.fromEntries(CAP_SETS.map((set) => [set, new RegExp(`^${set}:\\s*([0-9a-f]+)$`, "m").exec(status)?.[1]]));
+  return Object.fromEntries(
+    CAP_SETS.map((set) => [set, new RegExp(`^${set}:\\s*([0-9a-f]+)$`, "m").exec(status)?.[1]]),
+  );
 }
 
 /** Why a crash here would not leave ./core in the working directory, or undefined. */
@@ -75,30 +85,34 @@ for (const mode of MODES) {
       expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("core-soft=0 core-hard=0");
     });
 
-    attackTest("a crashing command leaves no core file in its write root", [python3Missing, corePatternReason()], () => {
-      const crash = [
-        "import os, resource, signal",
-        "try:",
-        "    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))",
-        "except (OSError, ValueError):",
-        "    pass",
-        "os.kill(os.getpid(), signal.SIGSEGV)",
-      ].join("\n");
-      const dir = hostDir("cordon-core-");
-      try {
-        const plainDir = join(dir, "plain");
-        const boxedDir = join(dir, "boxed");
-        for (const d of [plainDir, boxedDir]) run(["mkdir", d]);
-        run(["python3", "-c", crash], { cwd: plainDir });
-        expect(readdirSync(plainDir).some((name) => name.startsWith("core"))).toBe(true);
+    attackTest(
+      "a crashing command leaves no core file in its write root",
+      [python3Missing, corePatternReason()],
+      () => {
+        const crash = [
+          "import os, resource, signal",
+          "try:",
+          "    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))",
+          "except (OSError, ValueError):",
+          "    pass",
+          "os.kill(os.getpid(), signal.SIGSEGV)",
+        ].join("\n");
+        const dir = hostDir("cordon-core-");
+        try {
+          const plainDir = join(dir, "plain");
+          const boxedDir = join(dir, "boxed");
+          for (const d of [plainDir, boxedDir]) run(["mkdir", d]);
+          run(["python3", "-c", crash], { cwd: plainDir });
+          expect(readdirSync(plainDir).some((name) => name.startsWith("core"))).toBe(true);
 
-        const result = sandboxed(mode, ["python3", "-c", crash], { write: [boxedDir], cwd: boxedDir });
-        expect(result.exitCode).toBe(128 + 11);
-        expect(readdirSync(boxedDir)).toEqual([]);
-      } finally {
-        removeDir(dir);
-      }
-    });
+          const result = sandboxed(mode, ["python3", "-c", crash], { write: [boxedDir], cwd: boxedDir });
+          expect(result.exitCode).toBe(128 + 11);
+          expect(readdirSync(boxedDir)).toEqual([]);
+        } finally {
+          removeDir(dir);
+        }
+      },
+    );
 
     // The capability drop leaves uid 0, and the owner of a file may set its
     // setuid bit without any capability: a root-run sandbox could leave a

@@ -94,7 +94,10 @@ for (const mode of MODES) {
       const target = hostSleeper();
       try {
         expect(attempt(run([trySyscall, "ptrace-attach", String(target.pid)]), "ptrace-attach").ok).toBe(true);
-        for (const [attack, label] of [["ptrace-attach", "ptrace-attach"], ["ptrace-seize", "ptrace-seize"]] as const) {
+        for (const [attack, label] of [
+          ["ptrace-attach", "ptrace-attach"],
+          ["ptrace-seize", "ptrace-seize"],
+        ] as const) {
           const result = sandboxed(mode, [trySyscall, attack, String(target.pid)]);
           expect(attempt(result, label).ok).toBe(false);
         }

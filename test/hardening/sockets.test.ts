@@ -4,7 +4,16 @@
 import { afterAll, describe, expect } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import {
-  AttackTools, attackTest, attempt, attempts, ERRNO, gccMissing, KILLED_BY_SIGSYS, python, python3Missing, sandboxed,
+  AttackTools,
+  attackTest,
+  attempt,
+  attempts,
+  ERRNO,
+  gccMissing,
+  KILLED_BY_SIGSYS,
+  python,
+  python3Missing,
+  sandboxed,
 } from "../helpers/attacks.ts";
 import { isRoot, run } from "../helpers/cordon.ts";
 import { MODES } from "./modes.ts";
@@ -70,7 +79,8 @@ for (const mode of MODES) {
       ["AF_VSOCK (the hypervisor's channel)", [String(AF.VSOCK), "1", "0"]],
     ] as const) {
       const plain = gccMissing ? undefined : attempts(run([trySyscall, "socket", ...args]).stdout).get("socket");
-      const reason = plain && !plain.ok ? `${name} sockets do not open here without cordon (errno ${plain.errno})` : undefined;
+      const reason =
+        plain && !plain.ok ? `${name} sockets do not open here without cordon (errno ${plain.errno})` : undefined;
       attackTest(`a ${name} socket is refused with EPERM`, [gccMissing, reason], () => {
         expect(plain?.ok).toBe(true);
         const result = sandboxed(mode, [trySyscall, "socket", ...args]);
@@ -87,7 +97,10 @@ for (const mode of MODES) {
     // The i386 table has other numbers (socket 359, socketcall 102): a filter
     // keyed on x86_64 numbers alone would let these through. A foreign
     // architecture is the one case where cordon kills instead of failing a call.
-    for (const [name, attack] of [["socket (i386 nr 359)", "int80-socket"], ["socketcall (i386 nr 102)", "int80-socketcall"]] as const) {
+    for (const [name, attack] of [
+      ["socket (i386 nr 359)", "int80-socket"],
+      ["socketcall (i386 nr 102)", "int80-socketcall"],
+    ] as const) {
       const reason = entryPointReason([attack], attack, "the i386 entry point (int 0x80)");
       attackTest(`int 0x80 ${name} from a 64-bit process is killed with SIGSYS`, [reason], () => {
         const result = sandboxed(mode, [trySyscall, attack]);

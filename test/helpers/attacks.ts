@@ -7,7 +7,19 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cordon, missingTool, run, type RunOptions, type RunResult } from "./cordon.ts";
 
-export const ERRNO = { EPERM: 1, ENOENT: 2, ESRCH: 3, EBADF: 9, EACCES: 13, EBUSY: 16, EXDEV: 18, EINVAL: 22, EROFS: 30, ENOSYS: 38, ECONNREFUSED: 111 } as const;
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EBADF: 9,
+  EACCES: 13,
+  EBUSY: 16,
+  EXDEV: 18,
+  EINVAL: 22,
+  EROFS: 30,
+  ENOSYS: 38,
+  ECONNREFUSED: 111,
+} as const;
 /** Exit status of a process killed by SIGSYS, as cordon reports it (128+N). */
 export const KILLED_BY_SIGSYS = 128 + 31;
 
@@ -43,7 +55,15 @@ export class AttackTools {
   compile(name: string, options: { source?: string; flags?: string[] } = {}): string {
     const out = join(this.dir, name);
     const input = options.source === undefined ? join(C_SOURCES, `${name}.c`) : "-";
-    const args = ["gcc", "-O1", "-Wall", ...(options.flags ?? []), "-o", out, ...(input === "-" ? ["-x", "c", "-"] : [input])];
+    const args = [
+      "gcc",
+      "-O1",
+      "-Wall",
+      ...(options.flags ?? []),
+      "-o",
+      out,
+      ...(input === "-" ? ["-x", "c", "-"] : [input]),
+    ];
     const result = run(args, { stdin: options.source });
     if (result.exitCode !== 0) throw new Error(`gcc failed for ${name}:\n${result.stderr}`);
     chmodSync(out, 0o755);
@@ -77,7 +97,9 @@ export function attempts(stdout: string): Map<string, Attempt> {
 export function attempt(result: RunResult, label: string): Attempt {
   const found = attempts(result.stdout).get(label);
   if (!found) {
-    throw new Error(`no report for ${label} (exit ${result.exitCode})\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    throw new Error(
+      `no report for ${label} (exit ${result.exitCode})\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
   }
   return found;
 }
@@ -167,7 +189,12 @@ export function attackTest(name: string, reasons: (string | undefined)[], fn: ()
  * runs as `test.failing`: it passes while the hole is open and fails, asking
  * to become a plain test, the day the hole is closed.
  */
-export function holeTest(name: string, hole: string, reasons: (string | undefined)[], fn: () => void | Promise<void>): void {
+export function holeTest(
+  name: string,
+  hole: string,
+  reasons: (string | undefined)[],
+  fn: () => void | Promise<void>,
+): void {
   const reason = reasons.find((r) => r !== undefined);
   if (reason) test.skip(`${name} [skipped: ${reason}]`, fn);
   else test.failing(`${name} [KNOWN HOLE: ${hole}]`, fn);

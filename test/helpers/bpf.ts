@@ -75,13 +75,15 @@ export function runSeccompProgram(program: readonly Insn[], input: SeccompInput)
   let pc = 0;
   // Classic BPF only jumps forward, so this bound can only trip on a bug here.
   for (let steps = 0; steps <= program.length; steps++) {
-    if (pc < 0 || pc >= program.length) throw new Error(`BPF: pc ${pc} outside a ${program.length}-instruction program`);
+    if (pc < 0 || pc >= program.length)
+      throw new Error(`BPF: pc ${pc} outside a ${program.length}-instruction program`);
     const insn = program[pc]!;
     const k = insn.k >>> 0;
     const jump = (taken: boolean): void => {
       const offset = taken ? insn.jt : insn.jf;
       const target = pc + 1 + offset;
-      if (target >= program.length) throw new Error(`BPF: jump from ${pc} to ${target} past the end (${program.length})`);
+      if (target >= program.length)
+        throw new Error(`BPF: jump from ${pc} to ${target} past the end (${program.length})`);
       pc = target;
     };
     switch (insn.code) {

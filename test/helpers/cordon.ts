@@ -41,7 +41,12 @@ export function run(argv: string[], options: RunOptions = {}): RunResult {
   const result = Bun.spawnSync(commandLine(argv, options.asNobody), {
     cwd: options.cwd,
     env: { ...process.env, ...options.env } as Record<string, string>,
-    stdin: options.stdin === undefined ? "ignore" : typeof options.stdin === "string" ? Buffer.from(options.stdin) : options.stdin,
+    stdin:
+      options.stdin === undefined
+        ? "ignore"
+        : typeof options.stdin === "string"
+          ? Buffer.from(options.stdin)
+          : options.stdin,
     stdout: "pipe",
     stderr: "pipe",
     timeout: options.timeoutMs ?? 60_000,

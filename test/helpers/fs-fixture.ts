@@ -51,7 +51,8 @@ export function protectedSnapshot(fixture: FsFixture): string[] {
       lines.push(`${rel} dir ino=${stat.ino}`);
       if (path === fixture.root) return;
       for (const name of readdirSync(path).sort()) walk(join(path, name));
-    } else lines.push(`${rel} file ino=${stat.ino} nlink=${stat.nlink} ${JSON.stringify(readFileSync(path, "latin1"))}`);
+    } else
+      lines.push(`${rel} file ino=${stat.ino} nlink=${stat.nlink} ${JSON.stringify(readFileSync(path, "latin1"))}`);
   };
   walk(fixture.base);
   return lines;

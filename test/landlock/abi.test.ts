@@ -1,10 +1,21 @@
 // What each Landlock ABI can enforce, and the struct encoders of ffi/landlock.ts.
 import { describe, expect, test } from "bun:test";
 import {
-  ACCESS_FS, encodeNetPortAttr, encodePathBeneathAttr, encodeRulesetAttr, RESTRICT_SELF,
+  ACCESS_FS,
+  encodeNetPortAttr,
+  encodePathBeneathAttr,
+  encodeRulesetAttr,
+  RESTRICT_SELF,
 } from "../../ffi/landlock.ts";
 import {
-  effectiveAbi, fsMask, fsRightsAt, fsRightsOf, NEWEST_KNOWN_ABI, netRightsAt, restrictFlagsAt, scopesAt,
+  effectiveAbi,
+  fsMask,
+  fsRightsAt,
+  fsRightsOf,
+  NEWEST_KNOWN_ABI,
+  netRightsAt,
+  restrictFlagsAt,
+  scopesAt,
 } from "../../src/landlock/abi.ts";
 
 const ABIS = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -12,8 +23,18 @@ const ABIS = [1, 2, 3, 4, 5, 6, 7, 8];
 describe("rights per ABI", () => {
   test("filesystem rights as bits, from landlock(7)", () => {
     // Hard-coded: 13 bits at ABI 1, REFER at 2, TRUNCATE at 3, IOCTL_DEV at 5.
-    const expected: Record<number, bigint> = { 1: 0x1fffn, 2: 0x3fffn, 3: 0x7fffn, 4: 0x7fffn, 5: 0xffffn, 6: 0xffffn, 7: 0xffffn, 8: 0xffffn };
-    for (const abi of ABIS) expect(`${abi}: 0x${fsMask(fsRightsAt(abi)).toString(16)}`).toBe(`${abi}: 0x${expected[abi]!.toString(16)}`);
+    const expected: Record<number, bigint> = {
+      1: 0x1fffn,
+      2: 0x3fffn,
+      3: 0x7fffn,
+      4: 0x7fffn,
+      5: 0xffffn,
+      6: 0xffffn,
+      7: 0xffffn,
+      8: 0xffffn,
+    };
+    for (const abi of ABIS)
+      expect(`${abi}: 0x${fsMask(fsRightsAt(abi)).toString(16)}`).toBe(`${abi}: 0x${expected[abi]!.toString(16)}`);
     expect(fsRightsAt(0)).toEqual([]);
   });
 

@@ -3,7 +3,17 @@
 // planning. Stage 2 refuses (125) and the command never runs. An entry that
 // vanished since planning is skipped: with no rule it gets no rights.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { encodeSockFilters } from "../../ffi/seccomp.ts";
 import { HOST_ARCH } from "../../ffi/syscalls.ts";
@@ -33,20 +43,41 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs stage 2 with a read rule on / and one walked write rule; the command leaves a marker. */
-  async function stage2(walkedPath: string, marker: string, noSymlinks = true, identity?: { dev: string; ino: string }) {
+  async function stage2(
+    walkedPath: string,
+    marker: string,
+    noSymlinks = true,
+    identity?: { dev: string; ino: string },
+  ) {
     const rules: WirePathRule[] = [
       { path: "/", access: rightsForGrant("read", "dir", HANDLED).toString(), optional: false, followSymlinks: false },
-      { path: walkedPath, access: rightsForGrant("write", "dir", HANDLED).toString(), optional: false, followSymlinks: !noSymlinks, ...identity },
+      {
+        path: walkedPath,
+        access: rightsForGrant("write", "dir", HANDLED).toString(),
+        optional: false,
+        followSymlinks: !noSymlinks,
+        ...identity,
+      },
     ];
     const message = encodeLaunch({
       header: {
         version: 1,
-        landlock: { abi: ABI, handledFs: HANDLED.toString(), handledNet: "0", scoped: "0", restrictFlags: 0, pathRules: rules, netRules: [] },
+        landlock: {
+          abi: ABI,
+          handledFs: HANDLED.toString(),
+          handledNet: "0",
+          scoped: "0",
+          restrictFlags: 0,
+          pathRules: rules,
+          netRules: [],
+        },
         mountChecks: [],
         preserveFds: 0,
         parentDeathSignal: 0,
       },
-      seccomp: encodeSockFilters(assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "all", mode: "landlock" }))),
+      seccomp: encodeSockFilters(
+        assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "all", mode: "landlock" })),
+      ),
       argv: ["/bin/sh", "-c", `echo ran > ${marker}`].map((arg) => new TextEncoder().encode(arg)),
       envp: [new TextEncoder().encode("PATH=/usr/bin:/bin")],
     });
@@ -54,7 +85,11 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
     writeFileSync(file, message);
     const fd = openSync(file, "r");
     try {
-      const child = Bun.spawn({ cmd: [CORDON, "__cordon-stage2", "3"], env: {}, stdio: ["ignore", "pipe", "pipe", fd] });
+      const child = Bun.spawn({
+        cmd: [CORDON, "__cordon-stage2", "3"],
+        env: {},
+        stdio: ["ignore", "pipe", "pipe", fd],
+      });
       const exitCode = await child.exited;
       return { exitCode, stderr: await new Response(child.stderr).text() };
     } finally {

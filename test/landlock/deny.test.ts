@@ -5,15 +5,32 @@
 import { describe, expect, test } from "bun:test";
 import { FILE_RIGHTS, type FsRight } from "../../ffi/landlock.ts";
 import { fsMask, fsRightsAt, NEWEST_KNOWN_ABI } from "../../src/landlock/abi.ts";
-import { excludedRights, type DirEntry, type EntryKind, type Exclusion, type ListDirectory } from "../../src/landlock/deny.ts";
-import { landlockRulesFor, MAX_PATH_RULES, rightsForGrant, type LandlockIntent, type LandlockPlan, type PathFact } from "../../src/landlock/rules.ts";
+import {
+  excludedRights,
+  type DirEntry,
+  type EntryKind,
+  type Exclusion,
+  type ListDirectory,
+} from "../../src/landlock/deny.ts";
+import {
+  landlockRulesFor,
+  MAX_PATH_RULES,
+  rightsForGrant,
+  type LandlockIntent,
+  type LandlockPlan,
+  type PathFact,
+} from "../../src/landlock/rules.ts";
 import { CordonError } from "../../src/errors.ts";
 
 const FILE_MASK = fsMask(FILE_RIGHTS);
 const mask = (...rights: FsRight[]) => fsMask(rights);
 
 /** A fake tree from absolute paths; parents are implied directories. */
-function fakeTree(spec: Record<string, EntryKind>): { kinds: Map<string, EntryKind>; list: ListDirectory; calls: string[] } {
+function fakeTree(spec: Record<string, EntryKind>): {
+  kinds: Map<string, EntryKind>;
+  list: ListDirectory;
+  calls: string[];
+} {
   const kinds = new Map<string, EntryKind>([["/", "dir"]]);
   for (const [path, kind] of Object.entries(spec)) {
     const parts = path.split("/").filter(Boolean);
@@ -107,7 +124,16 @@ function expectEnforced(scenario: Scenario, abi = NEWEST_KNOWN_ABI): LandlockPla
   return result;
 }
 
-const WRITE_ISH = mask("WRITE_FILE", "REMOVE_DIR", "REMOVE_FILE", "MAKE_DIR", "MAKE_REG", "MAKE_SYM", "REFER", "TRUNCATE");
+const WRITE_ISH = mask(
+  "WRITE_FILE",
+  "REMOVE_DIR",
+  "REMOVE_FILE",
+  "MAKE_DIR",
+  "MAKE_REG",
+  "MAKE_SYM",
+  "REFER",
+  "TRUNCATE",
+);
 const CREATE = mask("MAKE_REG", "MAKE_DIR", "MAKE_SYM", "REMOVE_FILE", "REMOVE_DIR");
 
 const PROJECT: Record<string, EntryKind> = {
@@ -139,7 +165,11 @@ describe("denies compiled into sibling grants", () => {
   });
 
   test("deny-write .git inside a write root: siblings writable, .git read-only, the root loses entry creation", () => {
-    const result = expectEnforced({ tree: PROJECT, writeRoots: ["/proj"], exclusions: [{ path: "/proj/.git", deny: "write" }] });
+    const result = expectEnforced({
+      tree: PROJECT,
+      writeRoots: ["/proj"],
+      exclusions: [{ path: "/proj/.git", deny: "write" }],
+    });
     const write = rightsForGrant("write", "dir", result.handledFs);
     expect(effective(result, "/proj/.git/config") & WRITE_ISH).toBe(0n);
     expect(effective(result, "/proj/.git/hooks/new-file") & WRITE_ISH).toBe(0n);
@@ -180,7 +210,10 @@ describe("denies compiled into sibling grants", () => {
     const result = expectEnforced({
       tree: PROJECT,
       writeRoots: ["/proj"],
-      exclusions: [{ path: "/proj/secret.txt", deny: "read" }, { path: "/proj/secrets", deny: "read" }],
+      exclusions: [
+        { path: "/proj/secret.txt", deny: "read" },
+        { path: "/proj/secrets", deny: "read" },
+      ],
     });
     expect(effective(result, "/proj/secret.txt")).toBe(0n);
     expect(effective(result, "/proj/secrets/key")).toBe(0n);
@@ -194,7 +227,10 @@ describe("denies compiled into sibling grants", () => {
     const result = expectEnforced({
       tree,
       writeRoots: ["/proj"],
-      exclusions: [{ path: "/proj/sub", deny: "write" }, { path: "/proj/sub/secret", deny: "read" }],
+      exclusions: [
+        { path: "/proj/sub", deny: "write" },
+        { path: "/proj/sub/secret", deny: "read" },
+      ],
     });
     expect(effective(result, "/proj/sub/secret/x")).toBe(0n);
     expect(effectiveFile(result, "/proj/sub/ok")).toBe(mask("READ_FILE", "EXECUTE"));
@@ -205,16 +241,28 @@ describe("denies compiled into sibling grants", () => {
     const result = expectEnforced({
       tree: PROJECT,
       writeRoots: ["/proj"],
-      exclusions: [{ path: "/proj/.env.local", deny: "read" }, { path: "/proj/newdir/deeper", deny: "write" }],
+      exclusions: [
+        { path: "/proj/.env.local", deny: "read" },
+        { path: "/proj/newdir/deeper", deny: "write" },
+      ],
     });
-    expect(result.pathRules.some((rule) => rule.path.startsWith("/proj/.env.local") || rule.path.startsWith("/proj/newdir"))).toBe(false);
+    expect(
+      result.pathRules.some((rule) => rule.path.startsWith("/proj/.env.local") || rule.path.startsWith("/proj/newdir")),
+    ).toBe(false);
     // Creating either needs MAKE_REG or MAKE_DIR on /proj, which no rule gives.
     expect(effective(result, "/proj") & mask("MAKE_REG", "MAKE_DIR", "MAKE_SYM", "REFER")).toBe(0n);
     expect(effective(result, "/proj/src") & mask("MAKE_REG")).not.toBe(0n);
   });
 
   test("symlink children get no rule; files and other nodes only file rights", () => {
-    const result = expectEnforced({ tree: PROJECT, writeRoots: ["/proj"], exclusions: [{ path: "/proj/.git", deny: "write" }, { path: "/home/u/.ssh", deny: "read" }] });
+    const result = expectEnforced({
+      tree: PROJECT,
+      writeRoots: ["/proj"],
+      exclusions: [
+        { path: "/proj/.git", deny: "write" },
+        { path: "/home/u/.ssh", deny: "read" },
+      ],
+    });
     expect(result.pathRules.some((rule) => rule.path === "/proj/escape" || rule.path === "/bin")).toBe(false);
     for (const path of ["/proj/fifo", "/proj/README", "/home/u/.bashrc"]) {
       const rules = result.pathRules.filter((rule) => rule.path === path);
@@ -232,19 +280,41 @@ describe("denies compiled into sibling grants", () => {
 
   test("a grant below a deny keeps its rights, like the deeper mount in bwrap mode", () => {
     const tree = { ...PROJECT, "/tmp/cordon-1/tmp/x": "file", "/tmp/other": "file" } as const;
-    const result = expectEnforced({ tree, writeRoots: ["/tmp/cordon-1/tmp"], exclusions: [{ path: "/tmp", deny: "read" }] });
+    const result = expectEnforced({
+      tree,
+      writeRoots: ["/tmp/cordon-1/tmp"],
+      exclusions: [{ path: "/tmp", deny: "read" }],
+    });
     expect(effective(result, "/tmp/other")).toBe(0n);
     expect(effective(result, "/tmp/cordon-1/tmp/x")).toBe(rightsForGrant("write", "dir", result.handledFs));
   });
 
   test("only the directories on the way to a deny are listed", () => {
     const tree = fakeTree(PROJECT);
-    plan({ tree: PROJECT, writeRoots: ["/proj"], exclusions: [{ path: "/proj/.git/hooks", deny: "write" }, { path: "/home/u/.ssh", deny: "read" }] }, 7, tree.list);
+    plan(
+      {
+        tree: PROJECT,
+        writeRoots: ["/proj"],
+        exclusions: [
+          { path: "/proj/.git/hooks", deny: "write" },
+          { path: "/home/u/.ssh", deny: "read" },
+        ],
+      },
+      7,
+      tree.list,
+    );
     expect([...new Set(tree.calls)].sort()).toEqual(["/", "/home", "/home/u", "/proj", "/proj/.git"]);
   });
 
   test("planning is pure: the same inputs give the same plan", () => {
-    const scenario: Scenario = { tree: PROJECT, writeRoots: ["/proj"], exclusions: [{ path: "/proj/.git", deny: "write" }, { path: "/home/u/.ssh", deny: "read" }] };
+    const scenario: Scenario = {
+      tree: PROJECT,
+      writeRoots: ["/proj"],
+      exclusions: [
+        { path: "/proj/.git", deny: "write" },
+        { path: "/home/u/.ssh", deny: "read" },
+      ],
+    };
     expect(plan(scenario)).toEqual(plan(scenario));
   });
 
@@ -255,30 +325,39 @@ describe("denies compiled into sibling grants", () => {
     expect(effective(result, "/home/u/.ssh/id_rsa")).toBe(0n);
     expect(effective(result, "/home/u/.bashrc")).toBe(0n);
     expect(effective(result, "/home/v/notes")).not.toBe(0n);
-    expect(result.dropped.find((gap) => gap.feature === "unlistable directories above denied paths")?.consequence).toContain("/home/u");
+    expect(
+      result.dropped.find((gap) => gap.feature === "unlistable directories above denied paths")?.consequence,
+    ).toContain("/home/u");
   });
 
   test(`more than ${MAX_PATH_RULES} rules is refused, never truncated`, () => {
     const wide: Record<string, EntryKind> = { "/proj/.git/config": "file" };
     for (let i = 0; i <= MAX_PATH_RULES; i++) wide[`/proj/f${i}`] = "file";
-    const scenario: Scenario = { tree: wide, writeRoots: ["/proj"], exclusions: [{ path: "/proj/.git", deny: "write" }] };
+    const scenario: Scenario = {
+      tree: wide,
+      writeRoots: ["/proj"],
+      exclusions: [{ path: "/proj/.git", deny: "write" }],
+    };
     expect(() => plan(scenario)).toThrow(CordonError);
     expect(() => plan(scenario)).toThrow(/more than 20000 Landlock rules/);
   });
 
   for (let abi = 1; abi <= NEWEST_KNOWN_ABI; abi++) {
     test(`ABI ${abi}: rights are masked and every deny holds`, () => {
-      expectEnforced({
-        tree: { ...PROJECT, "/proj/sub/secret/x": "file" },
-        writeRoots: ["/proj"],
-        exclusions: [
-          { path: "/proj/.git", deny: "write" },
-          { path: "/proj/secret.txt", deny: "read" },
-          { path: "/proj/sub/secret", deny: "read" },
-          { path: "/proj/.env.local", deny: "write" },
-          { path: "/home/u/.ssh", deny: "read" },
-        ],
-      }, abi);
+      expectEnforced(
+        {
+          tree: { ...PROJECT, "/proj/sub/secret/x": "file" },
+          writeRoots: ["/proj"],
+          exclusions: [
+            { path: "/proj/.git", deny: "write" },
+            { path: "/proj/secret.txt", deny: "read" },
+            { path: "/proj/sub/secret", deny: "read" },
+            { path: "/proj/.env.local", deny: "write" },
+            { path: "/home/u/.ssh", deny: "read" },
+          ],
+        },
+        abi,
+      );
     });
   }
 });

@@ -8,9 +8,22 @@ const ABIS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 // Independent of ffi/: the bits of landlock(7).
 const BIT = {
-  EXECUTE: 1n, WRITE_FILE: 2n, READ_FILE: 4n, READ_DIR: 8n, REMOVE_DIR: 16n, REMOVE_FILE: 32n,
-  MAKE_CHAR: 64n, MAKE_DIR: 128n, MAKE_REG: 256n, MAKE_SOCK: 512n, MAKE_FIFO: 1024n,
-  MAKE_BLOCK: 2048n, MAKE_SYM: 4096n, REFER: 8192n, TRUNCATE: 16384n, IOCTL_DEV: 32768n,
+  EXECUTE: 1n,
+  WRITE_FILE: 2n,
+  READ_FILE: 4n,
+  READ_DIR: 8n,
+  REMOVE_DIR: 16n,
+  REMOVE_FILE: 32n,
+  MAKE_CHAR: 64n,
+  MAKE_DIR: 128n,
+  MAKE_REG: 256n,
+  MAKE_SOCK: 512n,
+  MAKE_FIFO: 1024n,
+  MAKE_BLOCK: 2048n,
+  MAKE_SYM: 4096n,
+  REFER: 8192n,
+  TRUNCATE: 16384n,
+  IOCTL_DEV: 32768n,
 } as const;
 const FILE_ONLY = BIT.EXECUTE | BIT.WRITE_FILE | BIT.READ_FILE | BIT.TRUNCATE | BIT.IOCTL_DEV;
 const ALL_FS = 0xffffn;
@@ -74,7 +87,17 @@ describe.each(plans)("landlockRulesFor at ABI %d", (abi, plan) => {
       expect(rule.grant).toBe("write");
       expect(rule.optional).toBe(false);
       expect(rule.access & (BIT.MAKE_CHAR | BIT.MAKE_BLOCK | BIT.IOCTL_DEV)).toBe(0n);
-      for (const right of [BIT.WRITE_FILE, BIT.MAKE_REG, BIT.MAKE_DIR, BIT.REMOVE_FILE, BIT.REMOVE_DIR, BIT.MAKE_SYM, BIT.MAKE_FIFO, BIT.MAKE_SOCK, BIT.READ_DIR]) {
+      for (const right of [
+        BIT.WRITE_FILE,
+        BIT.MAKE_REG,
+        BIT.MAKE_DIR,
+        BIT.REMOVE_FILE,
+        BIT.REMOVE_DIR,
+        BIT.MAKE_SYM,
+        BIT.MAKE_FIFO,
+        BIT.MAKE_SOCK,
+        BIT.READ_DIR,
+      ]) {
         expect(rule.access & right).toBe(right);
       }
       expect((rule.access & BIT.REFER) !== 0n).toBe(abi >= 2);
@@ -129,7 +152,9 @@ describe("network intent", () => {
   test("ports become net rules from ABI 4, merged per port and sorted", () => {
     const withPorts = intent({ network: { allow: false, connectPorts: [443, 80], bindPorts: [8080, 443] } });
     expect(landlockRulesFor(withPorts, 3).netRules).toEqual([]);
-    expect(landlockRulesFor(withPorts, 3).dropped.find((d) => d.feature === "TCP port rules")?.weakensSecurity).toBe(true);
+    expect(landlockRulesFor(withPorts, 3).dropped.find((d) => d.feature === "TCP port rules")?.weakensSecurity).toBe(
+      true,
+    );
     expect(landlockRulesFor(withPorts, 4).netRules).toEqual([
       { port: 80, access: 2n },
       { port: 443, access: 3n },

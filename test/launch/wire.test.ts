@@ -10,11 +10,14 @@ const HEADER: LaunchHeader = {
     handledNet: "3",
     scoped: "3",
     restrictFlags: 1,
-    pathRules: [{ path: "/", access: "13", optional: false, followSymlinks: false }, { path: "/dev/null", access: "32774", optional: true, followSymlinks: false }],
+    pathRules: [
+      { path: "/", access: "13", optional: false, followSymlinks: false },
+      { path: "/dev/null", access: "32774", optional: true, followSymlinks: false },
+    ],
     netRules: [{ port: 443, access: "2" }],
   },
   mountChecks: [],
-    preserveFds: 0,
+  preserveFds: 0,
   parentDeathSignal: 9,
 };
 

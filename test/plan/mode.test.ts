@@ -24,7 +24,10 @@ describe("decideMode (shared by run and explain through prepareRun)", () => {
   test("--mode bwrap refuses without a working bwrap; --mode landlock never looks", () => {
     expect(decideMode({ ...base, requested: "bwrap", bwrap: missing })).toMatchObject({ kind: "refuse" });
     expect(decideMode({ ...base, requested: "bwrap", bwrapStarts: false })).toMatchObject({ kind: "refuse" });
-    expect(decideMode({ ...base, requested: "landlock", bwrap: undefined })).toMatchObject({ kind: "run", mode: "landlock" });
+    expect(decideMode({ ...base, requested: "landlock", bwrap: undefined })).toMatchObject({
+      kind: "run",
+      mode: "landlock",
+    });
     // Asking for landlock-only mode accepts what it loses; the decision says so.
     const accepted = decideMode({ ...base, requested: "landlock", bwrap: undefined, losses: [loss("x")] });
     expect(accepted).toMatchObject({ kind: "run", mode: "landlock" });
@@ -43,7 +46,9 @@ describe("decideMode (shared by run and explain through prepareRun)", () => {
     const explicit = { found: false as const, reason: "--bwrap x: must be an absolute path", explicit: true };
     expect(decideMode({ ...base, bwrap: explicit })).toMatchObject({ kind: "refuse" });
     // landlock-only mode never uses bwrap, so neither matters there.
-    expect(decideMode({ ...base, requested: "landlock", bwrap: planted, writable: ["/ws"] })).toMatchObject({ kind: "run" });
+    expect(decideMode({ ...base, requested: "landlock", bwrap: planted, writable: ["/ws"] })).toMatchObject({
+      kind: "run",
+    });
     expect(decideMode({ ...base, requested: "landlock", bwrap: explicit })).toMatchObject({ kind: "run" });
   });
 });

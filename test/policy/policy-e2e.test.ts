@@ -1,6 +1,16 @@
 // Every front door of the policy, against the real binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readlinkSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { CORDON, cordon, missingTool, requireBinary, run, scratchDir } from "../helpers/cordon.ts";
 
@@ -31,12 +41,19 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
     rmSync(dir, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   });
-  const c = (args: string[], env: Record<string, string> = {}) => cordon(["--mode", mode, "-q", ...args], { cwd: dir, env: { HOME: home, ...env } });
+  const c = (args: string[], env: Record<string, string> = {}) =>
+    cordon(["--mode", mode, "-q", ...args], { cwd: dir, env: { HOME: home, ...env } });
 
   for (const [format, text] of [
-    ["json", '{"write": ["."], "denyWrite": [".git"], "denyRead": ["secrets", "secret.txt"], "env": {"set": {"FROM_FILE": "yes"}}}'],
+    [
+      "json",
+      '{"write": ["."], "denyWrite": [".git"], "denyRead": ["secrets", "secret.txt"], "env": {"set": {"FROM_FILE": "yes"}}}',
+    ],
     ["yaml", 'write: ["."]\ndenyWrite: [".git"]\ndenyRead: [secrets, secret.txt]\nenv:\n  set: {FROM_FILE: "yes"}\n'],
-    ["toml", 'write = ["."]\ndenyWrite = [".git"]\ndenyRead = ["secrets", "secret.txt"]\n[env.set]\nFROM_FILE = "yes"\n'],
+    [
+      "toml",
+      'write = ["."]\ndenyWrite = [".git"]\ndenyRead = ["secrets", "secret.txt"]\n[env.set]\nFROM_FILE = "yes"\n',
+    ],
   ] as const) {
     test(`a ${format} policy file is enforced`, () => {
       const policyDir = scratchDir("cordon-policy-file-");
@@ -44,8 +61,14 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
       writeFileSync(file, text);
       try {
         const marker = `from-${format}`;
-        const result = c(["-p", file, "--", "sh", "-c",
-          `touch src/${marker}; touch .git/${marker}; cat secret.txt secrets/key public.txt; echo "env=$FROM_FILE"`]);
+        const result = c([
+          "-p",
+          file,
+          "--",
+          "sh",
+          "-c",
+          `touch src/${marker}; touch .git/${marker}; cat secret.txt secrets/key public.txt; echo "env=$FROM_FILE"`,
+        ]);
         expect(existsSync(join(dir, "src", marker))).toBe(true);
         expect(existsSync(join(dir, ".git", marker))).toBe(false);
         expect(result.stdout).not.toContain("SECRET");
@@ -65,7 +88,9 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
 
   test("--env, --unset-env and --clear-env shape the command's environment", () => {
     const env = { KEEP: "kept", DROP: "dropped", PASS: "passed" };
-    expect(c(["--env", "NEW=1", "--unset-env", "DROP", "--", "sh", "-c", 'echo "$NEW|$KEEP|$DROP"'], env).stdout.trim()).toBe("1|kept|");
+    expect(
+      c(["--env", "NEW=1", "--unset-env", "DROP", "--", "sh", "-c", 'echo "$NEW|$KEEP|$DROP"'], env).stdout.trim(),
+    ).toBe("1|kept|");
     const cleared = c(["--clear-env", "--env", "PASS", "--", "/usr/bin/env"], env).stdout;
     expect(cleared).toContain("PASS=passed");
     expect(cleared).not.toContain("KEEP=");
@@ -78,8 +103,18 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
   });
 
   test("a deny path that does not exist yet cannot be created, and nothing is left behind", () => {
-    const result = c(["-w", ".", "--deny-write", ".env.local", "--deny-write", ".git/hooks/new", "--", "sh", "-c",
-      "echo TOKEN > .env.local; mkdir -p .git/hooks/new && echo x > .git/hooks/new/pre-commit; echo done"]);
+    const result = c([
+      "-w",
+      ".",
+      "--deny-write",
+      ".env.local",
+      "--deny-write",
+      ".git/hooks/new",
+      "--",
+      "sh",
+      "-c",
+      "echo TOKEN > .env.local; mkdir -p .git/hooks/new && echo x > .git/hooks/new/pre-commit; echo done",
+    ]);
     expect(result.stdout).toContain("done");
     expect(existsSync(join(dir, ".env.local"))).toBe(false);
     expect(existsSync(join(dir, ".git", "hooks"))).toBe(false);
@@ -90,7 +125,16 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
     mkdirSync(join(dir, "elsewhere"));
     symlinkSync("real-target", join(dir, "alias"));
     try {
-      c(["-w", ".", "--deny-write", "alias", "--", "sh", "-c", "touch alias/x; touch real-target/y; rm alias; ln -sfn elsewhere alias"]);
+      c([
+        "-w",
+        ".",
+        "--deny-write",
+        "alias",
+        "--",
+        "sh",
+        "-c",
+        "touch alias/x; touch real-target/y; rm alias; ln -sfn elsewhere alias",
+      ]);
       expect(existsSync(join(dir, "real-target", "x"))).toBe(false);
       expect(existsSync(join(dir, "real-target", "y"))).toBe(false);
       expect(readlinkSync(join(dir, "alias"))).toBe("real-target");
@@ -131,20 +175,33 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
     rmSync(bin, { recursive: true, force: true });
   });
   const policy = (extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ writable_roots: [dir], read_only_subpaths: [join(dir, ".git")], read_deny_paths: [join(dir, "secrets"), join(dir, "secret.txt")], network_allowed: false, ...extra });
+    JSON.stringify({
+      writable_roots: [dir],
+      read_only_subpaths: [join(dir, ".git")],
+      read_deny_paths: [join(dir, "secrets"), join(dir, "secret.txt")],
+      network_allowed: false,
+      ...extra,
+    });
   // runok passes only --policy and --cwd, so the symlink door runs in auto mode.
   const viaSymlink = (command: string[], extra?: Record<string, unknown>) =>
     run([join(bin, "runok-linux-sandbox"), "--policy", policy(extra), "--cwd", dir, "--", ...command]);
   const viaRun = (command: string[], extra?: Record<string, unknown>) =>
     cordon(["run", "--mode", mode, "-q", "--policy", policy(extra), "--cwd", dir, "--", ...command]);
 
-  for (const [door, invoke] of [["symlink", viaSymlink], ["cordon run --policy", viaRun]] as const) {
+  for (const [door, invoke] of [
+    ["symlink", viaSymlink],
+    ["cordon run --policy", viaRun],
+  ] as const) {
     test(`${door}: write outside denied, inside allowed, read-only subpath denied, sibling writable`, () => {
       const tag = door.replace(/\W/g, "");
       // Landlock-only mode cannot let the root of a write root create entries
       // while its .git stays read-only (a documented cost), so "inside"
       // writes an existing file there and creates in a subdirectory.
-      const result = invoke(["sh", "-c", `touch /etc/runok-${tag}; echo ${tag} >> ${dir}/public.txt; touch ${dir}/.git/ro-${tag}; touch ${dir}/src/sib-${tag}`]);
+      const result = invoke([
+        "sh",
+        "-c",
+        `touch /etc/runok-${tag}; echo ${tag} >> ${dir}/public.txt; touch ${dir}/.git/ro-${tag}; touch ${dir}/src/sib-${tag}`,
+      ]);
       expect(result.stderr).toContain(`/etc/runok-${tag}`);
       expect(existsSync(`/etc/runok-${tag}`)).toBe(false);
       expect(readFileSync(join(dir, "public.txt"), "utf8")).toContain(tag);
@@ -152,16 +209,35 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
       expect(existsSync(join(dir, "src", `sib-${tag}`))).toBe(true);
     });
 
-    test.skipIf(missingTool("python3") !== undefined)(`${door}: network denied when not allowed, allowed by default`, () => {
-      const probe = ["python3", "-c", "import socket\ntry:\n socket.socket(socket.AF_INET); print('socket-ok')\nexcept PermissionError: print('EPERM')"];
-      expect(invoke(probe).stdout.trim()).toBe("EPERM");
-      const { network_allowed: _omitted, ...withoutNetwork } = JSON.parse(policy()) as Record<string, unknown>;
-      const allowed = run([join(bin, "runok-linux-sandbox"), "--policy", JSON.stringify(withoutNetwork), "--cwd", dir, "--", ...probe]);
-      expect(allowed.stdout.trim()).toBe("socket-ok");
-    });
+    test.skipIf(missingTool("python3") !== undefined)(
+      `${door}: network denied when not allowed, allowed by default`,
+      () => {
+        const probe = [
+          "python3",
+          "-c",
+          "import socket\ntry:\n socket.socket(socket.AF_INET); print('socket-ok')\nexcept PermissionError: print('EPERM')",
+        ];
+        expect(invoke(probe).stdout.trim()).toBe("EPERM");
+        const { network_allowed: _omitted, ...withoutNetwork } = JSON.parse(policy()) as Record<string, unknown>;
+        const allowed = run([
+          join(bin, "runok-linux-sandbox"),
+          "--policy",
+          JSON.stringify(withoutNetwork),
+          "--cwd",
+          dir,
+          "--",
+          ...probe,
+        ]);
+        expect(allowed.stdout.trim()).toBe("socket-ok");
+      },
+    );
 
     test(`${door}: reads allowed; a read-denied directory and file give nothing; exit codes preserved`, () => {
-      const result = invoke(["sh", "-c", `cat /etc/hostname >/dev/null && echo read-ok; cat ${dir}/secret.txt ${dir}/secrets/key; cat ${dir}/public.txt`]);
+      const result = invoke([
+        "sh",
+        "-c",
+        `cat /etc/hostname >/dev/null && echo read-ok; cat ${dir}/secret.txt ${dir}/secrets/key; cat ${dir}/public.txt`,
+      ]);
       expect(result.stdout).toContain("read-ok");
       expect(result.stdout).toContain("public");
       expect(result.stdout).not.toContain("SECRET");
@@ -207,8 +283,20 @@ describe("bad input: one clear message, exit 125, nothing runs", () => {
   });
 
   test("malformed policies through the binary: always 125, never a stack trace", () => {
-    const samples = ["{", "{}}", '{"write": [null]}', '{"env": {"clear": "yes"}}', '{"profiles": {"a b": {}}}', '{"fs": {"read": 1}}',
-      '{"network_allowed": "no"}', '{"allowDegraded": ["all"]}', '{"mode": 1}', '{"denyRead": [""]}', '{"profile": ""}', "{" + "[".repeat(5000)];
+    const samples = [
+      "{",
+      "{}}",
+      '{"write": [null]}',
+      '{"env": {"clear": "yes"}}',
+      '{"profiles": {"a b": {}}}',
+      '{"fs": {"read": 1}}',
+      '{"network_allowed": "no"}',
+      '{"allowDegraded": ["all"]}',
+      '{"mode": 1}',
+      '{"denyRead": [""]}',
+      '{"profile": ""}',
+      "{" + "[".repeat(5000),
+    ];
     for (const sample of samples) {
       const result = cordon(["--policy", sample, "--", "touch", join(dir, "fuzz-ran")], { cwd: dir });
       expect(result.exitCode).toBe(125);
@@ -219,13 +307,43 @@ describe("bad input: one clear message, exit 125, nothing runs", () => {
 
   test("a few hundred randomly malformed policy files, in every format, through the binary", () => {
     let seed = 7;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-    const keys = ["write", "denyWrite", "denyRead", "network", "env", "mode", "allowConnect", "reveal", "profile", "profiles", "writable_roots", "fs", "wirte"];
-    const values = ["1", "true", "null", '"none"', '"x"', "[1]", '["/nonexistent-root"]', '{"a": 1}', "[[]]", '"\\u0000"', "-5", "70000"];
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const keys = [
+      "write",
+      "denyWrite",
+      "denyRead",
+      "network",
+      "env",
+      "mode",
+      "allowConnect",
+      "reveal",
+      "profile",
+      "profiles",
+      "writable_roots",
+      "fs",
+      "wirte",
+    ];
+    const values = [
+      "1",
+      "true",
+      "null",
+      '"none"',
+      '"x"',
+      "[1]",
+      '["/nonexistent-root"]',
+      '{"a": 1}',
+      "[[]]",
+      '"\\u0000"',
+      "-5",
+      "70000",
+    ];
     const files = scratchDir("cordon-fuzz-files-");
     try {
       for (let i = 0; i < 200; i++) {
-        const fields = Array.from({ length: 1 + random(3) }, () => `"${keys[random(keys.length)]}": ${values[random(values.length)]}`);
+        const fields = Array.from(
+          { length: 1 + random(3) },
+          () => `"${keys[random(keys.length)]}": ${values[random(values.length)]}`,
+        );
         const json = `{${fields.join(", ")}}`;
         // Some valid JSON, some cut short; a YAML or TOML name exercises those parsers on the same text.
         const text = random(4) === 0 ? json.slice(0, random(json.length)) : json;

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { CordonError } from "../../src/errors.ts";
 import { applyLayer, composePolicy } from "../../src/policy/compose.ts";
 import { interpretPolicy, loadPolicy, parseText } from "../../src/policy/load.ts";
-import { canonicalMaybeMissing, expandGlob, GlobBudget, GLOB_MATCH_LIMIT, isGlob, splitGlob } from "../../src/policy/paths.ts";
+import {
+  canonicalMaybeMissing,
+  expandGlob,
+  GlobBudget,
+  GLOB_MATCH_LIMIT,
+  isGlob,
+  splitGlob,
+} from "../../src/policy/paths.ts";
 import { policyReference } from "../../src/policy/reference.ts";
 import { resolvePolicy } from "../../src/policy/resolve.ts";
 import { EMPTY_POLICY } from "../../src/policy/schema.ts";
@@ -34,18 +41,28 @@ describe("policy files", () => {
   });
 
   test("inline JSON is accepted when the value starts with {", () => {
-    expect(loadPolicy('{"network": "all"}')).toMatchObject({ source: "inline policy", policy: { network: "all" }, dialect: "cordon" });
+    expect(loadPolicy('{"network": "all"}')).toMatchObject({
+      source: "inline policy",
+      policy: { network: "all" },
+      dialect: "cordon",
+    });
   });
 
   test("runok's seed shape: network allowed when omitted", () => {
-    const { policy, dialect } = interpretPolicy({ writable_roots: ["/a"], read_only_subpaths: ["/a/.git"], read_deny_paths: ["/s"] }, "x");
+    const { policy, dialect } = interpretPolicy(
+      { writable_roots: ["/a"], read_only_subpaths: ["/a/.git"], read_deny_paths: ["/s"] },
+      "x",
+    );
     expect(dialect).toBe("runok");
     expect(policy).toEqual({ write: ["/a"], denyWrite: ["/a/.git"], denyRead: ["/s"], network: "all" });
     expect(interpretPolicy({ network_allowed: false }, "x").policy.network).toBe("none");
   });
 
   test("runok's preset shape", () => {
-    const { policy } = interpretPolicy({ fs: { read: { deny: ["/s"] }, write: { allow: ["/a"], deny: ["/a/.git"] } }, network: { allow: false } }, "x");
+    const { policy } = interpretPolicy(
+      { fs: { read: { deny: ["/s"] }, write: { allow: ["/a"], deny: ["/a/.git"] } }, network: { allow: false } },
+      "x",
+    );
     expect(policy).toEqual({ write: ["/a"], denyWrite: ["/a/.git"], denyRead: ["/s"], network: "none" });
     expect(interpretPolicy({ fs: {} }, "x").policy.network).toBe("all");
   });
@@ -61,7 +78,9 @@ describe("policy files", () => {
   };
 
   test("bad input names the source, the field and the value", () => {
-    expect(errorOf(() => interpretPolicy({ write: 3 }, "p.yaml"))).toBe("p.yaml: write: must be a list of paths (got 3)");
+    expect(errorOf(() => interpretPolicy({ write: 3 }, "p.yaml"))).toBe(
+      "p.yaml: write: must be a list of paths (got 3)",
+    );
     expect(errorOf(() => interpretPolicy({ wirte: ["."] }, "p.yaml"))).toBe('p.yaml: unknown field "wirte"');
     expect(errorOf(() => interpretPolicy({ denyRead: ["a\0b"] }, "p"))).toContain("NUL");
     expect(errorOf(() => interpretPolicy({ network: "some" }, "p"))).toContain('network: must be "none" or "all"');
@@ -74,11 +93,43 @@ describe("policy files", () => {
   });
 
   test("a fuzzed few thousand malformed policies only ever give a CordonError", () => {
-    const values: unknown[] = [null, 0, -1, 1.5, "", "x", "\0", true, [], {}, [1], ["a\0"], { a: 1 }, "~", "*".repeat(300)];
-    const keys = ["write", "denyWrite", "denyRead", "network", "env", "mode", "allowDegraded", "reveal", "profile", "profiles",
-      "writable_roots", "read_only_subpaths", "read_deny_paths", "network_allowed", "fs", "bogus"];
+    const values: unknown[] = [
+      null,
+      0,
+      -1,
+      1.5,
+      "",
+      "x",
+      "\0",
+      true,
+      [],
+      {},
+      [1],
+      ["a\0"],
+      { a: 1 },
+      "~",
+      "*".repeat(300),
+    ];
+    const keys = [
+      "write",
+      "denyWrite",
+      "denyRead",
+      "network",
+      "env",
+      "mode",
+      "allowDegraded",
+      "reveal",
+      "profile",
+      "profiles",
+      "writable_roots",
+      "read_only_subpaths",
+      "read_deny_paths",
+      "network_allowed",
+      "fs",
+      "bogus",
+    ];
     let seed = 42;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     const pick = <T>(items: readonly T[]): T => items[random(items.length)]!;
     const makeValue = (depth: number): unknown => {
       if (depth > 2 || random(3) === 0) return pick(values);
@@ -148,9 +199,12 @@ describe("paths", () => {
 
   test("globs: ** ? [..] {a,b}; a relative glob matches under each write root", () => {
     const policy = resolve({ write: ["."], denyRead: ["**/*.key"] });
-    expect(policy.denyRead.map((entry) => entry.path).filter((path) => path.endsWith(".key")).sort()).toEqual(
-      [join(dir, "proj", "a", "b", "two.key"), join(dir, "proj", "a", "one.key")].sort(),
-    );
+    expect(
+      policy.denyRead
+        .map((entry) => entry.path)
+        .filter((path) => path.endsWith(".key"))
+        .sort(),
+    ).toEqual([join(dir, "proj", "a", "b", "two.key"), join(dir, "proj", "a", "one.key")].sort());
     expect(isGlob("a/{b,c}")).toBe(true);
     expect(isGlob("a/b")).toBe(false);
     expect(splitGlob("/x/y/*/z")).toEqual({ base: "/x/y", rest: "*/z" });
@@ -188,12 +242,22 @@ describe("paths", () => {
   test("a deny path that does not exist yet inside a write root is kept, canonical", () => {
     const policy = resolve({ write: ["."], denyWrite: [".env.local", "/nonexistent-outside/x"] });
     const project = join(dir, "proj");
-    expect(policy.denyWrite).toEqual([{ path: join(project, ".env.local"), kind: "missing", origin: ".env.local", existing: project }]);
-    expect(canonicalMaybeMissing(join(dir, "link", "nope", "x"))).toEqual({ path: join(project, "nope", "x"), exists: false, existing: project });
+    expect(policy.denyWrite).toEqual([
+      { path: join(project, ".env.local"), kind: "missing", origin: ".env.local", existing: project },
+    ]);
+    expect(canonicalMaybeMissing(join(dir, "link", "nope", "x"))).toEqual({
+      path: join(project, "nope", "x"),
+      exists: false,
+      existing: project,
+    });
   });
 
   test("secure defaults hide what exists, and each can be revealed by name", () => {
-    expect(resolve({}).denyRead).toContainEqual({ path: join(dir, "home", ".ssh"), kind: "dir", origin: "default:ssh" });
+    expect(resolve({}).denyRead).toContainEqual({
+      path: join(dir, "home", ".ssh"),
+      kind: "dir",
+      origin: "default:ssh",
+    });
     expect(resolve({ reveal: ["ssh"] }).denyRead.map((entry) => entry.origin)).not.toContain("default:ssh");
   });
 

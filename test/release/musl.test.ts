@@ -46,8 +46,14 @@ beforeAll(() => {
   copyFileSync(join(GLIBC_LIBS, "libstdc++.so.6"), join(libs, "libstdc++.so.6"));
   copyFileSync(join(GLIBC_LIBS, "libgcc_s.so.1"), join(libs, "libgcc_s.so.1"));
   const shim = run([
-    "musl-gcc", "-shared", "-fPIC", "-O2", "-Wl,-soname,ld-linux-x86-64.so.2",
-    "-o", join(libs, "ld-linux-x86-64.so.2"), join(import.meta.dir, "fixtures/glibcxx-on-musl.c"),
+    "musl-gcc",
+    "-shared",
+    "-fPIC",
+    "-O2",
+    "-Wl,-soname,ld-linux-x86-64.so.2",
+    "-o",
+    join(libs, "ld-linux-x86-64.so.2"),
+    join(import.meta.dir, "fixtures/glibcxx-on-musl.c"),
   ]);
   if (shim.exitCode !== 0) throw new Error(`musl-gcc failed: ${shim.stderr}`);
   binary = join(libs, "cordon");
@@ -77,7 +83,11 @@ releaseTest("musl: --version names the musl target", reasons, () => {
 releaseTest("musl: explain --json plans a sandbox", reasons, () => {
   const result = run([binary, "explain", "--json"]);
   expect(result.exitCode).toBe(0);
-  const plan = JSON.parse(result.stdout) as { mode: { planned: string }; seccomp: { listing: string[] }; landlock: { abi: number } };
+  const plan = JSON.parse(result.stdout) as {
+    mode: { planned: string };
+    seccomp: { listing: string[] };
+    landlock: { abi: number };
+  };
   expect(["bwrap", "landlock"]).toContain(plan.mode.planned);
   expect(plan.seccomp.listing[1]).toContain("AUDIT_ARCH_X86_64");
   expect(plan.landlock.abi).toBeGreaterThan(0);
@@ -86,7 +96,10 @@ releaseTest("musl: explain --json plans a sandbox", reasons, () => {
 releaseTest("musl: doctor probes every layer and agrees with the glibc build", reasons, () => {
   const musl = run([binary, "doctor", "--json"]);
   const glibc = run([join(REPO, "dist", "cordon"), "doctor", "--json"]);
-  const report = JSON.parse(musl.stdout) as { checks: { id: string; status: string }[]; modes: Record<string, unknown> };
+  const report = JSON.parse(musl.stdout) as {
+    checks: { id: string; status: string }[];
+    modes: Record<string, unknown>;
+  };
   expect(report.checks.map((check) => check.id)).toContain("landlock");
   expect(report.checks.find((check) => check.id === "landlock")?.status).toBe("ok");
   expect(musl.exitCode).toBe(glibc.exitCode);
@@ -95,28 +108,32 @@ releaseTest("musl: doctor probes every layer and agrees with the glibc build", r
 
 for (const mode of ["landlock", "bwrap"] as const) {
   const bwrapMissing = mode === "bwrap" && !existsSync("/usr/bin/bwrap") ? "bubblewrap is not installed" : undefined;
-  releaseTest(`musl, ${mode} mode: the sandboxed command writes its write root and nothing else`, [...reasons, bwrapMissing], () => {
-    const work = scratchDir("cordon-musl-work-");
-    // Outside /tmp, so that bwrap mode shows it (read-only) rather than hiding it.
-    const outside = mkdtempSync(join(VISIBLE_BASE, ".musl-outside-"));
-    try {
-      const script = `touch ok; touch ${outside}/escaped`;
-      // The attack works without cordon...
-      expect(run(["sh", "-c", script], { cwd: work }).exitCode).toBe(0);
-      expect(existsSync(join(outside, "escaped"))).toBe(true);
-      rmSync(join(outside, "escaped"));
-      rmSync(join(work, "ok"));
-      // ...and not inside it.
-      const result = run([binary, "--mode", mode, "-q", "-w", work, "-C", work, "--", "sh", "-c", script]);
-      expect(result.exitCode).toBe(1);
-      expect(result.stderr).toMatch(/escaped': (Permission denied|Read-only file system)/);
-      expect(existsSync(join(work, "ok"))).toBe(true);
-      expect(existsSync(join(outside, "escaped"))).toBe(false);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-      rmSync(outside, { recursive: true, force: true });
-    }
-  });
+  releaseTest(
+    `musl, ${mode} mode: the sandboxed command writes its write root and nothing else`,
+    [...reasons, bwrapMissing],
+    () => {
+      const work = scratchDir("cordon-musl-work-");
+      // Outside /tmp, so that bwrap mode shows it (read-only) rather than hiding it.
+      const outside = mkdtempSync(join(VISIBLE_BASE, ".musl-outside-"));
+      try {
+        const script = `touch ok; touch ${outside}/escaped`;
+        // The attack works without cordon...
+        expect(run(["sh", "-c", script], { cwd: work }).exitCode).toBe(0);
+        expect(existsSync(join(outside, "escaped"))).toBe(true);
+        rmSync(join(outside, "escaped"));
+        rmSync(join(work, "ok"));
+        // ...and not inside it.
+        const result = run([binary, "--mode", mode, "-q", "-w", work, "-C", work, "--", "sh", "-c", script]);
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toMatch(/escaped': (Permission denied|Read-only file system)/);
+        expect(existsSync(join(work, "ok"))).toBe(true);
+        expect(existsSync(join(outside, "escaped"))).toBe(false);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+        rmSync(outside, { recursive: true, force: true });
+      }
+    },
+  );
 }
 
 // `cordon doctor` (issue 6) is not on this branch yet; once it is, run it here too.

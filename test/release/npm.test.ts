@@ -31,7 +31,10 @@ beforeAll(() => {
   project = join(dir, "project");
   run(["mkdir", project]);
   writeFileSync(join(project, "package.json"), "{}\n");
-  const install = run(["npm", "install", "--no-audit", "--no-fund", join(dir, tarball)], { cwd: project, timeoutMs: 300_000 });
+  const install = run(["npm", "install", "--no-audit", "--no-fund", join(dir, tarball)], {
+    cwd: project,
+    timeoutMs: 300_000,
+  });
   if (install.exitCode !== 0) throw new Error(`npm install failed: ${install.stderr}`);
 }, 600_000);
 
@@ -46,7 +49,9 @@ function npx(args: string[], env: Record<string, string> = {}) {
 releaseTest("npm package: npx cordon --version runs the packed binary", reasons, () => {
   const result = npx(["--version"]);
   expect(result.exitCode).toBe(0);
-  expect(result.stdout).toMatch(new RegExp(`^cordon ${packageJson.version.replaceAll(".", "\\.")} \\(linux-(x64|arm64)(-musl)?\\)\\n$`));
+  expect(result.stdout).toMatch(
+    new RegExp(`^cordon ${packageJson.version.replaceAll(".", "\\.")} \\(linux-(x64|arm64)(-musl)?\\)\\n$`),
+  );
 });
 
 releaseTest("npm package: npx cordon -- true exits 0", reasons, () => {
@@ -80,10 +85,17 @@ releaseTest("npm package: exit status and signal deaths pass through the wrapper
 
 releaseTest("npm package: BUN_BE_BUN and BUN_OPTIONS cannot turn cordon into bun", reasons, () => {
   // The binary itself obeys BUN_BE_BUN: it would be the bun CLI, not cordon.
-  const binary = join(project, "node_modules/cordon/dist/npm", readdirSync(join(project, "node_modules/cordon/dist/npm")).find((n) => n.startsWith("cordon-"))!);
+  const binary = join(
+    project,
+    "node_modules/cordon/dist/npm",
+    readdirSync(join(project, "node_modules/cordon/dist/npm")).find((n) => n.startsWith("cordon-"))!,
+  );
   const raw = run([binary, "--version"], { env: { BUN_BE_BUN: "1" } });
   expect(raw.stdout).not.toStartWith("cordon ");
-  const result = npx(["-q", "--", "sh", "-c", "touch /etc/cordon-npm-escape"], { BUN_BE_BUN: "1", BUN_OPTIONS: "--preload /nonexistent" });
+  const result = npx(["-q", "--", "sh", "-c", "touch /etc/cordon-npm-escape"], {
+    BUN_BE_BUN: "1",
+    BUN_OPTIONS: "--preload /nonexistent",
+  });
   expect(result.exitCode).not.toBe(0);
   expect(existsSync("/etc/cordon-npm-escape")).toBe(false);
   expect(npx(["--version"], { BUN_BE_BUN: "1" }).stdout).toStartWith("cordon ");

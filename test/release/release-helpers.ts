@@ -21,7 +21,12 @@ export function missingFile(path: string, hint: string): string | undefined {
   return existsSync(path) ? undefined : `${path} is missing (${hint})`;
 }
 
-export function releaseTest(name: string, reasons: (string | undefined)[], fn: () => void | Promise<void>, timeoutMs = 60_000): void {
+export function releaseTest(
+  name: string,
+  reasons: (string | undefined)[],
+  fn: () => void | Promise<void>,
+  timeoutMs = 60_000,
+): void {
   const reason = reasons.find((r) => r !== undefined);
   if (reason) test.skip(`${name} [skipped: ${reason}]`, fn);
   else test(name, fn, timeoutMs);

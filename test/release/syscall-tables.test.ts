@@ -66,7 +66,8 @@ for (const arch of ["aarch64", "x86_64"] as const) {
 }
 
 test("syscalls numbered since the 5.1 unification share one number on both architectures", () => {
-  const differing = SYSCALL_NAMES.filter((name) => SYSCALLS.x86_64[name] >= UNIFIED_FROM || SYSCALLS.aarch64[name] >= UNIFIED_FROM)
-    .filter((name) => SYSCALLS.x86_64[name] !== SYSCALLS.aarch64[name]);
+  const differing = SYSCALL_NAMES.filter(
+    (name) => SYSCALLS.x86_64[name] >= UNIFIED_FROM || SYSCALLS.aarch64[name] >= UNIFIED_FROM,
+  ).filter((name) => SYSCALLS.x86_64[name] !== SYSCALLS.aarch64[name]);
   expect(differing).toEqual([]);
 });

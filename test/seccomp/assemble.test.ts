@@ -104,7 +104,8 @@ describe("assembleSeccompProgram (aarch64)", () => {
 
   test("only aarch64 passes the architecture check", () => {
     expect(verdict(program, { arch: ARCH.AARCH64, nr: 100 })).toBe("ERRNO(1)");
-    for (const arch of [ARCH.ARM, ARCH.X86_64, ARCH.I386]) expect(verdict(program, { arch, nr: 100 })).toBe("KILL_PROCESS");
+    for (const arch of [ARCH.ARM, ARCH.X86_64, ARCH.I386])
+      expect(verdict(program, { arch, nr: 100 })).toBe("KILL_PROCESS");
   });
 
   test("has no x32 check: bit 30 is just an unknown number", () => {
@@ -114,7 +115,11 @@ describe("assembleSeccompProgram (aarch64)", () => {
 
 describe("limits", () => {
   test("a program over 4096 instructions is refused", () => {
-    const rules = Array.from({ length: 2100 }, (_, nr) => ({ nr, when: [], action: { kind: "errno" as const, errno: EPERM } }));
+    const rules = Array.from({ length: 2100 }, (_, nr) => ({
+      nr,
+      when: [],
+      action: { kind: "errno" as const, errno: EPERM },
+    }));
     expect(() => assembleSeccompProgram({ ...SPEC, rules })).toThrow(/4096/);
   });
 
@@ -139,7 +144,11 @@ describe("sock_filter encoding", () => {
   });
 
   test("encode then decode gives the same program back", () => {
-    for (const spec of [SPEC, seccompSpecFor({ arch: "x86_64", network: "none", mode: "landlock" }), seccompSpecFor({ arch: "aarch64", network: "all", mode: "bwrap" })]) {
+    for (const spec of [
+      SPEC,
+      seccompSpecFor({ arch: "x86_64", network: "none", mode: "landlock" }),
+      seccompSpecFor({ arch: "aarch64", network: "all", mode: "bwrap" }),
+    ]) {
       const program = assembleSeccompProgram(spec);
       const bytes = encodeSockFilters(program);
       expect(bytes.length).toBe(program.length * 8);

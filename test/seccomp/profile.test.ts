@@ -18,15 +18,62 @@ const SIGCHLD = 17;
 
 /** Hard-coded numbers, checked by hand against asm/unistd_64.h and asm-generic/unistd.h. */
 const NUMBERS = {
-  x86_64: { read: 0, write: 1, openat: 257, mmap: 9, futex: 202, execve: 59, socket: 41, socketpair: 53, ioctl: 16, clone: 56, unshare: 272, clone3: 435, io_uring_setup: 425, setns: 308, mount: 165, keyctl: 250, bpf: 321, shmget: 29, ptrace: 101, connect: 42 },
-  aarch64: { read: 63, write: 64, openat: 56, mmap: 222, futex: 98, execve: 221, socket: 198, socketpair: 199, ioctl: 29, clone: 220, unshare: 97, clone3: 435, io_uring_setup: 425, setns: 268, mount: 40, keyctl: 219, bpf: 280, shmget: 194, ptrace: 117, connect: 203 },
+  x86_64: {
+    read: 0,
+    write: 1,
+    openat: 257,
+    mmap: 9,
+    futex: 202,
+    execve: 59,
+    socket: 41,
+    socketpair: 53,
+    ioctl: 16,
+    clone: 56,
+    unshare: 272,
+    clone3: 435,
+    io_uring_setup: 425,
+    setns: 308,
+    mount: 165,
+    keyctl: 250,
+    bpf: 321,
+    shmget: 29,
+    ptrace: 101,
+    connect: 42,
+  },
+  aarch64: {
+    read: 63,
+    write: 64,
+    openat: 56,
+    mmap: 222,
+    futex: 98,
+    execve: 221,
+    socket: 198,
+    socketpair: 199,
+    ioctl: 29,
+    clone: 220,
+    unshare: 97,
+    clone3: 435,
+    io_uring_setup: 425,
+    setns: 268,
+    mount: 40,
+    keyctl: 219,
+    bpf: 280,
+    shmget: 194,
+    ptrace: 117,
+    connect: 203,
+  },
 } as const;
 
 const NATIVE: Record<KernelArch, number> = { x86_64: ARCH.X86_64, aarch64: ARCH.AARCH64 };
-const FOREIGN: Record<KernelArch, number[]> = { x86_64: [ARCH.I386, ARCH.AARCH64, ARCH.ARM], aarch64: [ARCH.ARM, ARCH.X86_64, ARCH.I386] };
+const FOREIGN: Record<KernelArch, number[]> = {
+  x86_64: [ARCH.I386, ARCH.AARCH64, ARCH.ARM],
+  aarch64: [ARCH.ARM, ARCH.X86_64, ARCH.I386],
+};
 
 const ALL_OPTIONS: ProfileOptions[] = (["x86_64", "aarch64"] as const).flatMap((arch) =>
-  (["none", "tcp", "all"] as const).flatMap((network) => (["landlock", "bwrap"] as const).map((mode) => ({ arch, network, mode }))),
+  (["none", "tcp", "all"] as const).flatMap((network) =>
+    (["landlock", "bwrap"] as const).map((mode) => ({ arch, network, mode })),
+  ),
 );
 const label = (o: ProfileOptions) => `${o.arch} net=${o.network} mode=${o.mode}`;
 
@@ -37,7 +84,8 @@ function programFor(options: ProfileOptions): Insn[] {
 describe.each(ALL_OPTIONS.map((o) => [label(o), o] as const))("profile %s", (_name, options) => {
   const program = programFor(options);
   const n = NUMBERS[options.arch];
-  const call = (nr: number, args: (number | bigint)[] = []) => verdict(program, { arch: NATIVE[options.arch], nr, args });
+  const call = (nr: number, args: (number | bigint)[] = []) =>
+    verdict(program, { arch: NATIVE[options.arch], nr, args });
   const netOff = options.network !== "all";
 
   test("fits the kernel's 4096-instruction limit", () => {
@@ -64,7 +112,8 @@ describe.each(ALL_OPTIONS.map((o) => [label(o), o] as const))("profile %s", (_na
   });
 
   test("ordinary calls are allowed", () => {
-    for (const nr of [n.read, n.write, n.openat, n.mmap, n.futex, n.execve, n.ptrace, n.connect]) expect(call(nr, [0, 0, 0])).toBe("ALLOW");
+    for (const nr of [n.read, n.write, n.openat, n.mmap, n.futex, n.execve, n.ptrace, n.connect])
+      expect(call(nr, [0, 0, 0])).toBe("ALLOW");
   });
 
   test(`socket() and socketpair(): AF_UNIX allowed, other families ${options.network === "all" ? "allowed" : "EPERM"}${options.network === "tcp" ? " but TCP streams" : ""}`, () => {
@@ -126,21 +175,28 @@ describe.each(ALL_OPTIONS.map((o) => [label(o), o] as const))("profile %s", (_na
     const holds = (t: ArgTest, args: number[]) => {
       const v = low(args[t.arg] ?? 0);
       switch (t.op) {
-        case "eq": return v === low(t.value);
-        case "ne": return v !== low(t.value);
-        case "hasAnyBit": return (v & t.mask) !== 0;
-        case "maskedNe": return (v & t.mask) !== low(t.value);
+        case "eq":
+          return v === low(t.value);
+        case "ne":
+          return v !== low(t.value);
+        case "hasAnyBit":
+          return (v & t.mask) !== 0;
+        case "maskedNe":
+          return (v & t.mask) !== low(t.value);
       }
     };
     const tableVerdict = (name: SyscallName, args: number[]) => {
       for (const entry of SECCOMP_PROFILE) {
         if (!profileApplies(entry, options) || !entry.syscalls.includes(name)) continue;
-        if ((entry.when ?? []).every((t) => holds(t, args))) return entry.errno === "allow" ? "ALLOW" : entry.errno === "EPERM" ? EPERM : ENOSYS;
+        if ((entry.when ?? []).every((t) => holds(t, args)))
+          return entry.errno === "allow" ? "ALLOW" : entry.errno === "EPERM" ? EPERM : ENOSYS;
       }
       return "ALLOW";
     };
-    const satisfy = (t: ArgTest) => (t.op === "eq" ? t.value : t.op === "ne" ? t.value + 1 : t.op === "hasAnyBit" ? t.mask : (t.value + 1) & t.mask);
-    const violate = (t: ArgTest) => (t.op === "eq" ? t.value + 1 : t.op === "ne" ? t.value : t.op === "hasAnyBit" ? 0 : t.value);
+    const satisfy = (t: ArgTest) =>
+      t.op === "eq" ? t.value : t.op === "ne" ? t.value + 1 : t.op === "hasAnyBit" ? t.mask : (t.value + 1) & t.mask;
+    const violate = (t: ArgTest) =>
+      t.op === "eq" ? t.value + 1 : t.op === "ne" ? t.value : t.op === "hasAnyBit" ? 0 : t.value;
     let checked = 0;
     for (const entry of SECCOMP_PROFILE) {
       for (const name of entry.syscalls) {
@@ -156,7 +212,9 @@ describe.each(ALL_OPTIONS.map((o) => [label(o), o] as const))("profile %s", (_na
           vectors.push(broken);
         }
         for (const args of vectors) {
-          expect(`${name} ${args.join(",")}: ${call(nr, args)}`).toBe(`${name} ${args.join(",")}: ${tableVerdict(name, args)}`);
+          expect(`${name} ${args.join(",")}: ${call(nr, args)}`).toBe(
+            `${name} ${args.join(",")}: ${tableVerdict(name, args)}`,
+          );
           checked++;
         }
         // The entry itself decides its matching vector when it applies and nothing earlier caught it.
@@ -167,9 +225,12 @@ describe.each(ALL_OPTIONS.map((o) => [label(o), o] as const))("profile %s", (_na
   });
 
   test("syscalls outside the table are allowed", () => {
-    const inTable = new Set<SyscallName>(SECCOMP_PROFILE.filter((e) => profileApplies(e, options)).flatMap((e) => e.syscalls));
+    const inTable = new Set<SyscallName>(
+      SECCOMP_PROFILE.filter((e) => profileApplies(e, options)).flatMap((e) => e.syscalls),
+    );
     for (const name of SYSCALL_NAMES) {
-      if (!inTable.has(name) && SYSCALLS[options.arch][name] !== ABSENT) expect(`${name}: ${call(SYSCALLS[options.arch][name], [2, 0x5412, 0])}`).toBe(`${name}: ALLOW`);
+      if (!inTable.has(name) && SYSCALLS[options.arch][name] !== ABSENT)
+        expect(`${name}: ${call(SYSCALLS[options.arch][name], [2, 0x5412, 0])}`).toBe(`${name}: ALLOW`);
     }
   });
 
@@ -187,7 +248,8 @@ describe("numbers in ffi/syscalls.ts", () => {
   test("agree with the hard-coded numbers used above", () => {
     for (const arch of ["x86_64", "aarch64"] as const) {
       for (const [name, nr] of Object.entries(NUMBERS[arch])) {
-        if (name in SYSCALLS[arch]) expect(`${arch} ${name}=${SYSCALLS[arch][name as SyscallName]}`).toBe(`${arch} ${name}=${nr}`);
+        if (name in SYSCALLS[arch])
+          expect(`${arch} ${name}=${SYSCALLS[arch][name as SyscallName]}`).toBe(`${arch} ${name}=${nr}`);
       }
     }
   });

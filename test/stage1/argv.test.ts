@@ -37,18 +37,22 @@ sys.stdout.write("same" if r.stdout.decode().strip() == repr(args) else "differe
 });
 
 describe.skipIf(Boolean(missingSystemTool("script")))("terminal", () => {
-  const sti = "import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'x'); print('injected')\nexcept OSError as e:\n    print('sti', e.errno)";
+  const sti =
+    "import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'x'); print('injected')\nexcept OSError as e:\n    print('sti', e.errno)";
 
-  test.skipIf(Boolean(missingSystemTool("python3")))("/dev/tty is usable inside, and TIOCSTI injection is refused", () => {
-    // Without cordon the injection works here (or the kernel refuses it with EIO, not EPERM).
-    // The script travels in the environment, which cordon passes through, to spare a layer of quoting.
-    const env = { CORDON_TEST_STI: sti };
-    const plain = run(["script", "-qec", `${PYTHON} -c "$CORDON_TEST_STI"`, "/dev/null"], { env });
-    expect(plain.stdout).toMatch(/injected|sti 5/);
-    const inner = `${CORDON} --mode landlock -q -- sh -c 'echo via-tty > /dev/tty; ${PYTHON} -c "$CORDON_TEST_STI"'`;
-    const result = run(["script", "-qec", inner, "/dev/null"], { env });
-    expect(result.stdout).toContain("via-tty");
-    expect(result.stdout).toContain("sti 1");
-    expect(result.stdout).not.toContain("injected");
-  });
+  test.skipIf(Boolean(missingSystemTool("python3")))(
+    "/dev/tty is usable inside, and TIOCSTI injection is refused",
+    () => {
+      // Without cordon the injection works here (or the kernel refuses it with EIO, not EPERM).
+      // The script travels in the environment, which cordon passes through, to spare a layer of quoting.
+      const env = { CORDON_TEST_STI: sti };
+      const plain = run(["script", "-qec", `${PYTHON} -c "$CORDON_TEST_STI"`, "/dev/null"], { env });
+      expect(plain.stdout).toMatch(/injected|sti 5/);
+      const inner = `${CORDON} --mode landlock -q -- sh -c 'echo via-tty > /dev/tty; ${PYTHON} -c "$CORDON_TEST_STI"'`;
+      const result = run(["script", "-qec", inner, "/dev/null"], { env });
+      expect(result.stdout).toContain("via-tty");
+      expect(result.stdout).toContain("sti 1");
+      expect(result.stdout).not.toContain("injected");
+    },
+  );
 });

@@ -1,7 +1,17 @@
 // Finding bubblewrap safely, a controlled environment for bwrap and stage 2,
 // auto mode's fallback, and mount verification against a racing attacker.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { CORDON, cordon, missingTool, requireBinary, run, scratchDir } from "../helpers/cordon.ts";
 
@@ -10,7 +20,10 @@ const noBwrap = existsSync("/usr/bin/bwrap") ? undefined : "bubblewrap is not in
 /** A bwrap that fails the way bwrap fails in Docker's default seccomp profile. */
 function dockerLikeBwrap(dir: string): string {
   const path = join(dir, "bwrap-in-docker");
-  writeFileSync(path, "#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n");
+  writeFileSync(
+    path,
+    "#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n",
+  );
   chmodSync(path, 0o755);
   return path;
 }
@@ -55,7 +68,20 @@ describe.skipIf(noBwrap !== undefined)("finding bwrap and auto mode", () => {
 
   test("auto mode falls back to landlock-only when bwrap cannot create namespaces", () => {
     const out = join(project, "fallback-ran");
-    const result = cordon(["--bwrap", dockerLikeBwrap(tools), "-w", ".", "-v", "--", "sh", "-c", `touch ${out}; touch /etc/cordon-fallback-nope`], { cwd: project });
+    const result = cordon(
+      [
+        "--bwrap",
+        dockerLikeBwrap(tools),
+        "-w",
+        ".",
+        "-v",
+        "--",
+        "sh",
+        "-c",
+        `touch ${out}; touch /etc/cordon-fallback-nope`,
+      ],
+      { cwd: project },
+    );
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("falling back to landlock-only mode");
     expect(result.stderr).toContain("mode landlock (");
@@ -68,7 +94,22 @@ describe.skipIf(noBwrap !== undefined)("finding bwrap and auto mode", () => {
     // New entries cannot be created directly in the parent of a denied path; src/ is a sibling.
     mkdirSync(join(project, "src"), { recursive: true });
     const out = join(project, "src", "fallback-deny-ran");
-    const result = cordon(["--bwrap", dockerLikeBwrap(tools), "-w", ".", "--deny-write", ".git", "-v", "--", "sh", "-c", `touch ${out}; touch .git/x`], { cwd: project });
+    const result = cordon(
+      [
+        "--bwrap",
+        dockerLikeBwrap(tools),
+        "-w",
+        ".",
+        "--deny-write",
+        ".git",
+        "-v",
+        "--",
+        "sh",
+        "-c",
+        `touch ${out}; touch .git/x`,
+      ],
+      { cwd: project },
+    );
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("mode landlock (");
     expect(existsSync(out)).toBe(true);
@@ -77,7 +118,9 @@ describe.skipIf(noBwrap !== undefined)("finding bwrap and auto mode", () => {
 
   test("--mode bwrap refuses, and runs nothing, when bwrap fails", () => {
     const out = join(project, "bwrap-mode-ran");
-    const result = cordon(["--mode", "bwrap", "--bwrap", dockerLikeBwrap(tools), "-w", ".", "--", "touch", out], { cwd: project });
+    const result = cordon(["--mode", "bwrap", "--bwrap", dockerLikeBwrap(tools), "-w", ".", "--", "touch", out], {
+      cwd: project,
+    });
     expect(result.exitCode).toBe(125);
     expect(result.stderr).toContain("No permissions to create new namespace");
     expect(existsSync(out)).toBe(false);
@@ -87,7 +130,7 @@ describe.skipIf(noBwrap !== undefined)("finding bwrap and auto mode", () => {
     const marker = join(tools, "preload-ran");
     const preload = join(tools, "evil.js");
     writeFileSync(preload, `require("fs").writeFileSync(${JSON.stringify(marker)}, "stage 2 ran preload");\n`);
-    const result = cordon(["-w", ".", "--", "sh", "-c", "echo \"$LD_PRELOAD|$BUN_OPTIONS|$CORDON_TEST_VAR\""], {
+    const result = cordon(["-w", ".", "--", "sh", "-c", 'echo "$LD_PRELOAD|$BUN_OPTIONS|$CORDON_TEST_VAR"'], {
       cwd: project,
       // A missing LD_PRELOAD library only warns; BUN_OPTIONS --preload would run code in Bun.
       env: { BUN_OPTIONS: `--preload ${preload}`, CORDON_TEST_VAR: "kept" },
@@ -119,8 +162,21 @@ describe.skipIf(noBwrap !== undefined)("mount verification", () => {
       writeFileSync(swapper, `#!/bin/sh\nmv ${real} ${real}.orig && ln -s decoy ${real}\nexec /usr/bin/bwrap "$@"\n`);
       chmodSync(swapper, 0o755);
       const out = join(root, "ran");
-      const result = run([CORDON, "--mode", "bwrap", "--bwrap", swapper, "-w", root, "--deny-write", join(real, "protected"), "--",
-        "sh", "-c", `touch ${out}; touch ${join(real, "protected", "x")}`]);
+      const result = run([
+        CORDON,
+        "--mode",
+        "bwrap",
+        "--bwrap",
+        swapper,
+        "-w",
+        root,
+        "--deny-write",
+        join(real, "protected"),
+        "--",
+        "sh",
+        "-c",
+        `touch ${out}; touch ${join(real, "protected", "x")}`,
+      ]);
       expect(result.exitCode).toBe(125);
       expect(result.stderr).toContain("verifying mounts");
       expect(existsSync(out)).toBe(false);
@@ -136,8 +192,19 @@ describe.skipIf(noBwrap !== undefined)("mount verification", () => {
     const root = scratchDir("cordon-race-control-");
     try {
       mkdirSync(join(root, "real", "protected"), { recursive: true });
-      const result = run([CORDON, "--mode", "bwrap", "-w", root, "--deny-write", join(root, "real", "protected"), "--",
-        "sh", "-c", `touch ${join(root, "ran")}; touch ${join(root, "real", "protected", "x")}`]);
+      const result = run([
+        CORDON,
+        "--mode",
+        "bwrap",
+        "-w",
+        root,
+        "--deny-write",
+        join(root, "real", "protected"),
+        "--",
+        "sh",
+        "-c",
+        `touch ${join(root, "ran")}; touch ${join(root, "real", "protected", "x")}`,
+      ]);
       expect(result.exitCode).toBe(1);
       expect(existsSync(join(root, "ran"))).toBe(true);
       expect(existsSync(join(root, "real", "protected", "x"))).toBe(false);
@@ -154,7 +221,10 @@ describe.skipIf(noBwrap !== undefined)("the binary replaced on disk while a run 
     const copy = join(dir, "cordon");
     copyFileSync(CORDON, copy);
     chmodSync(copy, 0o755);
-    const child = Bun.spawn([copy, "--mode", "bwrap", "-w", dir, "--", "sh", "-c", `sleep 0.5; touch ${join(dir, "done")}`], { stderr: "pipe" });
+    const child = Bun.spawn(
+      [copy, "--mode", "bwrap", "-w", dir, "--", "sh", "-c", `sleep 0.5; touch ${join(dir, "done")}`],
+      { stderr: "pipe" },
+    );
     // Replace the file while stage 1 runs; stage 2 comes from the open descriptor.
     writeFileSync(join(dir, "cordon.new"), "#!/bin/sh\nexit 99\n");
     chmodSync(join(dir, "cordon.new"), 0o755);

@@ -2,7 +2,16 @@
 // handoff, and the process lifecycle. Each test asserts the failure and that
 // its effect is absent.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { CORDON, cordon, isRoot, missingTool, NOBODY, run, scratchDir } from "../helpers/cordon.ts";
 
@@ -59,8 +68,18 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
 
     test(`--deny-read hides a file and a directory, the neighbour stays readable (${who})`, () => {
       const result = bw(
-        ["-w", ".", "--deny-read", "secret.txt", "--deny-read", "secrets", "--",
-          "sh", "-c", "cat secret.txt; ls -A secrets; cat public.txt; echo x > secret.txt; echo x > secrets/new"],
+        [
+          "-w",
+          ".",
+          "--deny-read",
+          "secret.txt",
+          "--deny-read",
+          "secrets",
+          "--",
+          "sh",
+          "-c",
+          "cat secret.txt; ls -A secrets; cat public.txt; echo x > secret.txt; echo x > secrets/new",
+        ],
         { asNobody },
       );
       expect(result.stdout).not.toContain("top-secret");
@@ -72,34 +91,47 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
     });
 
     test(`network is denied without --net (${who})`, () => {
-      const result = bw(["--", "python3", "-c", "import socket\ntry:\n socket.socket(socket.AF_INET)\nexcept PermissionError: print('EPERM')"], { asNobody });
+      const result = bw(
+        [
+          "--",
+          "python3",
+          "-c",
+          "import socket\ntry:\n socket.socket(socket.AF_INET)\nexcept PermissionError: print('EPERM')",
+        ],
+        { asNobody },
+      );
       expect(result.stdout.trim()).toBe("EPERM");
     });
   }
 
-  test.skipIf(missingTool("python3") !== undefined)("host unix sockets in /run and abstract sockets are unreachable without --net", async () => {
-    const path = `/run/cordon-test-${process.pid}.sock`;
-    const abstract = `cordon-test-${process.pid}`;
-    const connections: string[] = [];
-    const listeners = [path, `\0${abstract}`].map((name) => Bun.listen({ unix: name, socket: { open: () => void connections.push(name), data() {} } }));
-    try {
-      const probe = (address: string) =>
-        `import socket\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(${address}); print("connected")\nexcept OSError as e: print("refused", e.errno)`;
-      // Control: the same probes connect from outside the sandbox.
-      expect(run(["python3", "-c", probe(JSON.stringify(path))]).stdout).toContain("connected");
-      expect(run(["python3", "-c", probe(`"\\0${abstract}"`)]).stdout).toContain("connected");
-      const file = bw(["--", "python3", "-c", probe(JSON.stringify(path))]);
-      const abstractResult = bw(["--", "python3", "-c", probe(`"\\0${abstract}"`)]);
-      expect(file.stdout).toContain("refused");
-      expect(abstractResult.stdout).toContain("refused");
-      await Bun.sleep(50);
-      // Only the two control connections arrived.
-      expect(connections.length).toBe(2);
-    } finally {
-      for (const listener of listeners) listener.stop(true);
-      rmSync(path, { force: true });
-    }
-  });
+  test.skipIf(missingTool("python3") !== undefined)(
+    "host unix sockets in /run and abstract sockets are unreachable without --net",
+    async () => {
+      const path = `/run/cordon-test-${process.pid}.sock`;
+      const abstract = `cordon-test-${process.pid}`;
+      const connections: string[] = [];
+      const listeners = [path, `\0${abstract}`].map((name) =>
+        Bun.listen({ unix: name, socket: { open: () => void connections.push(name), data() {} } }),
+      );
+      try {
+        const probe = (address: string) =>
+          `import socket\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(${address}); print("connected")\nexcept OSError as e: print("refused", e.errno)`;
+        // Control: the same probes connect from outside the sandbox.
+        expect(run(["python3", "-c", probe(JSON.stringify(path))]).stdout).toContain("connected");
+        expect(run(["python3", "-c", probe(`"\\0${abstract}"`)]).stdout).toContain("connected");
+        const file = bw(["--", "python3", "-c", probe(JSON.stringify(path))]);
+        const abstractResult = bw(["--", "python3", "-c", probe(`"\\0${abstract}"`)]);
+        expect(file.stdout).toContain("refused");
+        expect(abstractResult.stdout).toContain("refused");
+        await Bun.sleep(50);
+        // Only the two control connections arrived.
+        expect(connections.length).toBe(2);
+      } finally {
+        for (const listener of listeners) listener.stop(true);
+        rmSync(path, { force: true });
+      }
+    },
+  );
 
   test("exit codes are preserved, 128+N for a signal", () => {
     for (const code of [0, 1, 42]) expect(bw(["--", "sh", "-c", `exit ${code}`]).exitCode).toBe(code);
@@ -110,10 +142,20 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
   });
 
   test("namespaces: own PID namespace, no network interfaces but lo, no nested user namespace", () => {
-    const result = bw(["--", "sh", "-c", "echo pid=$$; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; unshare -U true && echo nested-ok"]);
+    const result = bw([
+      "--",
+      "sh",
+      "-c",
+      "echo pid=$$; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; unshare -U true && echo nested-ok",
+    ]);
     expect(result.stdout).toContain("pid=2");
     expect(result.stdout).not.toContain("nested-ok");
-    expect(result.stdout.split("\n").filter((line) => line && !line.startsWith("pid=")).join(",")).toBe("lo");
+    expect(
+      result.stdout
+        .split("\n")
+        .filter((line) => line && !line.startsWith("pid="))
+        .join(","),
+    ).toBe("lo");
   });
 
   test.skipIf(!isRoot)("as root, the command has no capabilities", () => {
@@ -126,7 +168,14 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
 
   test("/tmp is private, write roots under /tmp still work, /dev/shm is writable", () => {
     const marker = `cordon-private-${process.pid}`;
-    const result = bw(["-w", ".", "--", "sh", "-c", `touch /tmp/${marker} && touch /dev/shm/${marker} && echo "$TMPDIR" && touch inside-tmp-root`]);
+    const result = bw([
+      "-w",
+      ".",
+      "--",
+      "sh",
+      "-c",
+      `touch /tmp/${marker} && touch /dev/shm/${marker} && echo "$TMPDIR" && touch inside-tmp-root`,
+    ]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout.trim()).toBe("/tmp");
     expect(existsSync(`/tmp/${marker}`)).toBe(false);
@@ -135,7 +184,8 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
   });
 
   test.skipIf(missingTool("python3") !== undefined)("python multiprocessing works", () => {
-    const script = "import multiprocessing as m\nif __name__ == '__main__':\n with m.Pool(2) as p: print(sum(p.map(abs, [-1, -2, 3])))";
+    const script =
+      "import multiprocessing as m\nif __name__ == '__main__':\n with m.Pool(2) as p: print(sum(p.map(abs, [-1, -2, 3])))";
     const result = bw(["--", "python3", "-c", script]);
     expect(result.stdout.trim()).toBe("6");
   });
@@ -145,14 +195,32 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
     const result = bw(["--", "python3", "-c", "import sys; print(len(sys.argv) - 1, sys.argv[-1])", ...args]);
     expect(result.stdout.trim()).toBe("10000 arg9999");
     // Raw bytes: sh -c prints its arguments through od so we see every byte.
-    const raw = Bun.spawnSync([CORDON, "--mode", "bwrap", "--", "python3", "-c",
-      "import sys,os; sys.stdout.buffer.write(b'|'.join(os.fsencode(a) for a in sys.argv[1:]))",
-      Buffer.from("a\nb").toString(), "\xff"], { cwd: dir });
+    const raw = Bun.spawnSync(
+      [
+        CORDON,
+        "--mode",
+        "bwrap",
+        "--",
+        "python3",
+        "-c",
+        "import sys,os; sys.stdout.buffer.write(b'|'.join(os.fsencode(a) for a in sys.argv[1:]))",
+        Buffer.from("a\nb").toString(),
+        "\xff",
+      ],
+      { cwd: dir },
+    );
     expect(raw.stdout.toString("latin1")).toContain("a\nb|");
   });
 
   test("the plan is not in the command's argv or environment", () => {
-    const result = bw(["-w", ".", "--", "sh", "-c", "cat /proc/1/cmdline /proc/$$/cmdline /proc/$$/environ | tr '\\0' ' '"]);
+    const result = bw([
+      "-w",
+      ".",
+      "--",
+      "sh",
+      "-c",
+      "cat /proc/1/cmdline /proc/$$/cmdline /proc/$$/environ | tr '\\0' ' '",
+    ]);
     expect(result.stdout).not.toContain("writeRoots");
     expect(result.stdout).not.toContain("landlock");
   });
@@ -168,7 +236,10 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
     copyFileSync(CORDON, copy);
     chmodSync(copy, 0o755);
     try {
-      const result = run([copy, "--mode", "bwrap", "-w", ".", "--", "sh", "-c", "touch copied; touch /etc/cordon-copy-nope"], { cwd: dir });
+      const result = run(
+        [copy, "--mode", "bwrap", "-w", ".", "--", "sh", "-c", "touch copied; touch /etc/cordon-copy-nope"],
+        { cwd: dir },
+      );
       expect(result.exitCode).toBe(1);
       expect(existsSync(join(dir, "copied"))).toBe(true);
       expect(existsSync("/etc/cordon-copy-nope")).toBe(false);
@@ -183,7 +254,10 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
     copyFileSync(CORDON, copy);
     chmodSync(copy, 0o755);
     try {
-      const result = run([copy, "--mode", "bwrap", "--deny-read", home, "--", "sh", "-c", "ls -A " + home + "; echo ran"], { cwd: dir });
+      const result = run(
+        [copy, "--mode", "bwrap", "--deny-read", home, "--", "sh", "-c", "ls -A " + home + "; echo ran"],
+        { cwd: dir },
+      );
       expect(result.exitCode).toBe(0);
       expect(result.stdout).not.toContain("cordon\n");
       expect(result.stdout).toContain("ran");

@@ -17,7 +17,9 @@ describe.each(MODES)("descriptors and cleanup in %s mode", (mode) => {
     try {
       const write = ["sh", "-c", "echo through-fd-3 >&3 && echo wrote || echo refused"];
       const run = async (extra: string[]) => {
-        const child = Bun.spawn([CORDON, "--mode", mode, "-q", ...extra, "--", ...write], { stdio: ["ignore", "pipe", "pipe", fd] });
+        const child = Bun.spawn([CORDON, "--mode", mode, "-q", ...extra, "--", ...write], {
+          stdio: ["ignore", "pipe", "pipe", fd],
+        });
         await child.exited;
         return (await new Response(child.stdout).text()).trim();
       };
@@ -32,7 +34,9 @@ describe.each(MODES)("descriptors and cleanup in %s mode", (mode) => {
   });
 
   test("--preserve-fds naming a closed descriptor is refused", () => {
-    const result = Bun.spawnSync([CORDON, "--mode", mode, "--preserve-fds", "5", "--", "true"], { stdio: ["ignore", "pipe", "pipe"] });
+    const result = Bun.spawnSync([CORDON, "--mode", mode, "--preserve-fds", "5", "--", "true"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     expect(result.exitCode).toBe(125);
     expect(result.stderr.toString()).toContain("is not open");
   });
@@ -42,10 +46,26 @@ describe.each(MODES)("descriptors and cleanup in %s mode", (mode) => {
     const dir = scratchDir("cordon-placeholder-");
     mkdirSync(join(dir, ".git"));
     try {
-      const child = Bun.spawn([CORDON, "--mode", mode, "-q", "-w", dir, "--deny-write", join(dir, ".git", "hooks"), "--", "sh", "-c", "echo ready; sleep 30"], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      const child = Bun.spawn(
+        [
+          CORDON,
+          "--mode",
+          mode,
+          "-q",
+          "-w",
+          dir,
+          "--deny-write",
+          join(dir, ".git", "hooks"),
+          "--",
+          "sh",
+          "-c",
+          "echo ready; sleep 30",
+        ],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
       await child.stdout.getReader().read();
       child.kill("SIGTERM");
       expect(await child.exited).toBe(143);

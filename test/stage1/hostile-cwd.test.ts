@@ -37,7 +37,10 @@ describe("hostile bunfig.toml and .env in the working directory", () => {
   test("have no effect on cordon: no preload, no .env variable, TMPDIR not redirected", () => {
     const { dir, marker, evilTmp } = hostileDirectory();
     const env = { CORDON_DOTENV_MARKER: undefined, TMPDIR: undefined, BUN_OPTIONS: undefined };
-    const result = cordon(["--mode", "landlock", "-q", "-w", dir, "--", "sh", "-c", 'echo "TMPDIR=$TMPDIR"; env'], { cwd: dir, env });
+    const result = cordon(["--mode", "landlock", "-q", "-w", dir, "--", "sh", "-c", 'echo "TMPDIR=$TMPDIR"; env'], {
+      cwd: dir,
+      env,
+    });
     expect(result.exitCode).toBe(0);
     expect(existsSync(marker)).toBe(false);
     expect(result.stdout).not.toContain("CORDON_DOTENV_MARKER");

@@ -26,7 +26,9 @@ function populate(root: string, owner?: number): void {
 // A deny path that does not exist yet needs the policy layer to accept it (issue 4, section 4).
 function missingDenyPathsRefused(): string | undefined {
   const result = cordon(["explain", "--mode", "landlock", "--deny-write", "/cordon-probe-does-not-exist.env"]);
-  return result.exitCode === 0 ? undefined : `the policy layer refuses a deny path that does not exist yet: ${result.stderr.trim()}`;
+  return result.exitCode === 0
+    ? undefined
+    : `the policy layer refuses a deny path that does not exist yet: ${result.stderr.trim()}`;
 }
 
 describe("landlock-only mode enforces denies", () => {
@@ -75,8 +77,15 @@ describe("landlock-only mode enforces denies", () => {
       test(`--deny-read hides a file and a directory ${where}; the neighbour stays readable (${who})`, () => {
         expect(output(sh("cat secret.txt secrets/key"))).toContain(SECRET);
         const result = ll([
-          ...(writable ? ["-w", "."] : []), "--deny-read", "secret.txt", "--deny-read", "secrets/", "--",
-          "sh", "-c", "cat secret.txt; cat secrets/key; ls secrets; cat public.txt; echo x > secret.txt",
+          ...(writable ? ["-w", "."] : []),
+          "--deny-read",
+          "secret.txt",
+          "--deny-read",
+          "secrets/",
+          "--",
+          "sh",
+          "-c",
+          "cat secret.txt; cat secrets/key; ls secrets; cat public.txt; echo x > secret.txt",
         ]);
         expect(result.exitCode).not.toBe(0);
         expect(result.stdout).toContain("public");
@@ -89,34 +98,58 @@ describe("landlock-only mode enforces denies", () => {
 
     test(`--deny-read holds through a symlink, old or made in the sandbox (${who})`, () => {
       expect(output(sh("cat src/alias"))).toContain(SECRET);
-      const result = ll(["-w", ".", "--deny-read", "secret.txt", "--", "sh", "-c", "cat src/alias; ln -s ../secret.txt src/made && cat src/made"]);
+      const result = ll([
+        "-w",
+        ".",
+        "--deny-read",
+        "secret.txt",
+        "--",
+        "sh",
+        "-c",
+        "cat src/alias; ln -s ../secret.txt src/made && cat src/made",
+      ]);
       expect(result.exitCode).not.toBe(0);
       expect(output(result)).not.toContain(SECRET);
       rmSync(at("src", "made"), { force: true });
     });
 
     test(`a denied file cannot be removed and recreated with new content (${who})`, () => {
-      const result = ll(["-w", ".", "--deny-write", "public.txt", "--", "sh", "-c", "rm -f public.txt; echo forged > public.txt"]);
+      const result = ll([
+        "-w",
+        ".",
+        "--deny-write",
+        "public.txt",
+        "--",
+        "sh",
+        "-c",
+        "rm -f public.txt; echo forged > public.txt",
+      ]);
       expect(result.exitCode).not.toBe(0);
       expect(readFileSync(at("public.txt"), "utf8")).toBe("public\n");
     });
 
-    test.skipIf(missingDenyPathsRefused() !== undefined)(`a deny path that does not exist yet cannot be created (${who})`, () => {
-      expect(sh("echo x > .env.local").exitCode).toBe(0);
-      rmSync(at(".env.local"));
-      for (const deny of ["--deny-write", "--deny-read"]) {
-        const result = ll(["-w", ".", deny, ".env.local", "--", "sh", "-c", "echo planted > .env.local"]);
-        expect(result.exitCode).not.toBe(0);
-        expect(existsSync(at(".env.local"))).toBe(false);
-      }
-    });
+    test.skipIf(missingDenyPathsRefused() !== undefined)(
+      `a deny path that does not exist yet cannot be created (${who})`,
+      () => {
+        expect(sh("echo x > .env.local").exitCode).toBe(0);
+        rmSync(at(".env.local"));
+        for (const deny of ["--deny-write", "--deny-read"]) {
+          const result = ll(["-w", ".", deny, ".env.local", "--", "sh", "-c", "echo planted > .env.local"]);
+          expect(result.exitCode).not.toBe(0);
+          expect(existsSync(at(".env.local"))).toBe(false);
+        }
+      },
+    );
 
     test(`a denied directory cannot be renamed away (${who})`, () => {
       expect(sh("mv .git .git-moved && mv secrets secrets-moved").exitCode).toBe(0);
       renameSync(at(".git-moved"), at(".git"));
       renameSync(at("secrets-moved"), at("secrets"));
 
-      for (const [deny, dir] of [["--deny-write", ".git"], ["--deny-read", "secrets"]] as const) {
+      for (const [deny, dir] of [
+        ["--deny-write", ".git"],
+        ["--deny-read", "secrets"],
+      ] as const) {
         const result = ll(["-w", ".", deny, dir, "--", "sh", "-c", `mv ${dir} gone || mv ${dir} src/gone`]);
         expect(result.exitCode).not.toBe(0);
         expect(existsSync(at(dir))).toBe(true);
@@ -130,7 +163,16 @@ describe("landlock-only mode enforces denies", () => {
       rmSync(at("src", "base-link"));
       rmSync(at("src", "base-secret"));
 
-      const write = ll(["-w", ".", "--deny-write", ".git", "--", "sh", "-c", "ln .git/config src/link && echo pwned >> src/link"]);
+      const write = ll([
+        "-w",
+        ".",
+        "--deny-write",
+        ".git",
+        "--",
+        "sh",
+        "-c",
+        "ln .git/config src/link && echo pwned >> src/link",
+      ]);
       expect(write.exitCode).not.toBe(0);
       expect(existsSync(at("src", "link"))).toBe(false);
       expect(readFileSync(at(".git", "config"), "utf8")).toBe(CONFIG);
@@ -142,9 +184,21 @@ describe("landlock-only mode enforces denies", () => {
   }
 
   test("explain reports what the denies cost in landlock-only mode", () => {
-    const result = cordon(["explain", "--mode", "landlock", "-w", rootDir, "--deny-write", join(rootDir, ".git"), "--deny-read", join(rootDir, "secrets")]);
+    const result = cordon([
+      "explain",
+      "--mode",
+      "landlock",
+      "-w",
+      rootDir,
+      "--deny-write",
+      join(rootDir, ".git"),
+      "--deny-read",
+      join(rootDir, "secrets"),
+    ]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`creating entries next to denied paths: no entries can be created, removed or renamed directly in ${rootDir}`);
+    expect(result.stdout).toContain(
+      `creating entries next to denied paths: no entries can be created, removed or renamed directly in ${rootDir}`,
+    );
     expect(result.stdout).toContain("listing directories above read-denied paths");
     expect(result.stdout).toContain("metadata outside the write roots");
   });

@@ -19,39 +19,48 @@ function scratch(): string {
 }
 
 describe("writes", () => {
-  test.skipIf(Boolean(missingTool("truncate") ?? missingTool("mkfifo")))("outside the write roots: new files, existing files, mkdir, rm and truncate all fail and change nothing", () => {
-    const root = scratch();
-    const outside = scratch();
-    const existing = join(outside, "existing");
-    writeFileSync(existing, "original");
-    // The same actions work without cordon.
-    const probe = run(["sh", "-c", `touch ${outside}/probe && mkdir ${outside}/probe-dir && rm -r ${outside}/probe ${outside}/probe-dir`]);
-    expect(probe.exitCode).toBe(0);
+  test.skipIf(Boolean(missingTool("truncate") ?? missingTool("mkfifo")))(
+    "outside the write roots: new files, existing files, mkdir, rm and truncate all fail and change nothing",
+    () => {
+      const root = scratch();
+      const outside = scratch();
+      const existing = join(outside, "existing");
+      writeFileSync(existing, "original");
+      // The same actions work without cordon.
+      const probe = run([
+        "sh",
+        "-c",
+        `touch ${outside}/probe && mkdir ${outside}/probe-dir && rm -r ${outside}/probe ${outside}/probe-dir`,
+      ]);
+      expect(probe.exitCode).toBe(0);
 
-    const attempts = [
-      `echo x > ${outside}/new`,
-      `echo evil >> ${existing}`,
-      `echo evil > ${existing}`,
-      `truncate -s 0 ${existing}`,
-      `mkdir ${outside}/dir`,
-      `rm -f ${existing}`,
-      `mv ${existing} ${outside}/moved`,
-      `ln -s /etc/passwd ${outside}/link`,
-      `mkfifo ${outside}/fifo`,
-      `touch /etc/${uniqueName()}`,
-    ];
-    for (const attempt of attempts) {
-      const result = cordon([...LL, "-w", root, "--", "sh", "-c", attempt], { cwd: root });
-      expect(`${attempt}: ${result.exitCode === 0 ? "succeeded" : "failed"}`).toBe(`${attempt}: failed`);
-    }
-    expect(readFileSync(existing, "utf8")).toBe("original");
-    for (const name of ["new", "dir", "moved", "link", "fifo"]) expect(existsSync(join(outside, name))).toBe(false);
-  });
+      const attempts = [
+        `echo x > ${outside}/new`,
+        `echo evil >> ${existing}`,
+        `echo evil > ${existing}`,
+        `truncate -s 0 ${existing}`,
+        `mkdir ${outside}/dir`,
+        `rm -f ${existing}`,
+        `mv ${existing} ${outside}/moved`,
+        `ln -s /etc/passwd ${outside}/link`,
+        `mkfifo ${outside}/fifo`,
+        `touch /etc/${uniqueName()}`,
+      ];
+      for (const attempt of attempts) {
+        const result = cordon([...LL, "-w", root, "--", "sh", "-c", attempt], { cwd: root });
+        expect(`${attempt}: ${result.exitCode === 0 ? "succeeded" : "failed"}`).toBe(`${attempt}: failed`);
+      }
+      expect(readFileSync(existing, "utf8")).toBe("original");
+      for (const name of ["new", "dir", "moved", "link", "fifo"]) expect(existsSync(join(outside, name))).toBe(false);
+    },
+  );
 
   test("the Done-when example: touch ok works, touch /etc/nope fails, exit 1", () => {
     const root = scratch();
     const nope = `/etc/${uniqueName()}`;
-    const result = cordon(["--mode", "landlock", "-w", ".", "--", "sh", "-c", `touch ok; touch ${nope}`], { cwd: root });
+    const result = cordon(["--mode", "landlock", "-w", ".", "--", "sh", "-c", `touch ok; touch ${nope}`], {
+      cwd: root,
+    });
     expect(result.exitCode).toBe(1);
     expect(existsSync(join(root, "ok"))).toBe(true);
     expect(existsSync(nope)).toBe(false);
@@ -62,7 +71,8 @@ describe("writes", () => {
 
   test("inside a write root: create, append, mkdir, mv across directories, rm", () => {
     const root = scratch();
-    const script = "mkdir -p a/deep b && echo hi > a/f && echo more >> a/f && mv a/f b/f && mv a/deep b/ && rm -r a && cat b/f";
+    const script =
+      "mkdir -p a/deep b && echo hi > a/f && echo more >> a/f && mv a/f b/f && mv a/deep b/ && rm -r a && cat b/f";
     const result = cordon([...LL, "-w", root, "--", "sh", "-c", script], { cwd: root });
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
@@ -157,7 +167,7 @@ describe("exit status", () => {
 
   test("an executable file without #! runs under /bin/sh, as execvp does", () => {
     const root = scratch();
-    writeFileSync(join(root, "plain"), "echo plain \"$1\"\n");
+    writeFileSync(join(root, "plain"), 'echo plain "$1"\n');
     chmodSync(join(root, "plain"), 0o755);
     const result = cordon([...LL, "--", "./plain", "arg"], { cwd: root });
     expect(result.exitCode).toBe(0);
@@ -235,25 +245,44 @@ describe("lower Landlock ABIs on this kernel", () => {
     const root = scratch();
     const outside = scratch();
     const script = `mkdir a b && touch a/f && touch ${outside}/nope; echo $?`;
-    const result = cordon([...LL, "-w", root, "--", "sh", "-c", script], { cwd: root, env: { CORDON_LANDLOCK_ABI_MAX: String(abi) } });
+    const result = cordon([...LL, "-w", root, "--", "sh", "-c", script], {
+      cwd: root,
+      env: { CORDON_LANDLOCK_ABI_MAX: String(abi) },
+    });
     expect(result.exitCode).toBe(0);
     expect(result.stdout.trim()).toBe("1");
     expect(existsSync(join(root, "a/f"))).toBe(true);
     expect(existsSync(join(outside, "nope"))).toBe(false);
   });
 
-  test.skipIf(Boolean(missingTool("python3")))("REFER: rename across directories in a write root works from ABI 2, and fails with EXDEV at ABI 1", () => {
-    const root = scratch();
-    const script = "mkdir a b && touch a/f && mv a/f b/f";
-    const at2 = cordon([...LL, "-w", root, "--", "sh", "-c", script], { cwd: root, env: { CORDON_LANDLOCK_ABI_MAX: "2" } });
-    expect(at2.exitCode).toBe(0);
-    expect(existsSync(join(root, "b/f"))).toBe(true);
-    const root1 = scratch();
-    // At ABI 1 rename(2) across directories is refused; mv falls back to copy + unlink.
-    const at1 = cordon([...LL, "-w", root1, "--", "python3", "-c", "import os; os.makedirs('a'); os.makedirs('b'); open('a/f','w').close(); os.rename('a/f','b/f')"], { cwd: root1, env: { CORDON_LANDLOCK_ABI_MAX: "1" } });
-    expect(at1.exitCode).not.toBe(0);
-    expect(at1.stderr).toContain("Invalid cross-device link");
-    expect(existsSync(join(root1, "b/f"))).toBe(false);
-  });
+  test.skipIf(Boolean(missingTool("python3")))(
+    "REFER: rename across directories in a write root works from ABI 2, and fails with EXDEV at ABI 1",
+    () => {
+      const root = scratch();
+      const script = "mkdir a b && touch a/f && mv a/f b/f";
+      const at2 = cordon([...LL, "-w", root, "--", "sh", "-c", script], {
+        cwd: root,
+        env: { CORDON_LANDLOCK_ABI_MAX: "2" },
+      });
+      expect(at2.exitCode).toBe(0);
+      expect(existsSync(join(root, "b/f"))).toBe(true);
+      const root1 = scratch();
+      // At ABI 1 rename(2) across directories is refused; mv falls back to copy + unlink.
+      const at1 = cordon(
+        [
+          ...LL,
+          "-w",
+          root1,
+          "--",
+          "python3",
+          "-c",
+          "import os; os.makedirs('a'); os.makedirs('b'); open('a/f','w').close(); os.rename('a/f','b/f')",
+        ],
+        { cwd: root1, env: { CORDON_LANDLOCK_ABI_MAX: "1" } },
+      );
+      expect(at1.exitCode).not.toBe(0);
+      expect(at1.stderr).toContain("Invalid cross-device link");
+      expect(existsSync(join(root1, "b/f"))).toBe(false);
+    },
+  );
 });
-

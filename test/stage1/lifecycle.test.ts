@@ -99,21 +99,36 @@ print(out.count(b"got-INT"), os.waitstatus_to_exitcode(status))
     expect(result.stdout.trim()).toBe("1 3");
   });
 
-  test.skipIf(missingTool("unshare") !== undefined)("as PID 1 of a container it reaps zombies and exits promptly on SIGTERM", async () => {
-    requireBinary();
-    const child = Bun.spawn(
-      ["unshare", "--pid", "--fork", "--mount-proc", CORDON, "--mode", mode, "-q", "--", "sh", "-c",
-        // Orphans that exit: they become cordon's zombies unless it reaps them.
-        "for i in 1 2 3 4 5; do (sleep 0.01 &); done; sleep 0.5; ps -eo stat= | grep -c '^Z' ; exec sleep 300"],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    const reader = child.stdout.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value).trim();
-    expect(first).toBe("0");
-    // unshare --fork waits for cordon; signal cordon itself, PID 1 inside.
-    const cordonPid = Number(run(["pgrep", "-P", String(child.pid)]).stdout.trim());
-    expect(cordonPid).toBeGreaterThan(0);
-    process.kill(cordonPid, "SIGTERM");
-    expect(await child.exited).toBe(143);
-  });
+  test.skipIf(missingTool("unshare") !== undefined)(
+    "as PID 1 of a container it reaps zombies and exits promptly on SIGTERM",
+    async () => {
+      requireBinary();
+      const child = Bun.spawn(
+        [
+          "unshare",
+          "--pid",
+          "--fork",
+          "--mount-proc",
+          CORDON,
+          "--mode",
+          mode,
+          "-q",
+          "--",
+          "sh",
+          "-c",
+          // Orphans that exit: they become cordon's zombies unless it reaps them.
+          "for i in 1 2 3 4 5; do (sleep 0.01 &); done; sleep 0.5; ps -eo stat= | grep -c '^Z' ; exec sleep 300",
+        ],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      const reader = child.stdout.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value).trim();
+      expect(first).toBe("0");
+      // unshare --fork waits for cordon; signal cordon itself, PID 1 inside.
+      const cordonPid = Number(run(["pgrep", "-P", String(child.pid)]).stdout.trim());
+      expect(cordonPid).toBeGreaterThan(0);
+      process.kill(cordonPid, "SIGTERM");
+      expect(await child.exited).toBe(143);
+    },
+  );
 });

@@ -90,7 +90,11 @@ describe("run and explain decide the same", () => {
   test("the cases cover both outcomes and both modes", () => {
     const chosen = cases.map((testCase) => {
       const args = ["--bwrap", recorder, ...testCase.args.map((arg) => arg.replace("WORK", join(dir, "work")))];
-      return (JSON.parse(withFds(["explain", "--json", ...args], testCase.openFds ?? 0, testCase.env ?? {}).stdout) as Explained).mode.chosen;
+      return (
+        JSON.parse(
+          withFds(["explain", "--json", ...args], testCase.openFds ?? 0, testCase.env ?? {}).stdout,
+        ) as Explained
+      ).mode.chosen;
     });
     expect(new Set(chosen)).toEqual(new Set(["bwrap", "landlock", null]));
     expect(cordon(["explain", "--json"]).exitCode).toBe(0);

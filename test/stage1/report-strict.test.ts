@@ -39,7 +39,9 @@ describe("--report and --strict", () => {
 
   test("-v prints the same record as one line", () => {
     const result = cordon(["--mode", "bwrap", "-v", "--", "true"]);
-    expect(result.stderr).toMatch(/cordon: mode bwrap \(.*\); Landlock ABI 7; \d+ path rules, \d+ seccomp instructions, network none; nothing weaker; exit 0 after \d+ ms/);
+    expect(result.stderr).toMatch(
+      /cordon: mode bwrap \(.*\); Landlock ABI 7; \d+ path rules, \d+ seccomp instructions, network none; nothing weaker; exit 0 after \d+ ms/,
+    );
   });
 
   test("a refusal is reported too, with status 125, and nothing runs", () => {
@@ -60,7 +62,21 @@ describe("--report and --strict", () => {
     expect(refused.stderr).toContain("--allow-degraded");
     expect(existsSync(marker)).toBe(false);
     const accepted = cordon(
-      ["--mode", "landlock", "-q", "--strict", "-w", dir, ...["truncate", "ioctl-dev", "scopes", "unix-sockets", "metadata", "process-isolation"].flatMap((name) => ["--allow-degraded", name]), "--", "touch", marker],
+      [
+        "--mode",
+        "landlock",
+        "-q",
+        "--strict",
+        "-w",
+        dir,
+        ...["truncate", "ioctl-dev", "scopes", "unix-sockets", "metadata", "process-isolation"].flatMap((name) => [
+          "--allow-degraded",
+          name,
+        ]),
+        "--",
+        "touch",
+        marker,
+      ],
       { env },
     );
     expect(accepted.exitCode).toBe(0);
@@ -83,11 +99,15 @@ describe("--report and --strict", () => {
     };
     for (const [abi, names] of Object.entries(expected)) {
       const report = join(dir, `abi-${abi}.json`);
-      const result = cordon(["--mode", "landlock", "-q", "--report", report, "--", "true"], { env: { CORDON_LANDLOCK_ABI_MAX: abi } });
+      const result = cordon(["--mode", "landlock", "-q", "--report", report, "--", "true"], {
+        env: { CORDON_LANDLOCK_ABI_MAX: abi },
+      });
       expect(result.exitCode).toBe(0);
       const record = read(report);
       expect(record.landlockAbi).toBe(Number(abi));
-      const landlockGaps = record.degraded.map((gap) => gap.name).filter((name) => ["refer", "truncate", "ioctl-dev", "tcp-ports", "scopes"].includes(name));
+      const landlockGaps = record.degraded
+        .map((gap) => gap.name)
+        .filter((name) => ["refer", "truncate", "ioctl-dev", "tcp-ports", "scopes"].includes(name));
       expect(`ABI ${abi}: ${landlockGaps.sort().join(",")}`).toBe(`ABI ${abi}: ${[...names].sort().join(",")}`);
     }
   });

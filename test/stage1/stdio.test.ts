@@ -60,7 +60,8 @@ describe("stdio", () => {
 
   test("no signal is ignored or blocked in the command", () => {
     const result = cordon([...LL, "--", "cat", "/proc/self/status"]);
-    const field = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)`, "m").exec(result.stdout)?.[1] ?? "ffff"}`);
+    const field = (name: string) =>
+      BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)`, "m").exec(result.stdout)?.[1] ?? "ffff"}`);
     const SIGPIPE_BIT = 1n << 12n;
     const SIGXFSZ_BIT = 1n << 24n;
     expect(field("SigIgn") & (SIGPIPE_BIT | SIGXFSZ_BIT)).toBe(0n);

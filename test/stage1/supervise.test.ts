@@ -3,7 +3,17 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cordon, finish, missingTool, run, scratchDir, startCordon, statusOf, uniqueName, waitFor } from "../helpers/cordon.ts";
+import {
+  cordon,
+  finish,
+  missingTool,
+  run,
+  scratchDir,
+  startCordon,
+  statusOf,
+  uniqueName,
+  waitFor,
+} from "../helpers/cordon.ts";
 import { killMarked, processesWith } from "../helpers/procs.ts";
 
 const LL = ["--mode", "landlock", "-q"];
@@ -15,36 +25,43 @@ afterEach(() => {
 /** A script that starts a detached `perl sleep` tagged with `marker`, waits until it runs, then exits. */
 function detachedSleeper(dir: string, marker: string): string {
   const started = join(dir, `${marker}.started`);
-  return `setsid perl -e 'open(my $f, ">", $ARGV[0]); close $f; sleep 300' ${started} ${marker} </dev/null >/dev/null 2>&1 & ` +
-    `while [ ! -e ${started} ]; do sleep 0.01; done; echo up`;
+  return (
+    `setsid perl -e 'open(my $f, ">", $ARGV[0]); close $f; sleep 300' ${started} ${marker} </dev/null >/dev/null 2>&1 & ` +
+    `while [ ! -e ${started} ]; do sleep 0.01; done; echo up`
+  );
 }
 
 describe("supervisor", () => {
-  test.skipIf(Boolean(missingTool("perl") ?? missingTool("setsid")))("kills what the command left running, even in a new session", () => {
-    const dir = scratchDir();
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  test.skipIf(Boolean(missingTool("perl") ?? missingTool("setsid")))(
+    "kills what the command left running, even in a new session",
+    () => {
+      const dir = scratchDir();
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
 
-    // Without cordon the sleeper survives its shell.
-    const plainMarker = uniqueName("cordon-leftover-plain");
-    cleanup.push(() => killMarked(plainMarker));
-    expect(run(["sh", "-c", detachedSleeper(dir, plainMarker)]).stdout).toBe("up\n");
-    expect(processesWith(plainMarker).length).toBe(1);
-    killMarked(plainMarker);
+      // Without cordon the sleeper survives its shell.
+      const plainMarker = uniqueName("cordon-leftover-plain");
+      cleanup.push(() => killMarked(plainMarker));
+      expect(run(["sh", "-c", detachedSleeper(dir, plainMarker)]).stdout).toBe("up\n");
+      expect(processesWith(plainMarker).length).toBe(1);
+      killMarked(plainMarker);
 
-    const marker = uniqueName("cordon-leftover");
-    cleanup.push(() => killMarked(marker));
-    const result = cordon([...LL, "-w", dir, "--", "sh", "-c", detachedSleeper(dir, marker)]);
-    expect(result.stdout).toBe("up\n");
-    expect(result.exitCode).toBe(0);
-    expect(existsSync(join(dir, `${marker}.started`))).toBe(true);
-    expect(processesWith(marker)).toEqual([]);
-  });
+      const marker = uniqueName("cordon-leftover");
+      cleanup.push(() => killMarked(marker));
+      const result = cordon([...LL, "-w", dir, "--", "sh", "-c", detachedSleeper(dir, marker)]);
+      expect(result.stdout).toBe("up\n");
+      expect(result.exitCode).toBe(0);
+      expect(existsSync(join(dir, `${marker}.started`))).toBe(true);
+      expect(processesWith(marker)).toEqual([]);
+    },
+  );
 
   test.skipIf(Boolean(missingTool("perl")))("a leftover holding stdout open does not keep the caller waiting", () => {
     const marker = uniqueName("cordon-leftover-pipe");
     cleanup.push(() => killMarked(marker));
     // The background perl inherits the stdout pipe: only killing it lets the caller see EOF.
-    const result = cordon([...LL, "--", "sh", "-c", `perl -e 'sleep 300' ${marker} & echo started`], { timeoutMs: 30_000 });
+    const result = cordon([...LL, "--", "sh", "-c", `perl -e 'sleep 300' ${marker} & echo started`], {
+      timeoutMs: 30_000,
+    });
     expect(result.stdout).toBe("started\n");
     expect(result.exitCode).toBe(0);
     expect(processesWith(marker)).toEqual([]);
@@ -84,7 +101,17 @@ describe("supervisor", () => {
     cleanup.push(() => killMarked(marker));
     const ready = join(dir, "ready");
     // The command records its TMPDIR: cordon cannot remove it when SIGKILLed, so the test does.
-    const proc = startCordon([...LL, "-w", dir, "--", "perl", "-e", 'open(my $f, ">", $ARGV[0]); print $f $ENV{TMPDIR}; close $f; sleep 300', ready, marker]);
+    const proc = startCordon([
+      ...LL,
+      "-w",
+      dir,
+      "--",
+      "perl",
+      "-e",
+      'open(my $f, ">", $ARGV[0]); print $f $ENV{TMPDIR}; close $f; sleep 300',
+      ready,
+      marker,
+    ]);
     await waitFor(() => existsSync(ready) && readFileSync(ready, "utf8").length > 0, "the command to start");
     const privateTmp = readFileSync(ready, "utf8");
     expect(privateTmp.startsWith("/")).toBe(true);

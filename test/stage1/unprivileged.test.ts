@@ -3,7 +3,19 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CORDON, cordonAsync, finish, isRoot, missingSystemTool, NOBODY, run, scratchDir, start, systemTool, waitFor } from "../helpers/cordon.ts";
+import {
+  CORDON,
+  cordonAsync,
+  finish,
+  isRoot,
+  missingSystemTool,
+  NOBODY,
+  run,
+  scratchDir,
+  start,
+  systemTool,
+  waitFor,
+} from "../helpers/cordon.ts";
 import { CONNECT_SCRIPT, listenLocal } from "../helpers/net.ts";
 
 const LL = ["--mode", "landlock", "-q"];
@@ -66,15 +78,23 @@ describe.skipIf(skip)("as nobody", () => {
     test("blocked by default, allowed with --net", async () => {
       const dir = nobodyDir();
       // nobody can connect without cordon.
-      const plain = await finish(start([PYTHON, "-c", CONNECT_SCRIPT, String(listener.port)], { asNobody: true, cwd: dir }));
+      const plain = await finish(
+        start([PYTHON, "-c", CONNECT_SCRIPT, String(listener.port)], { asNobody: true, cwd: dir }),
+      );
       expect(plain.stdout.trim()).toBe("connected");
       await waitFor(() => listener.connections() === 1, "the control connection");
 
-      const denied = await cordonAsync([...LL, "--", PYTHON, "-c", CONNECT_SCRIPT, String(listener.port)], { asNobody: true, cwd: dir });
+      const denied = await cordonAsync([...LL, "--", PYTHON, "-c", CONNECT_SCRIPT, String(listener.port)], {
+        asNobody: true,
+        cwd: dir,
+      });
       expect(denied.stdout.trim()).toBe("errno 1");
       expect(denied.exitCode).toBe(3);
 
-      const allowed = await cordonAsync([...LL, "--net", "--", PYTHON, "-c", CONNECT_SCRIPT, String(listener.port)], { asNobody: true, cwd: dir });
+      const allowed = await cordonAsync([...LL, "--net", "--", PYTHON, "-c", CONNECT_SCRIPT, String(listener.port)], {
+        asNobody: true,
+        cwd: dir,
+      });
       expect(allowed.stdout.trim()).toBe("connected");
       await waitFor(() => listener.connections() >= 2, "the allowed connection");
       // Exactly the control and the allowed connection arrived, not the denied one.

@@ -25,8 +25,11 @@ function staticGraph(entry: string): Set<string> {
 test("main.ts reaches stage 2 without citty, valibot, consola or any CLI, policy or diagnostics module", () => {
   const graph = [...staticGraph(resolve(REPO, "src/main.ts"))];
   expect(graph).toContain(resolve(REPO, "src/stage2/main.ts"));
-  const forbidden = graph.filter((module) =>
-    ["citty", "consola", "valibot"].includes(module) || /\/src\/(cli|policy|diagnostics|plan)\//.test(module) || module === "node:fs/promises",
+  const forbidden = graph.filter(
+    (module) =>
+      ["citty", "consola", "valibot"].includes(module) ||
+      /\/src\/(cli|policy|diagnostics|plan)\//.test(module) ||
+      module === "node:fs/promises",
   );
   expect(forbidden).toEqual([]);
 });

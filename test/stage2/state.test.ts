@@ -69,7 +69,8 @@ describe("descriptors and the launch plan", () => {
   });
 
   test("the plan is in no process's argv, and not in the command's environment", () => {
-    const script = "ps -eo args; echo ---; tr '\\0' '\\n' < /proc/$PPID/cmdline; echo ---; tr '\\0' '\\n' < /proc/$$/environ";
+    const script =
+      "ps -eo args; echo ---; tr '\\0' '\\n' < /proc/$PPID/cmdline; echo ---; tr '\\0' '\\n' < /proc/$$/environ";
     const result = cordon([...LL, "--", "sh", "-c", script]);
     expect(result.exitCode).toBe(0);
     // The parent (stage 1) shows its own arguments, and the environment was read.

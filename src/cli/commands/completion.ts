@@ -80,13 +80,20 @@ export default defineCommand({
   options: {},
   operands: true,
   sections: [{ title: "What it prints", text: "A completion script generated from cordon's own option tables." }],
-  examples: ['eval "$(cordon completion bash)"     # in ~/.bashrc', 'eval "$(cordon completion zsh)"      # in ~/.zshrc'],
+  examples: [
+    'eval "$(cordon completion bash)"     # in ~/.bashrc',
+    'eval "$(cordon completion zsh)"      # in ~/.zshrc',
+  ],
   async run(_options, operands, context) {
     const [shell, ...extra] = operands;
     const commands = await context.commands();
     if (shell === "bash" && extra.length === 0) process.stdout.write(bashCompletion(commands, context.defaultCommand));
-    else if (shell === "zsh" && extra.length === 0) process.stdout.write(zshCompletion(commands, context.defaultCommand));
-    else throw new CordonError(`completion ${operands.join(" ")}: expected bash or zsh`, { hint: 'usage: eval "$(cordon completion bash)"' });
+    else if (shell === "zsh" && extra.length === 0)
+      process.stdout.write(zshCompletion(commands, context.defaultCommand));
+    else
+      throw new CordonError(`completion ${operands.join(" ")}: expected bash or zsh`, {
+        hint: 'usage: eval "$(cordon completion bash)"',
+      });
     return 0;
   },
 });

@@ -9,7 +9,11 @@ export default defineCommand({
   usage: "doctor [--json] [--bwrap PATH]",
   options: {
     json: { type: "boolean", description: "Print the report as JSON (format cordon-doctor/1, see docs/doctor.md)" },
-    bwrap: { type: "string", valueHint: "PATH", description: "Probe this bubblewrap binary instead of the trusted locations" },
+    bwrap: {
+      type: "string",
+      valueHint: "PATH",
+      description: "Probe this bubblewrap binary instead of the trusted locations",
+    },
   },
   operands: false,
   sections: [

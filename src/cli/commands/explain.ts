@@ -35,8 +35,16 @@ enforced here. It prepares the run with the same code as run.`,
     const preserveFds = preserveFdsOption(options);
     const { policy, warnings } = choosePolicy(options);
     // A real bwrap attempt stands in for run's, so auto mode is predicted, not guessed.
-    const facts = gatherHostFacts({ policy, bwrap: options.bwrap as string | undefined, attemptBwrap: policy.mode !== "landlock" });
-    const prepared = prepareRun(policy, facts, { strict: options.strict === true, preserveFds, stateDir: STATE_DIR_PLACEHOLDER });
+    const facts = gatherHostFacts({
+      policy,
+      bwrap: options.bwrap as string | undefined,
+      attemptBwrap: policy.mode !== "landlock",
+    });
+    const prepared = prepareRun(policy, facts, {
+      strict: options.strict === true,
+      preserveFds,
+      stateDir: STATE_DIR_PLACEHOLDER,
+    });
     const report = explainReport({ prepared, warnings, command });
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderExplain(report));
     return 0;

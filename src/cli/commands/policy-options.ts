@@ -12,24 +12,100 @@ import { MODES, ProfileSchema, SECRET_NAMES, type PolicyLayer } from "../../poli
 import { validate } from "../../policy/validate.ts";
 
 export const POLICY_OPTIONS = {
-  policy: { type: "string", alias: "p", valueHint: "FILE", description: "Read the policy from FILE (JSON, YAML or TOML), or inline JSON starting with {" },
-  profile: { type: "string", valueHint: "NAME", description: "Start from a profile: readonly (default), workspace, ci, or one the policy file defines" },
-  write: { type: "string", alias: "w", valueHint: "PATH", repeatable: true, description: "Make the directory PATH writable" },
-  "deny-write": { type: "string", valueHint: "PATH", repeatable: true, description: "Keep PATH read-only even inside a write root (e.g. .git); globs allowed" },
-  "deny-read": { type: "string", valueHint: "PATH", repeatable: true, description: "Hide PATH: a directory shows up empty, a file reads as empty; globs allowed" },
+  policy: {
+    type: "string",
+    alias: "p",
+    valueHint: "FILE",
+    description: "Read the policy from FILE (JSON, YAML or TOML), or inline JSON starting with {",
+  },
+  profile: {
+    type: "string",
+    valueHint: "NAME",
+    description: "Start from a profile: readonly (default), workspace, ci, or one the policy file defines",
+  },
+  write: {
+    type: "string",
+    alias: "w",
+    valueHint: "PATH",
+    repeatable: true,
+    description: "Make the directory PATH writable",
+  },
+  "deny-write": {
+    type: "string",
+    valueHint: "PATH",
+    repeatable: true,
+    description: "Keep PATH read-only even inside a write root (e.g. .git); globs allowed",
+  },
+  "deny-read": {
+    type: "string",
+    valueHint: "PATH",
+    repeatable: true,
+    description: "Hide PATH: a directory shows up empty, a file reads as empty; globs allowed",
+  },
   net: { type: "boolean", description: "Allow network access (default: none; only AF_UNIX sockets)" },
-  "allow-connect": { type: "string", valueHint: "PORT", repeatable: true, description: "Without --net, still allow TCP connections to PORT (Landlock ABI 4+)" },
-  "allow-bind": { type: "string", valueHint: "PORT", repeatable: true, description: "Without --net, still allow binding TCP PORT (Landlock ABI 4+)" },
-  "preserve-fds": { type: "string", valueHint: "N", description: "Pass descriptors 3..3+N-1 on to the command (default 0: every descriptor above 2 is closed)" },
-  cwd: { type: "string", alias: "C", valueHint: "DIR", description: "Run the command in DIR; relative policy paths resolve against it" },
-  env: { type: "string", valueHint: "NAME[=VALUE]", repeatable: true, description: "Set NAME for the command (NAME alone passes the caller's value, even with --clear-env)" },
-  "unset-env": { type: "string", valueHint: "NAME", repeatable: true, description: "Remove NAME from the command's environment" },
+  "allow-connect": {
+    type: "string",
+    valueHint: "PORT",
+    repeatable: true,
+    description: "Without --net, still allow TCP connections to PORT (Landlock ABI 4+)",
+  },
+  "allow-bind": {
+    type: "string",
+    valueHint: "PORT",
+    repeatable: true,
+    description: "Without --net, still allow binding TCP PORT (Landlock ABI 4+)",
+  },
+  "preserve-fds": {
+    type: "string",
+    valueHint: "N",
+    description: "Pass descriptors 3..3+N-1 on to the command (default 0: every descriptor above 2 is closed)",
+  },
+  cwd: {
+    type: "string",
+    alias: "C",
+    valueHint: "DIR",
+    description: "Run the command in DIR; relative policy paths resolve against it",
+  },
+  env: {
+    type: "string",
+    valueHint: "NAME[=VALUE]",
+    repeatable: true,
+    description: "Set NAME for the command (NAME alone passes the caller's value, even with --clear-env)",
+  },
+  "unset-env": {
+    type: "string",
+    valueHint: "NAME",
+    repeatable: true,
+    description: "Remove NAME from the command's environment",
+  },
   "clear-env": { type: "boolean", description: "Start the command with an empty environment (plus --env and TMPDIR)" },
-  reveal: { type: "string", valueHint: "NAME", repeatable: true, description: `Do not hide this secure default: ${SECRET_NAMES.join(", ")}` },
-  mode: { type: "enum", options: [...MODES], valueHint: "MODE", description: "auto (default: bwrap where it works, else landlock-only if that loses nothing), bwrap or landlock" },
-  "allow-degraded": { type: "string", valueHint: "NAME", repeatable: true, description: `Accept a weaker guarantee by name: ${DEGRADATION_NAMES.join(", ")}` },
-  strict: { type: "boolean", description: "Refuse (exit 125) when any requested restriction would be weaker than asked" },
-  bwrap: { type: "string", valueHint: "PATH", description: "Use this bubblewrap binary (default: /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; never PATH)" },
+  reveal: {
+    type: "string",
+    valueHint: "NAME",
+    repeatable: true,
+    description: `Do not hide this secure default: ${SECRET_NAMES.join(", ")}`,
+  },
+  mode: {
+    type: "enum",
+    options: [...MODES],
+    valueHint: "MODE",
+    description: "auto (default: bwrap where it works, else landlock-only if that loses nothing), bwrap or landlock",
+  },
+  "allow-degraded": {
+    type: "string",
+    valueHint: "NAME",
+    repeatable: true,
+    description: `Accept a weaker guarantee by name: ${DEGRADATION_NAMES.join(", ")}`,
+  },
+  strict: {
+    type: "boolean",
+    description: "Refuse (exit 125) when any requested restriction would be weaker than asked",
+  },
+  bwrap: {
+    type: "string",
+    valueHint: "PATH",
+    description: "Use this bubblewrap binary (default: /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; never PATH)",
+  },
 } satisfies OptionDefs;
 
 interface PolicyChoice {
@@ -71,7 +147,11 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
 
 export function choosePolicy(options: ParsedOptions): PolicyChoice {
   const loaded = typeof options.policy === "string" ? loadPolicy(options.policy) : undefined;
-  const composed = composePolicy({ profile: options.profile as string | undefined, file: loaded?.policy, flags: flagLayer(options) });
+  const composed = composePolicy({
+    profile: options.profile as string | undefined,
+    file: loaded?.policy,
+    flags: flagLayer(options),
+  });
   const policy = resolvePolicy(composed, { cwd: options.cwd as string | undefined });
   const warnings: string[] = [];
   if (loaded?.path) {
@@ -79,7 +159,8 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     const root = policy.writeRoots.find((writable) => isWithin(real, writable));
     if (root) {
       const message = `the policy file ${real} lies inside the write root ${root}: an earlier sandboxed run could have rewritten it`;
-      if (options.strict) throw new CordonError(message, { hint: "keep the policy outside every write root; the command was not run" });
+      if (options.strict)
+        throw new CordonError(message, { hint: "keep the policy outside every write root; the command was not run" });
       warnings.push(message);
     }
   }
@@ -93,7 +174,9 @@ export function preserveFdsOption(options: ParsedOptions): number {
   const text = options["preserve-fds"];
   if (text === undefined) return 0;
   if (typeof text !== "string" || !/^\d+$/.test(text) || Number(text) > MAX_PRESERVED_FDS) {
-    throw new CordonError(`--preserve-fds ${String(text)}: expected a number of descriptors from 0 to ${MAX_PRESERVED_FDS}`);
+    throw new CordonError(
+      `--preserve-fds ${String(text)}: expected a number of descriptors from 0 to ${MAX_PRESERVED_FDS}`,
+    );
   }
   return Number(text);
 }

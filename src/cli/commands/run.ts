@@ -76,7 +76,9 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
         writeReport(reportPath, report);
       } catch (error) {
         // The command has run (or was refused): its status stands, the report is what failed.
-        process.stderr.write(`cordon: warning: cannot write the report to ${reportPath}: ${(error as Error).message}\n`);
+        process.stderr.write(
+          `cordon: warning: cannot write the report to ${reportPath}: ${(error as Error).message}\n`,
+        );
       }
     }
     if (options.verbose) process.stderr.write(`cordon: ${summaryLine(report)}\n`);
@@ -97,7 +99,11 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     const { policy, warnings } = choosePolicy(options);
     for (const warning of warnings) io.say(`warning: ${warning}`);
     const facts = gatherHostFacts({ policy, bwrap: options.bwrap as string | undefined });
-    const prepared = prepareRun(policy, facts, { strict: options.strict === true, preserveFds, stateDir: newStateDir() });
+    const prepared = prepareRun(policy, facts, {
+      strict: options.strict === true,
+      preserveFds,
+      stateDir: newStateDir(),
+    });
     report = reportOf(prepared);
     // The exact bytes of the command's arguments, not their decoded text.
     const argv = rawArguments(context.total).slice(context.total - command.length);
