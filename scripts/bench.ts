@@ -24,7 +24,8 @@ import { formatBudgets, formatGroup } from "./bench/report.ts";
 import { probeRunner, runGroup, type GroupResult, type RunnerStatus } from "./bench/run.ts";
 
 const USAGE =
-  "usage: bun scripts/bench.ts [--quick] [--iterations N] [--stat-iterations N] [--standin-iterations N] [--warmup N] [--out FILE] [--cordon PATH] [--bwrap PATH] [--check]";
+  "usage: bun scripts/bench.ts [--quick] [--iterations N] [--stat-iterations N] " +
+  "[--standin-iterations N] [--warmup N] [--out FILE] [--cordon PATH] [--bwrap PATH] [--check]";
 const repoRoot = resolve(import.meta.dir, "..");
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {
@@ -139,12 +140,15 @@ function main(): number {
     for (const runner of runners) statuses.set(runner.id, probeRunner(meter, runner, options.bwrap, trueWorkload, env));
 
     const header = [
-      `cordon bench: ${options.quick ? "quick" : "default"} run on ${cpus().length} CPUs, Linux ${release()}, ${meter.note}`,
-      `cordon: ${options.cordon} (${versionOf([options.cordon, "--version"])}); bwrap: ${existsSync(options.bwrap) ? `${options.bwrap} (${versionOf([options.bwrap, "--version"])})` : "missing"}`,
+      `cordon bench: ${options.quick ? "quick" : "default"} run on ${cpus().length} ` +
+        `CPUs, Linux ${release()}, ${meter.note}`,
+      `cordon: ${options.cordon} (${versionOf([options.cordon, "--version"])}); bwrap: ` +
+        `${existsSync(options.bwrap) ? `${options.bwrap} (${versionOf([options.bwrap, "--version"])})` : "missing"}`,
       ...[...statuses.values()]
         .filter((status) => !status.available)
         .map((status) => `unavailable: ${status.label}: ${status.reason}`),
-      "wall time in ms (median, p10, p90); x bwrap = median / bare bwrap median for the same workload; peak RSS = ru_maxrss of the largest process",
+      "wall time in ms (median, p10, p90); x bwrap = median / bare bwrap median for " +
+        "the same workload; peak RSS = ru_maxrss of the largest process",
     ];
     process.stdout.write(`${header.join("\n")}\n\n`);
 

@@ -122,7 +122,8 @@ export function evaluateBudgets(groups: GroupResult[]): BudgetResult[] {
       measured: peak,
       verdict: verdict(32, peak),
       detail:
-        `largest process, max of ${trueCell.samples.length} runs (median ${fmt(trueCell.maxRssKiB.median / 1024, 1)} MiB); ` +
+        `largest process, max of ${trueCell.samples.length} runs (median ` +
+        `${fmt(trueCell.maxRssKiB.median / 1024, 1)} MiB); ` +
         `largest in any workload: ${fmt(largest.kib / 1024, 1)} MiB (${largest.workload})`,
     });
   }
@@ -172,7 +173,9 @@ export function evaluateBudgets(groups: GroupResult[]): BudgetResult[] {
       unit: "x",
       measured,
       verdict: verdict(1.05, measured),
-      detail: `net of start-up: (${fmt(stat)} - ${fmt(start)}) / (${fmt(bareStat)} - ${fmt(bareTrue)}) ms = ${fmt(net, 3)}x; whole run ${fmt(raw, 3)}x`,
+      detail:
+        `net of start-up: (${fmt(stat)} - ${fmt(start)}) / (${fmt(bareStat)} - ` +
+        `${fmt(bareTrue)}) ms = ${fmt(net, 3)}x; whole run ${fmt(raw, 3)}x`,
     });
   }
   return results;

@@ -47,7 +47,9 @@ export function prepareMeter(workDir: string): Meter {
     return {
       kind: "python3",
       prefix: [python, join(here, "wrapper.py")],
-      note: "python3 wrapper: peak RSS has a floor of python's own RSS (~10 MiB); install a C compiler for exact figures",
+      note:
+        "python3 wrapper: peak RSS has a floor of python's own RSS (~10 MiB); install a " +
+        "C compiler for exact figures",
     };
   }
   throw new Error("bench needs a C compiler (cc) or python3 to read rusage of the measured commands");

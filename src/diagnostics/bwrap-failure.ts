@@ -24,7 +24,9 @@ export function diagnoseBwrapFailure(bwrapPath: string): BwrapFailureDiagnosis {
     const diagnosis: BwrapDiagnosis = {
       id: "unknown",
       cause:
-        "bwrap works on this host in general (doctor's probe passed), so it failed on something specific to this run's mounts or working directory; bwrap's message above names it",
+        "bwrap works on this host in general (doctor's probe passed), so it failed on " +
+        "something specific to this run's mounts or working directory; bwrap's message " +
+        "above names it",
       fixes: ["check the paths in `cordon explain` with the same options", "run `cordon doctor` for the full report"],
     };
     return { message: "", diagnosis, text: render(diagnosis) };

@@ -29,14 +29,23 @@ profile bwrap ${bwrapPath} flags=(unconfined) {
 }
 
 function apparmorFix(bwrapPath?: string): string {
-  return `write this to /etc/apparmor.d/bwrap, then run \`sudo apparmor_parser -r /etc/apparmor.d/bwrap\`:\n${apparmorProfile(bwrapPath)}`;
+  return (
+    `write this to /etc/apparmor.d/bwrap, then run \`sudo apparmor_parser -r ` +
+    `/etc/apparmor.d/bwrap\`:\n${apparmorProfile(bwrapPath)}`
+  );
 }
 const APPARMOR_SYSCTL_FIX =
-  "or, for every program at once: `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (persist it in /etc/sysctl.d/)";
+  "or, for every program at once: `sudo sysctl -w " +
+  "kernel.apparmor_restrict_unprivileged_userns=0` (persist it in /etc/sysctl.d/)";
 const DOCKER_FIX =
-  "start the container with `docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined ...` (or a seccomp profile that allows clone/unshare with CLONE_NEWUSER, plus mount, umount2 and pivot_root); --privileged is not needed";
+  "start the container with `docker run --security-opt seccomp=unconfined " +
+  "--security-opt apparmor=unconfined ...` (or a seccomp profile that allows " +
+  "clone/unshare with CLONE_NEWUSER, plus mount, umount2 and pivot_root); " +
+  "--privileged is not needed";
 const PROC_MOUNT_FIX =
-  "start the container with `docker run --security-opt systempaths=unconfined ...` (podman: `--security-opt unmask=ALL`) so /proc is not partly masked, in addition to the seccomp and AppArmor options above";
+  "start the container with `docker run --security-opt systempaths=unconfined " +
+  "...` (podman: `--security-opt unmask=ALL`) so /proc is not partly masked, in " +
+  "addition to the seccomp and AppArmor options above";
 const LANDLOCK_MODE_FIX =
   "or accept landlock-only mode explicitly with `--mode landlock` (see `cordon explain` for what it does not enforce)";
 
@@ -67,7 +76,8 @@ export function diagnoseBwrapMessage(stderr: string, host: DiagnosisContext): Bw
       cause:
         "this bubblewrap is too old for the options cordon needs (--disable-userns needs bubblewrap 0.8.0 or newer)",
       fixes: [
-        "install bubblewrap 0.8.0 or newer (`apt-get install bubblewrap` on Debian 12+ / Ubuntu 24.04+), or pass --bwrap PATH to a newer build",
+        "install bubblewrap 0.8.0 or newer (`apt-get install bubblewrap` on Debian 12+ " +
+          "/ Ubuntu 24.04+), or pass --bwrap PATH to a newer build",
       ],
     };
   }
@@ -77,10 +87,14 @@ export function diagnoseBwrapMessage(stderr: string, host: DiagnosisContext): Bw
     message.includes("rtm_newaddr")
   ) {
     const cause =
-      "bwrap got a user namespace without any capability in it, so it cannot write its uid map or bring up loopback: the signature of AppArmor's restriction on unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1, the default on Ubuntu 23.10 and 24.04)";
+      "bwrap got a user namespace without any capability in it, so it cannot write " +
+      "its uid map or bring up loopback: the signature of AppArmor's restriction on " +
+      "unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1, " +
+      "the default on Ubuntu 23.10 and 24.04)";
     const unconfirmed = apparmorRestricts
       ? ""
-      : `; this host does not show that sysctl set${host.container.kind ? `, so the ${host.container.kind} container's security profile may be the cause` : ""}`;
+      : "; this host does not show that sysctl set" +
+        (host.container.kind ? `, so the ${host.container.kind} container's security profile may be the cause` : "");
     return {
       id: "apparmor-userns",
       cause: `${cause}${unconfirmed}`,
@@ -94,7 +108,9 @@ export function diagnoseBwrapMessage(stderr: string, host: DiagnosisContext): Bw
     if (host.container.kind) {
       return {
         id: "userns-blocked",
-        cause: `the container's seccomp profile (${host.container.kind}'s default) refuses unshare/clone with CLONE_NEWUSER, so bwrap cannot create namespaces`,
+        cause:
+          `the container's seccomp profile (${host.container.kind}'s default) refuses ` +
+          `unshare/clone with CLONE_NEWUSER, so bwrap cannot create namespaces`,
         fixes: [DOCKER_FIX, LANDLOCK_MODE_FIX],
       };
     }
@@ -104,7 +120,8 @@ export function diagnoseBwrapMessage(stderr: string, host: DiagnosisContext): Bw
         : apparmorRestricts
           ? [APPARMOR_FIX, APPARMOR_SYSCTL_FIX, LANDLOCK_MODE_FIX]
           : [
-              "allow unprivileged user namespaces on this host (a parent sandbox, seccomp filter or security module forbids them)",
+              "allow unprivileged user namespaces on this host (a parent sandbox, seccomp " +
+                "filter or security module forbids them)",
               LANDLOCK_MODE_FIX,
             ];
     return {
@@ -116,7 +133,9 @@ export function diagnoseBwrapMessage(stderr: string, host: DiagnosisContext): Bw
   if (message.includes("creating new namespace failed") && message.includes("no space left on device")) {
     return {
       id: "userns-limit",
-      cause: `the user-namespace limit is exhausted or zero (user.max_user_namespaces=${host.sysctls.maxUserNamespaces ?? "?"})`,
+      cause:
+        `the user-namespace limit is exhausted or zero ` +
+        `(user.max_user_namespaces=${host.sysctls.maxUserNamespaces ?? "?"})`,
       fixes: ["`sudo sysctl -w user.max_user_namespaces=15000` (persist it in /etc/sysctl.d/)", LANDLOCK_MODE_FIX],
     };
   }
@@ -131,7 +150,8 @@ export function diagnoseBwrapMessage(stderr: string, host: DiagnosisContext): Bw
     return {
       id: "proc-mount",
       cause:
-        "bwrap may not mount a fresh /proc: the container masks parts of /proc, and the kernel refuses a new proc mount while those masks exist",
+        "bwrap may not mount a fresh /proc: the container masks parts of /proc, and the " +
+        "kernel refuses a new proc mount while those masks exist",
       fixes: [PROC_MOUNT_FIX, LANDLOCK_MODE_FIX],
     };
   }

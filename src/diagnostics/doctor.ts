@@ -18,7 +18,11 @@ type DoctorFacts = Pick<
   "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch"
 >;
 
-const LANDLOCK_ONLY_CONSEQUENCE = `auto mode will use landlock-only mode, which does not enforce: ${LANDLOCK_ONLY_DEGRADATIONS.map((degradation) => degradation.feature).join(", ")}; denies inside write roots are compiled into grants on their siblings, so new entries cannot be created directly next to a denied path`;
+const LANDLOCK_ONLY_CONSEQUENCE =
+  `auto mode will use landlock-only mode, which does not enforce: ` +
+  `${LANDLOCK_ONLY_DEGRADATIONS.map((degradation) => degradation.feature).join(", ")}; ` +
+  `denies inside write roots are compiled into grants on their siblings, so new ` +
+  `entries cannot be created directly next to a denied path`;
 
 function assessLandlock(landlock: LandlockAvailability): Check {
   const details = { abi: landlock.abi, newestKnownAbi: NEWEST_KNOWN_ABI, note: landlock.note ?? null };
@@ -31,10 +35,13 @@ function assessLandlock(landlock: LandlockAvailability): Check {
       consequence: "cordon refuses to run in every mode: stage 2 enforces the filesystem policy with Landlock",
       fixes: disabled
         ? [
-            'add landlock to the kernel\'s lsm= list (e.g. GRUB_CMDLINE_LINUX="lsm=landlock,lockdown,yama,integrity,apparmor,bpf" in /etc/default/grub, then `sudo update-grub` and reboot)',
+            "add landlock to the kernel's lsm= list (e.g. " +
+              'GRUB_CMDLINE_LINUX="lsm=landlock,lockdown,yama,integrity,apparmor,bpf" in ' +
+              "/etc/default/grub, then `sudo update-grub` and reboot)",
           ]
         : [
-            "use Linux 5.13 or newer built with CONFIG_SECURITY_LANDLOCK=y and landlock in CONFIG_LSM (inside a container, this is the host's kernel)",
+            "use Linux 5.13 or newer built with CONFIG_SECURITY_LANDLOCK=y and landlock in " +
+              "CONFIG_LSM (inside a container, this is the host's kernel)",
           ],
       details,
     };
@@ -52,7 +59,9 @@ function assessLandlock(landlock: LandlockAvailability): Check {
     fixes:
       weaker.length > 0
         ? [
-            `a newer kernel provides the missing rights (Landlock ABI ${Math.max(...weaker.map((degradation) => degradation.since))} or newer); --strict refuses runs that need them`,
+            `a newer kernel provides the missing rights (Landlock ABI ` +
+              `${Math.max(...weaker.map((degradation) => degradation.since))} or newer); ` +
+              `--strict refuses runs that need them`,
           ]
         : [],
     details,
@@ -70,7 +79,8 @@ export function assessSeccomp(facts: SeccompFacts): Check {
     status: "fail",
     summary,
     consequence:
-      "cordon refuses to run in every mode: its seccomp filter closes io_uring, TIOCSTI, nested user namespaces and the network",
+      "cordon refuses to run in every mode: its seccomp filter closes io_uring, " +
+      "TIOCSTI, nested user namespaces and the network",
     fixes: [
       "use a kernel built with CONFIG_SECCOMP=y and CONFIG_SECCOMP_FILTER=y (every mainstream distribution kernel is)",
     ],
@@ -87,7 +97,8 @@ export function assessSeccomp(facts: SeccompFacts): Check {
     id: "seccomp",
     status: "ok",
     summary: stacked
-      ? `seccomp filters available; ${facts.filters} filter(s) already installed on cordon (a container runtime's or a parent sandbox's), cordon's stacks on top`
+      ? `seccomp filters available; ${facts.filters} filter(s) already installed on ` +
+        `cordon (a container runtime's or a parent sandbox's), cordon's stacks on top`
       : "seccomp filters available",
     consequence: null,
     fixes: [],
@@ -120,7 +131,9 @@ function assessUserNamespaces(
     return {
       id: "user-namespaces",
       status: "ok",
-      summary: `a real bwrap attempt created user, mount, pid, net, ipc and uts namespaces${sysctlProblems.length ? ` (despite ${sysctlProblems.join(", ")})` : ""}`,
+      summary:
+        `a real bwrap attempt created user, mount, pid, net, ipc and uts ` +
+        `namespaces${sysctlProblems.length ? ` (despite ${sysctlProblems.join(", ")})` : ""}`,
       consequence: null,
       fixes: [],
       details,
@@ -155,7 +168,8 @@ function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, di
       summary: bwrap.found ? `${bwrap.path} was not tried` : bwrap.reason,
       consequence: LANDLOCK_ONLY_CONSEQUENCE,
       fixes: [
-        "`sudo apt-get install bubblewrap` (Fedora: `dnf install bubblewrap`; Alpine: `apk add bubblewrap`), or pass --bwrap PATH to one outside every write root",
+        "`sudo apt-get install bubblewrap` (Fedora: `dnf install bubblewrap`; Alpine: " +
+          "`apk add bubblewrap`), or pass --bwrap PATH to one outside every write root",
       ],
       details: { path: null, version: null, status: null, message: null, diagnosis: null },
     };
@@ -171,7 +185,9 @@ function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, di
     return {
       id: "bwrap",
       status: "ok",
-      summary: `${bwrap.path} (bubblewrap ${attempt.version ?? "of unknown version"}) mounted /proc, /dev and a tmpfs and brought up loopback in new namespaces`,
+      summary:
+        `${bwrap.path} (bubblewrap ${attempt.version ?? "of unknown version"}) mounted ` +
+        `/proc, /dev and a tmpfs and brought up loopback in new namespaces`,
       consequence: null,
       fixes: [],
       details,
@@ -183,7 +199,9 @@ function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, di
     id: "bwrap",
     status: "fail",
     summary: `${bwrap.path} failed (exit ${attempt.status}): ${attempt.message || "no message"}`,
-    consequence: `${diagnosis?.cause ?? "bwrap mode does not work here"}${userns ? " (fixes under user-namespaces)" : `; ${LANDLOCK_ONLY_CONSEQUENCE}`}`,
+    consequence:
+      `${diagnosis?.cause ?? "bwrap mode does not work here"}` +
+      `${userns ? " (fixes under user-namespaces)" : `; ${LANDLOCK_ONLY_CONSEQUENCE}`}`,
     fixes: userns ? [] : (diagnosis?.fixes ?? []),
     details,
   };
@@ -196,7 +214,9 @@ function assessPrivileges(uid: number): Check {
     status: "ok",
     summary: root ? "running as root" : `running as uid ${uid}`,
     consequence: root
-      ? "the command runs with no capabilities in either mode, but keeps uid 0: files outside the write roots stay protected by Landlock and read-only mounts, not by permissions"
+      ? "the command runs with no capabilities in either mode, but keeps uid 0: files " +
+        "outside the write roots stay protected by Landlock and read-only mounts, not by " +
+        "permissions"
       : null,
     fixes: [],
     details: { uid, root },
@@ -211,7 +231,8 @@ function assessContainer(container: ContainerFacts): Check {
       ? `inside a ${container.kind} container (${container.evidence})`
       : "not inside a container, as far as the usual markers tell",
     consequence: container.kind
-      ? "the container runtime's seccomp and AppArmor profiles decide whether bwrap may create namespaces; Landlock and seccomp depend on the host's kernel"
+      ? "the container runtime's seccomp and AppArmor profiles decide whether bwrap may " +
+        "create namespaces; Landlock and seccomp depend on the host's kernel"
       : null,
     fixes: [],
     details: { kind: container.kind ?? null, evidence: container.evidence ?? null },

@@ -5,10 +5,16 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { isWithin } from "../policy/paths.ts";
 
-const DENIAL =
-  /(?:^|[\s'"`(])((?:\/|\.{1,2}\/|[\w.-]+\/)[^\s'"`:)]*|[\w.-]+)['"`)]?: (?:cannot [\w ]+: )?(Permission denied|Read-only file system|Operation not permitted)/;
-const QUOTED =
-  /cannot (?:touch|create|remove|open|stat|access|mkdir|write to|create directory|create regular file) ['"`‘]?([^'"`‘’:]+)['"`’]?: (Permission denied|Read-only file system|Operation not permitted)/;
+const DENIAL = new RegExp(
+  /(?:^|[\s'"`(])((?:\/|\.{1,2}\/|[\w.-]+\/)[^\s'"`:)]*|[\w.-]+)/.source +
+    /['"`)]?: (?:cannot [\w ]+: )?/.source +
+    /(Permission denied|Read-only file system|Operation not permitted)/.source,
+);
+const QUOTED = new RegExp(
+  /cannot (?:touch|create|remove|open|stat|access|mkdir|write to|create directory|create regular file)/.source +
+    / ['"`‘]?([^'"`‘’:]+)['"`’]?: /.source +
+    /(Permission denied|Read-only file system|Operation not permitted)/.source,
+);
 // Python and others put the path after the message: "[Errno 13] Permission denied: '/usr/x'".
 const TRAILING = /(Permission denied|Read-only file system|Operation not permitted): ['"]([^'"]+)['"]/;
 const MAX_HINTS = 3;
@@ -31,12 +37,20 @@ export function ruleFor(
   const absolute = isAbsolute(path) ? resolve(path) : resolve(policy.cwd, path);
   const hidden = policy.denyRead.find((deny) => isWithin(absolute, deny.path));
   if (hidden)
-    return `${absolute} is read-denied by ${hidden.origin.startsWith("default:") ? `the secure default "${hidden.origin.slice(8)}" (--reveal ${hidden.origin.slice(8)})` : `--deny-read ${hidden.origin}`}`;
+    return (
+      `${absolute} is read-denied by ` +
+      (hidden.origin.startsWith("default:")
+        ? `the secure default "${hidden.origin.slice(8)}" (--reveal ${hidden.origin.slice(8)})`
+        : `--deny-read ${hidden.origin}`)
+    );
   const protectedBy = policy.denyWrite.find((deny) => isWithin(absolute, deny.path));
   if (protectedBy) return `${absolute} is write-denied by --deny-write ${protectedBy.origin}`;
   const root = policy.writeRoots.find((writable) => isWithin(absolute, writable));
   if (root)
-    return `${absolute} is inside the write root ${root}; in landlock-only mode, entries next to a denied path cannot be created`;
+    return (
+      `${absolute} is inside the write root ${root}; in landlock-only mode, entries ` +
+      `next to a denied path cannot be created`
+    );
   return `${absolute} is outside every write root; -w ${dirname(absolute)} would allow writing there`;
 }
 

@@ -16,13 +16,15 @@ export function renderDoctor(report: DoctorReport): string {
   lines.push("");
   const modes = report.modes;
   lines.push(
-    `bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ${modes.landlock ? "works" : "does not work"}`,
+    `bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ` +
+      `${modes.landlock ? "works" : "does not work"}`,
   );
   lines.push(
     modes.auto === "bwrap"
       ? "auto mode (the default) will use bwrap."
       : modes.auto === "landlock"
-        ? "auto mode (the default) will fall back to landlock-only mode when the policy loses nothing there, and refuse otherwise."
+        ? "auto mode (the default) will fall back to landlock-only mode when the policy " +
+          "loses nothing there, and refuse otherwise."
         : "cordon will refuse to run here until the FAIL lines above are fixed.",
   );
   return `${lines.join("\n")}\n`;
@@ -80,7 +82,8 @@ export function renderExplain(report: ExplainReport): string {
     ),
   ]);
   section(
-    `seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} instructions, disassembled from the installed bytes)`,
+    `seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} ` +
+      `instructions, disassembled from the installed bytes)`,
     report.seccomp.listing,
   );
   const env = report.environment;
@@ -110,7 +113,9 @@ export function renderSelftest(report: SelftestReport): string {
     lines.push(`${mode.mode} mode:`);
     for (const probe of mode.probes) {
       lines.push(
-        `  ${OUTCOME[probe.outcome].padEnd(4)}  ${probe.kind === "escape" ? "escape   " : "must-work"}  ${probe.description}${probe.outcome === "pass" ? "" : ` — ${probe.detail}`}`,
+        `  ${OUTCOME[probe.outcome].padEnd(4)}  ` +
+          `${probe.kind === "escape" ? "escape   " : "must-work"}  ` +
+          `${probe.description}${probe.outcome === "pass" ? "" : ` — ${probe.detail}`}`,
       );
     }
     lines.push("");

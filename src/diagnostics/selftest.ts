@@ -199,7 +199,8 @@ const ESCAPES: Probe[] = [
     run: async (ctx) => {
       if (ctx.mode === "landlock" && ctx.landlockAbi < SCOPES_SINCE) {
         return skip(
-          `documented gap: landlock-only mode needs Landlock ABI ${SCOPES_SINCE} to scope signals (this kernel: ${ctx.landlockAbi}); \`cordon explain\` lists it`,
+          `documented gap: landlock-only mode needs Landlock ABI ${SCOPES_SINCE} to scope ` +
+            `signals (this kernel: ${ctx.landlockAbi}); \`cordon explain\` lists it`,
         );
       }
       const victim = () => Bun.spawn({ cmd: ["sleep", "60"], stdin: "ignore", stdout: "ignore", stderr: "ignore" });

@@ -70,7 +70,9 @@ export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]
       layer: "landlock",
       name: "deny-costs",
       feature: "unlistable directories above denied paths",
-      consequence: `${names(placement.unlisted)} could not be listed when planning, so their entries lose what the directory lost (as if denied)`,
+      consequence:
+        `${names(placement.unlisted)} could not be listed when planning, so their ` +
+        `entries lose what the directory lost (as if denied)`,
       weakensSecurity: false,
     });
   }

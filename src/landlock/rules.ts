@@ -146,7 +146,9 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
   } catch (error) {
     if (!(error instanceof TooManyRules)) throw error;
     throw new CordonError(`the deny paths need more than ${error.limit} Landlock rules in landlock-only mode`, {
-      hint: "the directories on the way to the denied paths have too many entries; deny fewer or shallower paths, or use bwrap mode",
+      hint:
+        "the directories on the way to the denied paths have too many entries; deny " +
+        "fewer or shallower paths, or use bwrap mode",
     });
   }
 

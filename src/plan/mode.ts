@@ -30,7 +30,10 @@ export type ModeDecision =
   | { kind: "refuse"; attempted: SandboxMode; reason: string; hint: string };
 
 export const USERNS_FIX =
-  "allow unprivileged user namespaces (Ubuntu 24.04: sysctl kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap; Docker: --security-opt seccomp=unconfined --security-opt apparmor=unconfined); `cordon doctor` shows what fails";
+  "allow unprivileged user namespaces (Ubuntu 24.04: sysctl " +
+  "kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for " +
+  "bwrap; Docker: --security-opt seccomp=unconfined --security-opt " +
+  "apparmor=unconfined); `cordon doctor` shows what fails";
 const ACCEPT_LOSS = "or accept the loss explicitly with --mode landlock (or --allow-degraded unix-sockets)";
 
 export function decideMode(input: ModeInputs): ModeDecision {
@@ -39,8 +42,12 @@ export function decideMode(input: ModeInputs): ModeDecision {
     return {
       kind: "refuse",
       attempted: requested === "landlock" ? "landlock" : "bwrap",
-      reason: `Landlock is unavailable${input.landlockNote ? ` (${input.landlockNote})` : ""}, and stage 2 needs it in every mode`,
-      hint: "cordon needs Landlock (Linux 5.13 or newer, with lsm=landlock in the kernel command line); the command was not run",
+      reason:
+        `Landlock is unavailable${input.landlockNote ? ` (${input.landlockNote})` : ""}, ` +
+        `and stage 2 needs it in every mode`,
+      hint:
+        "cordon needs Landlock (Linux 5.13 or newer, with lsm=landlock in the kernel " +
+        "command line); the command was not run",
     };
   }
   const lost = losses.map((loss) => loss.consequence).join(", ");
@@ -59,7 +66,9 @@ export function decideMode(input: ModeInputs): ModeDecision {
         kind: "refuse",
         attempted: "bwrap",
         reason: `refusing bwrap at ${bwrap.real}: it lies inside ${inside}, which the sandbox can write`,
-        hint: "install bubblewrap system-wide (apt-get install bubblewrap) or pass --bwrap with a path outside the write roots",
+        hint:
+          "install bubblewrap system-wide (apt-get install bubblewrap) or pass --bwrap " +
+          "with a path outside the write roots",
       };
     }
   }

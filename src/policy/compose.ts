@@ -37,7 +37,8 @@ export function composePolicy(input: { profile?: string; file?: PolicyFile; flag
   const policy = composeLayers(input);
   if (policy.network === "all" && policy.allowConnect.length + policy.allowBind.length > 0) {
     throw new CordonError(
-      'allowConnect/allowBind (--allow-connect, --allow-bind) restrict a network that is otherwise none; they conflict with network "all" (--net)',
+      "allowConnect/allowBind (--allow-connect, --allow-bind) restrict a network that " +
+        'is otherwise none; they conflict with network "all" (--net)',
     );
   }
   return policy;

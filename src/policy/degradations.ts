@@ -82,7 +82,8 @@ export const CATALOG = {
     layer: "namespaces",
     feature: "unix socket files",
     consequence:
-      "connecting to unix socket files outside the write roots (docker.sock, session bus, agents) is not blocked (Landlock ABI < 9)",
+      "connecting to unix socket files outside the write roots (docker.sock, session " +
+      "bus, agents) is not blocked (Landlock ABI < 9)",
     weakensSecurity: true,
   },
   metadata: {
@@ -90,7 +91,9 @@ export const CATALOG = {
     layer: "namespaces",
     feature: "metadata outside the write roots",
     consequence:
-      "Landlock has no right for chmod, chown, utimes or xattrs: the command can change the mode, times and attributes of files it owns outside the write roots (their contents stay protected)",
+      "Landlock has no right for chmod, chown, utimes or xattrs: the command can " +
+      "change the mode, times and attributes of files it owns outside the write roots " +
+      "(their contents stay protected)",
     weakensSecurity: true,
   },
   "process-isolation": {

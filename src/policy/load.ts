@@ -67,7 +67,8 @@ function fromRunok(value: Record<string, unknown>, source: string): PolicyFile {
 export function interpretPolicy(value: unknown, source: string): { policy: PolicyFile; dialect: "cordon" | "runok" } {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new CordonError(
-      `${source}: a policy must be an object (got ${Array.isArray(value) ? "a list" : (JSON.stringify(value) ?? "nothing")})`,
+      `${source}: a policy must be an object (got ` +
+        `${Array.isArray(value) ? "a list" : (JSON.stringify(value) ?? "nothing")})`,
     );
   }
   const record = value as Record<string, unknown>;

@@ -92,7 +92,8 @@ export class GlobBudget {
   take(pattern: string): void {
     if (++this.used > GLOB_MATCH_LIMIT) {
       throw new CordonError(
-        `the deny globs match more than ${GLOB_MATCH_LIMIT} paths (at ${pattern}); refusing rather than protecting only some`,
+        `the deny globs match more than ${GLOB_MATCH_LIMIT} paths (at ${pattern}); ` +
+          `refusing rather than protecting only some`,
         {
           hint: "narrow the pattern, or deny the directory that contains the matches",
         },

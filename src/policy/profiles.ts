@@ -27,7 +27,8 @@ export const BUILTIN_PROFILES: Record<string, { description: string; layer: Poli
   },
   ci: {
     description:
-      "workspace, plus CI tokens removed from the environment ($GITHUB_TOKEN, $ACTIONS_*, $CI_JOB_TOKEN, $NPM_TOKEN...)",
+      "workspace, plus CI tokens removed from the environment ($GITHUB_TOKEN, " +
+      "$ACTIONS_*, $CI_JOB_TOKEN, $NPM_TOKEN...)",
     layer: { write: ["."], denyWrite: [".git"], env: { unset: CI_SECRET_VARIABLES } },
   },
 };

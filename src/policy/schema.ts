@@ -62,11 +62,14 @@ const POLICY_FIELDS = {
   ),
   denyWrite: described(
     v.array(PathSchema, "must be a list of paths"),
-    "Paths that stay read-only even inside a write root, e.g. `.git` (`--deny-write`). Globs allowed; a relative glob matches under each write root. A path that does not exist yet cannot be created.",
+    "Paths that stay read-only even inside a write root, e.g. `.git` " +
+      "(`--deny-write`). Globs allowed; a relative glob matches under each write root. " +
+      "A path that does not exist yet cannot be created.",
   ),
   denyRead: described(
     v.array(PathSchema, "must be a list of paths"),
-    "Paths that are hidden (`--deny-read`): a directory shows up empty, a file reads as empty, neither can be written. Globs allowed.",
+    "Paths that are hidden (`--deny-read`): a directory shows up empty, a file " +
+      "reads as empty, neither can be written. Globs allowed.",
   ),
   network: described(
     v.picklist(NETWORK, 'must be "none" or "all"'),
@@ -81,7 +84,8 @@ const POLICY_FIELDS = {
         v.maxValue(65535, "must be 1-65535"),
       ),
     ),
-    "With network `none`: TCP ports the command may connect to (`--allow-connect`), enforced by Landlock (ABI 4+). UDP and other protocols stay closed.",
+    "With network `none`: TCP ports the command may connect to (`--allow-connect`), " +
+      "enforced by Landlock (ABI 4+). UDP and other protocols stay closed.",
   ),
   allowBind: described(
     v.array(

@@ -83,7 +83,8 @@ export function summaryLine(report: EnforcementReport): string {
     `mode ${report.mode ?? "none"} (${report.modeReason})`,
     `Landlock ABI ${report.landlockAbi}`,
     enforced
-      ? `${enforced.landlock.pathRules} path rules, ${enforced.seccompInstructions} seccomp instructions, network ${enforced.network}`
+      ? `${enforced.landlock.pathRules} path rules, ${enforced.seccompInstructions} ` +
+        `seccomp instructions, network ${enforced.network}`
       : "nothing enforced",
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
     `exit ${report.exitStatus} after ${report.durationMs} ms`,

@@ -23,7 +23,8 @@ test.skipIf(Boolean(missingTool("bash")))(
       run([
         "bash",
         "-c",
-        `${generated.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _cordon; echo "\${COMPREPLY[@]}"`,
+        `${generated.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
+          `COMP_CWORD=${words.length - 1}; _cordon; echo "\${COMPREPLY[@]}"`,
       ]).stdout.trim();
     expect(complete(["cordon", "--deny-r"])).toBe("--deny-read");
     expect(complete(["cordon", "--mode", ""])).toBe("auto bwrap landlock");

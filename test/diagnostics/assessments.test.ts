@@ -18,7 +18,8 @@ describe("bwrap messages", () => {
     ["bwrap: setting up uid map: Permission denied", ubuntu, "apparmor-userns", "apparmor_parser"],
     ["bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted", ubuntu, "apparmor-userns", "userns,"],
     [
-      "bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces.",
+      "bwrap: No permissions to create new namespace, likely because the kernel does " +
+        "not allow non-privileged user namespaces.",
       docker,
       "userns-blocked",
       "seccomp=unconfined",

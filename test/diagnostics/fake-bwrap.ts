@@ -17,7 +17,8 @@ export class FakeBwraps {
     const quoted = message.replaceAll("'", `'\\''`);
     writeFileSync(
       path,
-      `#!/bin/sh\nif [ "$1" = --version ]; then echo 'bubblewrap 0.9.0'; exit 0; fi\nprintf '%s\\n' '${quoted}' >&2\nexit 1\n`,
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo 'bubblewrap 0.9.0'; exit 0; ` +
+        `fi\nprintf '%s\\n' '${quoted}' >&2\nexit 1\n`,
     );
     chmodSync(path, 0o755);
     return path;

@@ -48,7 +48,8 @@ describe("hints", () => {
       const verbose = cordon(["-v", ...args], { cwd: dir });
       expect(verbose.exitCode).toBe(1);
       expect(verbose.stderr).toContain(
-        `cordon: hint (the path comes from the command's output): ${join(dir, ".git", "x")} is write-denied by --deny-write`,
+        `cordon: hint (the path comes from the command's output): ` +
+          `${join(dir, ".git", "x")} is write-denied by --deny-write`,
       );
       const quiet = cordon(args, { cwd: dir });
       expect(quiet.exitCode).toBe(1);

@@ -64,7 +64,8 @@ for (const mode of MODES) {
 
     const gap = hasGap(mode, "host-unix-socket-file");
     const socketName = gap
-      ? "KNOWN GAP: a unix socket file outside the write roots (docker.sock, a session bus) CAN be connected to, and explain says so"
+      ? "KNOWN GAP: a unix socket file outside the write roots (docker.sock, a session " +
+        "bus) CAN be connected to, and explain says so"
       : "a unix socket file outside the write roots cannot be connected to";
     attackTest(socketName, [gccMissing, python3Missing], async () => {
       const address = join(scratch, `host-${randomKey()}.sock`);

@@ -50,7 +50,8 @@ for (const mode of MODES) {
       const evil = join(scratch, "evil.js");
       writeFileSync(
         evil,
-        `require("node:fs").appendFileSync(${JSON.stringify(marker)}, "argv=" + process.argv.slice(1).join(" ") + "\\n");\n`,
+        `require("node:fs").appendFileSync(${JSON.stringify(marker)}, "argv=" + ` +
+          `process.argv.slice(1).join(" ") + "\\n");\n`,
       );
       const env = { BUN_OPTIONS: `--preload ${evil}` };
       removeDir(marker);

@@ -81,29 +81,32 @@ describe.each(plans)("landlockRulesFor at ABI %d", (abi, plan) => {
     expect(ruleFor(plan, "/").optional).toBe(false);
   });
 
-  test("write roots never get MAKE_CHAR, MAKE_BLOCK or IOCTL_DEV; they do get REFER from ABI 2 and TRUNCATE from 3", () => {
-    for (const path of ["/work/project", "/tmp/cordon-x"]) {
-      const rule = ruleFor(plan, path);
-      expect(rule.grant).toBe("write");
-      expect(rule.optional).toBe(false);
-      expect(rule.access & (BIT.MAKE_CHAR | BIT.MAKE_BLOCK | BIT.IOCTL_DEV)).toBe(0n);
-      for (const right of [
-        BIT.WRITE_FILE,
-        BIT.MAKE_REG,
-        BIT.MAKE_DIR,
-        BIT.REMOVE_FILE,
-        BIT.REMOVE_DIR,
-        BIT.MAKE_SYM,
-        BIT.MAKE_FIFO,
-        BIT.MAKE_SOCK,
-        BIT.READ_DIR,
-      ]) {
-        expect(rule.access & right).toBe(right);
+  test(
+    "write roots never get MAKE_CHAR, MAKE_BLOCK or IOCTL_DEV; they do get REFER " + "from ABI 2 and TRUNCATE from 3",
+    () => {
+      for (const path of ["/work/project", "/tmp/cordon-x"]) {
+        const rule = ruleFor(plan, path);
+        expect(rule.grant).toBe("write");
+        expect(rule.optional).toBe(false);
+        expect(rule.access & (BIT.MAKE_CHAR | BIT.MAKE_BLOCK | BIT.IOCTL_DEV)).toBe(0n);
+        for (const right of [
+          BIT.WRITE_FILE,
+          BIT.MAKE_REG,
+          BIT.MAKE_DIR,
+          BIT.REMOVE_FILE,
+          BIT.REMOVE_DIR,
+          BIT.MAKE_SYM,
+          BIT.MAKE_FIFO,
+          BIT.MAKE_SOCK,
+          BIT.READ_DIR,
+        ]) {
+          expect(rule.access & right).toBe(right);
+        }
+        expect((rule.access & BIT.REFER) !== 0n).toBe(abi >= 2);
+        expect((rule.access & BIT.TRUNCATE) !== 0n).toBe(abi >= 3);
       }
-      expect((rule.access & BIT.REFER) !== 0n).toBe(abi >= 2);
-      expect((rule.access & BIT.TRUNCATE) !== 0n).toBe(abi >= 3);
-    }
-  });
+    },
+  );
 
   test("devices are optional and may use device ioctls from ABI 5, never create nodes", () => {
     for (const path of ["/dev/null", "/dev/pts"]) {

@@ -47,7 +47,8 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
   for (const [format, text] of [
     [
       "json",
-      '{"write": ["."], "denyWrite": [".git"], "denyRead": ["secrets", "secret.txt"], "env": {"set": {"FROM_FILE": "yes"}}}',
+      '{"write": ["."], "denyWrite": [".git"], "denyRead": ["secrets", "secret.txt"], ' +
+        '"env": {"set": {"FROM_FILE": "yes"}}}',
     ],
     ["yaml", 'write: ["."]\ndenyWrite: [".git"]\ndenyRead: [secrets, secret.txt]\nenv:\n  set: {FROM_FILE: "yes"}\n'],
     [
@@ -200,7 +201,8 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
       const result = invoke([
         "sh",
         "-c",
-        `touch /etc/runok-${tag}; echo ${tag} >> ${dir}/public.txt; touch ${dir}/.git/ro-${tag}; touch ${dir}/src/sib-${tag}`,
+        `touch /etc/runok-${tag}; echo ${tag} >> ${dir}/public.txt; touch ` +
+          `${dir}/.git/ro-${tag}; touch ${dir}/src/sib-${tag}`,
       ]);
       expect(result.stderr).toContain(`/etc/runok-${tag}`);
       expect(existsSync(`/etc/runok-${tag}`)).toBe(false);
@@ -215,7 +217,8 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
         const probe = [
           "python3",
           "-c",
-          "import socket\ntry:\n socket.socket(socket.AF_INET); print('socket-ok')\nexcept PermissionError: print('EPERM')",
+          "import socket\ntry:\n socket.socket(socket.AF_INET); " +
+            "print('socket-ok')\nexcept PermissionError: print('EPERM')",
         ];
         expect(invoke(probe).stdout.trim()).toBe("EPERM");
         const { network_allowed: _omitted, ...withoutNetwork } = JSON.parse(policy()) as Record<string, unknown>;

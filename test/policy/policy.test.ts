@@ -20,9 +20,13 @@ import { EMPTY_POLICY } from "../../src/policy/schema.ts";
 import { REPO, scratchDir } from "../helpers/cordon.ts";
 
 const EXAMPLE = {
-  json: '{"write": ["."], "denyWrite": [".git"], "denyRead": ["secrets"], "network": "none", "env": {"set": {"A": "1"}, "unset": ["B"]}}',
+  json:
+    '{"write": ["."], "denyWrite": [".git"], "denyRead": ["secrets"], "network": ' +
+    '"none", "env": {"set": {"A": "1"}, "unset": ["B"]}}',
   yaml: 'write: ["."]\ndenyWrite: [".git"]\ndenyRead: [secrets]\nnetwork: none\nenv:\n  set: {A: "1"}\n  unset: [B]\n',
-  toml: 'write = ["."]\ndenyWrite = [".git"]\ndenyRead = ["secrets"]\nnetwork = "none"\n[env]\nunset = ["B"]\n[env.set]\nA = "1"\n',
+  toml:
+    'write = ["."]\ndenyWrite = [".git"]\ndenyRead = ["secrets"]\nnetwork = ' +
+    '"none"\n[env]\nunset = ["B"]\n[env.set]\nA = "1"\n',
 };
 
 describe("policy files", () => {

@@ -29,7 +29,10 @@ export function parseUnistd(text: string): Map<string, number> {
 for (const arch of ["aarch64", "x86_64"] as const) {
   const header = headerFor(arch);
   describe.skipIf(header === undefined)(
-    `${arch} syscall numbers match ${header ?? `the kernel headers (skipped: install ${arch === "aarch64" ? "linux-libc-dev-arm64-cross or linux-libc-dev" : "linux-libc-dev"})`}`,
+    `${arch} syscall numbers match ` +
+      (header ??
+        "the kernel headers (skipped: install " +
+          `${arch === "aarch64" ? "linux-libc-dev-arm64-cross or linux-libc-dev" : "linux-libc-dev"})`),
     () => {
       const kernel = parseUnistd(header ? readFileSync(header, "utf8") : "");
       const ours = SYSCALLS[arch];

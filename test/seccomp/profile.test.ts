@@ -116,27 +116,31 @@ describe.each(ALL_OPTIONS.map((o) => [label(o), o] as const))("profile %s", (_na
       expect(call(nr, [0, 0, 0])).toBe("ALLOW");
   });
 
-  test(`socket() and socketpair(): AF_UNIX allowed, other families ${options.network === "all" ? "allowed" : "EPERM"}${options.network === "tcp" ? " but TCP streams" : ""}`, () => {
-    for (const nr of [n.socket, n.socketpair]) {
-      expect(call(nr, [AF.UNIX, 1, 0])).toBe("ALLOW");
-      // High 32 bits of an int argument are ignored by the kernel, so by the filter too.
-      expect(call(nr, [0xdeadbeef00000000n | BigInt(AF.UNIX), 1, 0])).toBe("ALLOW");
-      for (const family of [AF.NETLINK, AF.PACKET, AF.VSOCK, 0, 255]) {
-        expect(call(nr, [family, 1, 0])).toBe(netOff ? EPERM : "ALLOW");
-        expect(call(nr, [0x100000000n | BigInt(family), 1, 0])).toBe(netOff ? EPERM : "ALLOW");
+  test(
+    `socket() and socketpair(): AF_UNIX allowed, other families ` +
+      `${options.network === "all" ? "allowed" : "EPERM"}${options.network === "tcp" ? " but TCP streams" : ""}`,
+    () => {
+      for (const nr of [n.socket, n.socketpair]) {
+        expect(call(nr, [AF.UNIX, 1, 0])).toBe("ALLOW");
+        // High 32 bits of an int argument are ignored by the kernel, so by the filter too.
+        expect(call(nr, [0xdeadbeef00000000n | BigInt(AF.UNIX), 1, 0])).toBe("ALLOW");
+        for (const family of [AF.NETLINK, AF.PACKET, AF.VSOCK, 0, 255]) {
+          expect(call(nr, [family, 1, 0])).toBe(netOff ? EPERM : "ALLOW");
+          expect(call(nr, [0x100000000n | BigInt(family), 1, 0])).toBe(netOff ? EPERM : "ALLOW");
+        }
       }
-    }
-    for (const family of [AF.INET, AF.INET6]) {
-      const tcpOk = options.network === "none" ? EPERM : "ALLOW";
-      expect(call(n.socketpair, [family, 1, 0])).toBe(netOff ? EPERM : "ALLOW");
-      expect(call(n.socket, [family, 1, 0])).toBe(tcpOk); // SOCK_STREAM, default protocol
-      expect(call(n.socket, [family, 1 | 0x80000 | 0x800, 6])).toBe(tcpOk); // SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_TCP
-      const otherOk = options.network === "all" ? "ALLOW" : EPERM;
-      expect(call(n.socket, [family, 2, 0])).toBe(otherOk); // UDP
-      expect(call(n.socket, [family, 3, 255])).toBe(otherOk); // raw
-      expect(call(n.socket, [family, 1, 262])).toBe(otherOk); // MPTCP
-    }
-  });
+      for (const family of [AF.INET, AF.INET6]) {
+        const tcpOk = options.network === "none" ? EPERM : "ALLOW";
+        expect(call(n.socketpair, [family, 1, 0])).toBe(netOff ? EPERM : "ALLOW");
+        expect(call(n.socket, [family, 1, 0])).toBe(tcpOk); // SOCK_STREAM, default protocol
+        expect(call(n.socket, [family, 1 | 0x80000 | 0x800, 6])).toBe(tcpOk); // SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_TCP
+        const otherOk = options.network === "all" ? "ALLOW" : EPERM;
+        expect(call(n.socket, [family, 2, 0])).toBe(otherOk); // UDP
+        expect(call(n.socket, [family, 3, 255])).toBe(otherOk); // raw
+        expect(call(n.socket, [family, 1, 262])).toBe(otherOk); // MPTCP
+      }
+    },
+  );
 
   test("io_uring_setup gets EPERM", () => {
     expect(call(n.io_uring_setup, [8, 0])).toBe(EPERM);

@@ -9,11 +9,13 @@ const PYTHON = systemTool("python3") ?? "python3";
 describe.skipIf(Boolean(missingSystemTool("python3")))("command arguments", () => {
   test("non-UTF-8 bytes, newlines and empty arguments arrive byte for byte", () => {
     // Bun.spawn takes strings only, so python3 outside passes the raw bytes to cordon.
-    const outer = `
+    const outer =
+      `
 import subprocess, sys
 args = [b"\\xff\\xfe", b"line1\\nline2", b"", b"caf\\xc3\\xa9", b"\\x01\\x7f"]
 inner = "import sys, os; print(repr([os.fsencode(a) for a in sys.argv[1:]]))"
-r = subprocess.run([sys.argv[1], "--mode", "landlock", "-q", "--", sys.argv[2], "-c", inner, *args], capture_output=True)
+r = subprocess.run([sys.argv[1], "--mode", "landlock", "-q", "--", sys.argv[2], "-c", inner, *args], ` +
+      `capture_output=True)
 sys.stdout.write(r.stdout.decode())
 sys.stdout.write("same" if r.stdout.decode().strip() == repr(args) else "different")
 `;
@@ -38,7 +40,8 @@ sys.stdout.write("same" if r.stdout.decode().strip() == repr(args) else "differe
 
 describe.skipIf(Boolean(missingSystemTool("script")))("terminal", () => {
   const sti =
-    "import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'x'); print('injected')\nexcept OSError as e:\n    print('sti', e.errno)";
+    "import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b'x'); " +
+    "print('injected')\nexcept OSError as e:\n    print('sti', e.errno)";
 
   test.skipIf(Boolean(missingSystemTool("python3")))(
     "/dev/tty is usable inside, and TIOCSTI injection is refused",

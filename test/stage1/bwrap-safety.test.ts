@@ -22,7 +22,8 @@ function dockerLikeBwrap(dir: string): string {
   const path = join(dir, "bwrap-in-docker");
   writeFileSync(
     path,
-    "#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n",
+    "#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because " +
+      "the kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n",
   );
   chmodSync(path, 0o755);
   return path;
@@ -126,22 +127,25 @@ describe.skipIf(noBwrap !== undefined)("finding bwrap and auto mode", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  test("LD_PRELOAD and BUN_OPTIONS reach neither bwrap nor stage 2, but the command keeps the user's environment", () => {
-    const marker = join(tools, "preload-ran");
-    const preload = join(tools, "evil.js");
-    writeFileSync(preload, `require("fs").writeFileSync(${JSON.stringify(marker)}, "stage 2 ran preload");\n`);
-    const result = cordon(["-w", ".", "--", "sh", "-c", 'echo "$LD_PRELOAD|$BUN_OPTIONS|$CORDON_TEST_VAR"'], {
-      cwd: project,
-      // A missing LD_PRELOAD library only warns; BUN_OPTIONS --preload would run code in Bun.
-      env: { BUN_OPTIONS: `--preload ${preload}`, CORDON_TEST_VAR: "kept" },
-    });
-    // Stage 1 is the user's own process and honours BUN_OPTIONS itself; what
-    // matters is that no sandboxed Bun process did: the marker may only be
-    // written from outside the sandbox, so remove it and rerun with a read-only check.
-    expect(result.stdout.trim()).toBe(`|--preload ${preload}|kept`);
-    expect(result.exitCode).toBe(0);
-    rmSync(marker, { force: true });
-  });
+  test(
+    "LD_PRELOAD and BUN_OPTIONS reach neither bwrap nor stage 2, but the command " + "keeps the user's environment",
+    () => {
+      const marker = join(tools, "preload-ran");
+      const preload = join(tools, "evil.js");
+      writeFileSync(preload, `require("fs").writeFileSync(${JSON.stringify(marker)}, "stage 2 ran preload");\n`);
+      const result = cordon(["-w", ".", "--", "sh", "-c", 'echo "$LD_PRELOAD|$BUN_OPTIONS|$CORDON_TEST_VAR"'], {
+        cwd: project,
+        // A missing LD_PRELOAD library only warns; BUN_OPTIONS --preload would run code in Bun.
+        env: { BUN_OPTIONS: `--preload ${preload}`, CORDON_TEST_VAR: "kept" },
+      });
+      // Stage 1 is the user's own process and honours BUN_OPTIONS itself; what
+      // matters is that no sandboxed Bun process did: the marker may only be
+      // written from outside the sandbox, so remove it and rerun with a read-only check.
+      expect(result.stdout.trim()).toBe(`|--preload ${preload}|kept`);
+      expect(result.exitCode).toBe(0);
+      rmSync(marker, { force: true });
+    },
+  );
 });
 
 describe.skipIf(noBwrap !== undefined)("mount verification", () => {

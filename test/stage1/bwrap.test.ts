@@ -115,7 +115,8 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
       );
       try {
         const probe = (address: string) =>
-          `import socket\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(${address}); print("connected")\nexcept OSError as e: print("refused", e.errno)`;
+          `import socket\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(${address}); ` +
+          `print("connected")\nexcept OSError as e: print("refused", e.errno)`;
         // Control: the same probes connect from outside the sandbox.
         expect(run(["python3", "-c", probe(JSON.stringify(path))]).stdout).toContain("connected");
         expect(run(["python3", "-c", probe(`"\\0${abstract}"`)]).stdout).toContain("connected");
@@ -185,7 +186,8 @@ describe.skipIf(noBwrap !== undefined)("bwrap mode", () => {
 
   test.skipIf(missingTool("python3") !== undefined)("python multiprocessing works", () => {
     const script =
-      "import multiprocessing as m\nif __name__ == '__main__':\n with m.Pool(2) as p: print(sum(p.map(abs, [-1, -2, 3])))";
+      "import multiprocessing as m\nif __name__ == '__main__':\n with m.Pool(2) as p: " +
+      "print(sum(p.map(abs, [-1, -2, 3])))";
     const result = bw(["--", "python3", "-c", script]);
     expect(result.stdout.trim()).toBe("6");
   });

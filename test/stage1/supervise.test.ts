@@ -26,7 +26,8 @@ afterEach(() => {
 function detachedSleeper(dir: string, marker: string): string {
   const started = join(dir, `${marker}.started`);
   return (
-    `setsid perl -e 'open(my $f, ">", $ARGV[0]); close $f; sleep 300' ${started} ${marker} </dev/null >/dev/null 2>&1 & ` +
+    `setsid perl -e 'open(my $f, ">", $ARGV[0]); close $f; sleep 300' ${started} ` +
+    `${marker} </dev/null >/dev/null 2>&1 & ` +
     `while [ ! -e ${started} ]; do sleep 0.01; done; echo up`
   );
 }

@@ -158,7 +158,9 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     const real = realpathSync(loaded.path);
     const root = policy.writeRoots.find((writable) => isWithin(real, writable));
     if (root) {
-      const message = `the policy file ${real} lies inside the write root ${root}: an earlier sandboxed run could have rewritten it`;
+      const message =
+        `the policy file ${real} lies inside the write root ${root}: an earlier ` +
+        `sandboxed run could have rewritten it`;
       if (options.strict)
         throw new CordonError(message, { hint: "keep the policy outside every write root; the command was not run" });
       warnings.push(message);
