@@ -7,7 +7,7 @@ import type { Degradation } from "../policy/degradations.ts";
 import { isWithin } from "../policy/paths.ts";
 import type { SandboxMode } from "./sandbox.ts";
 
-export type RequestedMode = "auto" | "bwrap" | "landlock";
+type RequestedMode = "auto" | "bwrap" | "landlock";
 
 export interface ModeInputs {
   requested: RequestedMode;
@@ -29,7 +29,7 @@ export type ModeDecision =
   | { kind: "run"; mode: SandboxMode; reason: string }
   | { kind: "refuse"; attempted: SandboxMode; reason: string; hint: string };
 
-export const USERNS_FIX =
+const USERNS_FIX =
   "allow unprivileged user namespaces (Ubuntu 24.04: sysctl " +
   "kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for " +
   "bwrap; Docker: --security-opt seccomp=unconfined --security-opt " +

@@ -12,9 +12,9 @@ export type MountOp =
   | { kind: "dev"; dest: string }
   | { kind: "tmpfs"; dest: string };
 
-export type MountReason = "root" | "write-root" | "deny-write" | "deny-read" | "host-socket" | "working-directory";
+type MountReason = "root" | "write-root" | "deny-write" | "deny-read" | "host-socket" | "working-directory";
 
-export interface DenyPath {
+interface DenyPath {
   path: string;
   /** "missing": not there yet; stage 1 puts a placeholder directory there for the run. */
   kind: PathKind | "missing" | "symlink";
@@ -133,7 +133,7 @@ export function mountArgs(ops: readonly MountOp[]): string[] {
 /** "tcp": no network but TCP ports that Landlock allows, so bwrap keeps the host's network namespace. */
 export type NetworkAccess = "none" | "tcp" | "all";
 
-export interface BwrapOptions {
+interface BwrapOptions {
   network: NetworkAccess;
   cwd: string;
 }

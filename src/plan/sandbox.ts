@@ -123,7 +123,7 @@ export function unacceptedDegradations(plan: SandboxPlan, allowDegraded: readonl
   return unaccepted(plan.degradations, allowDegraded);
 }
 
-export function networkAccessOf(policy: Pick<ResolvedPolicy, "network" | "allowConnect" | "allowBind">): NetworkAccess {
+function networkAccessOf(policy: Pick<ResolvedPolicy, "network" | "allowConnect" | "allowBind">): NetworkAccess {
   if (policy.network === "all") return "all";
   return policy.allowConnect.length + policy.allowBind.length > 0 ? "tcp" : "none";
 }
