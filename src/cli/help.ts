@@ -43,7 +43,8 @@ export function commandHelp(command: CommandDef): string {
   for (const [name, def] of Object.entries(command.options)) out.push(...optionLines(name, def));
   for (const section of command.sections ?? []) {
     out.push("", section.title.toUpperCase());
-    for (const paragraph of section.text.split("\n\n")) out.push(...wrap(paragraph, 2));
+    const paragraphs = section.text.split("\n\n").map((paragraph) => wrap(paragraph, 2));
+    out.push(...paragraphs.flatMap((lines, i) => (i === 0 ? lines : ["", ...lines])));
   }
   out.push("", "EXAMPLES", ...command.examples.map((example) => `  ${example}`));
   return `${out.join("\n")}\n`;

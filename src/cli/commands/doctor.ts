@@ -19,7 +19,7 @@ export default defineCommand({
   sections: [
     {
       title: "What it checks",
-      text: `Each layer cordon relies on (Landlock, seccomp, user namespaces, bubblewrap), with OK, WARN or \\
+      text: `Each layer cordon relies on (Landlock, seccomp, user namespaces, bubblewrap), with OK, WARN or
 FAIL, what it means, and the fix. Exit status: 0 when bwrap mode works here, 1 otherwise.`,
     },
   ],

@@ -20,15 +20,15 @@ export default defineCommand({
   sections: [
     {
       title: "What it prints",
-      text: `The resolved policy, the mode a run would use and why (or why it would refuse), the bwrap \\
-arguments, the mount plan, the Landlock rules (and the rights this kernel lacks), the seccomp program \\
-disassembled from the bytes that would be installed, the environment changes, and every guarantee that is not \\
+      text: `The resolved policy, the mode a run would use and why (or why it would refuse), the bwrap
+arguments, the mount plan, the Landlock rules (and the rights this kernel lacks), the seccomp program
+disassembled from the bytes that would be installed, the environment changes, and every guarantee that is not
 enforced here. It prepares the run with the same code as run.`,
     },
   ],
   examples: [
-    "cordon explain -w . --deny-write .git        # what `cordon -w . --deny-write .git -- ...` would do",
-    "cordon explain --mode landlock -w .          # what landlock-only mode would cost here",
+    "cordon explain -w . --deny-write .git    # what such a run would do",
+    "cordon explain --mode landlock -w .      # what landlock-only mode costs here",
     "cordon explain --json -p policy.yaml | jq .notEnforced",
   ],
   async run(options, command) {

@@ -30,22 +30,22 @@ const OUTPUT_OPTIONS = {
   version: { type: "boolean", description: "Show the version" },
 } satisfies OptionDefs;
 
-const WHAT_IS_ENFORCED = `Everything is readable and executable, except the secure defaults (SSH, \
-GnuPG, cloud and registry credentials, host control sockets: see --reveal) and --deny-read paths. Nothing is \
-writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private \
-temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the TCP ports of \
---allow-connect/--allow-bind). No capabilities, no new privileges, no setuid files, no core dumps; a seccomp \
-filter refuses io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf, perf, userfaultfd and \
+const WHAT_IS_ENFORCED = `Everything is readable and executable, except the secure defaults (SSH,
+GnuPG, cloud and registry credentials, host control sockets: see --reveal) and --deny-read paths. Nothing is
+writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
+temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the TCP ports of
+--allow-connect/--allow-bind). No capabilities, no new privileges, no setuid files, no core dumps; a seccomp
+filter refuses io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf, perf, userfaultfd and
 32-bit entry points.`;
 
-const MODES = `bwrap (default where user namespaces work): bubblewrap namespaces and mounts, plus Landlock and \
+const MODES = `bwrap (default where user namespaces work): bubblewrap namespaces and mounts, plus Landlock and
 seccomp inside.
 
-landlock-only (--mode landlock, or auto mode's fallback when it loses nothing): Landlock and seccomp alone. \
-It cannot stop connecting to host unix socket files, changing metadata (chmod, utimes) outside the write roots, \
+landlock-only (--mode landlock, or auto mode's fallback when it loses nothing): Landlock and seccomp alone.
+It cannot stop connecting to host unix socket files, changing metadata (chmod, utimes) outside the write roots,
 or seeing host processes; a warning line says so. \`cordon explain\` shows it all.`;
 
-const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the \
+const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the
 command did not run); 126 cannot execute; 127 not found.`;
 
 function checkReportWritable(path: string): void {
@@ -131,7 +131,7 @@ export default defineCommand({
     { title: "Exit status", text: EXIT_STATUS },
   ],
   examples: [
-    "cordon -w . -- npm test                  # the project is writable, nothing else",
+    "cordon -w . -- npm test                  # only the project is writable",
     "cordon --profile workspace -- make       # the same, with .git write-protected",
     "cordon --net -w . -w ~/.cache -- cargo build",
     "cordon -p cordon.yaml -- ./build.sh      # a policy file (JSON, YAML or TOML)",

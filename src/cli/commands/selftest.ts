@@ -20,10 +20,10 @@ export default defineCommand({
   sections: [
     {
       title: "What it tries",
-      text: `Escape attempts (writes outside the roots and into deny paths, reading a denied file, TCP with \\
-the network off, io_uring, TIOCSTI, a new user namespace, a signal to a host process) and must-work checks \\
-(writes inside a root, $TMPDIR, git status, a pipe, exit codes) in the real sandbox, once per mode available \\
-here. Each escape is first shown to work without cordon. Exit status: 0 when every probe behaved as expected, \\
+      text: `Escape attempts (writes outside the roots and into deny paths, reading a denied file, TCP with
+the network off, io_uring, TIOCSTI, a new user namespace, a signal to a host process) and must-work checks
+(writes inside a root, $TMPDIR, git status, a pipe, exit codes) in the real sandbox, once per mode available
+here. Each escape is first shown to work without cordon. Exit status: 0 when every probe behaved as expected,
 1 otherwise.`,
     },
   ],
