@@ -53,7 +53,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
         walked: rule.walked,
       })),
       netRules: plan.landlock.netRules.map((rule) => ({ port: rule.port, rights: namesOf(ACCESS_NET, rule.access) })),
-      dropped: plan.landlock.dropped,
+      dropped: plan.landlock.degradations,
     },
     seccomp: {
       arch: facts.arch,

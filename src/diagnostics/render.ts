@@ -77,9 +77,10 @@ export function renderExplain(report: ExplainReport): string {
     ...(landlock.scopes.length ? [`scopes: ${landlock.scopes.join(" ")}`] : []),
     ...landlock.rules.map((rule) => `${rule.grant.padEnd(6)} ${rule.path}: ${rule.rights.join(" ")}`),
     ...landlock.netRules.map((rule) => `port ${rule.port}: ${rule.rights.join(" ")}`),
-    ...landlock.dropped.map(
-      (gap) => `dropped ${gap.feature}${gap.since ? ` (needs ABI ${gap.since})` : ""}: ${gap.consequence}`,
-    ),
+    ...landlock.dropped.map((degradation) => {
+      const since = degradation.since ? ` (needs ABI ${degradation.since})` : "";
+      return `dropped ${degradation.feature}${since}: ${degradation.consequence}`;
+    }),
   ]);
   section(
     `seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} ` +
@@ -95,7 +96,8 @@ export function renderExplain(report: ExplainReport): string {
   section(
     "not enforced here",
     report.notEnforced.map(
-      (gap) => `${gap.feature}${gap.weakensSecurity ? "" : " (convenience only)"}: ${gap.consequence}`,
+      (degradation) =>
+        `${degradation.feature}${degradation.weakensSecurity ? "" : " (convenience only)"}: ${degradation.consequence}`,
     ),
   );
   return `${out.join("\n").trimEnd()}\n`;

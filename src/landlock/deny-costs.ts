@@ -39,7 +39,7 @@ function group(placement: Placement, rights: bigint) {
 
 export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]): Degradation[] {
   const costs: Degradation[] = [];
-  // The metadata gap (chmod, utimes) is not specific to denies: landlock-only
+  // The metadata degradation (chmod, utimes) is not specific to denies: landlock-only
   // mode names it for every file outside the write roots (LANDLOCK_ONLY_GAPS).
   const listing = group(placement, fsMask(["READ_DIR"]));
   if (listing.dirs.length > 0) {

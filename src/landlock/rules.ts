@@ -82,7 +82,8 @@ export interface LandlockPlan {
   restrictFlags: number;
   pathRules: LandlockPathRule[];
   netRules: LandlockNetRule[];
-  dropped: Degradation[];
+  /** What this ABI cannot enforce, and what compiling the denies costs. */
+  degradations: Degradation[];
 }
 
 const READ_RIGHTS: FsRight[] = ["EXECUTE", "READ_FILE", "READ_DIR"];
@@ -103,7 +104,7 @@ export function rightsForGrant(grant: Grant, kind: PathKind, handled: bigint): b
   return fsMask(rights) & handled;
 }
 
-function droppedFor(abi: number, intent: LandlockIntent): Degradation[] {
+function abiDegradationsFor(abi: number, intent: LandlockIntent): Degradation[] {
   const wantsPorts = intent.network.connectPorts.length + intent.network.bindPorts.length > 0;
   return abiDegradations(abi).map((degradation) =>
     degradation.name === "tcp-ports" && wantsPorts ? TCP_PORTS_REQUESTED : degradation,
@@ -169,6 +170,6 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
     restrictFlags: restrictFlagsAt(abi),
     pathRules,
     netRules,
-    dropped: [...droppedFor(abi, intent), ...denyCosts(placement, exclusions)],
+    degradations: [...abiDegradationsFor(abi, intent), ...denyCosts(placement, exclusions)],
   };
 }

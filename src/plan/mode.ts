@@ -21,8 +21,8 @@ export interface ModeInputs {
   writable?: readonly string[];
   /** Whether bwrap gets the command started: undefined until tried (run) or probed (explain). */
   bwrapStarts?: boolean;
-  /** What landlock-only mode cannot enforce of this policy (landlockOnlyLosses). */
-  losses: readonly Degradation[];
+  /** What landlock-only mode cannot enforce of this policy (landlockOnlyDegradations). */
+  landlockOnly: readonly Degradation[];
 }
 
 export type ModeDecision =
@@ -37,7 +37,8 @@ const USERNS_FIX =
 const ACCEPT_LOSS = "or accept the loss explicitly with --mode landlock (or --allow-degraded unix-sockets)";
 
 export function decideMode(input: ModeInputs): ModeDecision {
-  const { requested, bwrap, losses } = input;
+  const { requested, bwrap } = input;
+  const losses = input.landlockOnly;
   if (input.landlockAbi === 0) {
     return {
       kind: "refuse",

@@ -51,7 +51,7 @@ export interface SandboxPlan {
  * Landlock before ABI 9 cannot stop connect(2) to a unix socket file: a
  * systemd or D-Bus socket of the same user runs commands outside any sandbox.
  */
-export function landlockOnlyLosses(policy: ResolvedPolicy, facts: Pick<HostFacts, "unixSockets">): Degradation[] {
+export function landlockOnlyDegradations(policy: ResolvedPolicy, facts: Pick<HostFacts, "unixSockets">): Degradation[] {
   if (policy.allowDegraded.includes("unix-sockets")) return [];
   const hiddenSockets = policy.denyRead
     .filter((deny) => facts.unixSockets.includes(deny.path))
@@ -61,15 +61,18 @@ export function landlockOnlyLosses(policy: ResolvedPolicy, facts: Pick<HostFacts
     networkAccessOf(policy) === "all"
       ? []
       : facts.unixSockets.filter((socket) => outsideRoots(socket) && !hiddenSockets.includes(socket));
-  const losses: Degradation[] = [];
+  const degradations: Degradation[] = [];
   const unixSockets = CATALOG["unix-sockets"];
   if (hiddenSockets.length > 0) {
-    losses.push({ ...unixSockets, consequence: `hiding the unix sockets ${preview(hiddenSockets)}` });
+    degradations.push({ ...unixSockets, consequence: `hiding the unix sockets ${preview(hiddenSockets)}` });
   }
   if (reachable.length > 0) {
-    losses.push({ ...unixSockets, consequence: `keeping host unix sockets out of reach (${preview(reachable)})` });
+    degradations.push({
+      ...unixSockets,
+      consequence: `keeping host unix sockets out of reach (${preview(reachable)})`,
+    });
   }
-  return losses;
+  return degradations;
 }
 
 function preview(paths: readonly string[]): string {
@@ -118,7 +121,7 @@ function landlockOnlyExclusions(policy: ResolvedPolicy): Exclusion[] {
   ];
 }
 
-/** The weakened guarantees `--strict` refuses: those not accepted by name. */
+/** The degradations `--strict` refuses: those not accepted by name. */
 export function unacceptedDegradations(plan: SandboxPlan, allowDegraded: readonly string[]): Degradation[] {
   return unaccepted(plan.degradations, allowDegraded);
 }
@@ -214,7 +217,7 @@ export function planSandbox(
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
     degradations: bwrap
-      ? landlock.dropped.map((degradation) => coveredByNamespaces(degradation, network))
-      : [...landlock.dropped, ...LANDLOCK_ONLY_DEGRADATIONS],
+      ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
+      : [...landlock.degradations, ...LANDLOCK_ONLY_DEGRADATIONS],
   };
 }

@@ -3,11 +3,11 @@
 // returns and `explain` prints it, so the two cannot disagree.
 import type { HostFacts } from "../host/facts.ts";
 import { decideMode, type ModeDecision } from "../plan/mode.ts";
-import { landlockOnlyLosses, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
+import { landlockOnlyDegradations, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 
 interface PrepareOptions {
-  /** --strict: refuse every weakened guarantee not accepted by name. */
+  /** --strict: refuse every degradation not accepted by name. */
   strict: boolean;
   /** --preserve-fds N: descriptors 3..3+N-1 reach the command. */
   preserveFds: number;
@@ -48,13 +48,13 @@ function preflightRefusal(facts: HostFacts, options: PrepareOptions): Refusal | 
 }
 
 function strictRefusal(plan: SandboxPlan, policy: ResolvedPolicy): Refusal | undefined {
-  const weakened = unacceptedDegradations(plan, policy.allowDegraded);
-  if (weakened.length === 0) return undefined;
+  const refused = unacceptedDegradations(plan, policy.allowDegraded);
+  if (refused.length === 0) return undefined;
   const mode = plan.mode === "bwrap" ? "bwrap" : "landlock-only";
-  const list = weakened.map((degradation) => `${degradation.name} (${degradation.consequence})`).join("; ");
+  const list = refused.map((degradation) => `${degradation.name} (${degradation.consequence})`).join("; ");
   return {
     message: `--strict: ${mode} mode here would weaken: ${list}`,
-    hint: `accept one by name with --allow-degraded ${weakened[0]!.name}; the command was not run`,
+    hint: `accept one by name with --allow-degraded ${refused[0]!.name}; the command was not run`,
   };
 }
 
@@ -66,7 +66,7 @@ export function prepareRun(policy: ResolvedPolicy, facts: HostFacts, options: Pr
     bwrap: facts.bwrap,
     writable: [...policy.writeRoots, policy.cwd],
     bwrapStarts: bwrapStarts(facts, options),
-    losses: landlockOnlyLosses(policy, facts),
+    landlockOnly: landlockOnlyDegradations(policy, facts),
   });
   const mode = decision.kind === "run" ? decision.mode : decision.attempted;
   const plan = planSandbox(policy, facts, mode, options.stateDir);

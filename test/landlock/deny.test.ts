@@ -161,7 +161,9 @@ describe("denies compiled into sibling grants", () => {
       ["/", "read", false],
       ["/proj", "write", false],
     ]);
-    expect(result.dropped.filter((gap) => gap.weakensSecurity === false && gap.feature.includes("denied"))).toEqual([]);
+    expect(
+      result.degradations.filter((gap) => gap.weakensSecurity === false && gap.feature.includes("denied")),
+    ).toEqual([]);
   });
 
   test("deny-write .git inside a write root: siblings writable, .git read-only, the root loses entry creation", () => {
@@ -181,13 +183,13 @@ describe("denies compiled into sibling grants", () => {
     expect(effective(result, "/proj") & mask("READ_DIR")).not.toBe(0n);
     // The read grant on / is untouched: a write deny takes nothing it gives.
     expect(result.pathRules.filter((rule) => rule.grant === "read").map((rule) => rule.path)).toEqual(["/"]);
-    const cost = result.dropped.find((gap) => gap.feature === "creating entries next to denied paths");
+    const cost = result.degradations.find((gap) => gap.feature === "creating entries next to denied paths");
     expect(cost?.weakensSecurity).toBe(false);
     expect(cost?.consequence).toContain("/proj ");
     expect(cost?.consequence).toContain("/proj/.git");
-    expect(result.dropped.some((gap) => gap.feature.startsWith("listing"))).toBe(false);
+    expect(result.degradations.some((gap) => gap.feature.startsWith("listing"))).toBe(false);
     // The metadata gap (chmod and friends) is landlock-only's in general, named by planSandbox.
-    expect(result.dropped.some((gap) => gap.name === "metadata")).toBe(false);
+    expect(result.degradations.some((gap) => gap.name === "metadata")).toBe(false);
   });
 
   test("deny-read ~/.ssh under the read grant on /: siblings down the path readable, ancestors unlisted", () => {
@@ -201,7 +203,7 @@ describe("denies compiled into sibling grants", () => {
     expect(effective(result, "/etc/passwd")).toBe(read);
     for (const dir of ["/", "/home", "/home/u"]) expect(effective(result, dir) & mask("READ_DIR")).toBe(0n);
     expect(result.pathRules.some((rule) => rule.path === "/")).toBe(false);
-    const cost = result.dropped.find((gap) => gap.feature === "listing directories above read-denied paths");
+    const cost = result.degradations.find((gap) => gap.feature === "listing directories above read-denied paths");
     expect(cost?.consequence).toContain("/, /home, /home/u cannot be listed");
     expect(cost?.consequence).toContain("/home/u/.ssh");
   });
@@ -326,7 +328,7 @@ describe("denies compiled into sibling grants", () => {
     expect(effective(result, "/home/u/.bashrc")).toBe(0n);
     expect(effective(result, "/home/v/notes")).not.toBe(0n);
     expect(
-      result.dropped.find((gap) => gap.feature === "unlistable directories above denied paths")?.consequence,
+      result.degradations.find((gap) => gap.feature === "unlistable directories above denied paths")?.consequence,
     ).toContain("/home/u");
   });
 

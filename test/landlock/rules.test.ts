@@ -125,21 +125,21 @@ describe.each(plans)("landlockRulesFor at ABI %d", (abi, plan) => {
     expect(plan.scoped).toBe(abi >= 6 ? 3n : 0n);
   });
 
-  test("what the ABI cannot give is recorded in dropped", () => {
-    const features = plan.dropped.map((d) => d.feature);
+  test("what the ABI cannot give is recorded as degradations", () => {
+    const features = plan.degradations.map((d) => d.feature);
     expect(features.includes("REFER")).toBe(abi < 2);
     expect(features.includes("TRUNCATE")).toBe(abi < 3);
     expect(features.includes("TCP port rules")).toBe(abi < 4);
     expect(features.includes("IOCTL_DEV")).toBe(abi < 5);
     expect(features.includes("scopes")).toBe(abi < 6);
-    for (const d of plan.dropped) {
+    for (const d of plan.degradations) {
       expect(d.layer).toBe("landlock");
       expect(d.consequence.length).toBeGreaterThan(0);
       if (d.since !== undefined) expect(d.since).toBeGreaterThan(abi);
     }
     // TRUNCATE missing weakens security (read-only files can be emptied); REFER missing does not.
-    if (abi < 3) expect(plan.dropped.find((d) => d.feature === "TRUNCATE")?.weakensSecurity).toBe(true);
-    if (abi < 2) expect(plan.dropped.find((d) => d.feature === "REFER")?.weakensSecurity).toBe(false);
+    if (abi < 3) expect(plan.degradations.find((d) => d.feature === "TRUNCATE")?.weakensSecurity).toBe(true);
+    if (abi < 2) expect(plan.degradations.find((d) => d.feature === "REFER")?.weakensSecurity).toBe(false);
   });
 });
 
@@ -155,9 +155,9 @@ describe("network intent", () => {
   test("ports become net rules from ABI 4, merged per port and sorted", () => {
     const withPorts = intent({ network: { allow: false, connectPorts: [443, 80], bindPorts: [8080, 443] } });
     expect(landlockRulesFor(withPorts, 3).netRules).toEqual([]);
-    expect(landlockRulesFor(withPorts, 3).dropped.find((d) => d.feature === "TCP port rules")?.weakensSecurity).toBe(
-      true,
-    );
+    expect(
+      landlockRulesFor(withPorts, 3).degradations.find((d) => d.feature === "TCP port rules")?.weakensSecurity,
+    ).toBe(true);
     expect(landlockRulesFor(withPorts, 4).netRules).toEqual([
       { port: 80, access: 2n },
       { port: 443, access: 3n },

@@ -7,7 +7,7 @@ describe("decideMode (shared by run and explain through prepareRun)", () => {
   const found = { found: true as const, path: "/usr/bin/bwrap", real: "/usr/bin/bwrap" };
   const missing = { found: false as const, reason: "bubblewrap is not installed", explicit: false };
   const loss = (consequence: string): Degradation => ({ ...CATALOG["unix-sockets"], consequence });
-  const base: ModeInputs = { requested: "auto", landlockAbi: 7, bwrap: found, losses: [] };
+  const base: ModeInputs = { requested: "auto", landlockAbi: 7, bwrap: found, landlockOnly: [] };
   test("auto tries bwrap first, and uses it when it works", () => {
     expect(decideMode(base)).toMatchObject({ kind: "run", mode: "bwrap" });
     expect(decideMode({ ...base, bwrapStarts: true })).toMatchObject({ kind: "run", mode: "bwrap" });
@@ -17,7 +17,7 @@ describe("decideMode (shared by run and explain through prepareRun)", () => {
     expect(decideMode({ ...base, bwrap: missing })).toMatchObject({ kind: "run", mode: "landlock" });
   });
   test("auto refuses when landlock-only mode would lose something", () => {
-    const decision = decideMode({ ...base, bwrapStarts: false, losses: [loss("tcp ports")] });
+    const decision = decideMode({ ...base, bwrapStarts: false, landlockOnly: [loss("tcp ports")] });
     expect(decision).toMatchObject({ kind: "refuse", attempted: "bwrap" });
     expect(decision.reason).toContain("tcp ports");
   });
@@ -29,7 +29,7 @@ describe("decideMode (shared by run and explain through prepareRun)", () => {
       mode: "landlock",
     });
     // Asking for landlock-only mode accepts what it loses; the decision says so.
-    const accepted = decideMode({ ...base, requested: "landlock", bwrap: undefined, losses: [loss("x")] });
+    const accepted = decideMode({ ...base, requested: "landlock", bwrap: undefined, landlockOnly: [loss("x")] });
     expect(accepted).toMatchObject({ kind: "run", mode: "landlock" });
     expect(accepted.reason).toContain("accepting: x");
   });

@@ -6,7 +6,7 @@ import { CordonError } from "../../src/errors.ts";
 import type { HostFacts } from "../../src/host/facts.ts";
 import type { DirEntry, EntryKind } from "../../src/landlock/deny.ts";
 import type { MountOp } from "../../src/plan/mounts.ts";
-import { landlockOnlyLosses, planSandbox, type SandboxMode, type SandboxPlan } from "../../src/plan/sandbox.ts";
+import { landlockOnlyDegradations, planSandbox, type SandboxMode, type SandboxPlan } from "../../src/plan/sandbox.ts";
 import { hostStateFor } from "../../src/plan/state.ts";
 import type { DegradationName } from "../../src/policy/degradations.ts";
 import type { Identity } from "../../src/policy/paths.ts";
@@ -311,7 +311,7 @@ describe("hostStateFor and placeholders", () => {
 describe("planSandbox: degradations", () => {
   const ABI_NAMES: DegradationName[] = ["refer", "truncate", "ioctl-dev", "tcp-ports", "scopes"];
   const abiDropped = (result: SandboxPlan) =>
-    result.landlock.dropped.map((degradation) => degradation.name).filter((name) => ABI_NAMES.includes(name));
+    result.landlock.degradations.map((degradation) => degradation.name).filter((name) => ABI_NAMES.includes(name));
 
   test("landlock mode always names unix-sockets, metadata and process-isolation", () => {
     for (const abi of [1, 2, 4, 6, 8]) {
@@ -368,12 +368,12 @@ describe("planSandbox: degradations", () => {
   });
 });
 
-describe("landlockOnlyLosses", () => {
+describe("landlockOnlyDegradations", () => {
   const sockets = { unixSockets: ["/srv/d.sock"] };
 
   test("a host socket outside the write roots is a loss", () => {
     for (const policy of [policyOf(), policyOf({ allowConnect: [443] })]) {
-      const losses = landlockOnlyLosses(policy, sockets);
+      const losses = landlockOnlyDegradations(policy, sockets);
       expect(losses).toHaveLength(1);
       expect(losses[0]).toMatchObject({ name: "unix-sockets", weakensSecurity: true });
       expect(losses[0]!.consequence).toContain("/srv/d.sock");
@@ -381,37 +381,37 @@ describe("landlockOnlyLosses", () => {
   });
 
   test('not with network "all", not inside a write root, not when unix-sockets is allowed by name', () => {
-    expect(landlockOnlyLosses(policyOf({ network: "all" }), sockets)).toEqual([]);
-    expect(landlockOnlyLosses(policyOf(), { unixSockets: ["/ws/app.sock"] })).toEqual([]);
-    expect(landlockOnlyLosses(policyOf({ allowDegraded: ["unix-sockets"] }), sockets)).toEqual([]);
-    expect(landlockOnlyLosses(policyOf(), { unixSockets: [] })).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf({ network: "all" }), sockets)).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf(), { unixSockets: ["/ws/app.sock"] })).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf({ allowDegraded: ["unix-sockets"] }), sockets)).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf(), { unixSockets: [] })).toEqual([]);
   });
 
   test("a read-denied socket is a loss, whatever the network", () => {
     for (const network of ["none", "all"] as const) {
       const policy = policyOf({ network, denyRead: [existing("/run/user/1000/bus", "file")] });
-      const losses = landlockOnlyLosses(policy, { unixSockets: ["/run/user/1000/bus"] });
+      const losses = landlockOnlyDegradations(policy, { unixSockets: ["/run/user/1000/bus"] });
       expect(losses).toHaveLength(1);
       expect(losses[0]!.consequence).toContain("hiding the unix sockets /run/user/1000/bus");
     }
     const accepted = policyOf({ allowDegraded: ["unix-sockets"], denyRead: [existing("/srv/d.sock", "file")] });
-    expect(landlockOnlyLosses(accepted, sockets)).toEqual([]);
+    expect(landlockOnlyDegradations(accepted, sockets)).toEqual([]);
   });
 
   test("a long list is previewed", () => {
     const many = ["/srv/1.sock", "/srv/2.sock", "/srv/3.sock", "/srv/4.sock", "/srv/5.sock"];
-    const [loss] = landlockOnlyLosses(policyOf(), { unixSockets: many });
+    const [loss] = landlockOnlyDegradations(policyOf(), { unixSockets: many });
     expect(loss!.consequence).toContain("/srv/1.sock, /srv/2.sock, /srv/3.sock and 2 more");
   });
 
-  // Suspected bug (src/plan/sandbox.ts, `hiddenSockets` in landlockOnlyLosses): only a socket
+  // Suspected bug (src/plan/sandbox.ts, `hiddenSockets` in landlockOnlyDegradations): only a socket
   // that is itself read-denied counts, not one inside a read-denied directory, e.g. the
   // gpg-agent secure default hides $XDG_RUNTIME_DIR/gnupg, a directory of sockets. With
   // network "all" (or inside a write root) no loss is reported, so auto mode falls back to
   // landlock-only mode silently, where connect(2) to those sockets still works before ABI 9.
   test.failing("a socket inside a read-denied directory is a loss, even with network all", () => {
     const policy = policyOf({ network: "all", denyRead: [existing("/run/user/1000/gnupg", "dir")] });
-    const losses = landlockOnlyLosses(policy, { unixSockets: ["/run/user/1000/gnupg/S.gpg-agent"] });
+    const losses = landlockOnlyDegradations(policy, { unixSockets: ["/run/user/1000/gnupg/S.gpg-agent"] });
     expect(losses).toHaveLength(1);
   });
 });
