@@ -1,7 +1,7 @@
 // Everything cordon learns about the host, gathered in one step before
 // planning so that planning stays pure. run, explain, doctor and selftest all
 // start here, so none of them can see a different host than the others.
-import { readdirSync } from "node:fs";
+import { fstatSync, readdirSync } from "node:fs";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { DirEntry } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
@@ -70,13 +70,22 @@ interface HostQuestions {
 }
 
 function openDescriptors(): number[] {
+  let listed: number[];
   try {
-    return readdirSync("/proc/self/fd")
-      .map(Number)
-      .filter((fd) => fd > 2)
-      .sort((a, b) => a - b);
+    listed = readdirSync("/proc/self/fd").map(Number);
   } catch {
     return [];
+  }
+  // The listing itself held a descriptor, closed again by now: only what is still open counts.
+  return listed.filter((fd) => fd > 2 && isOpen(fd)).sort((a, b) => a - b);
+}
+
+function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -131,18 +131,23 @@ function networkAccessOf(policy: Pick<ResolvedPolicy, "network" | "allowConnect"
   return policy.allowConnect.length + policy.allowBind.length > 0 ? "tcp" : "none";
 }
 
-/** The identity a mount source must have: one the host facts recorded, or one this run creates. */
-function identityOfSource(source: string, facts: HostFacts, state: HostState): ExpectedIdentity {
-  if (state.created.includes(source)) return "created";
-  const identity = facts.identities.get(source);
-  if (!identity) throw new CordonError(`${source} disappeared while cordon planned the run`, { hint: "run it again" });
+/**
+ * The identity stage 2 must find at a path: one this run creates, or the one
+ * the host facts recorded. A path with neither vanished after the policy was
+ * resolved: planning it without an identity would grant whatever is there by
+ * the time stage 2 looks.
+ */
+function requiredIdentity(path: string, facts: HostFacts, state: HostState): ExpectedIdentity {
+  if (state.created.includes(path)) return "created";
+  const identity = facts.identities.get(path);
+  if (!identity) throw new CordonError(`${path} disappeared while cordon planned the run`, { hint: "run it again" });
   return identity;
 }
 
 function mountChecksFor(mounts: readonly MountOp[], facts: HostFacts, state: HostState): MountCheck[] {
   return mounts.flatMap((op): MountCheck[] => {
     if ((op.kind !== "bind" && op.kind !== "ro-bind") || op.why === "root") return [];
-    const identity = identityOfSource(op.source, facts, state);
+    const identity = requiredIdentity(op.source, facts, state);
     return [{ path: op.dest, source: op.source, identity, readOnly: op.kind === "ro-bind" }];
   });
 }
@@ -172,7 +177,7 @@ export function planSandbox(
     );
   }
   const hostState = hostStateFor(policy, mode, stateDir);
-  const identityOf = (path: string) => (hostState.created.includes(path) ? "created" : facts.identities.get(path));
+  const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
   const landlock = landlockRulesFor(
     {
       readRoots: [{ path: "/", kind: "dir" }],
@@ -180,7 +185,7 @@ export function planSandbox(
       // Write roots and the private TMPDIR keep the identity stage 1 resolved or created.
       writeRoots: [
         ...directories(policy.writeRoots, identityOf),
-        ...directories(bwrap ? SANDBOX_TMPFS : [hostState.tmpdir], (path) => (bwrap ? undefined : identityOf(path))),
+        ...(bwrap ? directories(SANDBOX_TMPFS, () => undefined) : directories([hostState.tmpdir], identityOf)),
       ],
       // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals.
       devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],

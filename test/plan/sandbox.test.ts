@@ -169,6 +169,16 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
     }
   });
 
+  test("a write root missing from the facts is refused in both modes: its grant could land on a replacement", () => {
+    for (const mode of ["bwrap", "landlock"] as const) {
+      const facts = factsFor(RICH);
+      const identities = new Map(facts.identities);
+      identities.delete("/ws");
+      const attempt = () => planSandbox(RICH, { ...facts, identities }, mode, STATE);
+      expect(attempt).toThrow("/ws disappeared");
+    }
+  });
+
   // Suspected bug (src/plan/mounts.ts, the deny-write and deny-read loops, with
   // src/policy/resolve.ts keeping a deny-write equal to a deny-read directory, since
   // isHiddenBelow starts at the parent): a path both write- and read-denied (say
