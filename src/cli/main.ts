@@ -27,10 +27,6 @@ async function runCommand(command: CommandDef, args: string[], total: number): P
       hint: usage,
     });
   }
-  if (command.operands && command.meta.name === DEFAULT_COMMAND) {
-    if (parsed.command.length === 0) throw new CordonError("no command given", { hint: usage });
-    if (parsed.command[0] === "") throw new CordonError("the command name is empty", { hint: usage });
-  }
   return command.run(parsed.options, parsed.command, {
     total,
     defaultCommand: DEFAULT_COMMAND,

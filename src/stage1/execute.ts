@@ -36,13 +36,13 @@ function refuse(prepared: PreparedRun): never {
 /** Runs `argv` as `prepared` says, at most once. A refused run throws a CordonError and runs nothing. */
 export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io: RunIo): Promise<RunOutcome> {
   if (prepared.refusal) refuse(prepared);
-  const envp = applyEnvChanges(hostEnvironment(), prepared.plan.env);
+  const environment = hostEnvironment();
   const state = createHostState(prepared.plan.hostState);
   const launchOf = (run: PreparedRun): LaunchInput => ({
     plan: run.plan,
     created: state.identities,
     argv,
-    envp: run === prepared ? envp : applyEnvChanges(hostEnvironment(), run.plan.env),
+    envp: applyEnvChanges(environment, run.plan.env),
     preserveFds: run.options.preserveFds,
     parentPid: process.pid,
   });

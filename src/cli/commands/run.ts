@@ -64,7 +64,11 @@ function bwrapDiagnosis(path: string) {
   });
 }
 
+const USAGE = "usage: cordon [run] [options] -- COMMAND [ARG...]; see cordon run --help";
+
 async function runCommand(options: ParsedOptions, command: string[], context: CommandContext): Promise<number> {
+  if (command.length === 0) throw new CordonError("no command given", { hint: USAGE });
+  if (command[0] === "") throw new CordonError("the command name is empty", { hint: USAGE });
   const started = performance.now();
   const reportPath = typeof options.report === "string" ? options.report : undefined;
   let report: EnforcementReport = emptyReport();
