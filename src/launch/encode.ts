@@ -52,6 +52,8 @@ export function launchMessageFor(input: LaunchInput): Uint8Array {
         netRules: landlock.netRules.map((rule) => ({ port: rule.port, access: rule.access.toString() })),
       },
       mountChecks: plan.mountChecks.map((check) => mountCheck(check, created)),
+      denyAnchors: [],
+      denyMounts: [],
       preserveFds: input.preserveFds,
       parentDeathSignal: plan.parentDeathSignal,
       parentPid: input.parentPid,

@@ -62,9 +62,49 @@ export interface WireMountCheck {
   readOnly: boolean;
 }
 
+/** One path component below an anchor, with the identity stage 1 recorded (decimal strings). */
+export interface WireComponent {
+  name: string;
+  dev: string;
+  ino: string;
+}
+
+/**
+ * What stage 2 mounts at one path, by descriptor, before it drops its
+ * capabilities (bwrap mode):
+ * - "pin": a writable bind of the directory onto itself. A mount point cannot
+ *   be renamed or removed (EBUSY), so a deny path below it cannot be moved away.
+ * - "read-only": a read-only bind of the file or directory onto itself.
+ * - "hide-dir" / "hide-file": an empty, read-only stand-in over it.
+ */
+export type WireDenyAction = "pin" | "read-only" | "hide-dir" | "hide-file";
+
+export interface WireDenyMount {
+  /** The absolute path, for messages: stage 2 never resolves it as a string. */
+  path: string;
+  action: WireDenyAction;
+  /** The directory the walk starts from: a write root, or "/" outside every write root. */
+  anchor: string;
+  /** Every component from the anchor down to the path, each checked on the way. */
+  components: WireComponent[];
+}
+
+/** A walk's starting point and the identity it must have in the sandbox (decimal strings). */
+export interface WireAnchor {
+  path: string;
+  dev: string;
+  ino: string;
+}
+
 export interface LaunchHeader {
   version: 1;
   landlock: WireLandlock;
+  /**
+   * bwrap mode: anchors and the mounts stage 2 applies, shallowest first (a
+   * path's ancestors come before it). Empty in landlock-only mode.
+   */
+  denyAnchors: WireAnchor[];
+  denyMounts: WireDenyMount[];
   /** bwrap mode: mounts stage 2 verifies before exec (dev and ino as decimal strings). */
   mountChecks: WireMountCheck[];
   /** Descriptors 3..3+N-1 reach the command; everything above is closed. */

@@ -72,6 +72,8 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
           netRules: [],
         },
         mountChecks: [],
+        denyAnchors: [],
+        denyMounts: [],
         preserveFds: 0,
         parentDeathSignal: 0,
       },

@@ -17,6 +17,8 @@ const HEADER: LaunchHeader = {
     netRules: [{ port: 443, access: "2" }],
   },
   mountChecks: [],
+  denyAnchors: [],
+  denyMounts: [],
   preserveFds: 0,
   parentDeathSignal: 9,
 };
