@@ -31,6 +31,10 @@ export const IPPROTO_MPTCP = 262;
 export const O_CREAT = 0o100;
 /** __O_TMPFILE without O_DIRECTORY: set for every O_TMPFILE open. */
 export const O_TMPFILE_BIT = 0o20000000;
+/** flock(2) operations. */
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 export const S_ISUID = 0o4000;
 export const S_ISGID = 0o2000;
 

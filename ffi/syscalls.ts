@@ -81,6 +81,7 @@ export const SYSCALL_NAMES = [
   "mknod",
   "mknodat",
   "getppid",
+  "flock",
 ] as const;
 
 /** Marks a syscall this architecture does not have (aarch64 has no open, creat, chmod, mknod). */
@@ -165,6 +166,7 @@ const X86_64: Record<SyscallName, number> = {
   mknod: 133,
   mknodat: 259,
   getppid: 110,
+  flock: 73,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -244,6 +246,7 @@ const AARCH64: Record<SyscallName, number> = {
   mknod: ABSENT,
   mknodat: 33,
   getppid: 173,
+  flock: 32,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {

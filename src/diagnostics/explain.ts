@@ -19,6 +19,54 @@ interface ExplainInput {
   command: string[];
 }
 
+const ACTION_TEXT = {
+  pin: "pinned in place",
+  "read-only": "a read-only bind onto itself, mounted by stage 2 after checking its identity",
+  "hide-dir": "hidden under an empty read-only directory, mounted by stage 2 after checking its identity",
+  "hide-file": "hidden under an empty read-only file, mounted by stage 2 after checking its identity",
+} as const;
+
+type DenyEntry = PreparedRun["policy"]["denyRead"][number];
+
+/** How the plan enforces one deny entry, in words. */
+function enforcement(entry: DenyEntry, plan: PreparedRun["plan"]): string {
+  const links = (entry.links ?? 1) > 1 ? `; it has ${entry.links} hard links, and its other names are not covered` : "";
+  if (plan.mode === "landlock") {
+    return `Landlock withholds the rights from it and grants them to its siblings instead${links}`;
+  }
+  if (entry.kind === "symlink") return "the link itself: Landlock keeps its directory's entries from being changed";
+  const mount = plan.denyMounts.find((candidate) => candidate.path === entry.path);
+  if (mount) {
+    const pinned =
+      mount.components.length > 1 && mount.anchor !== "/"
+        ? "; every directory above it up to the write root is pinned (cannot be renamed)"
+        : "";
+    return `${ACTION_TEXT[mount.action]}${pinned}${links}`;
+  }
+  const placeholder = plan.denyMounts.find(
+    (candidate) => candidate.action === "hide-dir" && entry.path.startsWith(`${candidate.path}/`),
+  );
+  if (placeholder && plan.hostState.placeholders.includes(placeholder.path)) {
+    return `missing: a placeholder directory at ${placeholder.path} holds an empty read-only stand-in for the run`;
+  }
+  const covered = plan.denyCovered.find((candidate) => candidate.path === entry.path);
+  if (entry.kind === "missing" && entry.existing !== undefined && covered?.reason === "outside every write root") {
+    return `missing, outside every write root: if it appears during the run, Landlock gives it no rights (rule at ${entry.existing})`;
+  }
+  return covered ? `${covered.reason}: nothing more to do` : "not enforced (please report this)";
+}
+
+function denyPaths(prepared: PreparedRun): ExplainReport["denyPaths"] {
+  const { policy, plan } = prepared;
+  const describe = (deny: "write" | "read") => (entry: DenyEntry) => ({
+    path: entry.path,
+    deny,
+    kind: entry.kind,
+    how: enforcement(entry, plan),
+  });
+  return [...policy.denyWrite.map(describe("write")), ...policy.denyRead.map(describe("read"))];
+}
+
 export function explainReport(input: ExplainInput): ExplainReport {
   const { policy, facts, decision, plan, refusal, options } = input.prepared;
   // Disassemble the bytes stage 2 would receive, not the in-memory program.
@@ -40,6 +88,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
     },
     bwrap: bwrapPath ? { path: bwrapPath, arguments: bwrapArguments(plan, slotsFor(options.preserveFds).info) } : null,
     mounts: plan.mounts.map((op) => ({ ...op })),
+    denyPaths: denyPaths(input.prepared),
     landlock: {
       abi: plan.landlock.abi,
       note: facts.landlock.note ?? null,

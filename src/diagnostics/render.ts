@@ -70,6 +70,10 @@ export function renderExplain(report: ExplainReport): string {
         : `${op.kind.padEnd(7)} ${op.dest}`,
     ),
   );
+  section(
+    "deny paths",
+    report.denyPaths.map((entry) => `deny-${entry.deny} ${entry.path} (${entry.kind}): ${entry.how}`),
+  );
   const landlock = report.landlock;
   section(`Landlock ABI ${landlock.abi}${landlock.note ? ` (${landlock.note})` : ""}`, [
     `handled: ${landlock.handledFs.join(" ") || "nothing"}`,

@@ -84,6 +84,10 @@ export const ExplainReportSchema = v.strictObject({
   }),
   bwrap: v.nullable(v.strictObject({ path: v.string(), arguments: v.array(v.string()) })),
   mounts: v.array(MountSchema),
+  /** Every deny entry after resolution, and how this mode enforces it. */
+  denyPaths: v.array(
+    v.strictObject({ path: v.string(), deny: v.picklist(["write", "read"]), kind: v.string(), how: v.string() }),
+  ),
   landlock: v.strictObject({
     abi: v.number(),
     note: v.nullable(v.string()),

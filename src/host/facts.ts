@@ -2,6 +2,7 @@
 // planning so that planning stays pure. run, explain, doctor and selftest all
 // start here, so none of them can see a different host than the others.
 import { fstatSync, readdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { DirEntry } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
@@ -50,7 +51,7 @@ export interface HostFacts {
   unixSockets: string[];
   /** Descriptors above 2 that are open in this process. */
   openDescriptors: number[];
-  /** dev:ino of the policy's working directory, write roots and existing deny paths. */
+  /** dev:ino of the policy's working directory, write roots, and each path down to each deny path. */
   identities: ReadonlyMap<string, Identity>;
   /** Lists a directory without following symlinks (landlock-only mode's deny compiler walks with it). */
   listDirectory: (dir: string) => DirEntry[] | undefined;
@@ -89,11 +90,26 @@ function isOpen(fd: number): boolean {
   }
 }
 
-function policyPaths(policy: ResolvedPolicy): string[] {
-  const denied = [...policy.denyWrite, ...policy.denyRead].filter(
-    (deny) => deny.kind === "dir" || deny.kind === "file",
-  );
-  return [policy.cwd, ...policy.writeRoots, ...denied.map((deny) => deny.path)];
+/** Each path from / down to `path`, / included. */
+function withAncestors(path: string, into: Set<string>): void {
+  for (let at = path; !into.has(at); at = dirname(at)) {
+    into.add(at);
+    if (at === "/") return;
+  }
+}
+
+/**
+ * The paths whose identity stage 2 checks: the working directory, the write
+ * roots, and every component on the way to each deny path that exists (a
+ * missing one: to its deepest existing ancestor).
+ */
+function policyPaths(policy: ResolvedPolicy): Set<string> {
+  const paths = new Set<string>([policy.cwd, ...policy.writeRoots]);
+  for (const deny of [...policy.denyWrite, ...policy.denyRead]) {
+    if (deny.kind === "dir" || deny.kind === "file") withAncestors(deny.path, paths);
+    else if (deny.kind === "missing" && deny.existing !== undefined) withAncestors(deny.existing, paths);
+  }
+  return paths;
 }
 
 export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {

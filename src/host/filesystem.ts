@@ -65,11 +65,17 @@ function entryKind(entry: Dirent): EntryKind {
  * be listed. Landlock-only mode lists the directories on the way to each deny.
  */
 export function listDirectory(dir: string): DirEntry[] | undefined {
+  let entries: Dirent[];
   try {
-    return readdirSync(dir, { withFileTypes: true }).map((entry) => ({ name: entry.name, kind: entryKind(entry) }));
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return undefined;
   }
+  return entries.map((entry) => {
+    const stat = lstatSync(`${dir === "/" ? "" : dir}/${entry.name}`, { bigint: true, throwIfNoEntry: false });
+    const listed: DirEntry = { name: entry.name, kind: entryKind(entry) };
+    return stat ? { ...listed, identity: { dev: stat.dev, ino: stat.ino } } : listed;
+  });
 }
 
 /**

@@ -7,6 +7,7 @@
 // themselves (listing, creating or removing entries directly in them).
 // Pure: the directory listing is injected.
 import { FILE_RIGHTS, type FsRight } from "../../ffi/landlock.ts";
+import type { Identity } from "../policy/paths.ts";
 import { fsMask } from "./abi.ts";
 
 export type EntryKind = "dir" | "file" | "symlink" | "other";
@@ -14,6 +15,8 @@ export type EntryKind = "dir" | "file" | "symlink" | "other";
 export interface DirEntry {
   name: string;
   kind: EntryKind;
+  /** dev and ino when listed: a walked rule inside a write root must land on this very file. */
+  identity?: Identity;
 }
 
 /** The entries of a directory, or undefined when it cannot be listed. */
@@ -50,6 +53,8 @@ interface PlacedRule {
   access: bigint;
   /** Found by walking the tree while planning: stage 2 must not follow symlinks to it. */
   walked: boolean;
+  /** A walked rule's identity, as listed. */
+  identity?: Identity;
 }
 
 /** Rights a directory on the way to denied paths keeps from no rule of its own. */
@@ -107,6 +112,7 @@ function place(
   access: bigint,
   exclusions: readonly Exclusion[],
   walked: boolean,
+  identity?: Identity,
 ): void {
   // Never follow a symlink: one inside a write root could point at /etc.
   if (kind === "symlink") return;
@@ -122,7 +128,7 @@ function place(
   const kept = rights & ~pushed;
   if (kept !== 0n) {
     if (walk.out.rules.length >= walk.maxRules) throw new TooManyRules(walk.maxRules);
-    walk.out.rules.push({ path, access: kept, walked });
+    walk.out.rules.push(identity ? { path, access: kept, walked, identity } : { path, access: kept, walked });
   }
   if (pushed === 0n) return;
   walk.out.withheld.push({ dir: path, rights: pushed, because: causes });
@@ -142,7 +148,7 @@ function place(
   // A missing exclusion has no entry here: nothing is granted at its name,
   // and `path` itself no longer lets anything be created under that name.
   for (const entry of entries) {
-    place(walk, childPath(path, entry.name), entry.kind, pushed, byChild.get(entry.name) ?? [], true);
+    place(walk, childPath(path, entry.name), entry.kind, pushed, byChild.get(entry.name) ?? [], true, entry.identity);
   }
 }
 

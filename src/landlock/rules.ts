@@ -122,6 +122,11 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
   const list = intent.listDirectory ?? (() => undefined);
   const placement: Placement = { rules: [], withheld: [], unlisted: [] };
   const pathRules: LandlockPathRule[] = [];
+  // Inside a write root a sandboxed command can swap what a walked rule names;
+  // elsewhere (and under bwrap's own /tmp or /dev) the listing is the host's, not the sandbox's.
+  const swappable = (path: string) => intent.writeRoots.some((root) => path.startsWith(`${root.path}/`));
+  const walkedIdentity = (rule: { path: string; walked: boolean; identity?: ExpectedIdentity }) =>
+    rule.walked && swappable(rule.path) ? rule.identity : undefined;
   const add = (facts: PathFact[], grant: Grant, optional: boolean) => {
     for (const fact of facts) {
       const access = rightsForGrant(grant, fact.kind, handledFs);
@@ -129,7 +134,7 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
       const from = placement.rules.length;
       placeGrant({ path: fact.path, kind: fact.kind, access }, exclusions, excluded, list, MAX_PATH_RULES, placement);
       for (const rule of placement.rules.slice(from)) {
-        const identity = !rule.walked && rule.path === fact.path ? fact.identity : undefined;
+        const identity = !rule.walked && rule.path === fact.path ? fact.identity : walkedIdentity(rule);
         pathRules.push({
           ...rule,
           grant,

@@ -3,6 +3,7 @@
 // must have, the parent-death signal) was decided by the planner. The only
 // values added here are the identities of what the run created on the host,
 // which exist only once the executor has created them.
+import { basename } from "node:path";
 import { encodeSockFilters } from "../../ffi/seccomp.ts";
 import type { MountCheck, SandboxPlan } from "../plan/sandbox.ts";
 import type { ExpectedIdentity, Identity } from "../policy/paths.ts";
@@ -52,8 +53,19 @@ export function launchMessageFor(input: LaunchInput): Uint8Array {
         netRules: landlock.netRules.map((rule) => ({ port: rule.port, access: rule.access.toString() })),
       },
       mountChecks: plan.mountChecks.map((check) => mountCheck(check, created)),
-      denyAnchors: [],
-      denyMounts: [],
+      denyAnchors: plan.denyAnchors.map((anchor) => ({
+        path: anchor.path,
+        ...identityFields(anchor.path, anchor.identity, created),
+      })),
+      denyMounts: plan.denyMounts.map((mount) => ({
+        path: mount.path,
+        action: mount.action,
+        anchor: mount.anchor,
+        components: mount.components.map((component) => ({
+          name: basename(component.path),
+          ...identityFields(component.path, component.identity, created),
+        })),
+      })),
       preserveFds: input.preserveFds,
       parentDeathSignal: plan.parentDeathSignal,
       parentPid: input.parentPid,

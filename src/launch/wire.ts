@@ -6,6 +6,7 @@
 // bytes. Layout: four sections, each a u32 length then bytes: JSON header,
 // seccomp program, argv (NUL-separated), envp (NUL-separated).
 import { joinNul, splitNul } from "../bytes.ts";
+import type { DenyAction } from "../plan/deny-mounts.ts";
 
 /** argv[1] that selects stage 2; nothing else in the binary runs then. */
 export const STAGE2_ARGUMENT = "__cordon-stage2";
@@ -77,7 +78,7 @@ export interface WireComponent {
  * - "read-only": a read-only bind of the file or directory onto itself.
  * - "hide-dir" / "hide-file": an empty, read-only stand-in over it.
  */
-export type WireDenyAction = "pin" | "read-only" | "hide-dir" | "hide-file";
+export type WireDenyAction = DenyAction;
 
 export interface WireDenyMount {
   /** The absolute path, for messages: stage 2 never resolves it as a string. */

@@ -12,7 +12,7 @@ export type MountOp =
   | { kind: "dev"; dest: string }
   | { kind: "tmpfs"; dest: string };
 
-type MountReason = "root" | "write-root" | "deny-write" | "deny-read" | "host-socket" | "working-directory";
+type MountReason = "root" | "write-root" | "host-socket" | "working-directory";
 
 interface DenyPath {
   path: string;
@@ -22,7 +22,7 @@ interface DenyPath {
 
 export interface MountInput {
   writeRoots: string[];
-  denyWrite: DenyPath[];
+  /** Read-denied directories hide the sockets inside them. */
   denyRead: DenyPath[];
   cwd: string;
   network: NetworkAccess;
@@ -35,8 +35,7 @@ export interface MountInput {
   runtimeDirs: string[];
   /** Unix socket files bound on the host; without network, those outside the write roots are hidden. */
   unixSockets: string[];
-  /** Host paths of an empty directory and an empty file that hide read-denied paths. */
-  emptyDir: string;
+  /** The host path of an empty file that covers host sockets. */
   emptyFile: string;
 }
 
@@ -53,9 +52,7 @@ const REASON_RANK: Record<MountReason, number> = {
   root: 0,
   "working-directory": 1,
   "write-root": 2,
-  "deny-write": 3,
-  "deny-read": 4,
-  "host-socket": 5,
+  "host-socket": 3,
 };
 
 function orderOf(op: MountOp): [number, number, number, string] {
@@ -86,16 +83,7 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
   }
-  // A mount would follow a symlink: its target is in the list on its own.
-  const mountable = (deny: DenyPath) => deny.kind !== "symlink";
-  for (const deny of input.denyWrite.filter(mountable)) {
-    const source = deny.kind === "missing" ? input.emptyDir : deny.path;
-    ops.push({ kind: "ro-bind", source, dest: deny.path, why: "deny-write" });
-  }
-  for (const deny of input.denyRead.filter(mountable)) {
-    const source = deny.kind === "file" ? input.emptyFile : input.emptyDir;
-    ops.push({ kind: "ro-bind", source, dest: deny.path, why: "deny-read" });
-  }
+  // Deny paths are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
   if (input.network !== "all") {
     const hiddenDirs = [
       ...SANDBOX_TMPFS,

@@ -14,6 +14,7 @@ import type { ResolvedPolicy } from "../policy/resolve.ts";
 import type { EnvChanges } from "../policy/schema.ts";
 import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
+import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
 import { hostStateFor, type HostState } from "./state.ts";
 
@@ -28,12 +29,27 @@ export interface MountCheck {
   readOnly: boolean;
 }
 
+/** A deny mount with the identity stage 2 must find at its anchor and at each component. */
+export interface PlannedDenyMount {
+  path: string;
+  action: DenyAction;
+  anchor: string;
+  components: { path: string; identity: ExpectedIdentity }[];
+}
+
 export interface SandboxPlan {
   mode: SandboxMode;
   cwd: string;
   network: NetworkAccess;
+  /** What bwrap mounts: the root, /proc, /dev, tmpfs, write roots, socket covers. */
   mounts: MountOp[];
   mountChecks: MountCheck[];
+  /** What stage 2 mounts by descriptor for the deny paths (bwrap mode), shallowest first. */
+  denyMounts: PlannedDenyMount[];
+  /** Where each walk starts, with its identity. */
+  denyAnchors: { path: string; identity: ExpectedIdentity }[];
+  /** Deny paths that need no mount, and why. */
+  denyCovered: DenyMountPlan["covered"];
   landlock: LandlockPlan;
   seccomp: SockFilter[];
   env: EnvChanges;
@@ -97,14 +113,48 @@ function coveredByNamespaces(degradation: Degradation, network: NetworkAccess): 
 }
 
 /**
- * A mount would follow a symlink, so in bwrap mode a denied symlink itself
- * (its target is mounted over) is kept from being removed or replaced by
- * Landlock: its directory loses the rights to change entries.
+ * What Landlock adds to bwrap mode's mounts. A mount would follow a symlink,
+ * so a denied symlink itself (its target is mounted over) is kept from being
+ * removed or replaced: its directory loses the rights to change entries. And
+ * a read-denied path outside every write root that does not exist yet cannot
+ * carry a mount: were it created during the run (by the host), Landlock
+ * gives it no rights, since no rule reaches it.
  */
-function symlinkExclusions(policy: ResolvedPolicy): Exclusion[] {
-  return [...policy.denyWrite, ...policy.denyRead]
-    .filter((deny) => deny.kind === "symlink")
-    .map((deny) => ({ path: deny.path, deny: "write" as const }));
+function bwrapExclusions(policy: ResolvedPolicy): Exclusion[] {
+  const outsideRoots = (path: string) => !policy.writeRoots.some((root) => isWithin(path, root));
+  return [
+    ...[...policy.denyWrite, ...policy.denyRead]
+      .filter((deny) => deny.kind === "symlink")
+      .map((deny) => ({ path: deny.path, deny: "write" as const })),
+    ...policy.denyRead
+      .filter((deny) => deny.kind === "missing" && outsideRoots(deny.path))
+      .map((deny) => ({ path: deny.path, deny: "read" as const })),
+  ];
+}
+
+/** Directories bwrap replaces with the sandbox's own: host files below them are out of sight. */
+function replacedInSandbox(network: NetworkAccess, runtimeDirs: readonly string[]): string[] {
+  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...(network === "all" ? [] : runtimeDirs)];
+}
+
+function identifiedDenyMounts(
+  deny: DenyMountPlan,
+  identityOf: (path: string) => ExpectedIdentity,
+): Pick<SandboxPlan, "denyMounts" | "denyAnchors"> {
+  const denyMounts = deny.mounts.map((mount) => ({
+    ...mount,
+    components: mount.components.map((path) => ({ path, identity: identityOf(path) })),
+  }));
+  const anchors = [...new Set(deny.mounts.map((mount) => mount.anchor))];
+  return { denyMounts, denyAnchors: anchors.map((path) => ({ path, identity: identityOf(path) })) };
+}
+
+/** The degradation a denied file with other names brings: a mount or a rule covers one name only. */
+function hardLinkDegradations(policy: ResolvedPolicy): Degradation[] {
+  const linked = [...policy.denyWrite, ...policy.denyRead].filter((deny) => (deny.links ?? 1) > 1);
+  if (linked.length === 0) return [];
+  const names = linked.map((deny) => `${deny.path} (${deny.links} links)`);
+  return [{ ...CATALOG["hard-links"], consequence: `covering the other names of ${preview(names)}` }];
 }
 
 /** landlock-only mode enforces denies with rules on the siblings of each denied path. */
@@ -176,7 +226,13 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  const hostState = hostStateFor(policy, mode, stateDir);
+  const deny: DenyMountPlan = bwrap
+    ? denyMountsFor({ policy, replaced: replacedInSandbox(network, facts.runtimeDirs) })
+    : { mounts: [], placeholders: [], covered: [] };
+  const hostState = hostStateFor(
+    deny.placeholders.map((placeholder) => placeholder.path),
+    stateDir,
+  );
   const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
   const landlock = landlockRulesFor(
     {
@@ -191,7 +247,7 @@ export function planSandbox(
       devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
-      exclusions: bwrap ? symlinkExclusions(policy) : landlockOnlyExclusions(policy),
+      exclusions: bwrap ? bwrapExclusions(policy) : landlockOnlyExclusions(policy),
       listDirectory: facts.listDirectory,
     },
     abi,
@@ -199,13 +255,11 @@ export function planSandbox(
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
-        denyWrite: policy.denyWrite,
         denyRead: policy.denyRead,
         cwd: policy.cwd,
         network,
         runtimeDirs: facts.runtimeDirs,
         unixSockets: facts.unixSockets,
-        emptyDir: hostState.emptyDir,
         emptyFile: hostState.emptyFile,
       })
     : [];
@@ -215,14 +269,19 @@ export function planSandbox(
     network,
     mounts,
     mountChecks: mountChecksFor(mounts, facts, hostState),
+    ...identifiedDenyMounts(deny, identityOf),
+    denyCovered: deny.covered,
     landlock,
     seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
     env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir } },
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
-    degradations: bwrap
-      ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-      : [...landlock.degradations, ...LANDLOCK_ONLY_DEGRADATIONS],
+    degradations: [
+      ...(bwrap
+        ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
+        : [...landlock.degradations, ...LANDLOCK_ONLY_DEGRADATIONS]),
+      ...hardLinkDegradations(policy),
+    ],
   };
 }

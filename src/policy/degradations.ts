@@ -17,6 +17,7 @@ export const DEGRADATION_NAMES = [
   "metadata",
   "process-isolation",
   "deny-costs",
+  "hard-links",
 ] as const;
 
 export type DegradationName = (typeof DEGRADATION_NAMES)[number];
@@ -24,7 +25,7 @@ export type DegradationName = (typeof DEGRADATION_NAMES)[number];
 export const DegradationSchema = v.strictObject({
   /** The name --allow-degraded accepts. */
   name: v.picklist(DEGRADATION_NAMES),
-  layer: v.picklist(["landlock", "seccomp", "namespaces"]),
+  layer: v.picklist(["landlock", "seccomp", "namespaces", "filesystem"]),
   feature: v.string(),
   /** The Landlock ABI that would provide it. */
   since: v.optional(v.number()),
@@ -102,6 +103,15 @@ export const CATALOG = {
     feature: "process isolation",
     consequence:
       "host processes stay visible in /proc; a daemon the command detaches may outlive cordon if cordon is SIGKILLed",
+    weakensSecurity: true,
+  },
+  "hard-links": {
+    name: "hard-links",
+    layer: "filesystem",
+    feature: "denied files with other names",
+    consequence:
+      "a denied file with more than one hard link stays reachable under its other names " +
+      "(a mount or a Landlock rule covers one name)",
     weakensSecurity: true,
   },
 } as const satisfies Partial<Record<DegradationName, Degradation>>;

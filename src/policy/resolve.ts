@@ -1,8 +1,8 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { realpathSync, statSync } from "node:fs";
+import { realpathSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { CordonError } from "../errors.ts";
 import {
   canonicalMaybeMissing,
@@ -12,6 +12,7 @@ import {
   isGlob,
   isWithin,
   lstatOrUndefined,
+  type Identity,
   splitGlob,
   walkPath,
 } from "./paths.ts";
@@ -27,6 +28,8 @@ interface ResolvedPath {
   origin: string;
   /** kind "missing": its deepest existing ancestor, below which nothing of it exists yet. */
   existing?: string;
+  /** kind "file": its hard-link count; other names of the same file are not covered. */
+  links?: number;
 }
 
 export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
@@ -47,36 +50,79 @@ function canonicalDirectory(path: string, what: string): string {
   return real;
 }
 
-/** A deny entry, canonical; a symlink protects both itself and its target. */
-function resolveDenyEntry(path: string, origin: string): ResolvedPath[] {
-  const stat = lstatOrUndefined(path);
-  if (!stat) {
-    const canonical = canonicalMaybeMissing(path);
-    if (!canonical.exists) return [{ path: canonical.path, kind: "missing", origin, existing: canonical.existing }];
+/**
+ * Resolves deny entries one component at a time, without following any
+ * symlink that lies inside a write root: a sandboxed command can plant one
+ * there at any moment, and a plan that followed it would protect a decoy.
+ * Symlinks outside the write roots (a home directory on another disk) are
+ * followed; the sandbox cannot change them. lstat results are shared by all
+ * entries of one resolution.
+ */
+class DenyResolver {
+  private readonly stats = new Map<string, Stats | undefined>();
+
+  constructor(
+    private readonly writeRoots: readonly string[],
+    private readonly placeholders: ReadonlyMap<string, Identity | undefined>,
+  ) {}
+
+  private lstat(path: string): Stats | undefined {
+    if (!this.stats.has(path)) {
+      const stat = lstatOrUndefined(path);
+      this.stats.set(path, stat && this.isPlaceholder(path, stat) ? undefined : stat);
+    }
+    return this.stats.get(path);
   }
-  const entries: ResolvedPath[] = [];
-  if (stat?.isSymbolicLink()) {
-    entries.push({ path: join(canonicalMaybeMissing(dirname(path)).path, basename(path)), kind: "symlink", origin });
-    const target = canonicalMaybeMissing(path);
+
+  /** Another run's placeholder stands for a path that does not exist: this run holds it as its own. */
+  private isPlaceholder(path: string, stat: Stats): boolean {
+    if (!this.placeholders.has(path) || !stat.isDirectory()) return false;
+    const identity = this.placeholders.get(path);
+    return identity === undefined || (BigInt(stat.dev) === identity.dev && BigInt(stat.ino) === identity.ino);
+  }
+
+  private insideARoot(path: string): string | undefined {
+    return this.writeRoots.find((root) => isWithin(path, root) && path !== root);
+  }
+
+  /** A deny entry, canonical; a symlink protects both itself and its target. */
+  resolve(path: string, origin: string): ResolvedPath[] {
+    const parts = path.split("/").filter(Boolean);
+    let current = "/";
+    for (const [index, part] of parts.entries()) {
+      const next = current === "/" ? `/${part}` : `${current}/${part}`;
+      const stat = this.lstat(next);
+      if (!stat) {
+        const missing = [next, ...parts.slice(index + 1)].join("/");
+        return [{ path: missing, kind: "missing", origin, existing: current }];
+      }
+      const last = index === parts.length - 1;
+      if (stat.isSymbolicLink()) {
+        if (last) return this.symlinkEntry(next, origin);
+        const root = this.insideARoot(next);
+        if (root) {
+          throw new CordonError(
+            `the deny path ${path} goes through the symlink ${next}, which lies inside the write root ${root}`,
+            { hint: "a sandboxed command could have planted it; name the real path instead" },
+          );
+        }
+        current = realpathSync(next);
+        continue;
+      }
+      current = next;
+    }
+    const stat = this.lstat(current)!;
+    if (stat.isDirectory()) return [{ path: current, kind: "dir", origin }];
+    return [{ path: current, kind: "file", origin, links: stat.nlink }];
+  }
+
+  private symlinkEntry(link: string, origin: string): ResolvedPath[] {
+    const entries: ResolvedPath[] = [{ path: link, kind: "symlink", origin }];
+    const target = canonicalMaybeMissing(link);
     if (!target.exists) entries.push({ path: target.path, kind: "missing", origin, existing: target.existing });
-    else entries.push({ path: target.path, kind: statSync(target.path).isDirectory() ? "dir" : "file", origin });
+    else entries.push(...this.resolve(target.path, origin).filter((entry) => entry.kind !== "symlink"));
     return entries;
   }
-  // Not a symlink itself: its canonical form is its canonical parent plus its
-  // name, and the parent is shared by many entries of a long deny list.
-  const real = path === "/" ? "/" : join(canonicalParent(dirname(path)), basename(path));
-  return [{ path: real, kind: stat?.isDirectory() ? "dir" : "file", origin }];
-}
-
-const parentCache = new Map<string, string>();
-
-function canonicalParent(dir: string): string {
-  let real = parentCache.get(dir);
-  if (real === undefined) {
-    real = realpathSync(dir);
-    parentCache.set(dir, real);
-  }
-  return real;
 }
 
 function expandDenyList(
@@ -84,11 +130,12 @@ function expandDenyList(
   cwd: string,
   writeRoots: readonly string[],
   budget: GlobBudget,
+  resolver: DenyResolver,
 ): ResolvedPath[] {
   const out: ResolvedPath[] = [];
   for (const entry of entries) {
     if (!isGlob(entry)) {
-      out.push(...resolveDenyEntry(expandPath(entry, cwd), entry));
+      out.push(...resolver.resolve(expandPath(entry, cwd), entry));
       continue;
     }
     const expanded = entry.startsWith("~") ? expandPath(entry, cwd) : entry;
@@ -96,24 +143,27 @@ function expandDenyList(
       ? (({ base, rest }) => expandGlob(base, rest, budget))(splitGlob(expanded))
       : // A relative glob is matched under each write root.
         writeRoots.flatMap((root) => expandGlob(root, expanded, budget));
-    for (const match of matches) out.push(...resolveDenyEntry(match, entry));
+    for (const match of matches) out.push(...resolver.resolve(match, entry));
   }
   return out;
 }
 
+/** A symlink entry protects the link itself; any other kind, what is at the path. */
+const key = (entry: ResolvedPath) => `${entry.kind === "symlink" ? "l" : "p"}${entry.path}`;
+
 function unique(paths: ResolvedPath[]): ResolvedPath[] {
-  return [...new Map(paths.map((entry) => [`${entry.kind === "symlink" ? "l" : "p"}${entry.path}`, entry])).values()];
+  return [...new Map(paths.map((entry) => [key(entry), entry])).values()];
 }
 
 interface ResolveContext {
   cwd: string | undefined;
+  /** Placeholders of other cordon runs (host/runs.ts): paths that do not really exist. */
+  placeholders?: ReadonlyMap<string, Identity | undefined>;
   home?: string;
   env?: Record<string, string | undefined>;
 }
 
 export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {
-  // Canonical parents are cached for one resolution only: the disk may change between runs.
-  parentCache.clear();
   const home = context.home ?? homedir();
   const cwd = canonicalDirectory(expandPath(context.cwd ?? process.cwd(), process.cwd(), home), "working directory");
   const walks = policy.write.map((root) => ({
@@ -142,14 +192,14 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
   }
 
   const budget = new GlobBudget();
+  const resolver = new DenyResolver(writeRoots, context.placeholders ?? new Map());
   const secretContext: SecretContext = { home, env: context.env ?? process.env };
   const secrets = hiddenSecrets(policy.reveal, secretContext)
     .filter(({ path }) => lstatOrUndefined(path) !== undefined)
-    .flatMap(({ name, path }) => resolveDenyEntry(path, `default:${name}`));
+    .flatMap(({ name, path }) => resolver.resolve(path, `default:${name}`));
 
-  const insideARoot = (entry: ResolvedPath) =>
-    entry.kind !== "missing" || writeRoots.some((root) => isWithin(entry.path, root));
-  const allRead = unique([...expandDenyList(policy.denyRead, cwd, writeRoots, budget), ...secrets]).filter(insideARoot);
+  // A missing read-denied path outside the write roots stays in: the host could create it during the run.
+  const allRead = unique([...expandDenyList(policy.denyRead, cwd, writeRoots, budget, resolver), ...secrets]);
   // Looked up by ancestor, not compared pairwise: deny lists can hold thousands of paths.
   const hiddenDirs = new Set(allRead.filter((entry) => entry.kind === "dir").map((entry) => entry.path));
   const isHiddenBelow = (entry: ResolvedPath) => {
@@ -159,10 +209,14 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     }
   };
   const denyRead = allRead.filter((entry) => !isHiddenBelow(entry));
-  // A write-denied path inside a hidden directory is already hidden and read-only.
-  const denyWrite = unique(expandDenyList(policy.denyWrite, cwd, writeRoots, budget))
-    .filter(insideARoot)
-    .filter((entry) => !isHiddenBelow(entry));
+  // Outside the write roots nothing is writable anyway. A write-denied path
+  // that is also read-denied, or inside a hidden directory, is already hidden
+  // and read-only: deny-read wins.
+  const insideARoot = (entry: ResolvedPath) => writeRoots.some((root) => isWithin(entry.path, root));
+  const readDenied = new Set(denyRead.map(key));
+  const denyWrite = unique(expandDenyList(policy.denyWrite, cwd, writeRoots, budget, resolver))
+    .filter((entry) => entry.kind !== "missing" || insideARoot(entry))
+    .filter((entry) => !isHiddenBelow(entry) && !readDenied.has(key(entry)));
 
   for (const hidden of denyRead) {
     if (hidden.path === "/") throw new CordonError("--deny-read / would hide everything, the command included");

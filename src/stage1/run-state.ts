@@ -1,29 +1,24 @@
 // Creates and removes exactly what the plan says a run creates on the host
 // (plan/state.ts): the private state directory and the placeholders.
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  realpathSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { identitiesOf } from "../host/filesystem.ts";
+import {
+  encodePlaceholderRecords,
+  otherRuns,
+  PLACEHOLDER_RECORDS,
+  recordedPlaceholders,
+  stateBase,
+  type PlaceholderRecord,
+} from "../host/runs.ts";
 import type { HostState } from "../plan/state.ts";
 import type { Identity } from "../policy/paths.ts";
 import { CordonError } from "../errors.ts";
-
-const STATE_NAME = /^cordon-(\d+)-[A-Za-z0-9]{6}$/;
+import { acquirePlaceholder, releasePlaceholder, type HeldPlaceholder } from "./placeholders.ts";
 
 /**
- * A new state directory's path: canonical, since stage 2 opens the TMPDIR
- * grant without following any symlink, and named after this process, so
- * that a later run can tell when its owner is gone.
+ * A new state directory's path, named after this process, so that a later
+ * run can tell when its owner is gone.
  */
 export function newStateDir(): string {
   // The Web Crypto global: importing node:crypto would cost about 11 ms on every run.
@@ -31,41 +26,66 @@ export function newStateDir(): string {
     .toString("base64url")
     .replace(/[-_]/g, "x")
     .slice(0, 6);
-  return join(realpathSync(tmpdir()), `cordon-${process.pid}-${suffix}`);
+  return join(stateBase(), `cordon-${process.pid}-${suffix}`);
 }
 
 /**
- * A SIGKILLed cordon cannot remove its state directory; the next run removes
- * those whose owner process is gone.
+ * A SIGKILLed cordon cannot remove its state directory or its placeholders;
+ * the next run removes them, the placeholders only where no live run holds
+ * them.
  */
-function removeStaleState(base = tmpdir()): void {
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return;
-  }
-  const uid = process.getuid?.();
-  for (const name of names) {
-    const match = STATE_NAME.exec(name);
-    if (!match || existsSync(`/proc/${match[1]}`)) continue;
-    const path = join(base, name);
-    try {
-      if (lstatSync(path).uid !== uid) continue;
-      chmodSync(join(path, "empty-dir"), 0o755);
-    } catch {
-      // Not ours, or already partly gone.
+function removeStaleState(): void {
+  for (const run of otherRuns()) {
+    if (!run.stale) continue;
+    for (const record of run.placeholders) {
+      if (record.identity) releasePlaceholder(record.path, record.identity);
     }
-    rmSync(path, { recursive: true, force: true });
+    rmSync(run.dir, { recursive: true, force: true });
   }
 }
 
 interface CreatedState {
   /** The identity of each path created, for the launch message. */
   identities: ReadonlyMap<string, Identity>;
-  /** Takes the placeholders away again (before falling back to a mode that needs none). */
+  /** Lets go of the placeholders (before falling back to a mode that needs none). */
   removePlaceholders(): void;
   remove(): void;
+}
+
+function cannotHold(path: string, error: unknown): CordonError {
+  if (error instanceof CordonError) return error;
+  return new CordonError(
+    `cannot create a placeholder at ${path} for a missing deny path: ${(error as Error).message}`,
+    {
+      hint: "create the path yourself, or drop the deny entry; the command was not run",
+    },
+  );
+}
+
+/**
+ * Holds each placeholder, recording it in the state directory before it can
+ * exist, so that a SIGKILL at any point leaves a record for the next run.
+ */
+function holdPlaceholders(state: HostState, held: HeldPlaceholder[]): void {
+  const recordsFile = join(state.dir, PLACEHOLDER_RECORDS);
+  const records: PlaceholderRecord[] = [];
+  const known = recordedPlaceholders(otherRuns());
+  for (const path of state.placeholders) {
+    records.push({ path });
+    writeFileSync(recordsFile, encodePlaceholderRecords(records), { mode: 0o600 });
+    const recognised = (identity: Identity) => {
+      const recorded = known.get(path);
+      return recorded !== undefined && recorded.dev === identity.dev && recorded.ino === identity.ino;
+    };
+    try {
+      const placeholder = acquirePlaceholder(path, recognised);
+      held.push(placeholder);
+      records[records.length - 1] = { path, identity: placeholder.identity };
+    } catch (error) {
+      throw cannotHold(path, error);
+    }
+  }
+  writeFileSync(recordsFile, encodePlaceholderRecords(records), { mode: 0o600 });
 }
 
 /** Creates `state` on the host; remove() takes all of it away again. */
@@ -73,43 +93,24 @@ export function createHostState(state: HostState): CreatedState {
   removeStaleState();
   mkdirSync(state.dir, { mode: 0o700 });
   mkdirSync(state.tmpdir, { mode: 0o700 });
-  mkdirSync(state.emptyDir, { mode: 0o555 });
   writeFileSync(state.emptyFile, "", { mode: 0o444 });
-  chmodSync(state.emptyDir, 0o555);
-  const placeholders: string[] = [];
+  const held: HeldPlaceholder[] = [];
   const removePlaceholders = () => {
-    for (const dir of placeholders.splice(0).reverse()) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // Not empty or gone: leave what is not ours to remove.
-      }
+    for (const placeholder of held.splice(0).reverse()) {
+      releasePlaceholder(placeholder.path, placeholder.identity, placeholder.fd);
     }
   };
   const remove = () => {
     removePlaceholders();
-    try {
-      chmodSync(state.emptyDir, 0o755);
-    } catch {
-      // Best effort; rmSync below reports nothing either way.
-    }
     rmSync(state.dir, { recursive: true, force: true });
   };
-  for (const dir of state.placeholders) {
-    try {
-      mkdirSync(dir, { mode: 0o755 });
-      placeholders.push(dir);
-    } catch (error) {
-      // Created since planning (by another run): it is not ours to remove.
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
-      remove();
-      throw new CordonError(
-        `cannot create a placeholder at ${dir} for a missing deny path: ${(error as Error).message}`,
-        {
-          hint: "create the path yourself, or drop the deny entry; the command was not run",
-        },
-      );
-    }
+  try {
+    holdPlaceholders(state, held);
+  } catch (error) {
+    remove();
+    throw error;
   }
-  return { identities: identitiesOf(state.created), removePlaceholders, remove };
+  const identities = identitiesOf([state.tmpdir, state.emptyFile]);
+  for (const placeholder of held) identities.set(placeholder.path, placeholder.identity);
+  return { identities, removePlaceholders, remove };
 }

@@ -1,5 +1,6 @@
 // Options that shape the policy, shared by `run` and `explain`, and the
 // function that turns them (plus any --policy and --profile) into a policy.
+import { otherRuns, recordedPlaceholders } from "../../host/runs.ts";
 import { realpathSync } from "node:fs";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { CordonError } from "../../errors.ts";
@@ -152,7 +153,10 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     file: loaded?.policy,
     flags: flagLayer(options),
   });
-  const policy = resolvePolicy(composed, { cwd: options.cwd as string | undefined });
+  const policy = resolvePolicy(composed, {
+    cwd: options.cwd as string | undefined,
+    placeholders: recordedPlaceholders(otherRuns()),
+  });
   const warnings: string[] = [];
   if (loaded?.path) {
     const real = realpathSync(loaded.path);

@@ -1,0 +1,90 @@
+// Placeholders: directories a bwrap-mode run creates on the host where a deny
+// path does not exist yet, so that stage 2 can put a read-only stand-in
+// there. Several runs may rely on one placeholder at once, so each holds a
+// shared flock(2) on it for as long as it runs, and records it in its state
+// directory before creating it. A placeholder is removed only by whoever
+// gets the exclusive lock, which no run can while another still holds it: a
+// host rmdir would detach every sandbox's mount on it. What a SIGKILLed run
+// leaves behind, the next run removes the same way.
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, rmdirSync } from "node:fs";
+import { LOCK_EX, LOCK_NB, LOCK_SH } from "../../ffi/constants.ts";
+import { syscall } from "../../ffi/libc.ts";
+import { CordonError } from "../errors.ts";
+import type { Identity } from "../policy/paths.ts";
+
+export interface HeldPlaceholder {
+  path: string;
+  identity: Identity;
+  /** Open with a shared lock for the whole run. */
+  fd: number;
+}
+
+const RETRIES = 50;
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+function openDirectory(path: string): number | undefined {
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+function sameIdentity(path: string, identity: Identity): boolean {
+  const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  return stat !== undefined && stat.dev === identity.dev && stat.ino === identity.ino;
+}
+
+/**
+ * Creates the placeholder at `path`, or joins the one another run holds
+ * there (`recognised` says whether a directory found there is one), and
+ * takes a shared lock on it. Retries when the directory is removed under it
+ * by a run that finished meanwhile.
+ */
+export function acquirePlaceholder(path: string, recognised: (identity: Identity) => boolean): HeldPlaceholder {
+  for (let attempt = 0; attempt < RETRIES; attempt++) {
+    let created = false;
+    try {
+      mkdirSync(path, { mode: 0o555 });
+      created = true;
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw error;
+    }
+    const fd = openDirectory(path);
+    if (fd === undefined) continue;
+    // Blocks only while another run holds the exclusive lock to remove it.
+    syscall("flock", fd, LOCK_SH);
+    const stat = fstatSync(fd, { bigint: true });
+    const identity = { dev: stat.dev, ino: stat.ino };
+    if (stat.nlink > 0n && sameIdentity(path, identity)) {
+      if (created || recognised(identity)) return { path, identity, fd };
+      closeSync(fd);
+      throw new CordonError(`${path} appeared while cordon planned the run`, { hint: "run it again" });
+    }
+    // Removed (or replaced) between our look and our lock: start again.
+    closeSync(fd);
+  }
+  throw new CordonError(`cannot hold a placeholder at ${path}: it keeps being removed`, { hint: "run it again" });
+}
+
+/**
+ * Lets go of a placeholder, and removes it if no other run holds it and it
+ * is still the empty directory that was recorded.
+ */
+export function releasePlaceholder(path: string, identity: Identity, fd?: number): void {
+  if (fd !== undefined) closeSync(fd);
+  const probe = openDirectory(path);
+  if (probe === undefined) return;
+  try {
+    syscall("flock", probe, LOCK_EX | LOCK_NB);
+    if (sameIdentity(path, identity)) rmdirSync(path);
+  } catch {
+    // Held by another run (EWOULDBLOCK), or no longer empty: not ours to remove now.
+  } finally {
+    closeSync(probe);
+  }
+}
