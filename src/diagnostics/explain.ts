@@ -5,6 +5,7 @@ import { ACCESS_NET, SCOPE } from "../../ffi/landlock.ts";
 import { decodeSockFilters, encodeSockFilters } from "../../ffi/seccomp.ts";
 import { fsRightsOf } from "../landlock/abi.ts";
 import { slotsFor } from "../launch/wire.ts";
+import { OUTSIDE_WRITE_ROOTS } from "../plan/deny-mounts.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
 import { disassembleSeccompProgram } from "../seccomp/disassemble.ts";
 import type { PreparedRun } from "../stage1/prepare.ts";
@@ -29,7 +30,7 @@ const ACTION_TEXT = {
 type DenyEntry = PreparedRun["policy"]["denyRead"][number];
 
 /** How the plan enforces one deny entry, in words. */
-function enforcement(entry: DenyEntry, plan: PreparedRun["plan"]): string {
+function enforcement(entry: DenyEntry, deny: "write" | "read", plan: PreparedRun["plan"]): string {
   const links = (entry.links ?? 1) > 1 ? `; it has ${entry.links} hard links, and its other names are not covered` : "";
   if (plan.mode === "landlock") {
     return `Landlock withholds the rights from it and grants them to its siblings instead${links}`;
@@ -50,7 +51,10 @@ function enforcement(entry: DenyEntry, plan: PreparedRun["plan"]): string {
     return `missing: a placeholder directory at ${placeholder.path} holds an empty read-only stand-in for the run`;
   }
   const covered = plan.denyCovered.find((candidate) => candidate.path === entry.path);
-  if (entry.kind === "missing" && entry.existing !== undefined && covered?.reason === "outside every write root") {
+  if (deny === "write" && covered?.reason === OUTSIDE_WRITE_ROOTS) {
+    return "missing, outside every write root: nothing there is writable in the sandbox";
+  }
+  if (entry.kind === "missing" && entry.existing !== undefined && covered?.reason === OUTSIDE_WRITE_ROOTS) {
     return `missing, outside every write root: if it appears during the run, Landlock gives it no rights (rule at ${entry.existing})`;
   }
   return covered ? `${covered.reason}: nothing more to do` : "not enforced (please report this)";
@@ -62,7 +66,7 @@ function denyPaths(prepared: PreparedRun): ExplainReport["denyPaths"] {
     path: entry.path,
     deny,
     kind: entry.kind,
-    how: enforcement(entry, plan),
+    how: enforcement(entry, deny, plan),
   });
   return [...policy.denyWrite.map(describe("write")), ...policy.denyRead.map(describe("read"))];
 }

@@ -44,6 +44,9 @@ interface DenyMountInput {
   replaced: readonly string[];
 }
 
+/** Why a missing deny path outside every write root needs no mount: nothing there is writable. */
+export const OUTSIDE_WRITE_ROOTS = "outside every write root";
+
 /** Stronger actions win where two land on one path. */
 const STRENGTH: Record<DenyAction, number> = { pin: 0, "read-only": 1, "hide-file": 2, "hide-dir": 2 };
 
@@ -92,10 +95,15 @@ export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
     // A mount would follow a symlink; Landlock keeps the link itself in place.
     if (deny.kind === "symlink") continue;
     const root = outermostRoot(deny.path);
+    const hiddenBy = root ? undefined : input.replaced.find((dir) => isWithin(deny.path, dir));
+    if (hiddenBy) {
+      covered.push({ path: deny.path, reason: `the sandbox has its own ${hiddenBy}` });
+      continue;
+    }
     if (deny.kind === "missing") {
       const sealed = sealedBy(deny.path);
       if (sealed) covered.push({ path: deny.path, reason: `below ${sealed}, which the sandbox cannot change` });
-      else if (!root) covered.push({ path: deny.path, reason: "outside every write root" });
+      else if (!root) covered.push({ path: deny.path, reason: OUTSIDE_WRITE_ROOTS });
       else {
         const placeholder = firstMissing(deny.path, deny.existing ?? root);
         if (!placeholders.some((known) => known.path === placeholder)) {
@@ -103,11 +111,6 @@ export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
         }
         add(placeholder, "hide-dir");
       }
-      continue;
-    }
-    const hiddenBy = root ? undefined : input.replaced.find((dir) => isWithin(deny.path, dir));
-    if (hiddenBy) {
-      covered.push({ path: deny.path, reason: `the sandbox has its own ${hiddenBy}` });
       continue;
     }
     if (list === "write") add(deny.path, "read-only");

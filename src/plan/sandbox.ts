@@ -120,8 +120,9 @@ function coveredByNamespaces(degradation: Degradation, network: NetworkAccess): 
  * carry a mount: were it created during the run (by the host), Landlock
  * gives it no rights, since no rule reaches it.
  */
-function bwrapExclusions(policy: ResolvedPolicy): Exclusion[] {
-  const outsideRoots = (path: string) => !policy.writeRoots.some((root) => isWithin(path, root));
+function bwrapExclusions(policy: ResolvedPolicy, replaced: readonly string[]): Exclusion[] {
+  const outsideRoots = (path: string) =>
+    !policy.writeRoots.some((root) => isWithin(path, root)) && !replaced.some((dir) => isWithin(path, dir));
   return [
     ...[...policy.denyWrite, ...policy.denyRead]
       .filter((deny) => deny.kind === "symlink")
@@ -153,8 +154,13 @@ function identifiedDenyMounts(
 function hardLinkDegradations(policy: ResolvedPolicy): Degradation[] {
   const linked = [...policy.denyWrite, ...policy.denyRead].filter((deny) => (deny.links ?? 1) > 1);
   if (linked.length === 0) return [];
-  const names = linked.map((deny) => `${deny.path} (${deny.links} links)`);
-  return [{ ...CATALOG["hard-links"], consequence: `covering the other names of ${preview(names)}` }];
+  const names = linked.map((deny) => `${deny.path} has ${deny.links} hard links`);
+  return [
+    {
+      ...CATALOG["hard-links"],
+      consequence: `${preview(names)}: its other names are not covered (a mount or a Landlock rule covers one name)`,
+    },
+  ];
 }
 
 /** landlock-only mode enforces denies with rules on the siblings of each denied path. */
@@ -226,8 +232,9 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
+  const replaced = replacedInSandbox(network, facts.runtimeDirs);
   const deny: DenyMountPlan = bwrap
-    ? denyMountsFor({ policy, replaced: replacedInSandbox(network, facts.runtimeDirs) })
+    ? denyMountsFor({ policy, replaced })
     : { mounts: [], placeholders: [], covered: [] };
   const hostState = hostStateFor(
     deny.placeholders.map((placeholder) => placeholder.path),
@@ -247,7 +254,7 @@ export function planSandbox(
       devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
-      exclusions: bwrap ? bwrapExclusions(policy) : landlockOnlyExclusions(policy),
+      exclusions: bwrap ? bwrapExclusions(policy, replaced) : landlockOnlyExclusions(policy),
       listDirectory: facts.listDirectory,
     },
     abi,

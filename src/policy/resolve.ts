@@ -209,14 +209,12 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     }
   };
   const denyRead = allRead.filter((entry) => !isHiddenBelow(entry));
-  // Outside the write roots nothing is writable anyway. A write-denied path
-  // that is also read-denied, or inside a hidden directory, is already hidden
-  // and read-only: deny-read wins.
-  const insideARoot = (entry: ResolvedPath) => writeRoots.some((root) => isWithin(entry.path, root));
+  // A write-denied path that is also read-denied, or inside a hidden
+  // directory, is already hidden and read-only: deny-read wins.
   const readDenied = new Set(denyRead.map(key));
-  const denyWrite = unique(expandDenyList(policy.denyWrite, cwd, writeRoots, budget, resolver))
-    .filter((entry) => entry.kind !== "missing" || insideARoot(entry))
-    .filter((entry) => !isHiddenBelow(entry) && !readDenied.has(key(entry)));
+  const denyWrite = unique(expandDenyList(policy.denyWrite, cwd, writeRoots, budget, resolver)).filter(
+    (entry) => !isHiddenBelow(entry) && !readDenied.has(key(entry)),
+  );
 
   for (const hidden of denyRead) {
     if (hidden.path === "/") throw new CordonError("--deny-read / would hide everything, the command included");

@@ -36,6 +36,10 @@ function refuse(prepared: PreparedRun): never {
 /** Runs `argv` as `prepared` says, at most once. A refused run throws a CordonError and runs nothing. */
 export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io: RunIo): Promise<RunOutcome> {
   if (prepared.refusal) refuse(prepared);
+  // Whatever the mode, a policy that protects less than it names is said out loud.
+  for (const degradation of prepared.plan.degradations) {
+    if (degradation.layer === "filesystem") io.say(`warning: ${degradation.consequence}`);
+  }
   const environment = hostEnvironment();
   const state = createHostState(prepared.plan.hostState);
   const launchOf = (run: PreparedRun): LaunchInput => ({
@@ -63,7 +67,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
       }
       io.say(`${failure} (${why.cause}); falling back to landlock-only mode`);
     }
-    const weaker = weakerFeatures(current.plan.degradations);
+    const weaker = weakerFeatures(
+      current.plan.degradations.filter((degradation) => degradation.layer !== "filesystem"),
+    );
     if (weaker) io.say(`warning: landlock-only mode does not enforce: ${weaker}`);
     const status = await runLandlockOnly(launchOf(current), io.tap);
     return { status, report: reportOf(current), prepared: current };
