@@ -236,10 +236,12 @@ export function planSandbox(
   const deny: DenyMountPlan = bwrap
     ? denyMountsFor({ policy, replaced })
     : { mounts: [], placeholders: [], covered: [] };
-  const hostState = hostStateFor(
-    deny.placeholders.map((placeholder) => placeholder.path),
-    stateDir,
-  );
+  const placeholders = deny.placeholders.map((placeholder) => placeholder.path);
+  const lockedDirs = deny.mounts
+    .filter((mount) => mount.anchor !== "/" && mount.action !== "pin" && mount.action !== "hide-file")
+    .map((mount) => mount.path)
+    .filter((path) => !placeholders.includes(path));
+  const hostState = hostStateFor(placeholders, lockedDirs, stateDir);
   const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
   const landlock = landlockRulesFor(
     {

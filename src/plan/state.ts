@@ -17,6 +17,12 @@ export interface HostState {
    * read-only stand-in can sit there for the run (see plan/deny-mounts.ts).
    */
   placeholders: string[];
+  /**
+   * Existing deny directories inside write roots that the run locks (shared)
+   * while it runs: one may be another run's placeholder that this run did not
+   * recognise, which that run must then not remove under this one's mount.
+   */
+  lockedDirs: string[];
   /** Every path above that the run creates, so the plan can expect their identities. */
   created: string[];
 }
@@ -24,12 +30,13 @@ export interface HostState {
 /** explain's stand-in for the state directory a real run creates under $TMPDIR. */
 export const STATE_DIR_PLACEHOLDER = "<run state>";
 
-export function hostStateFor(placeholders: readonly string[], dir: string): HostState {
+export function hostStateFor(placeholders: readonly string[], lockedDirs: readonly string[], dir: string): HostState {
   const paths = { tmpdir: join(dir, "tmp"), emptyFile: join(dir, "empty-file") };
   return {
     dir,
     ...paths,
     placeholders: [...placeholders],
+    lockedDirs: [...lockedDirs],
     created: [paths.tmpdir, paths.emptyFile, ...placeholders],
   };
 }

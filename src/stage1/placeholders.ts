@@ -88,3 +88,19 @@ export function releasePlaceholder(path: string, identity: Identity, fd?: number
     closeSync(probe);
   }
 }
+
+/**
+ * A shared lock on an existing deny directory, held for the run, or
+ * undefined when it cannot be opened (stage 2's identity check then refuses).
+ */
+export function lockDirectory(path: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openDirectory(path);
+    if (fd !== undefined) syscall("flock", fd, LOCK_SH);
+    return fd;
+  } catch {
+    if (fd !== undefined) closeSync(fd);
+    return undefined;
+  }
+}

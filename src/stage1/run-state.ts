@@ -1,6 +1,6 @@
 // Creates and removes exactly what the plan says a run creates on the host
 // (plan/state.ts): the private state directory and the placeholders.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { identitiesOf } from "../host/filesystem.ts";
 import {
@@ -14,7 +14,7 @@ import {
 import type { HostState } from "../plan/state.ts";
 import type { Identity } from "../policy/paths.ts";
 import { CordonError } from "../errors.ts";
-import { acquirePlaceholder, releasePlaceholder, type HeldPlaceholder } from "./placeholders.ts";
+import { acquirePlaceholder, lockDirectory, releasePlaceholder, type HeldPlaceholder } from "./placeholders.ts";
 
 /**
  * A new state directory's path, named after this process, so that a later
@@ -95,7 +95,9 @@ export function createHostState(state: HostState): CreatedState {
   mkdirSync(state.tmpdir, { mode: 0o700 });
   writeFileSync(state.emptyFile, "", { mode: 0o444 });
   const held: HeldPlaceholder[] = [];
+  const locks = state.lockedDirs.map(lockDirectory).filter((fd) => fd !== undefined);
   const removePlaceholders = () => {
+    for (const fd of locks.splice(0)) closeSync(fd);
     for (const placeholder of held.splice(0).reverse()) {
       releasePlaceholder(placeholder.path, placeholder.identity, placeholder.fd);
     }
