@@ -10,19 +10,16 @@ import {
   type MountOp,
 } from "../../src/plan/mounts.ts";
 
-const EMPTY_DIR = "/state/empty-dir";
 const EMPTY_FILE = "/state/empty-file";
 
 function input(overrides: Partial<MountInput> = {}): MountInput {
   return {
     writeRoots: ["/ws"],
-    denyWrite: [],
     denyRead: [],
     cwd: "/ws",
     network: "none",
     runtimeDirs: ["/run"],
     unixSockets: [],
-    emptyDir: EMPTY_DIR,
     emptyFile: EMPTY_FILE,
     ...overrides,
   };
@@ -63,11 +60,6 @@ const RICH = input({
   writeRoots: ["/home/u/proj/sub", "/ws", "/tmp", "/run/user/1000/work"],
   cwd: "/tmp/x",
   // Deepest first on purpose: the order must not depend on the input's.
-  denyWrite: [
-    { path: "/ws/a/b/c/d", kind: "missing" },
-    { path: "/ws/.git", kind: "dir" },
-    { path: "/ws", kind: "dir" },
-  ],
   denyRead: [
     { path: "/home/u/proj/sub/.env", kind: "file" },
     { path: "/home/u/.ssh", kind: "dir" },
@@ -92,7 +84,6 @@ describe("mountPlanFor: order by construction", () => {
     const reversed = mountPlanFor({
       ...RICH,
       writeRoots: [...RICH.writeRoots].reverse(),
-      denyWrite: [...RICH.denyWrite].reverse(),
       denyRead: [...RICH.denyRead].reverse(),
       unixSockets: [...RICH.unixSockets].reverse(),
     });
@@ -114,68 +105,23 @@ describe("mountPlanFor: order by construction", () => {
     expect(at(ops, "/tmp").map((op) => op.kind)).toEqual(["tmpfs", "bind"]);
     expect(visibleSource(ops, "/tmp/file")).toBe("/tmp/file");
   });
-
-  test("deny-write and deny-read come after the write root that contains them", () => {
-    const ops = mountPlanFor(RICH);
-    const root = (dest: string) => indexOf(ops, (op) => op.kind === "bind" && op.dest === dest);
-    const deny = (dest: string, why: string) => indexOf(ops, (op) => isBind(op) && op.dest === dest && op.why === why);
-    expect(deny("/ws/.git", "deny-write")).toBeGreaterThan(root("/ws"));
-    expect(deny("/ws/a/b/c/d", "deny-write")).toBeGreaterThan(root("/ws"));
-    expect(deny("/home/u/proj/sub/.env", "deny-read")).toBeGreaterThan(root("/home/u/proj/sub"));
-    // A deny-write of the write root itself: same depth, and still on top.
-    expect(deny("/ws", "deny-write")).toBeGreaterThan(root("/ws"));
-    expect(at(ops, "/ws").map((op) => op.kind)).toEqual(["bind", "ro-bind"]);
-  });
 });
 
-describe("mountPlanFor: what each deny becomes", () => {
-  test("a missing deny-write is the empty directory; an existing one is bound onto itself", () => {
-    const ops = mountPlanFor(
-      input({
-        denyWrite: [
-          { path: "/ws/new", kind: "missing" },
-          { path: "/ws/.git", kind: "dir" },
-          { path: "/ws/package.json", kind: "file" },
-        ],
-      }),
-    );
-    expect(at(ops, "/ws/new")).toEqual([{ kind: "ro-bind", source: EMPTY_DIR, dest: "/ws/new", why: "deny-write" }]);
-    expect(at(ops, "/ws/.git")).toEqual([{ kind: "ro-bind", source: "/ws/.git", dest: "/ws/.git", why: "deny-write" }]);
-    expect(at(ops, "/ws/package.json")).toEqual([
-      { kind: "ro-bind", source: "/ws/package.json", dest: "/ws/package.json", why: "deny-write" },
-    ]);
-  });
-
-  test("a deny-read file is the empty file; a directory or a missing path the empty directory", () => {
-    const ops = mountPlanFor(
-      input({
-        denyRead: [
-          { path: "/ws/.env", kind: "file" },
-          { path: "/home/u/.ssh", kind: "dir" },
-          { path: "/ws/later", kind: "missing" },
-        ],
-      }),
-    );
-    const deny = (dest: string, source: string): MountOp[] => [{ kind: "ro-bind", source, dest, why: "deny-read" }];
-    expect(at(ops, "/ws/.env")).toEqual(deny("/ws/.env", EMPTY_FILE));
-    expect(at(ops, "/home/u/.ssh")).toEqual(deny("/home/u/.ssh", EMPTY_DIR));
-    expect(at(ops, "/ws/later")).toEqual(deny("/ws/later", EMPTY_DIR));
-    expect(visibleSource(ops, "/home/u/.ssh/id_ed25519")).toBe(`${EMPTY_DIR}/id_ed25519`);
-  });
-
-  test("a denied symlink gets no mount (a mount would follow it); its target does", () => {
-    for (const list of ["denyWrite", "denyRead"] as const) {
-      const ops = mountPlanFor(
-        input({
-          [list]: [
-            { path: "/ws/link", kind: "symlink" },
-            { path: "/ws/target", kind: "dir" },
-          ],
-        }),
-      );
-      expect(at(ops, "/ws/link")).toEqual([]);
-      expect(at(ops, "/ws/target")).toHaveLength(1);
-    }
+// Deny paths are stage 2's mounts, planned by denyMountsFor (test/plan/deny-mounts.test.ts) and
+// checked against this plan in test/plan/sandbox.test.ts.
+describe("mountPlanFor: deny paths are not bwrap's", () => {
+  test("no read-denied path, file, directory, missing or symlink, becomes a bwrap mount", () => {
+    const denyRead: MountInput["denyRead"] = [
+      { path: "/ws/.env", kind: "file" },
+      { path: "/home/u/.ssh", kind: "dir" },
+      { path: "/ws/later", kind: "missing" },
+      { path: "/ws/link", kind: "symlink" },
+    ];
+    const ops = mountPlanFor(input({ denyRead }));
+    expect(ops).toEqual(mountPlanFor(input()));
+    for (const { path } of denyRead) expect(at(ops, path)).toEqual([]);
+    // Without stage 2's mounts the host's files show through.
+    expect(visibleSource(ops, "/home/u/.ssh/id_ed25519")).toBe("/home/u/.ssh/id_ed25519");
   });
 });
 
@@ -202,22 +148,23 @@ describe("mountPlanFor: host sockets and runtime directories", () => {
       unixSockets: Object.values(sockets),
     });
 
-  test("covers only sockets outside write roots and hidden dirs, not already a mount destination", () => {
+  test("covers only sockets outside write roots and read-denied directories", () => {
     for (const network of ["none", "tcp"] as const) {
       const ops = mountPlanFor(socketInput(network));
       const covers = ops.filter((op) => isBind(op) && op.why === "host-socket");
-      expect(covers).toEqual([
+      // A read-denied socket file is a socket like any other to bwrap; whether stage 2 may
+      // still mount over it is planSandbox's to decide (test/plan/sandbox.test.ts).
+      expect(covers.filter((op) => op.dest !== sockets.readDenied)).toEqual([
         { kind: "ro-bind", source: EMPTY_FILE, dest: sockets.reachable, why: "host-socket" },
         { kind: "ro-bind", source: EMPTY_FILE, dest: sockets.reachableDeep, why: "host-socket" },
       ]);
-      // The read-denied socket keeps its one deny-read mount.
-      expect(at(ops, sockets.readDenied)).toEqual([
-        { kind: "ro-bind", source: EMPTY_FILE, dest: sockets.readDenied, why: "deny-read" },
-      ]);
       expect(at(ops, "/run")).toEqual([{ kind: "tmpfs", dest: "/run" }]);
-      // Seen from inside: only the socket in the write root is the host's.
+      // Seen from inside bwrap's mounts alone: the sockets in the write root are the host's, and
+      // the one in the read-denied directory too, until stage 2 hides that directory.
+      const hostOnes: string[] = [sockets.inRoot, sockets.inMissingHidden, sockets.inHiddenDir];
       for (const socket of Object.values(sockets)) {
-        expect(visibleSource(ops, socket) === socket).toBe(socket === sockets.inRoot);
+        if (socket === sockets.readDenied) continue;
+        expect(visibleSource(ops, socket) === socket).toBe(hostOnes.includes(socket));
       }
     }
   });
@@ -229,30 +176,6 @@ describe("mountPlanFor: host sockets and runtime directories", () => {
     expect(ops.filter((op) => op.kind === "tmpfs").map((op) => op.dest)).toEqual(["/tmp", "/dev/shm"]);
     expect(visibleSource(ops, sockets.inRun)).toBe(sockets.inRun);
     expect(visibleSource(ops, sockets.reachable)).toBe(sockets.reachable);
-    // The denies still hold.
-    expect(visibleSource(ops, sockets.readDenied)).toBe(EMPTY_FILE);
-  });
-
-  // Suspected bug (src/plan/mounts.ts, the `taken` set of the host-socket loop): a
-  // write-denied socket outside the write roots is already a mount destination (its
-  // deny-write ro-bind of itself), so it gets no cover and stays connectable: connect(2)
-  // ignores read-only mounts. Adding a redundant deny-write weakens the sandbox; the
-  // README says every host socket outside the write roots is covered without network.
-  test.failing("a write-denied socket outside the write roots is still covered", () => {
-    const ops = mountPlanFor(
-      input({ denyWrite: [{ path: "/srv/d.sock", kind: "file" }], unixSockets: ["/srv/d.sock"] }),
-    );
-    expect(visibleSource(ops, "/srv/d.sock")).not.toBe("/srv/d.sock");
-  });
-
-  // Suspected bug (src/plan/mounts.ts, the deny-write loop): a deny-write of an existing
-  // directory under /run (or /tmp) binds the host directory back on top of the tmpfs that hid
-  // it, and its sockets count as hidden (they lie in a runtime dir), so none is covered.
-  test.failing("a write-denied directory under /run does not bring its host sockets back", () => {
-    const ops = mountPlanFor(
-      input({ denyWrite: [{ path: "/run/user/1000", kind: "dir" }], unixSockets: ["/run/user/1000/bus"] }),
-    );
-    expect(visibleSource(ops, "/run/user/1000/bus")).not.toBe("/run/user/1000/bus");
   });
 });
 
@@ -286,7 +209,7 @@ describe("mountPlanFor: the working directory", () => {
 describe("rendering", () => {
   test("mountArgs renders each kind of operation", () => {
     const ops: MountOp[] = [
-      { kind: "ro-bind", source: "/a", dest: "/b", why: "deny-write" },
+      { kind: "ro-bind", source: "/a", dest: "/b", why: "host-socket" },
       { kind: "bind", source: "/c", dest: "/d", why: "write-root" },
       { kind: "proc", dest: "/proc" },
       { kind: "dev", dest: "/dev" },
@@ -328,9 +251,12 @@ describe("rendering", () => {
     }
   });
 
-  test("golden: a small plan's full bwrap argument list", () => {
+  // The namespace options as on main today; a branch in progress makes them
+  // "--cap-drop ALL --cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP" (stage 2 mounts the deny
+  // paths itself), and this golden changes with it.
+  test("golden: a small plan's full bwrap argument list, with no deny path in it", () => {
     const mounts = mountPlanFor(
-      input({ denyWrite: [{ path: "/ws/.git", kind: "dir" }], unixSockets: ["/srv/d.sock", "/ws/a.sock"] }),
+      input({ denyRead: [{ path: "/ws/.git", kind: "dir" }], unixSockets: ["/srv/d.sock", "/ws/a.sock"] }),
     );
     expect(bwrapArguments({ network: "none", cwd: "/ws", mounts }, 7)).toEqual([
       "--unshare-all",
@@ -357,9 +283,6 @@ describe("rendering", () => {
       "/ws",
       "--tmpfs",
       "/dev/shm",
-      "--ro-bind",
-      "/ws/.git",
-      "/ws/.git",
       "--ro-bind",
       EMPTY_FILE,
       "/srv/d.sock",

@@ -1,15 +1,24 @@
 // The whole plan of one run (src/plan/sandbox.ts) and what it creates on the host
 // (src/plan/state.ts), from hand-built policies and host facts. Pure.
 import { describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
 import { SIGNALS } from "../../ffi/constants.ts";
 import { CordonError } from "../../src/errors.ts";
 import type { HostFacts } from "../../src/host/facts.ts";
 import type { DirEntry, EntryKind } from "../../src/landlock/deny.ts";
+import { fsMask } from "../../src/landlock/abi.ts";
 import type { MountOp } from "../../src/plan/mounts.ts";
-import { landlockOnlyDegradations, planSandbox, type SandboxMode, type SandboxPlan } from "../../src/plan/sandbox.ts";
+import type { DenyAction } from "../../src/plan/deny-mounts.ts";
+import {
+  landlockOnlyDegradations,
+  planSandbox,
+  type PlannedDenyMount,
+  type SandboxMode,
+  type SandboxPlan,
+} from "../../src/plan/sandbox.ts";
 import { hostStateFor } from "../../src/plan/state.ts";
 import type { DegradationName } from "../../src/policy/degradations.ts";
-import type { Identity } from "../../src/policy/paths.ts";
+import type { ExpectedIdentity, Identity } from "../../src/policy/paths.ts";
 import type { ResolvedPolicy } from "../../src/policy/resolve.ts";
 
 type ResolvedPath = ResolvedPolicy["denyWrite"][number];
@@ -34,12 +43,24 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
   };
 }
 
-/** Identities for what gatherHostFacts records: the cwd, the write roots, existing deny paths. */
+/** Each path from `path` up to /, / included. */
+function withAncestors(path: string): string[] {
+  const paths = [path];
+  while (paths.at(-1) !== "/") paths.push(dirname(paths.at(-1)!));
+  return paths;
+}
+
+/**
+ * Identities for what gatherHostFacts records: the cwd, the write roots, and
+ * every component down to each deny path that exists (a missing one: down to
+ * its deepest existing ancestor).
+ */
 function identitiesFor(policy: ResolvedPolicy): Map<string, Identity> {
-  const denied = [...policy.denyWrite, ...policy.denyRead].filter(
-    (deny) => deny.kind === "dir" || deny.kind === "file",
-  );
-  const paths = [policy.cwd, ...policy.writeRoots, ...denied.map((deny) => deny.path)];
+  const denied = [...policy.denyWrite, ...policy.denyRead].flatMap((deny) => {
+    if (deny.kind === "dir" || deny.kind === "file") return withAncestors(deny.path);
+    return deny.kind === "missing" && deny.existing !== undefined ? withAncestors(deny.existing) : [];
+  });
+  const paths = [...new Set([policy.cwd, ...policy.writeRoots, ...denied])];
   return new Map(paths.map((path, i) => [path, { dev: 64n, ino: BigInt(1000 + i) }]));
 }
 
@@ -105,6 +126,19 @@ const existing = (path: string, kind: "dir" | "file" | "symlink"): ResolvedPath 
 const isCheckedBind = (op: MountOp): op is Extract<MountOp, { source: string }> =>
   (op.kind === "bind" || op.kind === "ro-bind") && op.why !== "root";
 const names = (plan: SandboxPlan) => plan.degradations.map((degradation) => degradation.name);
+const within = (path: string, root: string) => path === root || root === "/" || path.startsWith(`${root}/`);
+
+/**
+ * What the sandbox sees at `path` once bwrap's mounts are applied in order: the
+ * host path behind it, or undefined where a tmpfs, proc or dev hides it.
+ */
+function visibleSource(ops: readonly MountOp[], path: string): string | undefined {
+  let last: MountOp | undefined;
+  for (const op of ops) if (within(path, op.dest)) last = op;
+  if (!last || !(last.kind === "bind" || last.kind === "ro-bind")) return undefined;
+  const rest = path.slice(last.dest === "/" ? 0 : last.dest.length);
+  return last.source === "/" ? path : `${last.source}${rest}`;
+}
 
 /** A policy that exercises every kind of mount at once. */
 const RICH = policyOf({
@@ -126,11 +160,9 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
     const facts = factsFor(RICH, RICH_SOCKETS);
     const result = planSandbox(RICH, facts, "bwrap", STATE);
     const binds = result.mounts.filter(isCheckedBind);
+    // No deny path among them: stage 2 mounts those (denyMounts).
     expect(binds.map((op): string => op.why).sort()).toEqual(
-      [
-        ...["deny-read", "deny-read", "deny-read", "deny-write", "deny-write", "deny-write", "deny-write"],
-        ...["host-socket", "working-directory", "write-root", "write-root"],
-      ].sort(),
+      ["host-socket", "working-directory", "write-root", "write-root"].sort(),
     );
     expect(result.mountChecks).toHaveLength(binds.length);
     for (const op of binds) {
@@ -143,11 +175,9 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
       expect(check!.identity).toEqual(created ? "created" : facts.identities.get(op.source)!);
       expect(check!.identity).toBeDefined();
     }
-    // The stand-ins and placeholders are what the run creates; the rest is on the host.
+    // The socket cover is what the run creates; the rest is on the host.
     const createdDests = result.mountChecks.filter((check) => check.identity === "created").map((check) => check.path);
-    expect(createdDests.sort()).toEqual(
-      ["/home/u/.ssh", "/srv/d.sock", "/ws/.env", "/ws/new/deeper", "/ws/secret/key"].sort(),
-    );
+    expect(createdDests).toEqual(["/srv/d.sock"]);
   });
 
   test("the root bind and the system mounts are never checked", () => {
@@ -158,8 +188,8 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
     }
   });
 
-  test("a bind source missing from the facts (and not created) throws: it disappeared", () => {
-    for (const gone of ["/home/u/cache", "/ws/.git", "/tmp/scratch"]) {
+  test("a bind source or a deny mount's anchor or component missing from the facts throws: it disappeared", () => {
+    for (const gone of ["/home/u/cache", "/tmp/scratch", "/ws/.git", "/", "/home", "/home/u/.ssh"]) {
       const facts = factsFor(RICH);
       const identities = new Map(facts.identities);
       identities.delete(gone);
@@ -179,19 +209,19 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
     }
   });
 
-  // Suspected bug (src/plan/mounts.ts, the deny-write and deny-read loops, with
-  // src/policy/resolve.ts keeping a deny-write equal to a deny-read directory, since
-  // isHiddenBelow starts at the parent): a path both write- and read-denied (say
-  // --deny-write ~/.ssh next to the secure default that hides it) gets two mounts at one
-  // destination and two checks; the deny-write check expects the real directory where stage 2
-  // finds the empty one, so every such run fails at "verifying mounts".
-  test.failing("a path both write- and read-denied: each check expects what ends up at its path", () => {
+  // Resolution drops such a deny-write (test/policy/resolve.test.ts); the planner copes anyway.
+  test("a path both write- and read-denied: one deny mount, the hiding one, and no bwrap check", () => {
     const policy = policyOf({ denyWrite: [existing("/ws/.git", "dir")], denyRead: [existing("/ws/.git", "dir")] });
     const result = plan(policy, "bwrap");
-    for (const check of result.mountChecks) {
-      const top = result.mounts.filter(isCheckedBind).findLast((op) => op.dest === check.path);
-      expect(check.source).toBe(top!.source);
-    }
+    expect(result.denyMounts.filter((mount) => mount.path === "/ws/.git")).toEqual([
+      {
+        path: "/ws/.git",
+        action: "hide-dir",
+        anchor: "/ws",
+        components: [{ path: "/ws/.git", identity: identitiesFor(policy).get("/ws/.git")! }],
+      },
+    ]);
+    expect(result.mountChecks.some((check) => check.path === "/ws/.git")).toBe(false);
   });
 });
 
@@ -269,51 +299,217 @@ describe("planSandbox: modes", () => {
   });
 });
 
+describe("planSandbox: deny mounts (bwrap mode)", () => {
+  const identityIn = (policy: ResolvedPolicy) => (path: string) => identitiesFor(policy).get(path)!;
+
+  test("RICH: one mount per deny path and pin, shallowest first, each component with its identity", () => {
+    const id = identityIn(RICH);
+    const result = plan(RICH, "bwrap", RICH_SOCKETS);
+    const inWs = (path: string, action: DenyAction, identity: ExpectedIdentity = id(path)): PlannedDenyMount => ({
+      path,
+      action,
+      anchor: "/ws",
+      components: [{ path, identity }],
+    });
+    expect(result.denyMounts).toEqual<PlannedDenyMount[]>([
+      inWs("/ws/.env", "hide-file"),
+      inWs("/ws/.git", "read-only"),
+      // The first missing component of /ws/new/deeper and of /ws/secret/key: placeholders.
+      inWs("/ws/new", "hide-dir", "created"),
+      inWs("/ws/package.json", "read-only"),
+      inWs("/ws/secret", "hide-dir", "created"),
+      inWs("/ws/target", "read-only"),
+      // Outside every write root: the walk starts at /. The symlink /ws/link has no mount.
+      {
+        path: "/home/u/.ssh",
+        action: "hide-dir",
+        anchor: "/",
+        components: ["/home", "/home/u", "/home/u/.ssh"].map((path) => ({ path, identity: id(path) })),
+      },
+    ]);
+    expect(result.denyAnchors).toEqual([
+      { path: "/ws", identity: id("/ws") },
+      { path: "/", identity: id("/") },
+    ]);
+    expect(result.denyCovered).toEqual([]);
+    expect(result.hostState.placeholders).toEqual(["/ws/new", "/ws/secret"]);
+  });
+
+  test("pins start at the outermost write root, and carry the identities stage 2 must find", () => {
+    const policy = policyOf({
+      writeRoots: ["/ws", "/ws/sub"],
+      denyWrite: [existing("/ws/sub/pkg/.git", "dir")],
+      denyRead: [missing("/ws/sub/gen/key/k", "/ws/sub")],
+    });
+    const id = identityIn(policy);
+    const result = plan(policy, "bwrap");
+    const components = (...paths: string[]) =>
+      paths.map((path) => ({ path, identity: path === "/ws/sub/gen" ? ("created" as const) : id(path) }));
+    expect(result.denyMounts).toEqual<PlannedDenyMount[]>([
+      { path: "/ws/sub", action: "pin", anchor: "/ws", components: components("/ws/sub") },
+      { path: "/ws/sub/gen", action: "hide-dir", anchor: "/ws", components: components("/ws/sub", "/ws/sub/gen") },
+      { path: "/ws/sub/pkg", action: "pin", anchor: "/ws", components: components("/ws/sub", "/ws/sub/pkg") },
+      {
+        path: "/ws/sub/pkg/.git",
+        action: "read-only",
+        anchor: "/ws",
+        components: components("/ws/sub", "/ws/sub/pkg", "/ws/sub/pkg/.git"),
+      },
+    ]);
+    expect(result.denyAnchors).toEqual([{ path: "/ws", identity: id("/ws") }]);
+  });
+
+  test("landlock mode plans no deny mounts, anchors or placeholders", () => {
+    const result = plan(RICH, "landlock");
+    expect(result.denyMounts).toEqual([]);
+    expect(result.denyAnchors).toEqual([]);
+    expect(result.denyCovered).toEqual([]);
+    expect(result.hostState.placeholders).toEqual([]);
+  });
+
+  test("a write-denied directory under /run: covered by the tmpfs, never bound back with its sockets", () => {
+    const policy = policyOf({ denyWrite: [existing("/run/user/1000", "dir")] });
+    const result = plan(policy, "bwrap", { unixSockets: ["/run/user/1000/bus"] });
+    expect(result.denyMounts).toEqual([]);
+    expect(result.denyCovered).toEqual([{ path: "/run/user/1000", reason: "the sandbox has its own /run" }]);
+    expect(visibleSource(result.mounts, "/run/user/1000/bus")).toBeUndefined();
+    // With the host's network namespace /run is the host's, and the deny needs its mount.
+    const shared = plan(policyOf({ ...policy, network: "all" }), "bwrap");
+    expect(shared.denyMounts.map(({ path, action, anchor }) => [path, action, anchor])).toEqual([
+      ["/run/user/1000", "read-only", "/"],
+    ]);
+  });
+
+  test("a write-denied socket outside the write roots is still covered by an empty file", () => {
+    const policy = policyOf({ denyWrite: [existing("/srv/d.sock", "file")] });
+    const result = plan(policy, "bwrap", { unixSockets: ["/srv/d.sock"] });
+    expect(visibleSource(result.mounts, "/srv/d.sock")).toBe(result.hostState.emptyFile);
+  });
+
+  // Suspected bug (src/plan/mounts.ts, the `taken` set of the host-socket loop, with
+  // src/plan/deny-mounts.ts): bwrap covers a host socket with the empty file, and stage 2's deny
+  // mount on the same path expects the socket's own identity there. Before 861e1cb the deny
+  // mount was bwrap's and the socket got no second cover; now both are planned, so stage 2 must
+  // find the empty file where it expects the socket, and every such run (--deny-write or
+  // --deny-read of a socket outside /run, without network) fails its check; were the check to
+  // pass, the hide/read-only bind would land on the empty file rather than on the socket.
+  test.failing("every deny mount component is, under bwrap's mounts, the host's own path", () => {
+    for (const list of ["denyWrite", "denyRead"] as const) {
+      const policy = policyOf({ [list]: [existing("/srv/d.sock", "file")] });
+      const result = plan(policy, "bwrap", { unixSockets: ["/srv/d.sock"] });
+      expect(result.denyMounts).not.toEqual([]);
+      for (const mount of result.denyMounts) {
+        for (const { path } of mount.components) expect(visibleSource(result.mounts, path)).toBe(path);
+      }
+    }
+  });
+
+  // Suspected bug (src/plan/deny-mounts.ts, `hiddenBy`): a deny path under /tmp outside every
+  // write root counts as covered ("the sandbox has its own /tmp"), but bwrap binds a working
+  // directory under /tmp back read-only (mountPlanFor's "working-directory" bind), so
+  // `cd /tmp/build && cordon --deny-read .env -- cat .env` prints the file. Before 861e1cb
+  // bwrap's own deny-read mount, deeper than the working directory's, hid it.
+  test.failing("a read-denied file in a working directory under /tmp is still hidden", () => {
+    const policy = policyOf({ cwd: "/tmp/build", denyRead: [existing("/tmp/build/.env", "file")] });
+    const result = plan(policy, "bwrap");
+    expect(visibleSource(result.mounts, "/tmp/build/.env")).toBe("/tmp/build/.env");
+    expect(result.denyMounts.map(({ path, action }) => [path, action])).toEqual([["/tmp/build/.env", "hide-file"]]);
+  });
+
+  test("a missing read-denied path outside the write roots: no mount, and no Landlock read right reaches it", () => {
+    const policy = policyOf({ denyRead: [missing("/home/u/.gnupg", "/home/u")] });
+    const result = plan(policy, "bwrap");
+    expect(result.denyMounts).toEqual([]);
+    expect(result.hostState.placeholders).toEqual([]);
+    expect(result.denyCovered).toEqual([{ path: "/home/u/.gnupg", reason: "outside every write root" }]);
+    const reaching = result.landlock.pathRules.filter((rule) => within("/home/u/.gnupg", rule.path));
+    expect(reaching).toEqual([]);
+  });
+
+  test("a denied symlink gets no mount; Landlock keeps it from being removed or replaced", () => {
+    for (const list of ["denyWrite", "denyRead"] as const) {
+      const policy = policyOf({ [list]: [existing("/ws/link", "symlink"), existing("/ws/target", "dir")] });
+      const result = plan(policy, "bwrap");
+      expect(result.denyMounts.map((mount) => mount.path)).toEqual(["/ws/target"]);
+      // The rules that reach it (its directory's) cannot remove it or make another in its place.
+      const reaching = result.landlock.pathRules.filter((rule) => within("/ws/link", rule.path));
+      expect(reaching.length).toBeGreaterThan(0);
+      for (const rule of reaching) expect(rule.access & fsMask(["REMOVE_FILE", "MAKE_SYM", "REFER"])).toBe(0n);
+    }
+  });
+});
+
 describe("hostStateFor and placeholders", () => {
   const policy = policyOf({
-    denyWrite: [missing("/ws/a/b/c", "/ws"), missing("/ws/a/d", "/ws"), existing("/ws/.git", "dir")],
-    denyRead: [missing("/ws/a/b/e", "/ws/a/b"), missing("/ws/x/y", "/ws"), missing("/ws/a/b/c", "/ws")],
+    denyWrite: [
+      missing("/ws/a/b/c", "/ws"),
+      missing("/ws/a/d", "/ws"),
+      existing("/ws/.git", "dir"),
+      missing("/ws/.git/hooks/new", "/ws/.git"),
+    ],
+    denyRead: [missing("/ws/x/y", "/ws"), missing("/ws/src/gen/key", "/ws/src"), missing("/ws/a/b/c", "/ws")],
   });
+  const PLACEHOLDERS = ["/ws/a", "/ws/x", "/ws/src/gen"];
 
-  test("bwrap mode: each missing component below `existing`, outermost first, deduplicated", () => {
-    const state = hostStateFor(policy, "bwrap", STATE);
-    expect(state).toEqual({
+  test("hostStateFor: the state directory's paths, then the placeholders, all created; locked dirs are not", () => {
+    expect(hostStateFor(PLACEHOLDERS, ["/ws/.git"], STATE)).toEqual({
       dir: STATE,
       tmpdir: `${STATE}/tmp`,
-      emptyDir: `${STATE}/empty-dir`,
       emptyFile: `${STATE}/empty-file`,
-      placeholders: ["/ws/a", "/ws/a/b", "/ws/a/b/c", "/ws/a/d", "/ws/a/b/e", "/ws/x", "/ws/x/y"],
-      created: [
-        ...[`${STATE}/tmp`, `${STATE}/empty-dir`, `${STATE}/empty-file`],
-        ...["/ws/a", "/ws/a/b", "/ws/a/b/c", "/ws/a/d", "/ws/a/b/e", "/ws/x", "/ws/x/y"],
-      ],
+      placeholders: PLACEHOLDERS,
+      lockedDirs: ["/ws/.git"],
+      created: [`${STATE}/tmp`, `${STATE}/empty-file`, ...PLACEHOLDERS],
     });
-    // Outermost first: every placeholder's parent is either existing or created before it.
-    const { placeholders } = state;
-    for (const [i, path] of placeholders.entries()) {
-      const parent = path.slice(0, path.lastIndexOf("/"));
-      if (placeholders.includes(parent)) expect(placeholders.indexOf(parent)).toBeLessThan(i);
-    }
-    expect(new Set(placeholders).size).toBe(placeholders.length);
+    expect(hostStateFor([], [], STATE).created).toEqual([`${STATE}/tmp`, `${STATE}/empty-file`]);
   });
 
-  test("landlock mode never creates placeholders; a missing path without `existing` gets none", () => {
-    const state = hostStateFor(policy, "landlock", STATE);
-    expect(state.placeholders).toEqual([]);
-    expect(state.created).toEqual([`${STATE}/tmp`, `${STATE}/empty-dir`, `${STATE}/empty-file`]);
-    const unanchored = policyOf({ denyWrite: [{ path: "/ws/q", kind: "missing", origin: "/ws/q" }] });
-    expect(hostStateFor(unanchored, "bwrap", STATE).placeholders).toEqual([]);
-  });
-
-  test("planSandbox uses exactly hostStateFor's state, and the missing denies' checks expect 'created'", () => {
-    for (const mode of MODES) {
-      expect(plan(policy, mode).hostState).toEqual(hostStateFor(policy, mode, STATE));
-    }
+  test("bwrap mode: only the first missing component, once; none below a write-denied directory", () => {
     const result = plan(policy, "bwrap");
-    for (const path of ["/ws/a/b/c", "/ws/a/d", "/ws/a/b/e", "/ws/x/y"]) {
-      const checks = result.mountChecks.filter((check) => check.path === path);
-      expect(checks.length).toBeGreaterThan(0);
-      for (const check of checks) expect(check).toMatchObject({ source: `${STATE}/empty-dir`, identity: "created" });
+    expect(result.hostState).toEqual(hostStateFor(PLACEHOLDERS, ["/ws/.git"], STATE));
+    expect(result.denyCovered).toEqual([
+      { path: "/ws/.git/hooks/new", reason: "below /ws/.git, which the sandbox cannot change" },
+    ]);
+    for (const path of PLACEHOLDERS) {
+      const mount = result.denyMounts.find((candidate) => candidate.path === path);
+      expect(mount).toMatchObject({ action: "hide-dir", anchor: "/ws" });
+      expect(mount!.components.at(-1)).toEqual({ path, identity: "created" });
+    }
+    // The existing directory above a placeholder is pinned.
+    expect(result.denyMounts.find((mount) => mount.path === "/ws/src")).toMatchObject({ action: "pin" });
+  });
+
+  test("landlock mode never creates placeholders or locks directories", () => {
+    expect(plan(policy, "landlock").hostState).toEqual(hostStateFor([], [], STATE));
+  });
+
+  test("locked: the existing deny directories inside write roots, not pins, placeholders or those outside", () => {
+    const locked = plan(RICH, "bwrap").hostState.lockedDirs;
+    expect(locked).toEqual(expect.arrayContaining(["/ws/.git", "/ws/target"]));
+    for (const path of ["/ws", "/ws/.env", "/ws/new", "/ws/secret", "/home/u/.ssh"]) expect(locked).not.toContain(path);
+  });
+
+  // Suspected bug, minor (src/plan/sandbox.ts, `lockedDirs`): a write-denied file's "read-only"
+  // mount is not told apart from a directory's, so the file lands in HostState.lockedDirs
+  // ("existing deny directories"); lockDirectory's O_DIRECTORY open then fails and is ignored.
+  test.failing("locked directories hold no file", () => {
+    expect(plan(RICH, "bwrap").hostState.lockedDirs).not.toContain("/ws/package.json");
+  });
+});
+
+describe("planSandbox: hard links", () => {
+  test("a denied file with other names is a hard-links degradation in both modes, naming it", () => {
+    const linked: ResolvedPath = { ...existing("/ws/package.json", "file"), links: 3 };
+    const single: ResolvedPath = { ...existing("/ws/.env", "file"), links: 1 };
+    for (const mode of MODES) {
+      for (const policy of [policyOf({ denyWrite: [linked, single] }), policyOf({ denyRead: [linked, single] })]) {
+        const result = plan(policy, mode);
+        const found = result.degradations.filter((degradation) => degradation.name === "hard-links");
+        expect(found).toHaveLength(1);
+        expect(found[0]).toMatchObject({ weakensSecurity: true, layer: "filesystem" });
+        expect(found[0]!.consequence).toContain("/ws/package.json has 3 hard links");
+        expect(found[0]!.consequence).not.toContain("/ws/.env");
+      }
+      expect(names(plan(policyOf({ denyWrite: [single] }), mode))).not.toContain("hard-links");
     }
   });
 });

@@ -243,11 +243,13 @@ describe("paths", () => {
     }
   });
 
-  test("a deny path that does not exist yet inside a write root is kept, canonical", () => {
+  // Outside the write roots too: the plan says why it needs no mount there (test/plan/deny-mounts.test.ts).
+  test("a deny path that does not exist yet is kept, canonical, inside a write root or not", () => {
     const policy = resolve({ write: ["."], denyWrite: [".env.local", "/nonexistent-outside/x"] });
     const project = join(dir, "proj");
     expect(policy.denyWrite).toEqual([
       { path: join(project, ".env.local"), kind: "missing", origin: ".env.local", existing: project },
+      { path: "/nonexistent-outside/x", kind: "missing", origin: "/nonexistent-outside/x", existing: "/" },
     ]);
     expect(canonicalMaybeMissing(join(dir, "link", "nope", "x"))).toEqual({
       path: join(project, "nope", "x"),
