@@ -104,7 +104,8 @@ function withAncestors(path: string, into: Set<string>): void {
  * missing one: to its deepest existing ancestor).
  */
 function policyPaths(policy: ResolvedPolicy): Set<string> {
-  const paths = new Set<string>([policy.cwd, ...policy.writeRoots]);
+  const paths = new Set<string>();
+  for (const path of [policy.cwd, ...policy.writeRoots]) withAncestors(path, paths);
   for (const deny of [...policy.denyWrite, ...policy.denyRead]) {
     if (deny.kind === "dir" || deny.kind === "file") withAncestors(deny.path, paths);
     else if (deny.kind === "missing" && deny.existing !== undefined) withAncestors(deny.existing, paths);

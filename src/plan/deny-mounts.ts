@@ -5,6 +5,7 @@
 // object the policy named, with no path string resolved twice.
 import { isWithin } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
+import { depthOf } from "./mounts.ts";
 
 /**
  * - "pin": a writable bind of a directory onto itself. A mount point cannot
@@ -18,7 +19,7 @@ export type DenyAction = "pin" | "read-only" | "hide-dir" | "hide-file";
 export interface DenyMount {
   path: string;
   action: DenyAction;
-  /** The outermost write root strictly above `path`, or "/" outside every write root. */
+  /** The outermost write root (or read-only rebound directory) strictly above `path`, or "/". */
   anchor: string;
   /** Each path from just below the anchor down to `path` itself. */
   components: string[];
@@ -42,6 +43,10 @@ interface DenyMountInput {
   policy: Pick<ResolvedPolicy, "writeRoots" | "denyWrite" | "denyRead">;
   /** Directories the sandbox replaces with fresh ones (/tmp, /dev/shm, /run...): the host's files there are out of sight. */
   replaced: readonly string[];
+  /** Host directories bwrap binds back in read-only below a replaced one (a working directory under /tmp). */
+  reboundReadOnly: readonly string[];
+  /** Host sockets bwrap already covers with an empty file. */
+  coveredSockets: ReadonlySet<string>;
 }
 
 /** Why a missing deny path outside every write root needs no mount: nothing there is writable. */
@@ -74,8 +79,11 @@ function componentsBelow(anchor: string, path: string): string[] {
 
 export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
   const { writeRoots, denyWrite, denyRead } = input.policy;
-  const outermostRoot = (path: string) =>
-    writeRoots.filter((root) => isWithin(path, root) && path !== root).sort((a, b) => a.length - b.length)[0];
+  const outermost = (dirs: readonly string[], path: string) =>
+    dirs.filter((dir) => isWithin(path, dir) && path !== dir).sort((a, b) => a.length - b.length)[0];
+  const outermostRoot = (path: string) => outermost(writeRoots, path);
+  // A walk starts from a bind mount that bwrap made of the host's own directory, or from /.
+  const anchorOf = (path: string) => outermost([...writeRoots, ...input.reboundReadOnly], path) ?? "/";
   const targets = new Map<string, DenyAction>();
   const placeholders: Placeholder[] = [];
   const covered: DenyMountPlan["covered"] = [];
@@ -95,9 +103,13 @@ export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
     // A mount would follow a symlink; Landlock keeps the link itself in place.
     if (deny.kind === "symlink") continue;
     const root = outermostRoot(deny.path);
-    const hiddenBy = root ? undefined : input.replaced.find((dir) => isWithin(deny.path, dir));
+    const hiddenBy = anchorOf(deny.path) === "/" && input.replaced.find((dir) => isWithin(deny.path, dir));
     if (hiddenBy) {
       covered.push({ path: deny.path, reason: `the sandbox has its own ${hiddenBy}` });
+      continue;
+    }
+    if (input.coveredSockets.has(deny.path)) {
+      covered.push({ path: deny.path, reason: "a host socket, already covered by an empty file" });
       continue;
     }
     if (deny.kind === "missing") {
@@ -125,10 +137,10 @@ export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
   }
 
   const mounts = [...targets].map(([path, action]): DenyMount => {
-    const anchor = outermostRoot(path) ?? "/";
+    const anchor = anchorOf(path);
     return { path, action, anchor, components: componentsBelow(anchor, path) };
   });
   // Shallowest first: a path's ancestors are mounted before it, and its walk goes through them.
-  mounts.sort((a, b) => a.components.length - b.components.length || (a.path < b.path ? -1 : 1));
+  mounts.sort((a, b) => depthOf(a.path) - depthOf(b.path) || (a.path < b.path ? -1 : 1));
   return { mounts, placeholders, covered };
 }

@@ -16,7 +16,7 @@ import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
-import { hostStateFor, type HostState } from "./state.ts";
+import { hostStateFor, stateFilesIn, type HostState } from "./state.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
 
@@ -233,14 +233,33 @@ export function planSandbox(
     );
   }
   const replaced = replacedInSandbox(network, facts.runtimeDirs);
+  const emptyFile = stateFilesIn(stateDir).emptyFile;
+  const mounts = bwrap
+    ? mountPlanFor({
+        writeRoots: policy.writeRoots,
+        denyRead: policy.denyRead,
+        cwd: policy.cwd,
+        network,
+        runtimeDirs: facts.runtimeDirs,
+        unixSockets: facts.unixSockets,
+        emptyFile,
+      })
+    : [];
   const deny: DenyMountPlan = bwrap
-    ? denyMountsFor({ policy, replaced })
+    ? denyMountsFor({
+        policy,
+        replaced,
+        reboundReadOnly: mounts.filter((op) => "why" in op && op.why === "working-directory").map((op) => op.dest),
+        coveredSockets: new Set(mounts.filter((op) => "why" in op && op.why === "host-socket").map((op) => op.dest)),
+      })
     : { mounts: [], placeholders: [], covered: [] };
   const placeholders = deny.placeholders.map((placeholder) => placeholder.path);
+  const deniedDirs = new Set(
+    [...policy.denyWrite, ...policy.denyRead].filter((d) => d.kind === "dir").map((d) => d.path),
+  );
   const lockedDirs = deny.mounts
-    .filter((mount) => mount.anchor !== "/" && mount.action !== "pin" && mount.action !== "hide-file")
-    .map((mount) => mount.path)
-    .filter((path) => !placeholders.includes(path));
+    .filter((mount) => mount.anchor !== "/" && mount.action !== "pin" && deniedDirs.has(mount.path))
+    .map((mount) => mount.path);
   const hostState = hostStateFor(placeholders, lockedDirs, stateDir);
   const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
   const landlock = landlockRulesFor(
@@ -261,17 +280,6 @@ export function planSandbox(
     },
     abi,
   );
-  const mounts = bwrap
-    ? mountPlanFor({
-        writeRoots: policy.writeRoots,
-        denyRead: policy.denyRead,
-        cwd: policy.cwd,
-        network,
-        runtimeDirs: facts.runtimeDirs,
-        unixSockets: facts.unixSockets,
-        emptyFile: hostState.emptyFile,
-      })
-    : [];
   return {
     mode,
     cwd: policy.cwd,

@@ -30,8 +30,13 @@ export interface HostState {
 /** explain's stand-in for the state directory a real run creates under $TMPDIR. */
 export const STATE_DIR_PLACEHOLDER = "<run state>";
 
+/** The files a state directory holds. */
+export function stateFilesIn(dir: string): Pick<HostState, "tmpdir" | "emptyFile"> {
+  return { tmpdir: join(dir, "tmp"), emptyFile: join(dir, "empty-file") };
+}
+
 export function hostStateFor(placeholders: readonly string[], lockedDirs: readonly string[], dir: string): HostState {
-  const paths = { tmpdir: join(dir, "tmp"), emptyFile: join(dir, "empty-file") };
+  const paths = stateFilesIn(dir);
   return {
     dir,
     ...paths,

@@ -1,6 +1,6 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { realpathSync, statSync, type Stats } from "node:fs";
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
 import { CordonError } from "../errors.ts";
@@ -78,52 +78,69 @@ class DenyResolver {
   private isPlaceholder(path: string, stat: Stats): boolean {
     if (!this.placeholders.has(path) || !stat.isDirectory()) return false;
     const identity = this.placeholders.get(path);
-    return identity === undefined || (BigInt(stat.dev) === identity.dev && BigInt(stat.ino) === identity.ino);
+    if (identity === undefined) return true;
+    // Inode numbers can exceed 2^53: compare them as bigints.
+    const exact = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    return exact !== undefined && exact.dev === identity.dev && exact.ino === identity.ino;
   }
 
   private insideARoot(path: string): string | undefined {
     return this.writeRoots.find((root) => isWithin(path, root) && path !== root);
   }
 
-  /** A deny entry, canonical; a symlink protects both itself and its target. */
-  resolve(path: string, origin: string): ResolvedPath[] {
-    const parts = path.split("/").filter(Boolean);
+  /**
+   * A deny entry, canonical; a symlink protects both itself and its target.
+   * Symlinks on the way are followed by splicing their target into the walk,
+   * so every link met, at any depth of any target, is checked.
+   */
+  resolve(path: string, origin: string, depth = 0): ResolvedPath[] {
+    const pending = path.split("/").filter(Boolean).reverse();
     let current = "/";
-    for (const [index, part] of parts.entries()) {
+    for (let links = 0; pending.length > 0;) {
+      const part = pending.pop()!;
+      if (part === ".") continue;
+      if (part === "..") {
+        current = dirname(current);
+        continue;
+      }
       const next = current === "/" ? `/${part}` : `${current}/${part}`;
       const stat = this.lstat(next);
       if (!stat) {
-        const missing = [next, ...parts.slice(index + 1)].join("/");
+        const missing = [next, ...pending.reverse()].join("/");
         return [{ path: missing, kind: "missing", origin, existing: current }];
       }
-      const last = index === parts.length - 1;
-      if (stat.isSymbolicLink()) {
-        if (last) return this.symlinkEntry(next, origin);
-        const root = this.insideARoot(next);
-        if (root) {
-          throw new CordonError(
-            `the deny path ${path} goes through the symlink ${next}, which lies inside the write root ${root}`,
-            { hint: "a sandboxed command could have planted it; name the real path instead" },
-          );
-        }
-        current = realpathSync(next);
+      if (!stat.isSymbolicLink()) {
+        current = next;
         continue;
       }
-      current = next;
+      if (pending.length === 0 && links === 0 && depth < MAX_SYMLINKS) return this.symlinkEntry(next, origin, depth);
+      const root = this.insideARoot(next);
+      if (root) {
+        throw new CordonError(
+          `the deny path ${path} goes through the symlink ${next}, which lies inside the write root ${root}`,
+          { hint: "a sandboxed command could have planted it; name the real path instead" },
+        );
+      }
+      if (++links > MAX_SYMLINKS) throw new CordonError(`the deny path ${path} has too many levels of symlinks`);
+      const target = readlinkSync(next);
+      if (target.startsWith("/")) current = "/";
+      pending.push(...target.split("/").filter(Boolean).reverse());
     }
     const stat = this.lstat(current)!;
-    if (stat.isDirectory()) return [{ path: current, kind: "dir", origin }];
+    if (current === "/" || stat.isDirectory()) return [{ path: current, kind: "dir", origin }];
     return [{ path: current, kind: "file", origin, links: stat.nlink }];
   }
 
-  private symlinkEntry(link: string, origin: string): ResolvedPath[] {
-    const entries: ResolvedPath[] = [{ path: link, kind: "symlink", origin }];
-    const target = canonicalMaybeMissing(link);
-    if (!target.exists) entries.push({ path: target.path, kind: "missing", origin, existing: target.existing });
-    else entries.push(...this.resolve(target.path, origin).filter((entry) => entry.kind !== "symlink"));
-    return entries;
+  /** The link itself, and whatever its target resolves to (without following links inside write roots). */
+  private symlinkEntry(link: string, origin: string, depth: number): ResolvedPath[] {
+    const target = readlinkSync(link);
+    const absolute = target.startsWith("/") ? target : `${dirname(link)}/${target}`;
+    return [{ path: link, kind: "symlink", origin }, ...this.resolve(absolute, origin, depth + 1)];
   }
 }
+
+/** As the kernel's limit: a loop of links ends the walk. */
+const MAX_SYMLINKS = 40;
 
 function expandDenyList(
   entries: readonly string[],
