@@ -45,7 +45,10 @@ function sameIdentity(path: string, identity: Identity): boolean {
  * takes a shared lock on it. Retries when the directory is removed under it
  * by a run that finished meanwhile.
  */
-export function acquirePlaceholder(path: string, recognised: (identity: Identity) => boolean): HeldPlaceholder {
+/** Whether a directory found at a placeholder's path is another run's: yes, no, or not known yet (being recorded). */
+export type Recognition = "yes" | "no" | "pending";
+
+export function acquirePlaceholder(path: string, recognise: (identity: Identity) => Recognition): HeldPlaceholder {
   for (let attempt = 0; attempt < RETRIES; attempt++) {
     let created = false;
     try {
@@ -61,9 +64,15 @@ export function acquirePlaceholder(path: string, recognised: (identity: Identity
     const stat = fstatSync(fd, { bigint: true });
     const identity = { dev: stat.dev, ino: stat.ino };
     if (stat.nlink > 0n && sameIdentity(path, identity)) {
-      if (created || recognised(identity)) return { path, identity, fd };
+      const recognition = created ? "yes" : recognise(identity);
+      if (recognition === "yes") return { path, identity, fd };
       closeSync(fd);
-      throw new CordonError(`${path} appeared while cordon planned the run`, { hint: "run it again" });
+      if (recognition === "no") {
+        throw new CordonError(`${path} appeared while cordon planned the run`, { hint: "run it again" });
+      }
+      // Another run created it and is about to record its identity.
+      Bun.sleepSync(2);
+      continue;
     }
     // Removed (or replaced) between our look and our lock: start again.
     closeSync(fd);

@@ -14,7 +14,13 @@ import {
 import type { HostState } from "../plan/state.ts";
 import type { Identity } from "../policy/paths.ts";
 import { CordonError } from "../errors.ts";
-import { acquirePlaceholder, lockDirectory, releasePlaceholder, type HeldPlaceholder } from "./placeholders.ts";
+import {
+  acquirePlaceholder,
+  lockDirectory,
+  releasePlaceholder,
+  type HeldPlaceholder,
+  type Recognition,
+} from "./placeholders.ts";
 
 /**
  * A new state directory's path, named after this process, so that a later
@@ -62,6 +68,15 @@ function cannotHold(path: string, error: unknown): CordonError {
   );
 }
 
+/** Whether the directory at `path` is a placeholder another run recorded (read afresh: runs start at any time). */
+function recognise(path: string, identity: Identity): Recognition {
+  const known = recordedPlaceholders(otherRuns());
+  if (!known.has(path)) return "no";
+  const recorded = known.get(path);
+  if (recorded === undefined) return "pending";
+  return recorded.dev === identity.dev && recorded.ino === identity.ino ? "yes" : "no";
+}
+
 /**
  * Holds each placeholder, recording it in the state directory before it can
  * exist, so that a SIGKILL at any point leaves a record for the next run.
@@ -69,16 +84,11 @@ function cannotHold(path: string, error: unknown): CordonError {
 function holdPlaceholders(state: HostState, held: HeldPlaceholder[]): void {
   const recordsFile = join(state.dir, PLACEHOLDER_RECORDS);
   const records: PlaceholderRecord[] = [];
-  const known = recordedPlaceholders(otherRuns());
   for (const path of state.placeholders) {
     records.push({ path });
     writeFileSync(recordsFile, encodePlaceholderRecords(records), { mode: 0o600 });
-    const recognised = (identity: Identity) => {
-      const recorded = known.get(path);
-      return recorded !== undefined && recorded.dev === identity.dev && recorded.ino === identity.ino;
-    };
     try {
-      const placeholder = acquirePlaceholder(path, recognised);
+      const placeholder = acquirePlaceholder(path, (identity) => recognise(path, identity));
       held.push(placeholder);
       records[records.length - 1] = { path, identity: placeholder.identity };
     } catch (error) {

@@ -12,7 +12,7 @@ import { CordonError } from "../../src/errors.ts";
 import { encodePlaceholderRecords, PLACEHOLDER_RECORDS, stateBase } from "../../src/host/runs.ts";
 import { hostStateFor } from "../../src/plan/state.ts";
 import type { Identity } from "../../src/policy/paths.ts";
-import { acquirePlaceholder, releasePlaceholder } from "../../src/stage1/placeholders.ts";
+import { acquirePlaceholder, releasePlaceholder, type Recognition } from "../../src/stage1/placeholders.ts";
 import { createHostState, newStateDir } from "../../src/stage1/run-state.ts";
 import { missingSystemTool, scratchDir, systemTool } from "../helpers/cordon.ts";
 
@@ -58,7 +58,7 @@ async function lockInAnotherProcess(path: string, mode: "-s" | "-x", command = "
   return child;
 }
 
-const never = () => false;
+const never = (): Recognition => "no";
 
 beforeAll(() => {
   base = scratchDir("cordon-placeholders-");
@@ -86,7 +86,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     const seen: Identity[] = [];
     const second = acquirePlaceholder(path, (identity) => {
       seen.push(identity);
-      return true;
+      return "yes";
     });
     expect(seen).toEqual([first.identity]);
     expect(second.identity).toEqual(first.identity);
@@ -150,7 +150,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     const path = freshPath();
     mkdirSync(path, { mode: 0o755 });
     const seen: Identity[] = [];
-    const attempt = () => acquirePlaceholder(path, (identity) => (seen.push(identity), false));
+    const attempt = () => acquirePlaceholder(path, (identity) => (seen.push(identity), "no"));
     expect(attempt).toThrow(CordonError);
     expect(attempt).toThrow(`${path} appeared while cordon planned the run`);
     expect(seen[0]).toEqual(identityOf(path));
@@ -168,7 +168,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     const asked: Identity[] = [];
     // The inode number may come back for the new directory: whether it was joined or created
     // shows in `recognised`, which is asked only about a directory found, not one made.
-    const held = acquirePlaceholder(path, (identity) => (asked.push(identity), true));
+    const held = acquirePlaceholder(path, (identity) => (asked.push(identity), "yes"));
     try {
       expect(performance.now() - started).toBeGreaterThan(200);
       expect(await child.exited).toBe(0);

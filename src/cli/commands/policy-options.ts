@@ -9,7 +9,7 @@ import { loadPolicy, type LoadedPolicy } from "../../policy/load.ts";
 import { isWithin } from "../../policy/paths.ts";
 import { resolvePolicy, type ResolvedPolicy } from "../../policy/resolve.ts";
 import { DEGRADATION_NAMES } from "../../policy/degradations.ts";
-import { MODES, ProfileSchema, SECRET_NAMES, type PolicyLayer } from "../../policy/schema.ts";
+import { MODES, ProfileSchema, SECRET_NAMES, type Policy, type PolicyLayer } from "../../policy/schema.ts";
 import { validate } from "../../policy/validate.ts";
 
 export const POLICY_OPTIONS = {
@@ -146,6 +146,23 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
   return validate(ProfileSchema, JSON.parse(JSON.stringify(layer)), "command line");
 }
 
+/**
+ * Resolves the policy knowing the placeholders of concurrent runs. A run
+ * records a placeholder before creating it, so reading the records again
+ * after resolving catches any that appeared while this one looked: then
+ * resolve again.
+ */
+function resolveBesideOtherRuns(composed: Policy, cwd: string | undefined): ResolvedPolicy {
+  let placeholders = recordedPlaceholders(otherRuns());
+  for (let attempt = 0; ; attempt++) {
+    const policy = resolvePolicy(composed, { cwd, placeholders });
+    const after = recordedPlaceholders(otherRuns());
+    const unchanged = [...after.keys()].every((path) => placeholders.has(path));
+    if (unchanged || attempt === 3) return policy;
+    placeholders = new Map([...placeholders, ...after]);
+  }
+}
+
 export function choosePolicy(options: ParsedOptions): PolicyChoice {
   const loaded = typeof options.policy === "string" ? loadPolicy(options.policy) : undefined;
   const composed = composePolicy({
@@ -153,10 +170,7 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     file: loaded?.policy,
     flags: flagLayer(options),
   });
-  const policy = resolvePolicy(composed, {
-    cwd: options.cwd as string | undefined,
-    placeholders: recordedPlaceholders(otherRuns()),
-  });
+  const policy = resolveBesideOtherRuns(composed, options.cwd as string | undefined);
   const warnings: string[] = [];
   if (loaded?.path) {
     const real = realpathSync(loaded.path);
