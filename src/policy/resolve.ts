@@ -4,16 +4,14 @@ import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "nod
 import { homedir } from "node:os";
 import { dirname } from "node:path";
 import { CordonError } from "../errors.ts";
+import { expandGlob, GlobBudget, splitGlob } from "./glob.ts";
 import {
   canonicalMaybeMissing,
-  expandGlob,
   expandPath,
-  GlobBudget,
   isGlob,
   isWithin,
   lstatOrUndefined,
   type Identity,
-  splitGlob,
   walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";

@@ -6,14 +6,8 @@ import { join } from "node:path";
 import { CordonError } from "../../src/errors.ts";
 import { applyLayer, composePolicy } from "../../src/policy/compose.ts";
 import { interpretPolicy, loadPolicy, parseText } from "../../src/policy/load.ts";
-import {
-  canonicalMaybeMissing,
-  expandGlob,
-  GlobBudget,
-  GLOB_MATCH_LIMIT,
-  isGlob,
-  splitGlob,
-} from "../../src/policy/paths.ts";
+import { expandGlob, GlobBudget, GLOB_MATCH_LIMIT, splitGlob } from "../../src/policy/glob.ts";
+import { canonicalMaybeMissing, isGlob } from "../../src/policy/paths.ts";
 import { policyReference } from "../../src/policy/reference.ts";
 import { resolvePolicy } from "../../src/policy/resolve.ts";
 import { EMPTY_POLICY } from "../../src/policy/schema.ts";
