@@ -45,3 +45,46 @@ export function joinNul(items: readonly Uint8Array[]): Uint8Array {
 export function statusField(status: string, name: string): string | undefined {
   return new RegExp(`^${name}:\\s*(\\S+)`, "m").exec(status)?.[1];
 }
+
+// ignoreBOM: a leading U+FEFF is part of the text (a name, a file), not a mark to drop.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The text `bytes` encode, or undefined when they are not valid UTF-8 (a lossy decoder would put U+FFFD there). */
+export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The length of the valid UTF-8 character at `at` (1 to 4), or 0 when none starts there. */
+function characterLength(bytes: Uint8Array, at: number): number {
+  for (let length = 1; length <= 4 && at + length <= bytes.length; length++) {
+    if (utf8OrUndefined(bytes.subarray(at, at + length)) !== undefined) return length;
+  }
+  return 0;
+}
+
+/**
+ * `bytes` for a message: valid UTF-8 as text; a byte that is not part of a
+ * character, and a control character, as \xNN; a backslash doubled, so that
+ * a name spelled "\xff" cannot pass for the byte. Names come from untrusted
+ * trees: raw control characters would reach the user's terminal.
+ */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = "";
+  for (let at = 0; at < bytes.length;) {
+    const length = characterLength(bytes, at);
+    const byte = bytes[at]!;
+    if (length === 0 || byte < 0x20 || byte === 0x7f) {
+      out += `\\x${byte.toString(16).padStart(2, "0")}`;
+      at += 1;
+      continue;
+    }
+    const text = strictUtf8.decode(bytes.subarray(at, at + length));
+    out += text === "\\" ? "\\\\" : text;
+    at += length;
+  }
+  return out;
+}

@@ -35,6 +35,8 @@ export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "de
   writeRoots: string[];
   denyWrite: ResolvedPath[];
   denyRead: ResolvedPath[];
+  /** Directories a deny glob could not look inside (the user may not list them), for -v and explain. */
+  unreadableGlobDirs: string[];
 }
 
 function canonicalDirectory(path: string, what: string): string {
@@ -155,9 +157,9 @@ function expandDenyList(
     }
     const expanded = entry.startsWith("~") ? expandPath(entry, cwd) : entry;
     const matches = expanded.startsWith("/")
-      ? (({ base, rest }) => expandGlob(base, rest, budget))(splitGlob(expanded))
+      ? (({ base, rest }) => expandGlob(base, rest, budget).matches)(splitGlob(expanded))
       : // A relative glob is matched under each write root.
-        writeRoots.flatMap((root) => expandGlob(root, expanded, budget));
+        writeRoots.flatMap((root) => expandGlob(root, expanded, budget).matches);
     for (const match of matches) out.push(...resolver.resolve(match, entry));
   }
   return out;
@@ -246,5 +248,5 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     }
   }
   const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
-  return { ...rest, cwd, writeRoots, denyWrite, denyRead };
+  return { ...rest, cwd, writeRoots, denyWrite, denyRead, unreadableGlobDirs: budget.skippedDirs() };
 }

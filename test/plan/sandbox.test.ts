@@ -32,6 +32,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     writeRoots: ["/ws"],
     denyWrite: [],
     denyRead: [],
+    unreadableGlobDirs: [],
     network: "none",
     allowConnect: [],
     allowBind: [],
