@@ -66,6 +66,16 @@ function characterLength(bytes: Uint8Array, at: number): number {
   return 0;
 }
 
+/** The offset of the first byte that is not part of a valid UTF-8 character, or undefined when there is none. */
+export function firstInvalidByte(bytes: Uint8Array): number | undefined {
+  for (let at = 0; at < bytes.length;) {
+    const length = characterLength(bytes, at);
+    if (length === 0) return at;
+    at += length;
+  }
+  return undefined;
+}
+
 /**
  * `bytes` for a message: valid UTF-8 as text; a byte that is not part of a
  * character, and a control character, as \xNN; a backslash doubled, so that

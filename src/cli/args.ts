@@ -17,11 +17,20 @@ export type OptionDefs = Record<string, OptionDef>;
 
 export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
 
-interface ParsedCommandLine {
+/** Where an option's value was found: the option as spelled, and what precedes the value in its argument. */
+export interface ValueSource {
+  option: string;
+  /** 0 for `--write PATH`, 2 for `-wPATH`, 8 for `--write=PATH`: the prefix is ASCII, so bytes and characters agree. */
+  offset: number;
+}
+
+export interface ParsedCommandLine {
   options: ParsedOptions;
   /** Index in the input where the command begins (after `--` or at the first operand). */
   commandStart: number;
   command: string[];
+  /** For each input index that holds an option's value, where it came from (messages about its bytes). */
+  values: Map<number, ValueSource>;
 }
 
 function aliasesOf(def: OptionDef): string[] {
@@ -35,6 +44,7 @@ export function parseCommandLine(input: string[], defs: OptionDefs, usage: strin
     for (const alias of aliasesOf(def)) byName.set(alias, [name, def]);
   }
   const options: ParsedOptions = {};
+  const values = new Map<number, ValueSource>();
   const set = (name: string, def: OptionDef, value: string | boolean, spelled: string) => {
     if (def.type === "enum" && typeof value === "string" && def.options && !def.options.includes(value)) {
       throw new CordonError(`${spelled} ${JSON.stringify(value)}: expected one of ${def.options.join(", ")}`, {
@@ -57,24 +67,30 @@ export function parseCommandLine(input: string[], defs: OptionDefs, usage: strin
   };
   const takeValue = (spelled: string): string => {
     if (i + 1 >= input.length) throw new CordonError(`${spelled} needs a value`, { hint: usage });
-    return input[++i]!;
+    values.set(++i, { option: spelled, offset: 0 });
+    return input[i]!;
+  };
+  const inlineValue = (value: string, spelled: string, offset: number): string => {
+    values.set(i, { option: spelled, offset });
+    return value;
   };
 
   let i = 0;
   for (; i < input.length; i++) {
     const arg = input[i]!;
-    if (arg === "--") return { options, commandStart: i + 1, command: input.slice(i + 1) };
+    if (arg === "--") return { options, commandStart: i + 1, command: input.slice(i + 1), values };
     if (!arg.startsWith("-") || arg === "-") break;
     if (arg.startsWith("--")) {
-      const [flag, inlineValue] = splitOnce(arg.slice(2), "=");
+      const [flag, inline] = splitOnce(arg.slice(2), "=");
       const spelled = `--${flag}`;
       if (flag.length < 2) throw new CordonError(`unknown option ${spelled}`, { hint: usage });
       const [name, def] = lookup(flag, spelled);
       if (def.type === "boolean") {
-        if (inlineValue !== undefined) throw new CordonError(`${spelled} takes no value`, { hint: usage });
+        if (inline !== undefined) throw new CordonError(`${spelled} takes no value`, { hint: usage });
         set(name, def, true, spelled);
       } else {
-        set(name, def, inlineValue ?? takeValue(spelled), spelled);
+        const value = inline === undefined ? takeValue(spelled) : inlineValue(inline, spelled, spelled.length + 1);
+        set(name, def, value, spelled);
       }
       continue;
     }
@@ -88,11 +104,11 @@ export function parseCommandLine(input: string[], defs: OptionDefs, usage: strin
         continue;
       }
       const rest = letters.slice(j + 1);
-      set(name, def, rest.length > 0 ? rest : takeValue(spelled), spelled);
+      set(name, def, rest.length > 0 ? inlineValue(rest, spelled, j + 2) : takeValue(spelled), spelled);
       break;
     }
   }
-  return { options, commandStart: i, command: input.slice(i) };
+  return { options, commandStart: i, command: input.slice(i), values };
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {

@@ -6,6 +6,7 @@ import { VERSION_LINE } from "../version.ts";
 import { parseCommandLine } from "./args.ts";
 import type { CommandDef } from "./command.ts";
 import { DEFAULT_COMMAND, isCommandName, loadAllCommands, loadCommand } from "./commands/index.ts";
+import { checkOptionsAreUtf8 } from "./utf8.ts";
 
 /** Invoked as this name (a symlink), cordon is a drop-in for runok's Linux sandbox helper. */
 const RUNOK_HELPER_NAME = "runok-linux-sandbox";
@@ -13,6 +14,9 @@ const RUNOK_HELPER_NAME = "runok-linux-sandbox";
 async function runCommand(command: CommandDef, args: string[], total: number): Promise<number> {
   const usage = `usage: cordon ${command.usage}; see cordon ${command.meta.name} --help`;
   const parsed = parseCommandLine(args, command.options, usage);
+  // `args` is the tail of the process's arguments; their bytes are the tail of its raw ones.
+  const { rawArguments } = await import("../stage1/self.ts");
+  checkOptionsAreUtf8(rawArguments(total).slice(total - args.length), parsed);
   if (parsed.options.help) {
     const { commandHelp } = await import("./help.ts");
     process.stdout.write(commandHelp(command));

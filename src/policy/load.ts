@@ -2,6 +2,7 @@
 // inline JSON. Both of runok's shapes are accepted and translated.
 import { readFileSync, statSync } from "node:fs";
 import { extname } from "node:path";
+import { firstInvalidByte, utf8OrUndefined } from "../bytes.ts";
 import { CordonError } from "../errors.ts";
 import { PolicyFileSchema, RunokPresetSchema, RunokSeedSchema, type PolicyFile } from "./schema.ts";
 import { validate } from "./validate.ts";
@@ -28,8 +29,7 @@ function formatOf(path: string, text: string): PolicyFormat {
   return text.trimStart().startsWith("{") ? "json" : "yaml";
 }
 
-export function parseText(text: string, format: PolicyFormat, source: string): unknown {
-  if (text.includes("\0")) throw new CordonError(`${source}: contains a NUL byte`);
+function parseAs(text: string, format: PolicyFormat, source: string): unknown {
   try {
     switch (format) {
       case "json":
@@ -42,6 +42,50 @@ export function parseText(text: string, format: PolicyFormat, source: string): u
   } catch (error) {
     throw new CordonError(`${source}: not valid ${format.toUpperCase()}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Refuses a string holding a lone surrogate (JSON's "\udcff"): it is no
+ * character, and as a path it would reach the kernel as U+FFFD, naming a
+ * different file.
+ */
+function checkWellFormed(value: unknown, source: string): void {
+  if (typeof value === "string") {
+    if (!value.isWellFormed()) {
+      throw new CordonError(
+        `${source}: the string ${JSON.stringify(value)} holds a lone surrogate, which is no character`,
+        {
+          hint: "policy text must be Unicode: a \\uD800-\\uDFFF escape only as half of a pair",
+        },
+      );
+    }
+  } else if (Array.isArray(value)) {
+    for (const item of value) checkWellFormed(item, source);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      checkWellFormed(key, source);
+      checkWellFormed(item, source);
+    }
+  }
+}
+
+export function parseText(text: string, format: PolicyFormat, source: string): unknown {
+  if (text.includes("\0")) throw new CordonError(`${source}: contains a NUL byte`);
+  const value = parseAs(text, format, source);
+  checkWellFormed(value, source);
+  return value;
+}
+
+/** A policy file's text; its bytes must be UTF-8, since a decoder would put U+FFFD in place of the others. */
+function decodePolicyFile(bytes: Uint8Array, path: string): string {
+  const text = utf8OrUndefined(bytes);
+  if (text !== undefined) return text;
+  const at = firstInvalidByte(bytes) ?? 0;
+  const line = bytes.subarray(0, at).filter((byte) => byte === 0x0a).length + 1;
+  const byte = bytes[at]?.toString(16).padStart(2, "0");
+  throw new CordonError(`policy file ${path} is not valid UTF-8: byte ${at} (line ${line}) is 0x${byte}`, {
+    hint: "save it as UTF-8; a path that is not UTF-8 cannot be written in a policy",
+  });
 }
 
 /** Translates runok's formats; network defaults to allowed there, as runok does. */
@@ -85,16 +129,17 @@ export function loadPolicy(argument: string): LoadedPolicy {
       source: "inline policy",
     };
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
     if (!statSync(argument).isFile()) throw new CordonError(`policy file ${argument} is not a regular file`);
-    text = readFileSync(argument, "utf8");
+    bytes = readFileSync(argument);
   } catch (error) {
     if (error instanceof CordonError) throw error;
     throw new CordonError(
       `policy file ${argument} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
+  const text = decodePolicyFile(bytes, argument);
   const parsed = parseText(text, formatOf(argument, text), argument);
   return { ...interpretPolicy(parsed ?? {}, argument), source: argument, path: argument };
 }

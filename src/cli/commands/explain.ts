@@ -7,7 +7,7 @@ import { gatherHostFacts } from "../../host/facts.ts";
 import { STATE_DIR_PLACEHOLDER } from "../../plan/state.ts";
 import { prepareRun } from "../../stage1/prepare.ts";
 import { defineCommand } from "../command.ts";
-import { choosePolicy, POLICY_OPTIONS, preserveFdsOption } from "./policy-options.ts";
+import { choosePolicy, POLICY_OPTIONS, preserveFdsOption, skippedGlobDirsNote } from "./policy-options.ts";
 
 export default defineCommand({
   meta: { name: "explain", description: "Print what a run would enforce, without running anything" },
@@ -45,7 +45,8 @@ enforced here. It prepares the run with the same code as run.`,
       preserveFds,
       stateDir: STATE_DIR_PLACEHOLDER,
     });
-    const report = explainReport({ prepared, warnings, command });
+    const skipped = skippedGlobDirsNote(policy);
+    const report = explainReport({ prepared, warnings: skipped ? [...warnings, skipped] : warnings, command });
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderExplain(report));
     return 0;
   },

@@ -3,6 +3,7 @@
 import { otherRuns, recordedPlaceholders } from "../../host/runs.ts";
 import { realpathSync } from "node:fs";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
+import { checkHostPathsAreUtf8 } from "../utf8.ts";
 import { CordonError } from "../../errors.ts";
 import { composePolicy } from "../../policy/compose.ts";
 import { loadPolicy, type LoadedPolicy } from "../../policy/load.ts";
@@ -164,6 +165,7 @@ function resolveBesideOtherRuns(composed: Policy, cwd: string | undefined): Reso
 }
 
 export function choosePolicy(options: ParsedOptions): PolicyChoice {
+  checkHostPathsAreUtf8(options.cwd as string | undefined);
   const loaded = typeof options.policy === "string" ? loadPolicy(options.policy) : undefined;
   const composed = composePolicy({
     profile: options.profile as string | undefined,
@@ -185,6 +187,19 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     }
   }
   return { policy, loaded, warnings };
+}
+
+const LISTED_SKIPPED_DIRS = 5;
+
+/** What the deny globs could not see, for run -v and explain; undefined when they saw everything. */
+export function skippedGlobDirsNote(policy: ResolvedPolicy): string | undefined {
+  const dirs = policy.unreadableGlobDirs;
+  if (dirs.length === 0) return undefined;
+  const more = dirs.length > LISTED_SKIPPED_DIRS ? ` and ${dirs.length - LISTED_SKIPPED_DIRS} more` : "";
+  return (
+    `the deny globs did not look inside ${dirs.length === 1 ? "a directory" : `${dirs.length} directories`} ` +
+    `you may not list, so nothing in them is denied: ${dirs.slice(0, LISTED_SKIPPED_DIRS).join(", ")}${more}`
+  );
 }
 
 const MAX_PRESERVED_FDS = 1000;

@@ -13,7 +13,7 @@ import { rawArguments } from "../../stage1/self.ts";
 import { StderrTap } from "../../stage1/stderr-tap.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { defineCommand, type CommandContext } from "../command.ts";
-import { choosePolicy, POLICY_OPTIONS, preserveFdsOption } from "./policy-options.ts";
+import { choosePolicy, POLICY_OPTIONS, preserveFdsOption, skippedGlobDirsNote } from "./policy-options.ts";
 
 const OUTPUT_OPTIONS = {
   verbose: {
@@ -102,6 +102,8 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     };
     const { policy, warnings } = choosePolicy(options);
     for (const warning of warnings) io.say(`warning: ${warning}`);
+    const skipped = skippedGlobDirsNote(policy);
+    if (skipped && options.verbose) io.say(skipped);
     const facts = gatherHostFacts({ policy, bwrap: options.bwrap as string | undefined });
     const prepared = prepareRun(policy, facts, {
       strict: options.strict === true,
