@@ -29,18 +29,27 @@ export function checkOptionsAreUtf8(raw: readonly Uint8Array[], parsed: ParsedCo
   }
 }
 
-/** The bytes of $HOME as the process received it, or undefined when it is unset. */
-function rawHome(): Uint8Array | undefined {
-  const prefix = Buffer.from("HOME=");
-  const entry = splitNul(readFileSync("/proc/self/environ")).find((item) => prefix.equals(item.subarray(0, 5)));
-  return entry?.subarray(5);
+/**
+ * The variables the policy takes paths from: ~ and the secure defaults
+ * (policy/secrets.ts). Decoded, they would name directories that do not
+ * exist, and the secrets below the real ones would stay readable.
+ */
+const PATH_VARIABLES = ["HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", "SSH_AUTH_SOCK"];
+
+/** The environment as the process received it: NAME to the bytes of its value. */
+function rawEnvironment(): Map<string, Uint8Array> {
+  const entries = new Map<string, Uint8Array>();
+  for (const item of splitNul(readFileSync("/proc/self/environ"))) {
+    const at = item.indexOf(0x3d);
+    if (at > 0) entries.set(Buffer.from(item.subarray(0, at)).toString("latin1"), item.subarray(at + 1));
+  }
+  return entries;
 }
 
 /**
- * Refuses a working directory or $HOME that is not UTF-8: relative policy
- * paths resolve against the one, ~ and the secure defaults (~/.ssh, ...)
- * against the other, and their decoded forms name directories that do not
- * exist, so the secrets below the real ones would stay readable.
+ * Refuses a working directory, or a variable the policy reads paths from,
+ * that is not UTF-8: relative policy paths resolve against the one, ~ and
+ * the secure defaults against the others.
  */
 export function checkHostPathsAreUtf8(cwdOption: string | undefined): void {
   const cwd = readlinkSync("/proc/self/cwd", { encoding: "buffer" });
@@ -50,10 +59,13 @@ export function checkHostPathsAreUtf8(cwdOption: string | undefined): void {
       hint: "run cordon from a directory whose path is valid UTF-8",
     });
   }
-  const home = rawHome();
-  if (home !== undefined && utf8OrUndefined(home) === undefined) {
-    throw new CordonError(`$HOME (${escapeBytes(home)}) is not valid UTF-8: ~ and the secure defaults depend on it`, {
-      hint: "set HOME to a path that is valid UTF-8",
-    });
+  const environment = rawEnvironment();
+  for (const name of PATH_VARIABLES) {
+    const value = environment.get(name);
+    if (value === undefined || utf8OrUndefined(value) !== undefined) continue;
+    throw new CordonError(
+      `$${name} (${escapeBytes(value)}) is not valid UTF-8: cordon takes paths from it (~, the secure defaults)`,
+      { hint: `set ${name} to a path that is valid UTF-8, or unset it` },
+    );
   }
 }

@@ -3,6 +3,8 @@
 import { lstatSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
+import { CordonError } from "../errors.ts";
 
 /** A file's identity: what stage 2 compares so that a grant or a mount cannot move to a swapped-in path. */
 export interface Identity {
@@ -41,9 +43,10 @@ export function lstatOrUndefined(path: string) {
  */
 export function canonicalMaybeMissing(path: string): { path: string; exists: boolean; existing: string } {
   try {
-    const real = realpathSync(path);
+    const real = realpathUtf8(path);
     return { path: real, exists: true, existing: real };
-  } catch {
+  } catch (error) {
+    if (error instanceof CordonError) throw error;
     const parent = dirname(path);
     if (parent === path) return { path, exists: false, existing: path };
     const resolvedParent = canonicalMaybeMissing(parent);
@@ -75,4 +78,18 @@ export function walkPath(path: string): { links: string[]; canonical: string; ex
     }
   }
   return { links, canonical: current, exists: true };
+}
+
+/**
+ * realpath, refused when the result is not UTF-8: Bun would decode it with
+ * U+FFFD in place of the bytes, a path that names a different file (one a
+ * placeholder could be created as). A symlink can lead there from a UTF-8 path.
+ */
+export function realpathUtf8(path: string): string {
+  const bytes = realpathSync(path, { encoding: "buffer" });
+  const text = utf8OrUndefined(bytes);
+  if (text !== undefined) return text;
+  throw new CordonError(`${path} resolves to ${escapeBytes(bytes)}, which is not valid UTF-8 (bytes shown as \\xNN)`, {
+    hint: "rename it, or name a directory above it whose real path is valid UTF-8",
+  });
 }

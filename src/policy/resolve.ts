@@ -1,6 +1,6 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
+import { lstatSync, readlinkSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
 import { CordonError } from "../errors.ts";
@@ -12,6 +12,8 @@ import {
   isWithin,
   lstatOrUndefined,
   type Identity,
+  // Checked: a real path that is not UTF-8 is refused, not decoded.
+  realpathUtf8 as realpathSync,
   walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";

@@ -1,13 +1,12 @@
 // Options that shape the policy, shared by `run` and `explain`, and the
 // function that turns them (plus any --policy and --profile) into a policy.
 import { otherRuns, recordedPlaceholders } from "../../host/runs.ts";
-import { realpathSync } from "node:fs";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { checkHostPathsAreUtf8 } from "../utf8.ts";
 import { CordonError } from "../../errors.ts";
 import { composePolicy } from "../../policy/compose.ts";
 import { loadPolicy, type LoadedPolicy } from "../../policy/load.ts";
-import { isWithin } from "../../policy/paths.ts";
+import { isWithin, realpathUtf8 } from "../../policy/paths.ts";
 import { resolvePolicy, type ResolvedPolicy } from "../../policy/resolve.ts";
 import { DEGRADATION_NAMES } from "../../policy/degradations.ts";
 import { MODES, ProfileSchema, SECRET_NAMES, type Policy, type PolicyLayer } from "../../policy/schema.ts";
@@ -175,7 +174,7 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
   const policy = resolveBesideOtherRuns(composed, options.cwd as string | undefined);
   const warnings: string[] = [];
   if (loaded?.path) {
-    const real = realpathSync(loaded.path);
+    const real = realpathUtf8(loaded.path);
     const root = policy.writeRoots.find((writable) => isWithin(real, writable));
     if (root) {
       const message =
