@@ -65,7 +65,7 @@ export interface GlobExpansion {
  * What the pattern asks of the name at one depth: anything from here down
  * ("**"), one exact name, or a name that matches a one-component glob.
  */
-type Step = "globstar" | { literal: string } | { glob: Bun.Glob };
+type Step = "globstar" | { literal: string } | { glob: Bun.Glob; source: string };
 
 /**
  * The pattern cut at its slashes, for pruning; undefined when cutting would
@@ -79,7 +79,9 @@ function stepsOf(pattern: string): Step[] | undefined {
   return segments.map((segment): Step => {
     // "a**b" is not a globstar to Bun, but taking it for one only visits more.
     if (segment.includes("**")) return "globstar";
-    return isGlob(segment) || segment.includes("\\") ? { glob: new Bun.Glob(segment) } : { literal: segment };
+    return isGlob(segment) || segment.includes("\\")
+      ? { glob: new Bun.Glob(segment), source: segment }
+      : { literal: segment };
   });
 }
 
@@ -168,6 +170,21 @@ function childPath(dir: string, name: string): string {
   return dir === "/" ? `/${name}` : `${dir}/${name}`;
 }
 
+/**
+ * A test every name the last step matches passes, cheaper than the glob: the
+ * literal itself, or the literal text before the first and after the last
+ * special character ("*.pem" ends in ".pem"). Most names fail it, so a walk
+ * of a large tree mostly skips building a path and running the matcher.
+ */
+function endTest(last: Step | undefined): (name: string) => boolean {
+  if (last === undefined || last === "globstar") return () => true;
+  if ("literal" in last) return (name) => name === last.literal;
+  const source = last.source;
+  const prefix = source.slice(0, source.search(/[*?[{\\]/));
+  const suffix = source.slice(source.search(/[^*?\]}\\]*$/));
+  return (name) => name.length >= prefix.length + suffix.length && name.startsWith(prefix) && name.endsWith(suffix);
+}
+
 /** The exact bytes of the path of a name (in latin1) in `dir`. */
 function bytesOf(dir: string, latin1: string): Buffer {
   return Buffer.concat([Buffer.from(childPath(dir, "")), Buffer.from(latin1, "latin1")]);
@@ -179,8 +196,8 @@ interface Walk {
   pattern: string;
   whole: Bun.Glob;
   steps: Step[] | undefined;
-  /** The name a match must end in, when the pattern's last component is literal: a cheap test before the glob. */
-  lastName: string | undefined;
+  /** A cheap test the last name of every match passes, before the glob's own. */
+  mayEnd: (name: string) => boolean;
 }
 
 /** Refuses a name that is not UTF-8 where the walk would match it or enter it. */
@@ -225,9 +242,7 @@ export function expandGlob(given: string, written: string, budget: GlobBudget): 
   const { base, pattern } = normalized(given, written);
   if (pattern === "" || !lstatOrUndefined(base)?.isDirectory()) return { matches, skipped };
   const steps = stepsOf(pattern);
-  const last = steps?.at(-1);
-  const lastName = typeof last === "object" && "literal" in last ? last.literal : undefined;
-  const walk: Walk = { base, pattern, whole: new Bun.Glob(pattern), steps, lastName };
+  const walk: Walk = { base, pattern, whole: new Bun.Glob(pattern), steps, mayEnd: endTest(steps?.at(-1)) };
   const stack: Visit[] = [{ dir: base, rel: "", depth: 0, free: false }];
   for (let at = stack.pop(); at !== undefined; at = stack.pop()) {
     const entries = listDirectory(at.dir);
@@ -245,7 +260,7 @@ export function expandGlob(given: string, written: string, budget: GlobBudget): 
         continue;
       }
       // Not path.join: it normalizes, and costs more than the listing here; names have no slash.
-      if ((walk.lastName === undefined || walk.lastName === text) && walk.whole.match(at.rel + text)) {
+      if (walk.mayEnd(text) && walk.whole.match(at.rel + text)) {
         budget.take(pattern);
         matches.push(childPath(at.dir, text));
       }
