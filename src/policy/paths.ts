@@ -1,6 +1,6 @@
 // Path helpers for policy resolution: ~ expansion, and canonical forms of
 // paths that may not exist yet. Glob expansion lives in glob.ts.
-import { lstatSync, realpathSync } from "node:fs";
+import { lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
@@ -81,15 +81,25 @@ export function walkPath(path: string): { links: string[]; canonical: string; ex
 }
 
 /**
- * realpath, refused when the result is not UTF-8: Bun would decode it with
- * U+FFFD in place of the bytes, a path that names a different file (one a
- * placeholder could be created as). A symlink can lead there from a UTF-8 path.
+ * What a symlink leads to, as text, or a refusal: Bun would decode bytes that
+ * are not UTF-8 with U+FFFD in their place, a path that names a different file
+ * (one a placeholder could be created as). A UTF-8 path can lead there
+ * through a symlink, so realpath and readlink results are checked too.
  */
-export function realpathUtf8(path: string): string {
-  const bytes = realpathSync(path, { encoding: "buffer" });
+function utf8Target(path: string, bytes: Buffer, verb: string): string {
   const text = utf8OrUndefined(bytes);
   if (text !== undefined) return text;
-  throw new CordonError(`${path} resolves to ${escapeBytes(bytes)}, which is not valid UTF-8 (bytes shown as \\xNN)`, {
+  throw new CordonError(`${path} ${verb} ${escapeBytes(bytes)}, which is not valid UTF-8 (bytes shown as \\xNN)`, {
     hint: "rename it, or name a directory above it whose real path is valid UTF-8",
   });
+}
+
+/** realpath, refused when the result is not UTF-8. */
+export function realpathUtf8(path: string): string {
+  return utf8Target(path, realpathSync(path, { encoding: "buffer" }), "resolves to");
+}
+
+/** readlink, refused when the target is not UTF-8. */
+export function readlinkUtf8(path: string): string {
+  return utf8Target(path, readlinkSync(path, { encoding: "buffer" }), "points to");
 }

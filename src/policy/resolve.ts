@@ -1,6 +1,6 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { lstatSync, readlinkSync, statSync, type Stats } from "node:fs";
+import { lstatSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
 import { CordonError } from "../errors.ts";
@@ -12,7 +12,8 @@ import {
   isWithin,
   lstatOrUndefined,
   type Identity,
-  // Checked: a real path that is not UTF-8 is refused, not decoded.
+  // Checked: a real path or a link target that is not UTF-8 is refused, not decoded.
+  readlinkUtf8 as readlinkSync,
   realpathUtf8 as realpathSync,
   walkPath,
 } from "./paths.ts";
