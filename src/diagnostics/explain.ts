@@ -55,7 +55,10 @@ function enforcement(entry: DenyEntry, deny: "write" | "read", plan: PreparedRun
     return "missing, outside every write root: nothing there is writable in the sandbox";
   }
   if (entry.kind === "missing" && entry.existing !== undefined && covered?.reason === OUTSIDE_WRITE_ROOTS) {
-    return `missing, outside every write root: if it appears during the run, Landlock gives it no rights (rule at ${entry.existing})`;
+    return (
+      "missing, outside every write root: if it appears during the run, Landlock gives it " +
+      `no rights (rule at ${entry.existing})`
+    );
   }
   return covered ? `${covered.reason}: nothing more to do` : "not enforced (please report this)";
 }

@@ -41,7 +41,7 @@ export interface DenyMountPlan {
 
 interface DenyMountInput {
   policy: Pick<ResolvedPolicy, "writeRoots" | "denyWrite" | "denyRead">;
-  /** Directories the sandbox replaces with fresh ones (/tmp, /dev/shm, /run...): the host's files there are out of sight. */
+  /** Directories the sandbox replaces with its own (/tmp, /dev/shm, /run...): host files there are out of sight. */
   replaced: readonly string[];
   /** Host directories bwrap binds back in read-only below a replaced one (a working directory under /tmp). */
   reboundReadOnly: readonly string[];
