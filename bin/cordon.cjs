@@ -24,8 +24,31 @@ function binaryPath() {
   return path;
 }
 
+// Node decodes arguments as UTF-8 and would pass U+FFFD on in place of bytes
+// that are not: cordon would then protect, or run, a different name.
+function argumentsSurviveNode() {
+  let raw;
+  try {
+    raw = require("node:fs").readFileSync("/proc/self/cmdline");
+  } catch {
+    return true;
+  }
+  const fromKernel = raw
+    .subarray(0, raw.length - 1)
+    .toString("latin1")
+    .split("\0");
+  const given = process.argv.slice(2);
+  const tail = fromKernel.slice(fromKernel.length - given.length);
+  return given.every((arg, i) => Buffer.from(arg, "utf8").toString("latin1") === tail[i]);
+}
+
 let binary;
 try {
+  if (!argumentsSurviveNode()) {
+    throw new Error(
+      "an argument is not valid UTF-8, and Node cannot pass it on unchanged; run the binary in dist/npm/ directly",
+    );
+  }
   binary = binaryPath();
 } catch (error) {
   process.stderr.write(`cordon: ${error.message}\n`);

@@ -100,3 +100,12 @@ releaseTest("npm package: BUN_BE_BUN and BUN_OPTIONS cannot turn cordon into bun
   expect(existsSync("/etc/cordon-npm-escape")).toBe(false);
   expect(npx(["--version"], { BUN_BE_BUN: "1" }).stdout).toStartWith("cordon ");
 });
+
+releaseTest("npm package: an argument that is not UTF-8 is refused, never passed on decoded", reasons, () => {
+  // Bun.spawn takes strings: the raw byte reaches npx through the shell's printf.
+  const script = `npx --no-install cordon -w . --deny-read "$(printf 'sec\\351.env')" -- true`;
+  const result = run(["sh", "-c", script], { cwd: project, timeoutMs: 120_000 });
+  expect(result.exitCode).toBe(125);
+  expect(result.stderr).toContain("not valid UTF-8");
+  expect(readdirSync(project).some((name) => name.includes("\uFFFD"))).toBe(false);
+});
