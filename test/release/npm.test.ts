@@ -102,8 +102,9 @@ releaseTest("npm package: BUN_BE_BUN and BUN_OPTIONS cannot turn cordon into bun
 });
 
 releaseTest("npm package: an argument that is not UTF-8 is refused, never passed on decoded", reasons, () => {
-  // Bun.spawn takes strings: the raw byte reaches npx through the shell's printf.
-  const script = `npx --no-install cordon -w . --deny-read "$(printf 'sec\\351.env')" -- true`;
+  // Bun.spawn takes strings: the raw byte reaches the launcher through the shell's printf. (npx
+  // itself is a Node program and decodes arguments before cordon's launcher sees them.)
+  const script = `./node_modules/.bin/cordon -w . --deny-read "$(printf 'sec\\351.env')" -- true`;
   const result = run(["sh", "-c", script], { cwd: project, timeoutMs: 120_000 });
   expect(result.exitCode).toBe(125);
   expect(result.stderr).toContain("not valid UTF-8");
