@@ -1,4 +1,5 @@
 // Small kernel constants that are not Landlock or seccomp specific.
+import { HOST_ARCH } from "./syscalls.ts";
 
 export const PR_SET_PDEATHSIG = 1;
 export const PR_CAPBSET_DROP = 24;
@@ -10,13 +11,34 @@ export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 export const MFD_CLOEXEC = 1;
 
+export const O_WRONLY = 1;
+export const O_EXCL = 0o200;
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
-export const O_NOFOLLOW = 0o400000;
+// arm64 swaps these two with O_DIRECT and O_LARGEFILE (arch/arm64/include/uapi/asm/fcntl.h).
+export const O_DIRECTORY = HOST_ARCH === "aarch64" ? 0o40000 : 0o200000;
+export const O_NOFOLLOW = HOST_ARCH === "aarch64" ? 0o100000 : 0o400000;
 export const AT_FDCWD = -100;
-/** openat2(2) `resolve` flag: fail with ELOOP on a symlink in any path component. */
-export const RESOLVE_NO_SYMLINKS = 0x04;
+/** The call works on the descriptor itself when the path is "". */
+export const AT_EMPTY_PATH = 0x1000;
+/** open_tree and mount_setattr: the whole tree of mounts below, not just the top one. */
+export const AT_RECURSIVE = 0x8000;
 
+/** openat2(2) `resolve` flags (<linux/openat2.h>). */
+export const RESOLVE_NO_SYMLINKS = 0x04;
+/** No "..", no absolute path, no escape from the starting directory. */
+export const RESOLVE_BENEATH = 0x08;
+
+/** statx(2) mask bits (<linux/stat.h>). STATX_MNT_ID is Linux 5.8, STATX_MNT_ID_UNIQUE (never reused) 6.8. */
+export const STATX_TYPE = 0x1;
+export const STATX_INO = 0x100;
+export const STATX_MNT_ID = 0x1000;
+export const STATX_MNT_ID_UNIQUE = 0x4000;
+
+/** statfs(2) f_flags bits. */
+export const ST_RDONLY = 1;
+
+export const CLONE_NEWNS = 0x20000;
 export const CLONE_NEWUSER = 0x10000000;
 
 export const AF_UNIX = 1;

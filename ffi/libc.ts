@@ -3,7 +3,16 @@
 // names the call and its errno.
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
-import { errnoName } from "./constants.ts";
+import {
+  AT_EMPTY_PATH,
+  ERRNO,
+  errnoName,
+  STATX_INO,
+  STATX_MNT_ID,
+  STATX_MNT_ID_UNIQUE,
+  STATX_TYPE,
+} from "./constants.ts";
+import { decodeStatx, STATFS_FLAGS_WORD, STATFS_WORDS, STATX_SIZE, type StatxFields } from "./structs.ts";
 import { HOST_ARCH, NR } from "./syscalls.ts";
 
 const { i32, i64, u64, ptr: P } = FFIType;
@@ -69,14 +78,106 @@ function check(call: string, result: number): number {
 type Arg = number | bigint | Pointer | null;
 const asArg = (value: Arg): number | bigint => (value === null ? 0 : (value as number | bigint));
 
-/** Raw syscall(2); returns the result or -1, leaving errno to the caller. */
-export function rawSyscall(nr: number, ...args: Arg[]): number {
-  const a = [0, 1, 2, 3, 4, 5].map((i) => asArg(args[i] ?? 0));
-  return Number(libc().syscall(nr, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!));
+/** Raw syscall(2); returns the result or -1, leaving errno to the caller. Allocates nothing. */
+export function rawSyscall(nr: number, a0: Arg = 0, a1: Arg = 0, a2: Arg = 0, a3: Arg = 0, a4: Arg = 0, a5: Arg = 0) {
+  return Number(libc().syscall(nr, asArg(a0), asArg(a1), asArg(a2), asArg(a3), asArg(a4), asArg(a5)));
 }
 
 export function syscall(name: keyof typeof NR, ...args: Arg[]): number {
-  return check(name, rawSyscall(NR[name], ...args));
+  const [a0, a1, a2, a3, a4, a5] = args;
+  return check(name, rawSyscall(NR[name], a0, a1, a2, a3, a4, a5));
+}
+
+// Path arguments go through two reused buffers (no call here takes more than
+// two paths): stage 2 walks thousands of components before every command, and
+// a Buffer per call costs more than the calls themselves.
+const PATH_MAX = 4096;
+const pathBuffers = [new Uint8Array(PATH_MAX), new Uint8Array(PATH_MAX)] as const;
+let pathPointers: [Pointer, Pointer] | undefined;
+const utf8 = new TextEncoder();
+
+/** `path` as a NUL-terminated string in reused buffer `slot`, valid until the next call with that slot. */
+export function pathArgument(call: string, path: string, slot: 0 | 1 = 0): Pointer {
+  // A NUL would silently cut the path short: open a parent instead of the name asked for.
+  if (path.includes("\0")) throw new SyscallError(`${call}(${JSON.stringify(path)})`, ERRNO.EINVAL);
+  const buffer = pathBuffers[slot];
+  const { read, written } = utf8.encodeInto(path, buffer.subarray(0, PATH_MAX - 1));
+  if (read !== path.length) throw new SyscallError(`${call}(${path.slice(0, 64)}...)`, ERRNO.ENAMETOOLONG);
+  buffer[written] = 0;
+  pathPointers ??= [ptr(pathBuffers[0]), ptr(pathBuffers[1])];
+  return pathPointers[slot];
+}
+
+/** A -1 from a call on `path`: the error names the call and the path. */
+function checkPath(call: string, path: string, result: number): number {
+  if (result === -1) throw new SyscallError(`${call}(${path})`, lastErrno());
+  return result;
+}
+
+export function unshare(flags: number): void {
+  check("unshare", rawSyscall(NR.unshare, flags));
+}
+
+/** openat2(2) with an encoded struct open_how (encodeOpenHow, made once by the caller). */
+export function openat2(dirFd: number, path: string, how: BigUint64Array): number {
+  return checkPath(
+    "openat2",
+    path,
+    rawSyscall(NR.openat2, dirFd, pathArgument("openat2", path), ptr(how), how.byteLength),
+  );
+}
+
+export function openat(dirFd: number, path: string, flags: number, mode: number): number {
+  return checkPath("openat", path, rawSyscall(NR.openat, dirFd, pathArgument("openat", path), flags, mode));
+}
+
+export function mkdirat(dirFd: number, path: string, mode: number): void {
+  checkPath("mkdirat", path, rawSyscall(NR.mkdirat, dirFd, pathArgument("mkdirat", path), mode));
+}
+
+const statxBuffer = new Uint8Array(STATX_SIZE);
+const statxView = new DataView(statxBuffer.buffer);
+let statxPointer: Pointer | undefined;
+/** STATX_MNT_ID_UNIQUE until a kernel refuses it; then the older, reusable STATX_MNT_ID. */
+let mountIdMask = STATX_MNT_ID_UNIQUE;
+
+/**
+ * statx(2) for type, inode, device and mount id (`fd` itself when `path` is
+ * "" and flags has AT_EMPTY_PATH). Mount ids are the never-reused kind where
+ * the kernel has them (6.8+); `mask` says which kind came back
+ * (STATX_MNT_ID_UNIQUE or STATX_MNT_ID; neither before Linux 5.8).
+ */
+export function statx(dirFd: number, path: string, flags: number): StatxFields {
+  statxPointer ??= ptr(statxBuffer);
+  for (;;) {
+    const result = rawSyscall(
+      NR.statx,
+      dirFd,
+      pathArgument("statx", path),
+      flags,
+      STATX_TYPE | STATX_INO | mountIdMask,
+      statxPointer,
+    );
+    if (result !== -1) return decodeStatx(statxView);
+    const errno = lastErrno();
+    if (errno !== ERRNO.EINVAL || mountIdMask === STATX_MNT_ID) throw new SyscallError(`statx(${path})`, errno);
+    mountIdMask = STATX_MNT_ID;
+  }
+}
+
+/** statx of the descriptor itself. */
+export function fstatx(fd: number): StatxFields {
+  return statx(fd, "", AT_EMPTY_PATH);
+}
+
+const statfsWords = new BigUint64Array(STATFS_WORDS);
+let statfsPointer: Pointer | undefined;
+
+/** fstatfs(2)'s f_flags (ST_RDONLY, ST_NOSUID, ...) of the mount `fd` is on. */
+export function fstatfsFlags(fd: number): number {
+  statfsPointer ??= ptr(statfsWords);
+  check("fstatfs", rawSyscall(NR.fstatfs, fd, statfsPointer));
+  return Number(statfsWords[STATFS_FLAGS_WORD]);
 }
 
 export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {

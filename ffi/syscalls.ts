@@ -82,6 +82,9 @@ export const SYSCALL_NAMES = [
   "mknodat",
   "getppid",
   "flock",
+  "statx",
+  "fstatfs",
+  "mkdirat",
 ] as const;
 
 /** Marks a syscall this architecture does not have (aarch64 has no open, creat, chmod, mknod). */
@@ -167,6 +170,9 @@ const X86_64: Record<SyscallName, number> = {
   mknodat: 259,
   getppid: 110,
   flock: 73,
+  statx: 332,
+  fstatfs: 138,
+  mkdirat: 258,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -247,6 +253,9 @@ const AARCH64: Record<SyscallName, number> = {
   mknodat: 33,
   getppid: 173,
   flock: 32,
+  statx: 291,
+  fstatfs: 44,
+  mkdirat: 34,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {

@@ -7,29 +7,29 @@ import {
   LANDLOCK_RULE_PATH_BENEATH,
 } from "../../ffi/landlock.ts";
 import { AT_FDCWD, ERRNO, O_CLOEXEC, O_NOFOLLOW, O_PATH, RESOLVE_NO_SYMLINKS } from "../../ffi/constants.ts";
-import { closeFd, lastErrno, openPath, rawSyscall, syscall, SyscallError } from "../../ffi/libc.ts";
+import { closeFd, lastErrno, openat2, openPath, rawSyscall, syscall, SyscallError } from "../../ffi/libc.ts";
 import { encodeOpenHow } from "../../ffi/structs.ts";
 import { NR } from "../../ffi/syscalls.ts";
 import { ptr } from "bun:ffi";
 import { fstatSync } from "node:fs";
 import type { WireLandlock, WirePathRule } from "../launch/wire.ts";
 
+let openat2Missing = false;
+const WALKED = encodeOpenHow(O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
+
 /**
  * Opens a path that stage 1 found by walking the tree, following no symlink in
  * any component: one swapped in since planning (a sibling inside a write root
  * replaced by a link to /etc) must not receive the sibling's rights.
  */
-let openat2Missing = false;
-
 function openWalkedPath(path: string): number {
   if (!openat2Missing) {
-    const how = encodeOpenHow(O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
-    const bytes = Buffer.from(`${path}\0`);
-    const fd = rawSyscall(NR.openat2, AT_FDCWD, ptr(bytes), ptr(how), how.byteLength);
-    if (fd !== -1) return fd;
-    const errno = lastErrno();
-    if (errno !== ERRNO.ENOSYS) throw new SyscallError(`openat2(${path})`, errno);
-    openat2Missing = true;
+    try {
+      return openat2(AT_FDCWD, path, WALKED);
+    } catch (error) {
+      if (!(error instanceof SyscallError) || error.errno !== ERRNO.ENOSYS) throw error;
+      openat2Missing = true;
+    }
   }
   // Some container seccomp profiles hide openat2: at least the last component is not followed.
   const fd = openPath(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);

@@ -19,10 +19,18 @@ function headerFor(arch: KernelArch): string | undefined {
   return HEADERS[arch].find((path) => existsSync(path));
 }
 
-/** `#define __NR_name 123` lines; names defined through other macros are ignored. */
+/** `#define __NR_name 123` lines, and names defined as an __NR3264_ number; other macros are ignored. */
 export function parseUnistd(text: string): Map<string, number> {
   const table = new Map<string, number>();
   for (const match of text.matchAll(/^#define __NR_(\w+)\s+(\d+)\s*$/gm)) table.set(match[1]!, Number(match[2]));
+  // The generic table numbers calls whose 32-bit and 64-bit forms differ (fstatfs, mmap) as __NR3264_x;
+  // "__NR_fstatfs __NR3264_fstatfs" names it for 64-bit, "__NR_fstatfs64" for 32-bit.
+  const numbered = new Map<string, number>();
+  for (const match of text.matchAll(/^#define __NR3264_(\w+)\s+(\d+)\s*$/gm)) numbered.set(match[1]!, Number(match[2]));
+  for (const match of text.matchAll(/^#define __NR_(\w+)\s+__NR3264_(\w+)\s*$/gm)) {
+    const number = numbered.get(match[2]!);
+    if (number !== undefined && !table.has(match[1]!)) table.set(match[1]!, number);
+  }
   return table;
 }
 
