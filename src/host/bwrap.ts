@@ -45,6 +45,13 @@ const BWRAP_PROBE_ARGS = [
   "--unshare-user",
   "--disable-userns",
   "--die-with-parent",
+  // A setuid bwrap refuses --cap-add from a non-root caller.
+  "--cap-drop",
+  "ALL",
+  "--cap-add",
+  "CAP_SYS_ADMIN",
+  "--cap-add",
+  "CAP_SETPCAP",
   "--ro-bind",
   "/",
   "/",

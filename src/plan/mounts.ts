@@ -135,8 +135,15 @@ export function namespaceArgs(options: BwrapOptions): string[] {
     "--disable-userns",
     ...(options.network !== "none" ? ["--share-net"] : []),
     "--die-with-parent",
+    // Stage 2 mounts the deny paths itself (CAP_SYS_ADMIN, in a mount namespace
+    // of its own) and then drops every capability, the bounding set too
+    // (CAP_SETPCAP). --cap-add alone would leave a root caller everything.
     "--cap-drop",
     "ALL",
+    "--cap-add",
+    "CAP_SYS_ADMIN",
+    "--cap-add",
+    "CAP_SETPCAP",
     "--chdir",
     options.cwd,
   ];

@@ -10,6 +10,7 @@ import { readAll } from "../bytes.ts";
 import { EXIT } from "../errors.ts";
 import { decodeLaunch, type Launch } from "../launch/wire.ts";
 import { executeCommand, resolveCommand } from "./command.ts";
+import { applyDenyMounts } from "./deny-mounts.ts";
 import { applyLandlock } from "./landlock.ts";
 import { disableCoreDumps, dropAllCapabilities, setNoNewPrivileges, setParentDeathSignal } from "./privileges.ts";
 import { installSeccompProgram } from "./seccomp.ts";
@@ -82,6 +83,8 @@ function stage2(fd: number, statusFd: number): never {
   }
 
   const steps: [string, () => void][] = [
+    // While bwrap's CAP_SYS_ADMIN is still held (bwrap mode); dropped below.
+    ["deny mounts", () => applyDenyMounts(header.denyAnchors, header.denyMounts)],
     ["verifying mounts", () => verifyMounts(header.mountChecks)],
     ["no-new-privs", setNoNewPrivileges],
     ["parent-death signal", () => setParentDeathSignal(header.parentDeathSignal, header.parentPid)],

@@ -64,7 +64,8 @@ export function dropAllCapabilities(): void {
   // and empty permitted and inheritable sets, the bounding set grants nothing.
   const boundingMatters = before.bounding !== 0n && (before.effective & (1n << CAP_SETPCAP)) !== 0n;
   const held = before.effective | before.permitted | before.inheritable | before.ambient;
-  // The usual case (an unprivileged caller, or bwrap's --cap-drop ALL): nothing to drop, nothing to re-check.
+  // Landlock-only mode for an unprivileged caller: nothing to drop, nothing to re-check.
+  // bwrap mode leaves CAP_SYS_ADMIN and CAP_SETPCAP in every set, ambient and bounding included.
   if (!boundingMatters && held === 0n) return;
   if (boundingMatters) {
     const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "latin1").trim());

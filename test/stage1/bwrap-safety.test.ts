@@ -151,8 +151,8 @@ describe.skipIf(noBwrap !== undefined)("finding bwrap and auto mode", () => {
 describe.skipIf(noBwrap !== undefined)("mount verification", () => {
   // Deterministic version of the race: a --bwrap wrapper swaps a path
   // component for a symlink to a decoy after stage 1 resolved the plan and
-  // before bubblewrap mounts, which is exactly the window an attacker with
-  // write access to a write root could hit.
+  // before the sandbox mounts the deny path, which is exactly the window an
+  // attacker with write access to a write root could hit.
   test("a path component swapped for a symlink before bwrap mounts is caught, and nothing runs", () => {
     requireBinary();
     const root = scratchDir("cordon-race-");
@@ -182,7 +182,8 @@ describe.skipIf(noBwrap !== undefined)("mount verification", () => {
         `touch ${out}; touch ${join(real, "protected", "x")}`,
       ]);
       expect(result.exitCode).toBe(125);
-      expect(result.stderr).toContain("verifying mounts");
+      // Stage 2 walks to the deny path one component at a time and meets the symlink.
+      expect(result.stderr).toContain(`sandbox setup failed at deny mounts: ${real} is not what cordon planned`);
       expect(existsSync(out)).toBe(false);
       expect(existsSync(join(real + ".orig", "protected", "x"))).toBe(false);
       expect(existsSync(join(decoy, "protected", "x"))).toBe(false);

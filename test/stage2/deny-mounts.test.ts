@@ -3,7 +3,9 @@
 // does, then attacks the result. As root and as nobody.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
+  closeSync,
   existsSync,
+  openSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -19,12 +21,23 @@ import { closeFd, fstatx, openPath } from "../../ffi/libc.ts";
 import type { WireAnchor, WireComponent, WireDenyAction, WireDenyMount } from "../../src/launch/wire.ts";
 import { applyDenyMounts } from "../../src/stage2/deny-mounts.ts";
 import type { Attempt, ProbeOutput, ProbeSpec } from "../helpers/deny-mounts-probe.ts";
-import { isRoot, NOBODY, REPO, run, scratchDir } from "../helpers/cordon.ts";
+import { encodeSockFilters } from "../../ffi/seccomp.ts";
+import { HOST_ARCH } from "../../ffi/syscalls.ts";
+import { probeLandlockAbi } from "../../src/host/landlock.ts";
+import { fsMask, fsRightsAt } from "../../src/landlock/abi.ts";
+import { rightsForGrant } from "../../src/landlock/rules.ts";
+import { encodeLaunch, STAGE2_ARGUMENT } from "../../src/launch/wire.ts";
+import { assembleSeccompProgram } from "../../src/seccomp/assemble.ts";
+import { seccompSpecFor } from "../../src/seccomp/profile.ts";
+import { commandLine, CORDON, isRoot, NOBODY, REPO, requireBinary, run, scratchDir } from "../helpers/cordon.ts";
 
 const BWRAP = "/usr/bin/bwrap";
 const BUN = join(REPO, "node_modules/.bin/bun");
 const PROBE = join(REPO, "test/helpers/deny-mounts-probe.ts");
 const noBwrap = existsSync(BWRAP) ? undefined : `${BWRAP} is not installed`;
+const noLandlock = probeLandlockAbi().available ? undefined : "Landlock is not available";
+const ABI = 1;
+const HANDLED = fsMask(fsRightsAt(ABI));
 
 function identity(path: string): { dev: string; ino: string } {
   const stat = lstatSync(path, { bigint: true });
@@ -375,6 +388,91 @@ for (const { who, asNobody, skip } of USERS) {
     });
   });
 }
+
+describe.skipIf(noBwrap !== undefined || noLandlock !== undefined)("the compiled stage 2", () => {
+  let root: string;
+  beforeAll(() => {
+    requireBinary();
+    root = makeFixture(isRoot ? NOBODY : undefined);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const SCRIPT = [
+    "grep -E '^(Cap|NoNewPrivs)' /proc/self/status",
+    'echo x 2>&1 >"$1/.git/config"',
+    'echo "env:$(cat "$1/.env")"',
+  ].join("; ");
+
+  /** Runs dist/cordon's stage 2 under bwrap with a launch message that carries deny mounts. */
+  function stage2(asNobody: boolean, caps = CORDON_CAPS) {
+    const everything = rightsForGrant("write", "dir", HANDLED).toString();
+    const message = encodeLaunch({
+      header: {
+        version: 1,
+        landlock: {
+          ...{ abi: ABI, handledFs: HANDLED.toString(), handledNet: "0", scoped: "0", restrictFlags: 0 },
+          pathRules: [{ path: "/", access: everything, optional: false, followSymlinks: false }],
+          netRules: [],
+        },
+        mountChecks: [],
+        denyAnchors: [anchorOf(root)],
+        denyMounts: [planned(root, ".git", "read-only"), planned(root, ".env", "hide-file")],
+        preserveFds: 0,
+        parentDeathSignal: 0,
+      },
+      seccomp: encodeSockFilters(
+        assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "none", mode: "bwrap" })),
+      ),
+      argv: ["/bin/sh", "-c", SCRIPT, "sh", root].map((arg) => new TextEncoder().encode(arg)),
+      envp: [new TextEncoder().encode("PATH=/usr/bin:/bin")],
+    });
+    const dir = scratchDir("cordon-dm-launch-");
+    const file = join(dir, "launch");
+    writeFileSync(file, message);
+    const fd = openSync(file, "r");
+    try {
+      const argv = commandLine(
+        [
+          BWRAP,
+          ...["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", ...caps],
+          ...["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", root, root],
+          ...[CORDON, STAGE2_ARGUMENT, "3"],
+        ],
+        asNobody,
+      );
+      const result = Bun.spawnSync(argv, { env: {}, stdio: ["ignore", "pipe", "pipe", fd] });
+      return { exitCode: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  for (const { who, asNobody } of [
+    { who: "the calling user", asNobody: false },
+    ...(isRoot ? [{ who: "nobody", asNobody: true }] : []),
+  ]) {
+    test(`applies them before dropping every capability, ambient and bounding too (${who})`, () => {
+      const result = stage2(asNobody);
+      expect(result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+      for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) {
+        expect(result.stdout).toContain(`${set}:\t0000000000000000`);
+      }
+      expect(result.stdout).toContain("NoNewPrivs:\t1");
+      expect(result.stdout).toContain("Read-only file system");
+      expect(result.stdout).toContain("env:\n");
+      expect(readFileSync(join(root, ".git/config"), "utf8")).toBe("cfg");
+    });
+  }
+
+  test("without CAP_SYS_ADMIN it refuses (125) and the command does not run", () => {
+    const result = stage2(false, ["--cap-drop", "ALL"]);
+    expect(result.exitCode).toBe(125);
+    expect(result.stderr).toContain("sandbox setup failed at deny mounts: cannot make a mount namespace of its own");
+    expect(result.stdout).toBe("");
+  });
+});
 
 describe("without a sandbox", () => {
   test("no mounts: nothing happens, not even a new mount namespace", () => {
