@@ -1,6 +1,6 @@
 // Creates and removes exactly what the plan says a run creates on the host
 // (plan/state.ts): the private state directory and the placeholders.
-import { closeSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { identitiesOf } from "../host/filesystem.ts";
 import {
@@ -44,10 +44,24 @@ function removeStaleState(): void {
   for (const run of otherRuns()) {
     if (!run.stale) continue;
     for (const record of run.placeholders) {
-      if (record.identity) releasePlaceholder(record.path, record.identity);
+      const identity = record.identity ?? unrecordedPlaceholder(record.path);
+      if (identity) releasePlaceholder(record.path, identity);
     }
     rmSync(run.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A run killed between recording a placeholder and recording its identity
+ * left the path alone: what is there counts as its placeholder only if it
+ * looks exactly like one (an empty directory of ours, mode 0555).
+ */
+function unrecordedPlaceholder(path: string): Identity | undefined {
+  const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!stat?.isDirectory() || (stat.mode & 0o7777n) !== 0o555n || stat.uid !== BigInt(process.getuid?.() ?? -1)) {
+    return undefined;
+  }
+  return { dev: stat.dev, ino: stat.ino };
 }
 
 interface CreatedState {
@@ -70,11 +84,21 @@ function cannotHold(path: string, error: unknown): CordonError {
 
 /** Whether the directory at `path` is a placeholder another run recorded (read afresh: runs start at any time). */
 function recognise(path: string, identity: Identity): Recognition {
-  const known = recordedPlaceholders(otherRuns());
-  if (!known.has(path)) return "no";
-  const recorded = known.get(path);
-  if (recorded === undefined) return "pending";
-  return recorded.dev === identity.dev && recorded.ino === identity.ino ? "yes" : "no";
+  let pending = false;
+  for (const run of otherRuns()) {
+    for (const record of run.placeholders) {
+      if (record.path !== path) continue;
+      if (record.identity) {
+        if (record.identity.dev === identity.dev && record.identity.ino === identity.ino) return "yes";
+      } else if (run.stale) {
+        // Killed between recording it and recording its identity: it is that run's, now ours.
+        return "yes";
+      } else {
+        pending = true;
+      }
+    }
+  }
+  return pending ? "pending" : "no";
 }
 
 /**
