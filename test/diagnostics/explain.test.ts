@@ -54,21 +54,22 @@ describe("cordon explain --json", () => {
     expect(report.landlock.rules.some((rule) => rule.path === "/" && rule.grant === "read")).toBe(true);
   });
 
-  test.skipIf(noBwrap !== undefined)("bwrap mode: the deny mounts are in the plan and in bwrap's arguments", () => {
-    const report = explain(POLICIES["write root with denies"]!);
-    expect(report.mode).toMatchObject({ requested: "auto", chosen: "bwrap", planned: "bwrap" });
-    expect(report.mounts).toContainEqual({
-      kind: "ro-bind",
-      source: join(dir, ".git"),
-      dest: join(dir, ".git"),
-      why: "deny-write",
-    });
-    expect(report.mounts).toContainEqual({ kind: "bind", source: dir, dest: dir, why: "write-root" });
-    const args = report.bwrap!.arguments.join(" ");
-    expect(args).toContain(`--ro-bind ${join(dir, ".git")} ${join(dir, ".git")}`);
-    expect(args).toContain("--unshare-all --unshare-user --disable-userns");
-    expect(report.environment.set.TMPDIR).toBe("/tmp");
-  });
+  test.skipIf(noBwrap !== undefined)(
+    "bwrap mode: deny paths are stage 2's mounts, listed with how; not bwrap's",
+    () => {
+      const report = explain(POLICIES["write root with denies"]!);
+      expect(report.mode).toMatchObject({ requested: "auto", chosen: "bwrap", planned: "bwrap" });
+      const git = report.denyPaths.find((entry) => entry.path === join(dir, ".git"));
+      expect(git).toMatchObject({ deny: "write", kind: "dir" });
+      expect(git!.how).toContain("read-only bind onto itself, mounted by stage 2");
+      expect(report.mounts).toContainEqual({ kind: "bind", source: dir, dest: dir, why: "write-root" });
+      const args = report.bwrap!.arguments.join(" ");
+      expect(args).not.toContain(join(dir, ".git"));
+      expect(args).toContain("--cap-drop ALL --cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP");
+      expect(args).toContain("--unshare-all --unshare-user --disable-userns");
+      expect(report.environment.set.TMPDIR).toBe("/tmp");
+    },
+  );
 
   test("landlock-only mode: no bwrap, no mounts, and its gaps are listed", () => {
     const report = explain(POLICIES["landlock-only with a deny"]!);
