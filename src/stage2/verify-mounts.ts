@@ -1,41 +1,49 @@
-// Before exec, stage 2 checks that each bind mount of the plan is really where
-// the plan says. Another process that can write a write root could swap a
-// path component for a symlink while bwrap resolves mount targets, landing a
-// read-only or hiding mount on a decoy. The check: the path is a mount point,
-// read-only when the plan says so, on the inode stage 1 resolved.
-import { lstatSync, readFileSync } from "node:fs";
+// Before exec, stage 2 checks that each bind bwrap made (write roots, a
+// working directory under /tmp, host socket covers) is really where the plan
+// says. Another process that can write a write root could swap a path
+// component for a symlink while bwrap resolves mount targets, landing a
+// mount on a decoy. The check, by descriptor, never by mount-table text: the
+// path opens without following any symlink, it is a mount point (its mount
+// differs from its parent's), read-only when the plan says so, and it is the
+// file stage 1 resolved.
+import { AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, O_PATH, RESOLVE_NO_SYMLINKS, ST_RDONLY } from "../../ffi/constants.ts";
+import { closeFd, fstatfsFlags, fstatx, openat2 } from "../../ffi/libc.ts";
+import type { StatxFields } from "../../ffi/structs.ts";
+import { encodeOpenHow } from "../../ffi/structs.ts";
 import type { WireMountCheck } from "../launch/wire.ts";
 
-interface MountEntry {
-  mountPoint: string;
-  options: string[];
+const NO_SYMLINKS = encodeOpenHow(O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
 }
 
-function unescapeMountPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
-}
-
-function parseMountInfo(text: string): Map<string, MountEntry> {
-  const byMountPoint = new Map<string, MountEntry>();
-  for (const line of text.split("\n")) {
-    const fields = line.split(" ");
-    if (fields.length < 6) continue;
-    const mountPoint = unescapeMountPath(fields[4]!);
-    // Later lines are mounted on top of earlier ones at the same point.
-    byMountPoint.set(mountPoint, { mountPoint, options: fields[5]!.split(",") });
+/** statx of `path` opened without following symlinks, and its read-only flag. */
+function inspect(path: string): StatxFields & { readOnly: boolean } {
+  const fd = openat2(AT_FDCWD, path, NO_SYMLINKS);
+  try {
+    return { ...fstatx(fd), readOnly: (fstatfsFlags(fd) & ST_RDONLY) !== 0 };
+  } finally {
+    closeFd(fd);
   }
-  return byMountPoint;
 }
 
 export function verifyMounts(checks: readonly WireMountCheck[]): void {
-  if (checks.length === 0) return;
-  const mounts = parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8"));
   for (const check of checks) {
-    const mount = mounts.get(check.path);
-    if (!mount) throw new Error(`${check.path} is not a mount point: its mount may have landed elsewhere`);
-    if (check.readOnly && !mount.options.includes("ro")) throw new Error(`${check.path} is not mounted read-only`);
-    const stat = lstatSync(check.path, { bigint: true });
-    if (stat.dev.toString() !== check.dev || stat.ino.toString() !== check.ino) {
+    let found: ReturnType<typeof inspect>;
+    let parent: StatxFields;
+    try {
+      found = inspect(check.path);
+      parent = inspect(parentOf(check.path));
+    } catch (error) {
+      throw new Error(`${check.path} cannot be opened as planned (${(error as Error).message})`);
+    }
+    if (found.mountId === parent.mountId) {
+      throw new Error(`${check.path} is not a mount point: its mount may have landed elsewhere`);
+    }
+    if (check.readOnly && !found.readOnly) throw new Error(`${check.path} is not mounted read-only`);
+    if (found.dev.toString() !== check.dev || found.ino.toString() !== check.ino) {
       throw new Error(`${check.path} is not the file stage 1 resolved (it changed while the sandbox was set up)`);
     }
   }
