@@ -54,10 +54,10 @@ function enforcement(entry: DenyEntry, deny: "write" | "read", plan: PreparedRun
   if (deny === "write" && covered?.reason === OUTSIDE_WRITE_ROOTS) {
     return "missing, outside every write root: nothing there is writable in the sandbox";
   }
-  if (entry.kind === "missing" && entry.existing !== undefined && covered?.reason === OUTSIDE_WRITE_ROOTS) {
+  if (deny === "read" && plan.denyLandlockReads.includes(entry.path)) {
     return (
-      "missing, outside every write root: if it appears during the run, Landlock gives it " +
-      `no rights (rule at ${entry.existing})`
+      `missing, ${covered?.reason ?? "without a placeholder"}: if it appears during the run, Landlock gives it ` +
+      `no rights (rule at ${entry.existing ?? "its nearest existing ancestor"})`
     );
   }
   return covered ? `${covered.reason}: nothing more to do` : "not enforced (please report this)";

@@ -82,10 +82,3 @@ export function otherRuns(base: string = stateBase(), uid = process.getuid?.()):
   }
   return runs;
 }
-
-/** Every placeholder other runs hold or left behind, by path (identity absent while being created). */
-export function recordedPlaceholders(runs: readonly OtherRun[]): Map<string, Identity | undefined> {
-  const byPath = new Map<string, Identity | undefined>();
-  for (const run of runs) for (const record of run.placeholders) byPath.set(record.path, record.identity);
-  return byPath;
-}

@@ -135,8 +135,9 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
       placeGrant({ path: fact.path, kind: fact.kind, access }, exclusions, excluded, list, MAX_PATH_RULES, placement);
       for (const rule of placement.rules.slice(from)) {
         const identity = !rule.walked && rule.path === fact.path ? fact.identity : walkedIdentity(rule);
+        const { identity: _listed, ...placed } = rule;
         pathRules.push({
-          ...rule,
+          ...placed,
           grant,
           optional: optional && !rule.walked,
           followSymlinks: grant === "device",

@@ -37,6 +37,11 @@ export interface DenyMountPlan {
   placeholders: Placeholder[];
   /** Deny paths that need no mount, and why (explain prints these). */
   covered: { path: string; reason: string }[];
+  /**
+   * Missing read-denied paths with no placeholder: the sandbox cannot create
+   * them, but the host could during the run. Landlock must give them no rights.
+   */
+  landlockReadDenies: string[];
 }
 
 interface DenyMountInput {
@@ -87,6 +92,7 @@ export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
   const targets = new Map<string, DenyAction>();
   const placeholders: Placeholder[] = [];
   const covered: DenyMountPlan["covered"] = [];
+  const landlockReadDenies: string[] = [];
   const add = (path: string, action: DenyAction) => {
     const current = targets.get(path);
     if (current === undefined || STRENGTH[action] > STRENGTH[current]) targets.set(path, action);
@@ -114,9 +120,11 @@ export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
     }
     if (deny.kind === "missing") {
       const sealed = sealedBy(deny.path);
-      if (sealed) covered.push({ path: deny.path, reason: `below ${sealed}, which the sandbox cannot change` });
-      else if (!root) covered.push({ path: deny.path, reason: OUTSIDE_WRITE_ROOTS });
-      else {
+      if (sealed || !root) {
+        const reason = sealed ? `below ${sealed}, which the sandbox cannot change` : OUTSIDE_WRITE_ROOTS;
+        covered.push({ path: deny.path, reason });
+        if (list === "read") landlockReadDenies.push(deny.path);
+      } else {
         const placeholder = firstMissing(deny.path, deny.existing ?? root);
         if (!placeholders.some((known) => known.path === placeholder)) {
           placeholders.push({ path: placeholder, for: deny.path });
@@ -142,5 +150,5 @@ export function denyMountsFor(input: DenyMountInput): DenyMountPlan {
   });
   // Shallowest first: a path's ancestors are mounted before it, and its walk goes through them.
   mounts.sort((a, b) => depthOf(a.path) - depthOf(b.path) || (a.path < b.path ? -1 : 1));
-  return { mounts, placeholders, covered };
+  return { mounts, placeholders, covered, landlockReadDenies };
 }

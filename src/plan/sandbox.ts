@@ -50,6 +50,8 @@ export interface SandboxPlan {
   denyAnchors: { path: string; identity: ExpectedIdentity }[];
   /** Deny paths that need no mount, and why. */
   denyCovered: DenyMountPlan["covered"];
+  /** Missing read-denied paths that Landlock keeps rightless should they appear. */
+  denyLandlockReads: string[];
   landlock: LandlockPlan;
   seccomp: SockFilter[];
   env: EnvChanges;
@@ -116,20 +118,16 @@ function coveredByNamespaces(degradation: Degradation, network: NetworkAccess): 
  * What Landlock adds to bwrap mode's mounts. A mount would follow a symlink,
  * so a denied symlink itself (its target is mounted over) is kept from being
  * removed or replaced: its directory loses the rights to change entries. And
- * a read-denied path outside every write root that does not exist yet cannot
+ * a read-denied path that does not exist yet and has no placeholder cannot
  * carry a mount: were it created during the run (by the host), Landlock
  * gives it no rights, since no rule reaches it.
  */
-function bwrapExclusions(policy: ResolvedPolicy, replaced: readonly string[]): Exclusion[] {
-  const outsideRoots = (path: string) =>
-    !policy.writeRoots.some((root) => isWithin(path, root)) && !replaced.some((dir) => isWithin(path, dir));
+function bwrapExclusions(policy: ResolvedPolicy, deny: DenyMountPlan): Exclusion[] {
   return [
     ...[...policy.denyWrite, ...policy.denyRead]
-      .filter((deny) => deny.kind === "symlink")
-      .map((deny) => ({ path: deny.path, deny: "write" as const })),
-    ...policy.denyRead
-      .filter((deny) => deny.kind === "missing" && outsideRoots(deny.path))
-      .map((deny) => ({ path: deny.path, deny: "read" as const })),
+      .filter((entry) => entry.kind === "symlink")
+      .map((entry) => ({ path: entry.path, deny: "write" as const })),
+    ...deny.landlockReadDenies.map((path) => ({ path, deny: "read" as const })),
   ];
 }
 
@@ -252,7 +250,7 @@ export function planSandbox(
         reboundReadOnly: mounts.filter((op) => "why" in op && op.why === "working-directory").map((op) => op.dest),
         coveredSockets: new Set(mounts.filter((op) => "why" in op && op.why === "host-socket").map((op) => op.dest)),
       })
-    : { mounts: [], placeholders: [], covered: [] };
+    : { mounts: [], placeholders: [], covered: [], landlockReadDenies: [] };
   const placeholders = deny.placeholders.map((placeholder) => placeholder.path);
   const deniedDirs = new Set(
     [...policy.denyWrite, ...policy.denyRead].filter((d) => d.kind === "dir").map((d) => d.path),
@@ -275,7 +273,7 @@ export function planSandbox(
       devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
-      exclusions: bwrap ? bwrapExclusions(policy, replaced) : landlockOnlyExclusions(policy),
+      exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy),
       listDirectory: facts.listDirectory,
     },
     abi,
@@ -288,6 +286,7 @@ export function planSandbox(
     mountChecks: mountChecksFor(mounts, facts, hostState),
     ...identifiedDenyMounts(deny, identityOf),
     denyCovered: deny.covered,
+    denyLandlockReads: deny.landlockReadDenies,
     landlock,
     seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
     env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir } },

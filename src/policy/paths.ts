@@ -1,6 +1,6 @@
 // Path helpers for policy resolution: ~ expansion, and canonical forms of
 // paths that may not exist yet. Glob expansion lives in glob.ts.
-import { lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
@@ -102,4 +102,26 @@ export function realpathUtf8(path: string): string {
 /** readlink, refused when the target is not UTF-8. */
 export function readlinkUtf8(path: string): string {
   return utf8Target(path, readlinkSync(path, { encoding: "buffer" }), "points to");
+}
+
+/** The mode of a placeholder directory (stage1/placeholders.ts): read-only for everyone. */
+export const PLACEHOLDER_MODE = 0o555;
+
+/**
+ * Whether `path` looks exactly like a cordon placeholder: an empty directory
+ * of this user with mode 0555. Any run may have made it (another $TMPDIR,
+ * a killed run whose records are gone): cordon treats it as the missing path
+ * it stands for, never as the user's directory. Its identity when it does.
+ */
+export function placeholderAt(path: string, uid = process.getuid?.() ?? -1): Identity | undefined {
+  const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!stat?.isDirectory() || (stat.mode & 0o7777n) !== BigInt(PLACEHOLDER_MODE) || stat.uid !== BigInt(uid)) {
+    return undefined;
+  }
+  try {
+    if (readdirSync(path).length > 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { dev: stat.dev, ino: stat.ino };
 }

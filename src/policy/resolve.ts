@@ -10,8 +10,8 @@ import {
   expandPath,
   isGlob,
   isWithin,
+  placeholderAt,
   lstatOrUndefined,
-  type Identity,
   // Checked: a real path or a link target that is not UTF-8 is refused, not decoded.
   readlinkUtf8 as readlinkSync,
   realpathUtf8 as realpathSync,
@@ -64,10 +64,7 @@ function canonicalDirectory(path: string, what: string): string {
 class DenyResolver {
   private readonly stats = new Map<string, Stats | undefined>();
 
-  constructor(
-    private readonly writeRoots: readonly string[],
-    private readonly placeholders: ReadonlyMap<string, Identity | undefined>,
-  ) {}
+  constructor(private readonly writeRoots: readonly string[]) {}
 
   private lstat(path: string): Stats | undefined {
     if (!this.stats.has(path)) {
@@ -77,14 +74,9 @@ class DenyResolver {
     return this.stats.get(path);
   }
 
-  /** Another run's placeholder stands for a path that does not exist: this run holds it as its own. */
+  /** A placeholder (another run's, or one left behind) stands for a path that does not exist. */
   private isPlaceholder(path: string, stat: Stats): boolean {
-    if (!this.placeholders.has(path) || !stat.isDirectory()) return false;
-    const identity = this.placeholders.get(path);
-    if (identity === undefined) return true;
-    // Inode numbers can exceed 2^53: compare them as bigints.
-    const exact = lstatSync(path, { bigint: true, throwIfNoEntry: false });
-    return exact !== undefined && exact.dev === identity.dev && exact.ino === identity.ino;
+    return stat.isDirectory() && placeholderAt(path) !== undefined;
   }
 
   private insideARoot(path: string): string | undefined {
@@ -177,8 +169,6 @@ function unique(paths: ResolvedPath[]): ResolvedPath[] {
 
 interface ResolveContext {
   cwd: string | undefined;
-  /** Placeholders of other cordon runs (host/runs.ts): paths that do not really exist. */
-  placeholders?: ReadonlyMap<string, Identity | undefined>;
   home?: string;
   env?: Record<string, string | undefined>;
 }
@@ -212,7 +202,7 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
   }
 
   const budget = new GlobBudget();
-  const resolver = new DenyResolver(writeRoots, context.placeholders ?? new Map());
+  const resolver = new DenyResolver(writeRoots);
   const secretContext: SecretContext = { home, env: context.env ?? process.env };
   const secrets = hiddenSecrets(policy.reveal, secretContext)
     .filter(({ path }) => lstatOrUndefined(path) !== undefined)

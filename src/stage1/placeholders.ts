@@ -6,11 +6,11 @@
 // gets the exclusive lock, which no run can while another still holds it: a
 // host rmdir would detach every sandbox's mount on it. What a SIGKILLed run
 // leaves behind, the next run removes the same way.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, rmdirSync } from "node:fs";
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, rmdirSync } from "node:fs";
 import { LOCK_EX, LOCK_NB, LOCK_SH } from "../../ffi/constants.ts";
 import { syscall } from "../../ffi/libc.ts";
 import { CordonError } from "../errors.ts";
-import type { Identity } from "../policy/paths.ts";
+import { PLACEHOLDER_MODE, placeholderAt, type Identity } from "../policy/paths.ts";
 
 export interface HeldPlaceholder {
   path: string;
@@ -52,7 +52,9 @@ export function acquirePlaceholder(path: string, recognise: (identity: Identity)
   for (let attempt = 0; attempt < RETRIES; attempt++) {
     let created = false;
     try {
-      mkdirSync(path, { mode: 0o555 });
+      mkdirSync(path, { mode: PLACEHOLDER_MODE });
+      // The umask may have taken bits away: a placeholder is recognised by its exact mode.
+      chmodSync(path, PLACEHOLDER_MODE);
       created = true;
     } catch (error) {
       if (errorCode(error) !== "EEXIST") throw error;
@@ -82,7 +84,7 @@ export function acquirePlaceholder(path: string, recognise: (identity: Identity)
 
 /**
  * Lets go of a placeholder, and removes it if no other run holds it and it
- * is still the empty directory that was recorded.
+ * still looks exactly like a placeholder, with the identity recorded.
  */
 export function releasePlaceholder(path: string, identity: Identity, fd?: number): void {
   if (fd !== undefined) closeSync(fd);
@@ -90,7 +92,8 @@ export function releasePlaceholder(path: string, identity: Identity, fd?: number
   if (probe === undefined) return;
   try {
     syscall("flock", probe, LOCK_EX | LOCK_NB);
-    if (sameIdentity(path, identity)) rmdirSync(path);
+    const now = placeholderAt(path);
+    if (now && now.dev === identity.dev && now.ino === identity.ino) rmdirSync(path);
   } catch {
     // Held by another run (EWOULDBLOCK), or no longer empty: not ours to remove now.
   } finally {

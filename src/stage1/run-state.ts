@@ -7,12 +7,11 @@ import {
   encodePlaceholderRecords,
   otherRuns,
   PLACEHOLDER_RECORDS,
-  recordedPlaceholders,
   stateBase,
   type PlaceholderRecord,
 } from "../host/runs.ts";
 import type { HostState } from "../plan/state.ts";
-import type { Identity } from "../policy/paths.ts";
+import { placeholderAt, type Identity } from "../policy/paths.ts";
 import { CordonError } from "../errors.ts";
 import {
   acquirePlaceholder,
@@ -44,24 +43,16 @@ function removeStaleState(): void {
   for (const run of otherRuns()) {
     if (!run.stale) continue;
     for (const record of run.placeholders) {
-      const identity = record.identity ?? unrecordedPlaceholder(record.path);
-      if (identity) releasePlaceholder(record.path, identity);
+      // Records are only hints (a sandboxed command that can write $TMPDIR could forge them):
+      // what is removed must still look exactly like a placeholder.
+      const identity = placeholderAt(record.path);
+      const recorded = record.identity;
+      if (identity && (!recorded || (recorded.dev === identity.dev && recorded.ino === identity.ino))) {
+        releasePlaceholder(record.path, identity);
+      }
     }
     rmSync(run.dir, { recursive: true, force: true });
   }
-}
-
-/**
- * A run killed between recording a placeholder and recording its identity
- * left the path alone: what is there counts as its placeholder only if it
- * looks exactly like one (an empty directory of ours, mode 0555).
- */
-function unrecordedPlaceholder(path: string): Identity | undefined {
-  const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
-  if (!stat?.isDirectory() || (stat.mode & 0o7777n) !== 0o555n || stat.uid !== BigInt(process.getuid?.() ?? -1)) {
-    return undefined;
-  }
-  return { dev: stat.dev, ino: stat.ino };
 }
 
 interface CreatedState {
@@ -82,23 +73,18 @@ function cannotHold(path: string, error: unknown): CordonError {
   );
 }
 
-/** Whether the directory at `path` is a placeholder another run recorded (read afresh: runs start at any time). */
+/**
+ * Whether the directory found at `path` is a placeholder: it looks exactly
+ * like one. Whose it is does not matter (another run's, with any $TMPDIR, or
+ * one left behind): this run holds it and takes its share in removing it. An
+ * empty directory of ours with another mode may be one still being made.
+ */
 function recognise(path: string, identity: Identity): Recognition {
-  let pending = false;
-  for (const run of otherRuns()) {
-    for (const record of run.placeholders) {
-      if (record.path !== path) continue;
-      if (record.identity) {
-        if (record.identity.dev === identity.dev && record.identity.ino === identity.ino) return "yes";
-      } else if (run.stale) {
-        // Killed between recording it and recording its identity: it is that run's, now ours.
-        return "yes";
-      } else {
-        pending = true;
-      }
-    }
-  }
-  return pending ? "pending" : "no";
+  const look = placeholderAt(path);
+  if (look) return look.dev === identity.dev && look.ino === identity.ino ? "yes" : "no";
+  const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  const ours = stat?.isDirectory() && stat.uid === BigInt(process.getuid?.() ?? -1) && stat.nlink === 2n;
+  return ours ? "pending" : "no";
 }
 
 /**

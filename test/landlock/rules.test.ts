@@ -183,3 +183,35 @@ describe("rightsForGrant", () => {
     for (const rule of plan.pathRules) expect(rule.access).not.toBe(0n);
   });
 });
+
+describe("identities of walked rules", () => {
+  // Outside the write roots (and under bwrap's own /proc, /tmp, /dev) the host's listing is not
+  // what the sandbox sees; only inside a write root can a command swap what a rule names.
+  test("a walked rule carries the listed identity inside a write root, and none elsewhere", () => {
+    const listed = (name: string, ino: bigint) => ({ name, kind: "dir" as const, identity: { dev: 1n, ino } });
+    const listing: Record<string, ReturnType<typeof listed>[]> = {
+      "/": [listed("proc", 1n), listed("ws", 2n), listed("home", 3n)],
+      "/home": [listed("u", 4n)],
+      "/home/u": [listed(".config", 7n), listed(".gh", 8n)],
+      "/ws": [listed("a", 5n), listed("secret", 6n)],
+    };
+    const plan = landlockRulesFor(
+      intent({
+        writeRoots: [{ path: "/ws", kind: "dir" }],
+        exclusions: [
+          { path: "/home/u/.gh", deny: "read" },
+          { path: "/ws/secret", deny: "read" },
+        ],
+        listDirectory: (dir) => listing[dir],
+      }),
+      7,
+    );
+    const walked = plan.pathRules.filter((rule) => rule.walked);
+    expect(walked.find((rule) => rule.path === "/ws/a")?.identity).toEqual({ dev: 1n, ino: 5n });
+    for (const path of ["/proc", "/home/u/.config"]) {
+      const rule = walked.find((candidate) => candidate.path === path);
+      expect(rule).toBeDefined();
+      expect(rule?.identity).toBeUndefined();
+    }
+  });
+});

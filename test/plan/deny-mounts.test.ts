@@ -142,7 +142,7 @@ describe("denyMountsFor: actions", () => {
   test("a symlink gets no mount (a mount would follow it), no placeholder and no covered entry", () => {
     for (const list of ["denyWrite", "denyRead"] as const) {
       const plan = planOf({ [list]: [symlink("/ws/link"), symlink("/home/u/link")] });
-      expect(plan).toEqual({ mounts: [], placeholders: [], covered: [] });
+      expect(plan).toEqual({ mounts: [], placeholders: [], covered: [], landlockReadDenies: [] });
     }
     // Its target, listed on its own, gets its mount.
     expect(summary(planOf({ denyWrite: [symlink("/ws/link"), dir("/ws/target")] }))).toEqual(["read-only /ws/target"]);
@@ -296,5 +296,25 @@ describe("denyMountsFor: order", () => {
     const index = (path: string) => mounts.findIndex((candidate) => candidate.path === path);
     expect(index("/home/u")).toBeGreaterThanOrEqual(0);
     expect(index("/home/u")).toBeLessThan(index("/home/u/proj/.git"));
+  });
+});
+
+describe("denyMountsFor: missing read-denied paths left to Landlock", () => {
+  test("outside every write root, and below a write-denied directory (the host could create them)", () => {
+    const plan = planOf({
+      denyWrite: [dir("/ws/conf")],
+      denyRead: [
+        { path: "/ws/conf/app/.env", kind: "missing", origin: "x", existing: "/ws/conf" },
+        { path: "/home/u/.config/gh", kind: "missing", origin: "y", existing: "/home/u/.config" },
+      ],
+    });
+    expect(plan.landlockReadDenies.sort()).toEqual(["/home/u/.config/gh", "/ws/conf/app/.env"]);
+    expect(plan.placeholders).toEqual([]);
+  });
+
+  test("a missing read-denied path with a placeholder is not left to Landlock", () => {
+    const plan = planOf({ denyRead: [{ path: "/ws/.env", kind: "missing", origin: "x", existing: "/ws" }] });
+    expect(plan.landlockReadDenies).toEqual([]);
+    expect(plan.placeholders.map(({ path }) => path)).toEqual(["/ws/.env"]);
   });
 });

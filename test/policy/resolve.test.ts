@@ -1,12 +1,11 @@
 // Deny entries resolved against this host (src/policy/resolve.ts): one
 // component at a time, never through a symlink inside a write root, with the
-// hard-link count of each file and other runs' placeholders seen as missing.
+// hard-link count of each file and placeholders (by their look) seen as missing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { linkSync, lstatSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, lstatSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CordonError } from "../../src/errors.ts";
 import { applyLayer } from "../../src/policy/compose.ts";
-import type { Identity } from "../../src/policy/paths.ts";
 import { resolvePolicy } from "../../src/policy/resolve.ts";
 import { EMPTY_POLICY, type PolicyLayer } from "../../src/policy/schema.ts";
 import { scratchDir } from "../helpers/cordon.ts";
@@ -38,18 +37,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-const resolve = (layer: PolicyLayer, placeholders?: ReadonlyMap<string, Identity | undefined>) =>
+const resolve = (layer: PolicyLayer) =>
   resolvePolicy(applyLayer(EMPTY_POLICY, { write: [at("ws")], ...layer }), {
     cwd: at("ws"),
     home: at("outside", "home"),
     env: {},
-    ...(placeholders ? { placeholders } : {}),
   });
-
-const identityOf = (path: string): Identity => {
-  const stat = lstatSync(path, { bigint: true });
-  return { dev: stat.dev, ino: stat.ino };
-};
 
 const errorOf = (thunk: () => unknown): CordonError => {
   try {
@@ -186,32 +179,29 @@ describe("resolvePolicy: hard links", () => {
   });
 });
 
-describe("resolvePolicy: other runs' placeholders", () => {
-  test("one recorded with this identity, or still being created, is a path that does not exist", () => {
-    for (const identity of [identityOf(at("ws", "ph")), undefined]) {
-      const placeholders = new Map([[at("ws", "ph"), identity]]);
-      const policy = resolve({ denyWrite: ["ph/hooks/new"], denyRead: ["ph"] }, placeholders);
+describe("resolvePolicy: placeholders are recognised by their look alone", () => {
+  // Records under $TMPDIR are only cleanup hints: a sandboxed command that can write there could
+  // forge one that turns the user's directory into a "missing" path (adversarial review, issue 12).
+  test("an empty directory of ours with mode 0555 is a path that does not exist", () => {
+    chmodSync(at("ws", "ph"), 0o555);
+    try {
+      const policy = resolve({ denyWrite: ["ph/hooks/new"], denyRead: ["ph"] });
       expect(policy.denyWrite).toEqual([
         { path: at("ws", "ph", "hooks", "new"), kind: "missing", origin: "ph/hooks/new", existing: at("ws") },
       ]);
       expect(policy.denyRead).toEqual([{ path: at("ws", "ph"), kind: "missing", origin: "ph", existing: at("ws") }]);
+    } finally {
+      chmodSync(at("ws", "ph"), 0o755);
     }
   });
 
-  test("one recorded with another identity is the user's own directory", () => {
-    const { dev, ino } = identityOf(at("ws", "ph"));
-    const placeholders = new Map([[at("ws", "ph"), { dev, ino: ino + 1n }]]);
-    expect(resolve({ denyWrite: ["ph/hooks/new"] }, placeholders).denyWrite).toEqual([
-      { path: at("ws", "ph", "hooks", "new"), kind: "missing", origin: "ph/hooks/new", existing: at("ws", "ph") },
-    ]);
-    expect(resolve({ denyRead: ["ph"] }, placeholders).denyRead).toEqual([
-      { path: at("ws", "ph"), kind: "dir", origin: "ph" },
-    ]);
-  });
-
-  test("a recorded path that is not a directory is not a placeholder", () => {
-    const path = at("ws", "a", "file.txt");
-    const policy = resolve({ denyRead: ["a/file.txt"] }, new Map([[path, identityOf(path)]]));
-    expect(policy.denyRead).toEqual([{ path, kind: "file", origin: "a/file.txt", links: 1 }]);
+  test("another mode, or any content, makes it the user's own directory", () => {
+    expect(resolve({ denyRead: ["ph"] }).denyRead).toEqual([{ path: at("ws", "ph"), kind: "dir", origin: "ph" }]);
+    chmodSync(at("ws", "a"), 0o555);
+    try {
+      expect(resolve({ denyRead: ["a"] }).denyRead).toEqual([{ path: at("ws", "a"), kind: "dir", origin: "a" }]);
+    } finally {
+      chmodSync(at("ws", "a"), 0o755);
+    }
   });
 });

@@ -1,6 +1,5 @@
 // Options that shape the policy, shared by `run` and `explain`, and the
 // function that turns them (plus any --policy and --profile) into a policy.
-import { otherRuns, recordedPlaceholders } from "../../host/runs.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { checkHostPathsAreUtf8 } from "../utf8.ts";
 import { CordonError } from "../../errors.ts";
@@ -146,23 +145,6 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
   return validate(ProfileSchema, JSON.parse(JSON.stringify(layer)), "command line");
 }
 
-/**
- * Resolves the policy knowing the placeholders of concurrent runs. A run
- * records a placeholder before creating it, so reading the records again
- * after resolving catches any that appeared while this one looked: then
- * resolve again.
- */
-function resolveBesideOtherRuns(composed: Policy, cwd: string | undefined): ResolvedPolicy {
-  let placeholders = recordedPlaceholders(otherRuns());
-  for (let attempt = 0; ; attempt++) {
-    const policy = resolvePolicy(composed, { cwd, placeholders });
-    const after = recordedPlaceholders(otherRuns());
-    const unchanged = [...after.keys()].every((path) => placeholders.has(path));
-    if (unchanged || attempt === 3) return policy;
-    placeholders = new Map([...placeholders, ...after]);
-  }
-}
-
 export function choosePolicy(options: ParsedOptions): PolicyChoice {
   checkHostPathsAreUtf8(options.cwd as string | undefined);
   const loaded = typeof options.policy === "string" ? loadPolicy(options.policy) : undefined;
@@ -171,7 +153,7 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     file: loaded?.policy,
     flags: flagLayer(options),
   });
-  const policy = resolveBesideOtherRuns(composed, options.cwd as string | undefined);
+  const policy = resolvePolicy(composed, { cwd: options.cwd as string | undefined });
   const warnings: string[] = [];
   if (loaded?.path) {
     const real = realpathUtf8(loaded.path);
