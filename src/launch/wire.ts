@@ -70,14 +70,7 @@ export interface WireComponent {
   ino: string;
 }
 
-/**
- * What stage 2 mounts at one path, by descriptor, before it drops its
- * capabilities (bwrap mode):
- * - "pin": a writable bind of the directory onto itself. A mount point cannot
- *   be renamed or removed (EBUSY), so a deny path below it cannot be moved away.
- * - "read-only": a read-only bind of the file or directory onto itself.
- * - "hide-dir" / "hide-file": an empty, read-only stand-in over it.
- */
+/** What stage 2 mounts at one path, by descriptor (the actions are defined in plan/deny-mounts.ts). */
 export type WireDenyAction = DenyAction;
 
 export interface WireDenyMount {
