@@ -109,7 +109,7 @@ describe.each(USERS)("deny paths under review, as $label", ({ asNobody }) => {
     expect(existsSync(join(ws, ".git"))).toBe(false);
   });
 
-  test("a missing read-denied file below a write-denied directory, created by the host mid-run, stays unreadable", async () => {
+  test("a missing read-denied file below a write-denied dir, made by the host mid-run, stays unread", async () => {
     const root = tree(asNobody, "ws/conf/app");
     own(root, asNobody);
     const env = join(root, "ws/conf/app/.env");
