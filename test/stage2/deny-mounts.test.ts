@@ -83,6 +83,8 @@ function probe(sandbox: Sandbox, spec: ProbeSpec): ProbeOutput {
       ...["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"],
       ...(sandbox.caps ?? CORDON_CAPS),
       ...["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"],
+      // A checkout under /tmp (CI's clean clone) would vanish under the tmpfs with the Bun it runs.
+      ...["--ro-bind", REPO, REPO],
       ...binds,
       ...["--ro-bind", specDir, specDir],
       ...[BUN, PROBE, specFile],
@@ -435,7 +437,8 @@ describe.skipIf(noBwrap !== undefined || noLandlock !== undefined)("the compiled
         [
           BWRAP,
           ...["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", ...caps],
-          ...["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", root, root],
+          ...["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", REPO, REPO],
+          ...["--bind", root, root],
           ...[CORDON, STAGE2_ARGUMENT, "3"],
         ],
         asNobody,
