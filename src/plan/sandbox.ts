@@ -269,8 +269,15 @@ export function planSandbox(
         ...directories(policy.writeRoots, identityOf),
         ...(bwrap ? directories(SANDBOX_TMPFS, () => undefined) : directories([hostState.tmpdir], identityOf)),
       ],
-      // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals.
-      devices: bwrap ? [...facts.devices, { path: "/dev/pts", kind: "dir" }] : [...facts.devices, ...facts.terminals],
+      // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals. When
+      // stdio is a terminal, bwrap binds that one terminal at /dev/console, the name `tty` reports.
+      devices: bwrap
+        ? [
+            ...facts.devices,
+            { path: "/dev/pts", kind: "dir" },
+            ...(facts.terminals.length > 0 ? [{ path: "/dev/console", kind: "file" as const }] : []),
+          ]
+        : [...facts.devices, ...facts.terminals],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
       exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy),

@@ -15,6 +15,8 @@ import type { StderrTap } from "./stderr-tap.ts";
 export interface RunIo {
   /** Prints one line of cordon's own (warnings, the fallback), unless quiet. */
   say(line: string): void;
+  /** Prints one line of cordon's own only when asked (-v). */
+  detail(line: string): void;
   /** -v: the command's stderr passes through here, for hints afterwards. */
   tap?: StderrTap;
   /** Why bwrap at `path` failed before the command started: a cause, and a paragraph with the fixes. */
@@ -70,7 +72,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     const weaker = weakerFeatures(
       current.plan.degradations.filter((degradation) => degradation.layer !== "filesystem"),
     );
-    if (weaker) io.say(`warning: landlock-only mode does not enforce: ${weaker}`);
+    // Asked for by name (--mode landlock), the mode's limits are the user's choice: said under -v only.
+    const chosen = current.policy.mode === "landlock";
+    if (weaker) (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
     const status = await runLandlockOnly(launchOf(current), io.tap);
     return { status, report: reportOf(current), prepared: current };
   } finally {

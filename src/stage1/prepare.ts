@@ -64,7 +64,8 @@ export function prepareRun(policy: ResolvedPolicy, facts: HostFacts, options: Pr
     landlockAbi: facts.landlock.abi,
     landlockNote: facts.landlock.note,
     bwrap: facts.bwrap,
-    writable: [...policy.writeRoots, policy.cwd],
+    // Only the write roots: the working directory is read-only unless it is one (cordon runs from / too).
+    writable: policy.writeRoots,
     bwrapStarts: bwrapStarts(facts, options),
     landlockOnly: landlockOnlyDegradations(policy, facts),
   });

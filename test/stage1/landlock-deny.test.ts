@@ -204,7 +204,7 @@ describe("landlock-only mode enforces denies", () => {
   });
 
   test("a run warns that Landlock cannot protect metadata (chmod, utimes) outside the write roots", () => {
-    const result = cordon(["--mode", "landlock", "--deny-read", join(rootDir, "secret.txt"), "--", "true"]);
+    const result = cordon(["-v", "--mode", "landlock", "--deny-read", join(rootDir, "secret.txt"), "--", "true"]);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toMatch(/warning: landlock-only mode does not enforce: .*metadata outside the write roots/);
   });

@@ -43,7 +43,8 @@ seccomp inside.
 
 landlock-only (--mode landlock, or auto mode's fallback when it loses nothing): Landlock and seccomp alone.
 It cannot stop connecting to host unix socket files, changing metadata (chmod, utimes) outside the write roots,
-or seeing host processes; a warning line says so. \`cordon explain\` shows it all.`;
+or seeing host processes; a warning line says so (under --mode landlock, only with -v). \`cordon explain\`
+shows it all.`;
 
 const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the
 command did not run); 126 cannot execute; 127 not found.`;
@@ -97,13 +98,16 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
       say: (line) => {
         if (!options.quiet) process.stderr.write(`cordon: ${line}\n`);
       },
+      detail: (line) => {
+        if (options.verbose && !options.quiet) process.stderr.write(`cordon: ${line}\n`);
+      },
       tap: StderrTap.wanted(options.verbose === true) ? new StderrTap() : undefined,
       diagnoseBwrapFailure: bwrapDiagnosis,
     };
     const { policy, warnings } = choosePolicy(options);
     for (const warning of warnings) io.say(`warning: ${warning}`);
     const skipped = skippedGlobDirsNote(policy);
-    if (skipped && options.verbose) io.say(skipped);
+    if (skipped) io.detail(skipped);
     const facts = gatherHostFacts({ policy, bwrap: options.bwrap as string | undefined });
     const prepared = prepareRun(policy, facts, {
       strict: options.strict === true,
