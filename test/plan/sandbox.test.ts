@@ -283,7 +283,7 @@ describe("planSandbox: modes", () => {
       plan(RICH, mode)
         .landlock.pathRules.filter((rule) => rule.grant === "device")
         .map((rule) => rule.path);
-    expect(paths("bwrap")).toEqual(["/dev/null", "/dev/tty", "/dev/pts"]);
+    expect(paths("bwrap")).toEqual(["/dev/null", "/dev/tty", "/dev/pts", "/dev/console"]);
     expect(paths("landlock")).toEqual(["/dev/null", "/dev/tty", "/dev/pts/3"]);
   });
 
