@@ -39,29 +39,34 @@ export function locateBwrap(explicit: string | undefined): BwrapLocation {
   };
 }
 
-/** The options every cordon sandbox uses that can fail on a restricted host. */
-const BWRAP_PROBE_ARGS = [
-  "--unshare-all",
-  "--unshare-user",
-  "--disable-userns",
-  "--die-with-parent",
-  // A setuid bwrap refuses --cap-add from a non-root caller.
+/**
+ * The namespaces every cordon sandbox asks bwrap for. --unshare-user is
+ * explicit because --disable-userns requires it (--unshare-all only tries).
+ */
+export const BWRAP_UNSHARE_ARGS = ["--unshare-all", "--unshare-user", "--disable-userns"] as const;
+
+/**
+ * The capabilities stage 2 starts with: CAP_SYS_ADMIN to mount the deny paths
+ * (in a mount namespace of its own), CAP_SETPCAP to empty the bounding set
+ * when it drops them all. --cap-add alone would leave a root caller
+ * everything. A setuid bwrap refuses --cap-add from a non-root caller.
+ */
+export const BWRAP_CAPABILITY_ARGS = [
   "--cap-drop",
   "ALL",
   "--cap-add",
   "CAP_SYS_ADMIN",
   "--cap-add",
   "CAP_SETPCAP",
-  "--ro-bind",
-  "/",
-  "/",
-  "--proc",
-  "/proc",
-  "--dev",
-  "/dev",
-  "--tmpfs",
-  "/tmp",
 ] as const;
+
+/** The options every cordon sandbox uses that can fail on a restricted host. */
+const BWRAP_PROBE_ARGS = [
+  ...BWRAP_UNSHARE_ARGS,
+  "--die-with-parent",
+  ...BWRAP_CAPABILITY_ARGS,
+  ...["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"],
+];
 
 /** A real attempt at a sandbox: the only reliable answer to "does bwrap mode work here?". */
 export interface BwrapAttempt {

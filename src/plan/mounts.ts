@@ -2,6 +2,7 @@
 // function and rendered to bwrap arguments in one place. Order is correct by
 // construction: operations are sorted by the depth of their destination, so a
 // deeper (more specific) path always lands on top of a shallower one.
+import { BWRAP_CAPABILITY_ARGS, BWRAP_UNSHARE_ARGS } from "../host/bwrap.ts";
 import type { PathKind } from "../landlock/rules.ts";
 import { isWithin } from "../policy/paths.ts";
 
@@ -129,21 +130,10 @@ interface BwrapOptions {
 /** Namespace and process options; mounts come from `mountArgs`. */
 export function namespaceArgs(options: BwrapOptions): string[] {
   return [
-    "--unshare-all",
-    // Explicit, because --disable-userns requires it (--unshare-all only tries).
-    "--unshare-user",
-    "--disable-userns",
+    ...BWRAP_UNSHARE_ARGS,
     ...(options.network !== "none" ? ["--share-net"] : []),
     "--die-with-parent",
-    // Stage 2 mounts the deny paths itself (CAP_SYS_ADMIN, in a mount namespace
-    // of its own) and then drops every capability, the bounding set too
-    // (CAP_SETPCAP). --cap-add alone would leave a root caller everything.
-    "--cap-drop",
-    "ALL",
-    "--cap-add",
-    "CAP_SYS_ADMIN",
-    "--cap-add",
-    "CAP_SETPCAP",
+    ...BWRAP_CAPABILITY_ARGS,
     "--chdir",
     options.cwd,
   ];
