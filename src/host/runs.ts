@@ -1,8 +1,9 @@
 // Other cordon runs of this user, as the host shows them: each run keeps a
 // private state directory under $TMPDIR, named after its process, with a
-// record of the placeholders it holds. A later run reads these to recognise
-// another run's placeholder (never to be mistaken for the user's own
-// directory) and to clean up after a run that was killed.
+// record of the placeholders it holds. A later run reads these to clean up
+// after a run that was killed. They are hints only: a sandboxed command that
+// can write $TMPDIR could forge one, so what is removed must still look
+// exactly like a placeholder (policy/paths.ts placeholderAt).
 import { lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
