@@ -8,8 +8,8 @@ import { isAbsolute } from "node:path";
 const TRUSTED_BWRAP_PATHS = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"] as const;
 
 export type BwrapLocation =
-  /** `real` is the canonical path: the one checked against the write roots. */
-  | { found: true; path: string; real: string }
+  /** `real` is the canonical path: the one checked against the write roots. `explicit`: named by --bwrap. */
+  | { found: true; path: string; real: string; explicit: boolean }
   /** `explicit`: --bwrap named something unusable, which every mode but landlock-only refuses. */
   | { found: false; reason: string; explicit: boolean };
 
@@ -28,10 +28,10 @@ export function locateBwrap(explicit: string | undefined): BwrapLocation {
       return { found: false, reason: `--bwrap ${explicit}: must be an absolute path`, explicit: true };
     if (!usable(explicit))
       return { found: false, reason: `--bwrap ${explicit}: not an executable file`, explicit: true };
-    return { found: true, path: explicit, real: realpathSync(explicit) };
+    return { found: true, path: explicit, real: realpathSync(explicit), explicit: true };
   }
   const candidate = TRUSTED_BWRAP_PATHS.find(usable);
-  if (candidate) return { found: true, path: candidate, real: realpathSync(candidate) };
+  if (candidate) return { found: true, path: candidate, real: realpathSync(candidate), explicit: false };
   return {
     found: false,
     reason: `bubblewrap is not installed (looked in ${TRUSTED_BWRAP_PATHS.join(", ")})`,

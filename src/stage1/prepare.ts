@@ -33,6 +33,17 @@ export interface PreparedRun {
   refusal?: Refusal;
 }
 
+/**
+ * Where a bwrap must not lie: everything this run can write, and, for a
+ * bwrap named by --bwrap, the working directory too, which earlier runs
+ * (`cordon -w .`) commonly could write. A bwrap found in the trusted system
+ * locations is judged by the write roots alone, so that cordon runs from /.
+ */
+function bwrapSuspects(policy: ResolvedPolicy, facts: HostFacts): string[] {
+  const named = facts.bwrap.found && facts.bwrap.explicit;
+  return named ? [...policy.writeRoots, policy.cwd] : policy.writeRoots;
+}
+
 /** Whether bwrap gets the command started: known once tried (run) or probed (explain). */
 function bwrapStarts(facts: HostFacts, options: PrepareOptions): boolean | undefined {
   return options.bwrapFailed ? false : facts.bwrapAttempt?.works;
@@ -64,8 +75,7 @@ export function prepareRun(policy: ResolvedPolicy, facts: HostFacts, options: Pr
     landlockAbi: facts.landlock.abi,
     landlockNote: facts.landlock.note,
     bwrap: facts.bwrap,
-    // Only the write roots: the working directory is read-only unless it is one (cordon runs from / too).
-    writable: policy.writeRoots,
+    writable: bwrapSuspects(policy, facts),
     bwrapStarts: bwrapStarts(facts, options),
     landlockOnly: landlockOnlyDegradations(policy, facts),
   });

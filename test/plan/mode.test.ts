@@ -4,7 +4,7 @@ import { decideMode, type ModeInputs } from "../../src/plan/mode.ts";
 import { CATALOG, type Degradation } from "../../src/policy/degradations.ts";
 
 describe("decideMode (shared by run and explain through prepareRun)", () => {
-  const found = { found: true as const, path: "/usr/bin/bwrap", real: "/usr/bin/bwrap" };
+  const found = { found: true as const, path: "/usr/bin/bwrap", real: "/usr/bin/bwrap", explicit: false };
   const missing = { found: false as const, reason: "bubblewrap is not installed", explicit: false };
   const loss = (consequence: string): Degradation => ({ ...CATALOG["unix-sockets"], consequence });
   const base: ModeInputs = { requested: "auto", landlockAbi: 7, bwrap: found, landlockOnly: [] };
@@ -39,7 +39,7 @@ describe("decideMode (shared by run and explain through prepareRun)", () => {
     }
   });
   test("a bwrap inside something the sandbox can write is refused, and an unusable --bwrap too", () => {
-    const planted = { found: true as const, path: "/ws/bin/bwrap", real: "/ws/bin/bwrap" };
+    const planted = { found: true as const, path: "/ws/bin/bwrap", real: "/ws/bin/bwrap", explicit: true };
     const refused = decideMode({ ...base, bwrap: planted, writable: ["/ws"] });
     expect(refused).toMatchObject({ kind: "refuse", attempted: "bwrap" });
     expect(refused.reason).toContain("inside /ws");

@@ -101,7 +101,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     kernel: "6.8.0",
     uid: 1000,
     landlock: { abi: 6 },
-    bwrap: { found: true, path: "/usr/bin/bwrap", real: "/usr/bin/bwrap" },
+    bwrap: { found: true, path: "/usr/bin/bwrap", real: "/usr/bin/bwrap", explicit: false },
     devices: [
       { path: "/dev/null", kind: "file" },
       { path: "/dev/tty", kind: "file" },
