@@ -7,7 +7,7 @@ import type { HostFacts } from "../host/facts.ts";
 import type { LandlockAvailability } from "../host/landlock.ts";
 import type { SeccompFacts, UsernsSysctls, ContainerFacts } from "../host/system.ts";
 import { NEWEST_KNOWN_ABI } from "../landlock/abi.ts";
-import { abiDegradations, LANDLOCK_ONLY_DEGRADATIONS } from "../policy/degradations.ts";
+import { abiDegradations, landlockOnlyLosses } from "../policy/degradations.ts";
 import { VERSION } from "../version.ts";
 import { diagnoseBwrapMessage, USERNS_DIAGNOSES, type BwrapDiagnosis } from "./bwrap-messages.ts";
 import type { Check, DoctorReport } from "./schema.ts";
@@ -18,11 +18,18 @@ type DoctorFacts = Pick<
   "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch"
 >;
 
-const LANDLOCK_ONLY_CONSEQUENCE =
-  `auto mode will use landlock-only mode, which does not enforce: ` +
-  `${LANDLOCK_ONLY_DEGRADATIONS.map((degradation) => degradation.feature).join(", ")}; ` +
-  `denies inside write roots are compiled into grants on their siblings, so new ` +
-  `entries cannot be created directly next to a denied path`;
+/** What falling back to landlock-only mode means for user `uid`. */
+function landlockOnlyConsequence(uid: number): string {
+  const losses = landlockOnlyLosses(uid);
+  const refused = losses.filter((loss) => loss.refusedByDefault);
+  return (
+    `auto mode will use landlock-only mode, which does not enforce: ` +
+    `${losses.map((degradation) => degradation.feature).join(", ")}; ` +
+    refused.map((loss) => `${loss.consequence}, so cordon refuses it unless --allow-degraded ${loss.name}; `).join("") +
+    `denies inside write roots are compiled into grants on their siblings, so new ` +
+    `entries cannot be created directly next to a denied path`
+  );
+}
 
 function assessLandlock(landlock: LandlockAvailability): Check {
   const details = { abi: landlock.abi, newestKnownAbi: NEWEST_KNOWN_ABI, note: landlock.note ?? null };
@@ -110,6 +117,7 @@ function assessUserNamespaces(
   sysctls: UsernsSysctls,
   attempt: BwrapAttempt | undefined,
   diagnosis: BwrapDiagnosis | null,
+  uid: number,
 ): Check {
   const details = {
     apparmorRestrictUnprivilegedUserns: sysctls.apparmorRestrict ?? null,
@@ -144,7 +152,7 @@ function assessUserNamespaces(
       id: "user-namespaces",
       status: "fail",
       summary: `a real bwrap attempt failed: ${attempt.message || `exit ${attempt.status}`}`,
-      consequence: LANDLOCK_ONLY_CONSEQUENCE,
+      consequence: landlockOnlyConsequence(uid),
       fixes: diagnosis.fixes,
       details,
     };
@@ -160,13 +168,18 @@ function assessUserNamespaces(
   };
 }
 
-function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, diagnosis: BwrapDiagnosis | null): Check {
+function assessBwrap(
+  bwrap: BwrapLocation,
+  attempt: BwrapAttempt | undefined,
+  diagnosis: BwrapDiagnosis | null,
+  uid: number,
+): Check {
   if (!bwrap.found || !attempt) {
     return {
       id: "bwrap",
       status: "fail",
       summary: bwrap.found ? `${bwrap.path} was not tried` : bwrap.reason,
-      consequence: LANDLOCK_ONLY_CONSEQUENCE,
+      consequence: landlockOnlyConsequence(uid),
       fixes: [
         "`sudo apt-get install bubblewrap` (Fedora: `dnf install bubblewrap`; Alpine: " +
           "`apk add bubblewrap`), or pass --bwrap PATH to one outside every write root",
@@ -201,7 +214,7 @@ function assessBwrap(bwrap: BwrapLocation, attempt: BwrapAttempt | undefined, di
     summary: `${bwrap.path} failed (exit ${attempt.status}): ${attempt.message || "no message"}`,
     consequence:
       `${diagnosis?.cause ?? "bwrap mode does not work here"}` +
-      `${userns ? " (fixes under user-namespaces)" : `; ${LANDLOCK_ONLY_CONSEQUENCE}`}`,
+      `${userns ? " (fixes under user-namespaces)" : `; ${landlockOnlyConsequence(uid)}`}`,
     fixes: userns ? [] : (diagnosis?.fixes ?? []),
     details,
   };
@@ -216,7 +229,8 @@ function assessPrivileges(uid: number): Check {
     consequence: root
       ? "the command runs with no capabilities in either mode, but keeps uid 0: files " +
         "outside the write roots stay protected by Landlock and read-only mounts, not by " +
-        "permissions"
+        "permissions. Without bwrap's read-only mounts, uid 0 could chmod every root-owned file, " +
+        "so landlock-only mode as root is refused unless --allow-degraded metadata"
       : null,
     fixes: [],
     details: { uid, root },
@@ -253,14 +267,16 @@ export function doctorReport(host: DoctorFacts): DoctorReport {
   const checks = [
     assessLandlock(host.landlock),
     assessSeccomp(host.seccomp),
-    assessUserNamespaces(host.sysctls, attempt, diagnosis),
-    assessBwrap(host.bwrap, attempt, diagnosis),
+    assessUserNamespaces(host.sysctls, attempt, diagnosis, host.uid),
+    assessBwrap(host.bwrap, attempt, diagnosis, host.uid),
     assessPrivileges(host.uid),
     assessContainer(host.container),
   ];
   const failed = (id: Check["id"]) => checks.some((check) => check.id === id && check.status === "fail");
   const stage2 = !failed("landlock") && !failed("seccomp");
   const bwrapWorks = stage2 && attempt?.works === true;
+  // As root, landlock-only mode runs only when its metadata gap is accepted by name.
+  const landlockOnly = stage2 && host.uid !== 0;
   return {
     format: "cordon-doctor/1",
     version: VERSION,
@@ -273,7 +289,11 @@ export function doctorReport(host: DoctorFacts): DoctorReport {
     },
     checks,
     diagnosis,
-    modes: { bwrap: bwrapWorks, landlock: stage2, auto: bwrapWorks ? "bwrap" : stage2 ? "landlock" : "refuse" },
+    modes: {
+      bwrap: bwrapWorks,
+      landlock: landlockOnly,
+      auto: bwrapWorks ? "bwrap" : landlockOnly ? "landlock" : "refuse",
+    },
     ok: bwrapWorks,
   };
 }

@@ -8,7 +8,7 @@ import { CordonError } from "../errors.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
-import { CATALOG, LANDLOCK_ONLY_DEGRADATIONS, unaccepted, type Degradation } from "../policy/degradations.ts";
+import { CATALOG, landlockOnlyLosses, unaccepted, type Degradation } from "../policy/degradations.ts";
 import { isWithin, type ExpectedIdentity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import type { EnvChanges } from "../policy/schema.ts";
@@ -303,7 +303,7 @@ export function planSandbox(
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-        : [...landlock.degradations, ...LANDLOCK_ONLY_DEGRADATIONS]),
+        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid)]),
       ...hardLinkDegradations(policy),
     ],
   };

@@ -18,6 +18,7 @@ export const DEGRADATION_NAMES = [
   "process-isolation",
   "deny-costs",
   "hard-links",
+  "cordon-writable",
 ] as const;
 
 export type DegradationName = (typeof DEGRADATION_NAMES)[number];
@@ -32,6 +33,8 @@ export const DegradationSchema = v.strictObject({
   consequence: v.string(),
   /** True when a restriction is weaker, false when only a convenience is lost. */
   weakensSecurity: v.boolean(),
+  /** Refused unless accepted by name, with or without --strict: the loss defeats the policy itself. */
+  refusedByDefault: v.optional(v.literal(true)),
 });
 
 export type Degradation = v.InferOutput<typeof DegradationSchema>;
@@ -92,9 +95,8 @@ export const CATALOG = {
     layer: "namespaces",
     feature: "metadata outside the write roots",
     consequence:
-      "Landlock has no right for chmod, chown, utimes or xattrs: the command can " +
-      "change the mode, times and attributes of files it owns outside the write roots " +
-      "(their contents stay protected)",
+      "Landlock has no right for chmod, utimes or xattrs: the command can make the user's own files " +
+      "outside the write roots, hidden ones included (~/.ssh), readable or writable by every local user",
     weakensSecurity: true,
   },
   "process-isolation": {
@@ -114,7 +116,31 @@ export const CATALOG = {
       "(a mount or a Landlock rule covers one name)",
     weakensSecurity: true,
   },
+  "cordon-writable": {
+    name: "cordon-writable",
+    layer: "filesystem",
+    feature: "cordon's own files",
+    consequence:
+      "cordon's executable or npm package lies inside a write root: the command can replace the cordon " +
+      "that the next run starts outside any sandbox",
+    weakensSecurity: true,
+    refusedByDefault: true,
+  },
 } as const satisfies Partial<Record<DegradationName, Degradation>>;
+
+/**
+ * The metadata gap as uid 0: without capabilities root still owns the
+ * system's files, so chmod reaches /etc/shadow and every stand-in cordon
+ * mounts. That defeats the policy itself: refused unless accepted by name.
+ */
+export const METADATA_AS_ROOT: Degradation = {
+  ...CATALOG.metadata,
+  consequence:
+    "running as root (uid 0), the command can chmod every root-owned file outside the write roots: " +
+    "system files, hidden ones included, can be made readable or writable by every local user " +
+    "(Landlock has no right for chmod, utimes or xattrs)",
+  refusedByDefault: true,
+};
 
 /** The per-port TCP rules a policy asked for, without the ABI to enforce them. */
 export const TCP_PORTS_REQUESTED: Degradation = {
@@ -123,12 +149,10 @@ export const TCP_PORTS_REQUESTED: Degradation = {
   weakensSecurity: true,
 };
 
-/** What landlock-only mode cannot enforce whatever the policy. */
-export const LANDLOCK_ONLY_DEGRADATIONS: readonly Degradation[] = [
-  CATALOG["unix-sockets"],
-  CATALOG.metadata,
-  CATALOG["process-isolation"],
-];
+/** What landlock-only mode cannot enforce whatever the policy, as user `uid`. */
+export function landlockOnlyLosses(uid: number): Degradation[] {
+  return [CATALOG["unix-sockets"], uid === 0 ? METADATA_AS_ROOT : CATALOG.metadata, CATALOG["process-isolation"]];
+}
 
 /**
  * What a kernel with Landlock `abi` cannot enforce of any policy: the rights
@@ -137,6 +161,11 @@ export const LANDLOCK_ONLY_DEGRADATIONS: readonly Degradation[] = [
 export function abiDegradations(abi: number): (Degradation & { since: number })[] {
   const byAbi = [CATALOG.refer, CATALOG.truncate, CATALOG["ioctl-dev"], CATALOG["tcp-ports"], CATALOG.scopes];
   return byAbi.filter((degradation) => abi < degradation.since);
+}
+
+/** The degradations every run refuses unless they are accepted by name. */
+export function refusedByDefault(degradations: readonly Degradation[], accepted: readonly string[]): Degradation[] {
+  return degradations.filter((degradation) => degradation.refusedByDefault && !accepted.includes(degradation.name));
 }
 
 /** The degradations `--strict` refuses: those that weaken security and are not accepted by name. */

@@ -4,6 +4,7 @@
 import type { HostFacts } from "../host/facts.ts";
 import { decideMode, type ModeDecision } from "../plan/mode.ts";
 import { landlockOnlyDegradations, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
+import { refusedByDefault } from "../policy/degradations.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 
 interface PrepareOptions {
@@ -58,6 +59,16 @@ function preflightRefusal(facts: HostFacts, options: PrepareOptions): Refusal | 
   return undefined;
 }
 
+/** A loss that defeats the policy itself is refused in every run, unless accepted by name. */
+function defaultRefusal(plan: SandboxPlan, policy: ResolvedPolicy): Refusal | undefined {
+  const refused = refusedByDefault(plan.degradations, policy.allowDegraded)[0];
+  if (!refused) return undefined;
+  return {
+    message: `${plan.mode === "bwrap" ? "bwrap" : "landlock-only"} mode here would weaken: ${refused.consequence}`,
+    hint: `accept it by name with --allow-degraded ${refused.name}; the command was not run`,
+  };
+}
+
 function strictRefusal(plan: SandboxPlan, policy: ResolvedPolicy): Refusal | undefined {
   const refused = unacceptedDegradations(plan, policy.allowDegraded);
   if (refused.length === 0) return undefined;
@@ -84,6 +95,7 @@ export function prepareRun(policy: ResolvedPolicy, facts: HostFacts, options: Pr
   const refusal =
     preflightRefusal(facts, options) ??
     (decision.kind === "refuse" ? { message: decision.reason, hint: decision.hint } : undefined) ??
+    defaultRefusal(plan, policy) ??
     (options.strict ? strictRefusal(plan, policy) : undefined);
   return { policy, facts, options, decision, plan, ...(refusal ? { refusal } : {}) };
 }
