@@ -45,7 +45,7 @@ if (import.meta.main) {
   for (const target of targets) {
     const outfile = join(out, releaseFileName(target));
     const started = performance.now();
-    const status = compileCordon(target, outfile);
+    const status = compileCordon(target, outfile, "release");
     if (status !== 0) {
       process.stderr.write(`build-release: building ${target} failed\n`);
       process.exit(status);

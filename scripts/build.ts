@@ -45,9 +45,11 @@ export function hostTarget(): ReleaseTarget {
 
 /**
  * Compiles src/main.ts for `target` into `outfile`. The target name is baked
- * in as the CORDON_TARGET constant, which `cordon --version` prints.
+ * in as the CORDON_TARGET constant, which `cordon --version` prints. Only a
+ * development build (`npm run build`, which the test suite runs) honours test
+ * hooks; release builds are compiled without them.
  */
-export function compileCordon(target: ReleaseTarget, outfile: string): number {
+export function compileCordon(target: ReleaseTarget, outfile: string, kind: "release" | "development"): number {
   mkdirSync(dirname(outfile), { recursive: true });
   const command = [
     process.execPath,
@@ -55,6 +57,7 @@ export function compileCordon(target: ReleaseTarget, outfile: string): number {
     ...COMPILE_FLAGS,
     `--target=bun-${target}`,
     `--define=CORDON_TARGET=${JSON.stringify(target)}`,
+    `--define=CORDON_TEST_HOOKS=${kind === "development"}`,
     "src/main.ts",
     "--outfile",
     outfile,
@@ -75,5 +78,5 @@ if (import.meta.main) {
     process.stderr.write(`build: unknown target ${target}; expected one of ${RELEASE_TARGETS.join(", ")}\n`);
     process.exit(2);
   }
-  process.exit(compileCordon(target, values.outfile ?? "dist/cordon"));
+  process.exit(compileCordon(target, values.outfile ?? "dist/cordon", "development"));
 }

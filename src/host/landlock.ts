@@ -5,6 +5,7 @@ import { lastErrno, rawSyscall } from "../../ffi/libc.ts";
 import { NR } from "../../ffi/syscalls.ts";
 import { effectiveAbi } from "../landlock/abi.ts";
 import { CordonError } from "../errors.ts";
+import { TEST_HOOKS } from "../version.ts";
 
 /** Hidden, for tests: caps the Landlock ABI so every ABI's behaviour can be proven on one kernel. */
 const ABI_CAP_VARIABLE = "CORDON_LANDLOCK_ABI_MAX";
@@ -30,7 +31,8 @@ export interface LandlockAvailability {
 
 export function landlockAvailability(env: Record<string, string | undefined> = process.env): LandlockAvailability {
   const status = probeLandlockAbi();
-  const capText = env[ABI_CAP_VARIABLE];
+  // Release builds honour no test hooks: there the variable means nothing.
+  const capText = TEST_HOOKS ? env[ABI_CAP_VARIABLE] : undefined;
   const cap = capText === undefined || capText === "" ? undefined : Number(capText);
   if (cap !== undefined && (!Number.isInteger(cap) || cap < 0)) {
     throw new CordonError(`${ABI_CAP_VARIABLE}=${capText} is not a non-negative integer`);

@@ -36,3 +36,21 @@ releaseTest(`cordon-${hostGlibc} --version names its version and target`, [missi
     expect(result.stdout).toBe(`cordon ${packageJson.version} (${hostGlibc})\n`);
   }
 });
+
+// A release binary honours no test hooks: CORDON_LANDLOCK_ABI_MAX=0 would
+// disable Landlock (and refuse every run) in the development build.
+releaseTest(`cordon-${hostGlibc} ignores the test hook CORDON_LANDLOCK_ABI_MAX`, [missingArtifact(hostGlibc)], () => {
+  const env = { CORDON_LANDLOCK_ABI_MAX: "0" };
+  const released = run([artifact(hostGlibc), "-v", "--", "true"], { env });
+  expect(released.stderr).not.toContain("CORDON_LANDLOCK_ABI_MAX");
+  expect(released.exitCode).toBe(0);
+  const capped = run([artifact(hostGlibc), "explain", "--json"], { env: { CORDON_LANDLOCK_ABI_MAX: "2" } });
+  expect(JSON.parse(capped.stdout).landlock.abi).toBeGreaterThan(2);
+});
+
+releaseTest("the development build honours CORDON_LANDLOCK_ABI_MAX, and says so", [], () => {
+  const development = run([join(DIST, "cordon"), "-v", "--", "true"], { env: { CORDON_LANDLOCK_ABI_MAX: "0" } });
+  expect(development.exitCode).toBe(125);
+  expect(development.stderr).toContain("CORDON_LANDLOCK_ABI_MAX=0");
+  expect(run([join(DIST, "cordon"), "--version"]).stdout).toContain("development build");
+});
