@@ -61,6 +61,11 @@ export const S_ISUID = 0o4000;
 export const S_ISGID = 0o2000;
 
 export const TIOCSTI = 0x5412;
+export const TCGETS = 0x5401;
+export const TCSETS = 0x5402;
+export const TIOCSPGRP = 0x5410;
+/** struct termios as the kernel's TCGETS/TCSETS ioctls use it (not glibc's): 36 bytes. */
+export const KERNEL_TERMIOS_SIZE = 36;
 export const TIOCLINUX = 0x541c;
 
 export const SIGNALS = {
@@ -74,6 +79,8 @@ export const SIGNALS = {
   SIGTERM: 15,
   SIGCHLD: 17,
   SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTTOU: 22,
   SIGXFSZ: 25,
   SIGWINCH: 28,
 } as const;

@@ -203,6 +203,21 @@ export function reapIfExited(pid: number): number {
   return libc().waitpid(pid, ptr(status), 1);
 }
 
+/** pidfd_open(2): a descriptor that names process `pid` for as long as it is held; -1 if it is gone. */
+export function pidfdOpen(pid: number): number {
+  return rawSyscall(NR.pidfd_open, pid, 0);
+}
+
+/** pidfd_send_signal(2); false if the process is gone (or cannot be signalled). */
+export function pidfdSignal(pidfd: number, signal: number): boolean {
+  return rawSyscall(NR.pidfd_send_signal, pidfd, signal, null, 0) === 0;
+}
+
+/** ioctl(2) with a buffer argument; the raw return (-1 on failure). */
+export function ioctlBuffer(fd: number, request: number, buffer: Uint8Array): number {
+  return rawSyscall(NR.ioctl, fd, request, ptr(buffer));
+}
+
 export function terminalForegroundGroup(fd: number): number {
   return libc().tcgetpgrp(fd);
 }

@@ -85,6 +85,8 @@ export const SYSCALL_NAMES = [
   "statx",
   "fstatfs",
   "mkdirat",
+  "pidfd_open",
+  "pidfd_send_signal",
 ] as const;
 
 /** Marks a syscall this architecture does not have (aarch64 has no open, creat, chmod, mknod). */
@@ -173,6 +175,8 @@ const X86_64: Record<SyscallName, number> = {
   statx: 332,
   fstatfs: 138,
   mkdirat: 258,
+  pidfd_open: 434,
+  pidfd_send_signal: 424,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -256,6 +260,8 @@ const AARCH64: Record<SyscallName, number> = {
   statx: 291,
   fstatfs: 44,
   mkdirat: 34,
+  pidfd_open: 434,
+  pidfd_send_signal: 424,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {

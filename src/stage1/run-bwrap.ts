@@ -11,10 +11,11 @@ import { bwrapArguments } from "../plan/mounts.ts";
 import { memoryFile } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
 import type { StderrTap } from "./stderr-tap.ts";
-import { becomeSubreaper, childPids, preservedDescriptors, SignalForwarder, supervise } from "./supervise.ts";
+import { childPids } from "../host/processes.ts";
+import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise, type Ending } from "./supervise.ts";
 
 type BwrapOutcome =
-  | { started: true; status: number }
+  | ({ started: true } & Ending)
   /** bwrap failed before stage 2 ran: the command did not start. */
   | { started: false; bwrapStatus: number };
 
@@ -78,10 +79,10 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string, tap?: S
       return match ? childPids(Number(match[1])) : [child.pid];
     };
     const relayed = tap && child.stderr instanceof ReadableStream ? tap.relay(child.stderr) : Promise.resolve();
-    const status = await supervise(child, forwarder, commandPids).status;
+    const ending = await supervise(child, forwarder, commandPids);
     await relayed;
     const progress = readAll(statusFd).toString();
-    return progress.startsWith("S") ? { started: true, status } : { started: false, bwrapStatus: status };
+    return progress.startsWith("S") ? { started: true, ...ending } : { started: false, bwrapStatus: ending.status };
   } finally {
     for (const fd of owned) closeSync(fd);
   }

@@ -6,9 +6,9 @@ import { slotsFor } from "../launch/wire.ts";
 import { memoryFile } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
 import type { StderrTap } from "./stderr-tap.ts";
-import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise } from "./supervise.ts";
+import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise, type Ending } from "./supervise.ts";
 
-export async function runLandlockOnly(launch: LaunchInput, tap?: StderrTap): Promise<number> {
+export async function runLandlockOnly(launch: LaunchInput, tap?: StderrTap): Promise<Ending> {
   becomeSubreaper();
   const slot = slotsFor(launch.preserveFds);
   const launchFd = memoryFile("cordon-launch", launchMessageFor(launch));
@@ -35,7 +35,7 @@ export async function runLandlockOnly(launch: LaunchInput, tap?: StderrTap): Pro
     closeSync(exeFd);
   }
   const relayed = tap && child.stderr instanceof ReadableStream ? tap.relay(child.stderr) : Promise.resolve();
-  const status = await supervise(child, forwarder).status;
+  const ending = await supervise(child, forwarder);
   await relayed;
-  return status;
+  return ending;
 }

@@ -1,11 +1,13 @@
 // Stage 1 stays alive as a small supervisor around the sandboxed process:
 // it forwards signals, reaps orphans re-parented to it, kills whatever the
-// command left running, and reports the command's status.
-import { readdirSync, readFileSync } from "node:fs";
+// command left running (stage1/sweep.ts), and reports the command's status.
 import { constants } from "node:os";
 import type { Subprocess } from "bun";
 import { PR_SET_CHILD_SUBREAPER } from "../../ffi/constants.ts";
 import { prctl, processGroup, reapIfExited, terminalForegroundGroup } from "../../ffi/libc.ts";
+import { CordonError } from "../errors.ts";
+import { childPids } from "../host/processes.ts";
+import { sweepDescendants } from "./sweep.ts";
 
 const FORWARDED_SIGNALS = [
   "SIGTERM",
@@ -28,27 +30,6 @@ export function becomeSubreaper(): void {
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
-/** Every child of process `pid` (default: this one), from all of its threads. */
-export function childPids(pid: number | "self" = "self"): number[] {
-  const pids = new Set<number>();
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  for (const task of tasks) {
-    try {
-      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, "latin1").split(" ")) {
-        if (child.trim()) pids.add(Number(child));
-      }
-    } catch {
-      // The thread ended while we looked.
-    }
-  }
-  return [...pids];
-}
-
 /**
  * A signal typed at the terminal (Ctrl-C, Ctrl-\) already reached the whole
  * foreground process group, the command included: forwarding it again would
@@ -66,30 +47,12 @@ function exitStatusOf(child: Subprocess): number {
   return 128 + (signal ?? 0);
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** SIGKILLs and reaps every remaining child (and, as subreaper, their orphans). */
-function killLeftovers(except: number[] = []): void {
-  for (let round = 0; round < 200; round++) {
-    const pids = childPids().filter((pid) => !except.includes(pid));
-    if (pids.length === 0) return;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-    sleep(round < 10 ? 1 : 10);
-    for (const pid of pids) reapIfExited(pid);
-  }
-}
-
-interface Supervision {
-  /** Resolves with the command's exit status (128+N for signal N). */
-  status: Promise<number>;
+/** How a supervised run ended. */
+export interface Ending {
+  /** The command's exit status (128+N for signal N). */
+  status: number;
+  /** Processes the command left running, killed when it ended. */
+  leftovers: number;
 }
 
 /**
@@ -145,18 +108,24 @@ export function supervise(
   child: Subprocess,
   forwarder: SignalForwarder,
   signalTargets: () => number[] = () => [child.pid],
-): Supervision {
+): Promise<Ending> {
   forwarder.attach(signalTargets);
   // Orphans re-parented to us exit too; reap them so no zombie piles up.
   const reaper = setInterval(() => {
     for (const pid of childPids()) if (pid !== child.pid) reapIfExited(pid);
   }, 250);
 
-  const status = child.exited.then(() => {
+  return child.exited.then(() => {
     clearInterval(reaper);
-    killLeftovers();
+    const sweep = sweepDescendants();
     forwarder.detach();
-    return exitStatusOf(child);
+    if (sweep.survivors.length > 0) {
+      throw new CordonError(
+        `${sweep.survivors.length} process(es) of the sandbox could not be killed (pid ${sweep.survivors.join(", ")}); ` +
+          `the run is reported as failed`,
+        { hint: "they may be stuck in the kernel (state D); `ps -o pid,stat,cmd -p PID` shows them" },
+      );
+    }
+    return { status: exitStatusOf(child), leftovers: sweep.killed };
   });
-  return { status };
 }
