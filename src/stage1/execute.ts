@@ -11,6 +11,8 @@ import { runInBwrap } from "./run-bwrap.ts";
 import { runLandlockOnly } from "./run-landlock.ts";
 import { createHostState } from "./run-state.ts";
 import type { StderrTap } from "./stderr-tap.ts";
+import type { Ending } from "./supervise.ts";
+import { restoreTerminal, saveTerminal } from "./terminal.ts";
 
 export interface RunIo {
   /** Prints one line of cordon's own (warnings, the fallback), unless quiet. */
@@ -30,6 +32,10 @@ interface RunOutcome {
   prepared: PreparedRun;
 }
 
+function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
+  return { ...reportOf(prepared), leftoversKilled: ending.leftovers };
+}
+
 function refuse(prepared: PreparedRun): never {
   const refusal = prepared.refusal!;
   throw new CordonError(refusal.message, refusal.hint === undefined ? {} : { hint: refusal.hint });
@@ -43,6 +49,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     if (degradation.layer === "filesystem") io.say(`warning: ${degradation.consequence}`);
   }
   const environment = hostEnvironment();
+  const terminal = saveTerminal();
   const state = createHostState(prepared.plan.hostState);
   const launchOf = (run: PreparedRun): LaunchInput => ({
     plan: run.plan,
@@ -56,7 +63,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     let current = prepared;
     if (prepared.plan.mode === "bwrap" && prepared.facts.bwrap.found) {
       const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path, io.tap);
-      if (outcome.started) return { status: outcome.status, report: reportOf(prepared), prepared };
+      if (outcome.started) return { status: outcome.status, report: endedReport(prepared, outcome), prepared };
       // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
       state.removePlaceholders();
       current = prepareFallback(prepared);
@@ -75,9 +82,11 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     // Asked for by name (--mode landlock), the mode's limits are the user's choice: said under -v only.
     const chosen = current.policy.mode === "landlock";
     if (weaker) (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
-    const status = await runLandlockOnly(launchOf(current), io.tap);
-    return { status, report: reportOf(current), prepared: current };
+    const ending = await runLandlockOnly(launchOf(current), io.tap);
+    return { status: ending.status, report: endedReport(current, ending), prepared: current };
   } finally {
     state.remove();
+    // Every process of the sandbox is gone by now (supervise's sweep): none can take the terminal again.
+    if (terminal) restoreTerminal(terminal);
   }
 }

@@ -12,6 +12,8 @@ export interface EnforcementReport {
   /** Why the run took this mode, or was refused. */
   modeReason: string;
   landlockAbi: number;
+  /** Why the ABI is 0 or lower than the kernel's (a development build's test hook). */
+  landlockNote?: string;
   enforced: {
     namespaces: boolean;
     mounts: number;
@@ -23,6 +25,8 @@ export interface EnforcementReport {
   } | null;
   /** The degradations of the plan that ran. */
   degraded: Degradation[];
+  /** Processes the command left running, which cordon killed when it ended (none survive a run). */
+  leftoversKilled?: number;
   /** The command's status, or 125 when cordon refused. */
   exitStatus: number;
   refused?: string;
@@ -69,9 +73,15 @@ export function reportOf(prepared: PreparedRun): EnforcementReport {
     mode: ran ? plan.mode : null,
     modeReason: decision.reason,
     landlockAbi: prepared.facts.landlock.abi,
+    ...(prepared.facts.landlock.note ? { landlockNote: prepared.facts.landlock.note } : {}),
     enforced: ran ? enforcementOf(plan) : null,
     degraded: plan.degradations,
   };
+}
+
+function parenthesized(parts: (string | undefined)[]): string {
+  const present = parts.filter((part) => part !== undefined);
+  return present.length > 0 ? ` (${present.join("; ")})` : "";
 }
 
 export function summaryLine(report: EnforcementReport): string {
@@ -79,15 +89,21 @@ export function summaryLine(report: EnforcementReport): string {
     .filter((degradation) => degradation.weakensSecurity)
     .map((degradation) => degradation.name);
   const enforced = report.enforced;
+  // Every Landlock right this ABI lacks, even where bwrap's mounts cover it.
+  const dropped = report.degraded.filter((degradation) => degradation.layer === "landlock");
   return [
     `mode ${report.mode ?? "none"} (${report.modeReason})`,
-    `Landlock ABI ${report.landlockAbi}`,
+    `Landlock ABI ${report.landlockAbi}${parenthesized([
+      report.landlockNote,
+      dropped.length > 0 ? `without ${dropped.map((degradation) => degradation.feature).join(", ")}` : undefined,
+    ])}`,
     enforced
       ? `${enforced.landlock.pathRules} path rules, ${enforced.seccompInstructions} ` +
         `seccomp instructions, network ${enforced.network}`
       : "nothing enforced",
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
-    `exit ${report.exitStatus} after ${report.durationMs} ms`,
+    `exit ${report.exitStatus} after ${report.durationMs} ms` +
+      (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),
   ].join("; ");
 }
 

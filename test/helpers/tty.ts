@@ -88,3 +88,41 @@ export function attackOtherTerminal(command: string[]): { result: RunResult; scr
   const line = /^TERMINAL-SAW (.*)$/m.exec(result.stdout)?.[1];
   return { result, screen: line === undefined ? "" : (JSON.parse(line) as string) };
 }
+
+/**
+ * Runs `sh -c SCRIPT` as a session leader on a fresh pty, the way a user's
+ * terminal runs a shell, and types `line` (then a newline) the moment
+ * `marker` appears in the output. Returns everything the terminal showed.
+ */
+const TYPE_AFTER_HARNESS = `
+import os, pty, select, sys
+script, marker, line = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", script])
+output = b""
+typed = False
+while True:
+    ready, _, _ = select.select([fd], [], [], 30)
+    if not ready:
+        os.kill(pid, 9)
+        output += b"\\nHARNESS-TIMEOUT\\n"
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    output += data
+    if not typed and marker in output:
+        os.write(fd, line + b"\\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(output.decode(errors="replace").replace("\\r\\n", "\\n"))
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+`;
+
+export function typeOnTerminal(script: string, marker: string, line: string): RunResult {
+  return python(TYPE_AFTER_HARNESS, [script, marker, line], { timeoutMs: 60_000 });
+}

@@ -1,0 +1,91 @@
+// The user's terminal after the run: a sandboxed process that made itself
+// the terminal's foreground group would read the next line the user types at
+// their shell, and a command can leave the terminal raw and silent. cordon
+// kills every process of the sandbox and puts the foreground group and the
+// terminal's settings back before it returns.
+import { afterAll, describe, expect } from "bun:test";
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { attackTest, hostDir, python3Missing, removeDir, sandboxArgs } from "../helpers/attacks.ts";
+import { CORDON, isRoot, NOBODY, commandLine } from "../helpers/cordon.ts";
+import { typeOnTerminal } from "../helpers/tty.ts";
+import { MODES } from "./modes.ts";
+
+const scratch = hostDir("cordon-terminal-state-");
+afterAll(() => removeDir(scratch));
+
+/** Takes the foreground, says so, and reads one line; a polite thief gives the terminal back after. */
+const THIEF = `
+import os, signal, sys, time
+work = sys.argv[1]
+if os.fork() == 0:
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    fd = os.open("/dev/tty", os.O_RDWR)
+    shell = os.tcgetpgrp(fd)
+    os.tcsetpgrp(fd, os.getpgrp())
+    open(work + "/took", "w").close()
+    data = os.read(fd, 100)
+    open(work + "/stolen", "wb").write(data)
+    os.tcsetpgrp(fd, shell)
+    os._exit(0)
+while not os.path.exists(work + "/took"):
+    time.sleep(0.02)
+`;
+const thief = join(scratch, "thief.py");
+writeFileSync(thief, THIEF, { mode: 0o644 });
+
+let counter = 0;
+function workDir(owner?: number): string {
+  const work = join(scratch, `work-${counter++}`);
+  mkdirSync(work);
+  if (owner !== undefined) chownSync(work, owner, owner);
+  return work;
+}
+
+const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+const shellLine = (argv: string[]) => argv.map(quote).join(" ");
+
+const USERS = [{ name: "root", asNobody: false }, ...(isRoot ? [{ name: "nobody", asNobody: true }] : [])];
+
+describe("without cordon, on a real terminal", () => {
+  attackTest("a process that takes the foreground reads the line typed next", [python3Missing], () => {
+    const work = workDir();
+    const script = `python3 ${quote(thief)} ${quote(work)}; echo COMMAND-RETURNED; sleep 1; echo SHELL-DONE`;
+    const screen = typeOnTerminal(script, "COMMAND-RETURNED", "typed-secret");
+    expect(screen.stdout).toContain("SHELL-DONE");
+    expect(readFileSync(join(work, "stolen"), "latin1")).toContain("typed-secret");
+  });
+
+  attackTest("a command leaves the terminal raw and silent", [], () => {
+    const script = `before=$(stty -g); stty raw -echo; after=$(stty -g); stty "$before"; [ "$before" = "$after" ] && echo SAME || echo CHANGED`;
+    expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("CHANGED");
+  });
+});
+
+for (const mode of MODES) {
+  for (const user of USERS) {
+    describe(`${mode} mode as ${user.name}: the terminal after the run`, () => {
+      const cordonLine = (work: string, command: string[]) =>
+        shellLine(commandLine([CORDON, ...sandboxArgs(mode, command, { write: [work] })], user.asNobody));
+
+      attackTest("the foreground group is the shell's again: the next line reaches the shell", [python3Missing], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const run = cordonLine(work, ["python3", thief, work]);
+        const script = `${run}; echo "COMMAND-RETURNED $?"; IFS= read -r line; echo "SHELL-READ:$line"`;
+        const screen = typeOnTerminal(script, "COMMAND-RETURNED", "typed-secret");
+        expect(existsSync(join(work, "took"))).toBe(true);
+        expect(screen.stdout).toContain("COMMAND-RETURNED 0");
+        expect(screen.stdout).toContain("SHELL-READ:typed-secret");
+        expect(existsSync(join(work, "stolen"))).toBe(false);
+      });
+
+      attackTest("raw mode and no echo are undone", [], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const run = cordonLine(work, ["stty", "raw", "-echo"]);
+        const script = `before=$(stty -g); ${run}; status=$?; after=$(stty -g); stty "$before"; [ "$before" = "$after" ] && echo "SAME $status" || echo "CHANGED $status"`;
+        expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("SAME 0");
+      });
+    });
+  }
+}
