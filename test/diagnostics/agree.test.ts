@@ -10,7 +10,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { ExplainReportSchema, type ExplainReport } from "../../src/diagnostics/schema.ts";
 import { AttackTools, gccMissing } from "../helpers/attacks.ts";
-import { CORDON, cordon, isRoot, run, scratchDir } from "../helpers/cordon.ts";
+import { CORDON, cordon, isRoot, run, scratchDir, modeArgs } from "../helpers/cordon.ts";
 
 const cannotTrace = !isRoot ? "reading another process's seccomp filter needs root" : gccMissing;
 
@@ -106,8 +106,8 @@ describe.skipIf(cannotTrace !== undefined)("explain and run agree", () => {
     "readonly default": [],
     "write root with denies": ["-w", "WORK", "--deny-write", "WORK/.git", "--deny-read", "WORK/secret.txt"],
     network: ["--net", "-w", "WORK"],
-    "landlock-only with a deny": ["--mode", "landlock", "-w", "WORK", "--deny-write", "WORK/.git"],
-    "landlock-only with network": ["--mode", "landlock", "--net"],
+    "landlock-only with a deny": [...modeArgs("landlock"), "-w", "WORK", "--deny-write", "WORK/.git"],
+    "landlock-only with network": [...modeArgs("landlock"), "--net"],
   };
 
   test.each(Object.entries(POLICIES))("%s", async (_name, template) => {

@@ -9,7 +9,7 @@ import { decodeSockFilters } from "../../ffi/seccomp.ts";
 import { HOST_ARCH } from "../../ffi/syscalls.ts";
 import { ExplainReportSchema, type ExplainReport } from "../../src/diagnostics/schema.ts";
 import { disassembleSeccompProgram } from "../../src/seccomp/disassemble.ts";
-import { cordon, scratchDir } from "../helpers/cordon.ts";
+import { cordon, scratchDir, modeArgs } from "../helpers/cordon.ts";
 import { FakeBwraps, UID_MAP_DENIED } from "./fake-bwrap.ts";
 
 const noBwrap = existsSync("/usr/bin/bwrap") ? undefined : "bubblewrap is not installed at /usr/bin/bwrap";
@@ -39,8 +39,8 @@ const POLICIES: Record<string, string[]> = {
   "readonly default": [],
   "write root with denies": ["-w", ".", "--deny-write", ".git", "--deny-read", "secret.txt"],
   network: ["--net", "-w", "."],
-  "landlock-only with a deny": ["--mode", "landlock", "-w", ".", "--deny-write", ".git"],
-  "landlock-only with network": ["--mode", "landlock", "--net"],
+  "landlock-only with a deny": [...modeArgs("landlock"), "-w", ".", "--deny-write", ".git"],
+  "landlock-only with network": [...modeArgs("landlock"), "--net"],
 };
 
 describe("cordon explain --json", () => {

@@ -42,6 +42,7 @@ import {
   statusOf,
   waitFor,
   type RunResult,
+  modeArgs,
 } from "../helpers/cordon.ts";
 import { MODES, type Mode } from "./modes.ts";
 
@@ -726,7 +727,7 @@ for (const mode of MODES) {
           try {
             const denied = ["-w", "ws", "--deny-read", GH_HOSTS];
             // explain sees the tree the run starts from: the file is still missing.
-            const explain = cordon(["explain", "--mode", mode, ...denied], { cwd: s.base, asNobody: user.asNobody });
+            const explain = cordon(["explain", ...modeArgs(mode), ...denied], { cwd: s.base, asNobody: user.asNobody });
             const result = await readTokenCreatedDuringRun(s, mode, denied);
             expect(output(result)).not.toContain(SECRET);
             expect(explain.exitCode, explainResult(explain)).toBe(0);
@@ -756,7 +757,7 @@ for (const mode of MODES) {
             expect(single.exitCode, explainResult(single)).toBe(0);
             linked(s);
             expect(plainly(s, ["cat", "ws/other-name"]).stdout).toContain(SECRET);
-            const warned = cordon(["--mode", mode, "-w", "ws", "--deny-read", "ws/.env", "--", "true"], {
+            const warned = cordon([...modeArgs(mode), "-w", "ws", "--deny-read", "ws/.env", "--", "true"], {
               cwd: s.base,
               asNobody: user.asNobody,
             });
@@ -786,7 +787,7 @@ for (const mode of MODES) {
             expect(plainly(s, sh("echo evil >> ws/alias-rc")).exitCode).toBe(0);
             expect(readFileSync(s.at("ws/.envrc"), "utf8")).toContain("evil");
             writeFileSync(s.at("ws/.envrc"), "export A=1\n");
-            const warned = cordon(["--mode", mode, "-w", "ws", "--deny-write", "ws/.envrc", "--", "true"], {
+            const warned = cordon([...modeArgs(mode), "-w", "ws", "--deny-write", "ws/.envrc", "--", "true"], {
               cwd: s.base,
               asNobody: user.asNobody,
             });
@@ -971,7 +972,7 @@ for (const mode of MODES) {
             const glob = ["-w", "ws", "--deny-read", "**/*.pem"];
             const quiet = under(s, mode, glob, ["true"]);
             expect(quiet.exitCode, explainResult(quiet)).toBe(0);
-            const verbose = cordon(["--mode", mode, "-v", ...glob, "--", "true"], {
+            const verbose = cordon([...modeArgs(mode), "-v", ...glob, "--", "true"], {
               cwd: s.base,
               asNobody: true,
             });

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostDir, removeDir } from "../helpers/attacks.ts";
-import { cordon, finish, isRoot, NOBODY, startCordon, waitFor } from "../helpers/cordon.ts";
+import { cordon, finish, isRoot, NOBODY, startCordon, waitFor, modeArgs } from "../helpers/cordon.ts";
 
 const SECRET = "API_KEY=hunter2-review";
 const USERS = [
@@ -61,7 +61,7 @@ describe.each(USERS)("deny paths under review, as $label", ({ asNobody }) => {
     expect(open.stdout).toContain(SECRET);
     const denied = [...policy, "--deny-read", join(root, "ws/conf/app/.env")];
     for (const mode of ["bwrap", "landlock"]) {
-      const result = cordon(["--mode", mode, ...denied, "--", "cat", join(root, "ws/conf/app/.env")], {
+      const result = cordon([...modeArgs(mode), ...denied, "--", "cat", join(root, "ws/conf/app/.env")], {
         env,
         asNobody,
       });
@@ -117,7 +117,9 @@ describe.each(USERS)("deny paths under review, as $label", ({ asNobody }) => {
     const policy = ["-w", join(root, "ws"), "--deny-write", join(root, "ws/conf"), "--deny-read", env];
     for (const mode of ["bwrap", "landlock"]) {
       const script = `until [ -e "$1" ]; do sleep 0.02; done; cat "$2"; true`;
-      const proc = startCordon(["--mode", mode, ...policy, "--", "sh", "-c", script, "sh", ready, env], { asNobody });
+      const proc = startCordon([...modeArgs(mode), ...policy, "--", "sh", "-c", script, "sh", ready, env], {
+        asNobody,
+      });
       await Bun.sleep(300);
       writeFileSync(env, SECRET);
       writeFileSync(ready, "");

@@ -17,7 +17,7 @@ import {
   sandboxed,
   unixListener,
 } from "../helpers/attacks.ts";
-import { cordon, run } from "../helpers/cordon.ts";
+import { cordon, run, modeArgs } from "../helpers/cordon.ts";
 import { hasGap, MODES } from "./modes.ts";
 
 const tools = gccMissing ? undefined : new AttackTools();
@@ -77,7 +77,7 @@ for (const mode of MODES) {
           // The gap is real in this mode, and documented where users look.
           expect(attempt(result, "unix-connect").ok).toBe(true);
           expect(await listener.finish()).toEqual(["plain", "sandboxed", "sentinel"]);
-          expect(cordon(["explain", "--mode", mode]).stdout).toContain("unix socket files");
+          expect(cordon(["explain", ...modeArgs(mode)]).stdout).toContain("unix socket files");
         } else {
           expect(attempt(result, "unix-connect").ok).toBe(false);
           expect(await listener.finish()).toEqual(["plain", "sentinel"]);

@@ -5,7 +5,7 @@ import { test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cordon, missingTool, run, type RunOptions, type RunResult } from "./cordon.ts";
+import { cordon, missingTool, run, type RunOptions, type RunResult, modeArgs } from "./cordon.ts";
 
 export const ERRNO = {
   EPERM: 1,
@@ -114,7 +114,7 @@ export interface SandboxOptions extends RunOptions {
 /** cordon's argv for running `command` in `mode`, quietly (no landlock-only warning line). */
 export function sandboxArgs(mode: string, command: string[], options: SandboxOptions = {}): string[] {
   const writes = (options.write ?? []).flatMap((path) => ["-w", path]);
-  return ["--mode", mode, "-q", ...writes, ...(options.extra ?? []), "--", ...command];
+  return [...modeArgs(mode), "-q", ...writes, ...(options.extra ?? []), "--", ...command];
 }
 
 /** Runs `command` under cordon in `mode`. */

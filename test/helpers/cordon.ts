@@ -11,6 +11,15 @@ export const CORDON = resolve(process.env.CORDON_BIN ?? join(REPO, "dist/cordon"
 export const NOBODY = 65534;
 export const isRoot = process.getuid?.() === 0;
 
+/**
+ * `--mode MODE`; for landlock-only mode run by root, also the acceptance of
+ * its metadata gap, which cordon refuses by default as uid 0 (a test of that
+ * refusal passes the options itself).
+ */
+export function modeArgs(mode: string): string[] {
+  return mode === "landlock" && isRoot ? ["--mode", mode, "--allow-degraded", "metadata"] : ["--mode", mode];
+}
+
 export function requireBinary(): void {
   if (!existsSync(CORDON)) throw new Error(`${CORDON} is missing: run \`npm run build\` first`);
 }

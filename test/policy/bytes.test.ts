@@ -7,7 +7,17 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CORDON, cordon, isRoot, NOBODY, requireBinary, run, scratchDir, type RunResult } from "../helpers/cordon.ts";
+import {
+  CORDON,
+  cordon,
+  isRoot,
+  NOBODY,
+  requireBinary,
+  run,
+  scratchDir,
+  type RunResult,
+  modeArgs,
+} from "../helpers/cordon.ts";
 
 /** The part of `explain --json` these tests read. */
 interface ExplainJson {
@@ -131,7 +141,7 @@ describe.each(MODES)("directories the user cannot list, in %s mode", (mode) => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test.skipIf(!isRoot)("a glob deny skips another user's 0700 directory, runs, and -v names it", () => {
-    const args = ["--mode", mode, "-w", dir, "--deny-read", "**/*.pem"];
+    const args = [...modeArgs(mode), "-w", dir, "--deny-read", "**/*.pem"];
     const quiet = cordon([...args, "--", "true"], { cwd: dir, asNobody: true });
     expect(quiet.exitCode).toBe(0);
     // Said under -v only (landlock-only mode has its own warning line).

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { CORDON, cordon, missingTool, requireBinary, run, scratchDir } from "../helpers/cordon.ts";
+import { CORDON, cordon, missingTool, requireBinary, run, scratchDir, modeArgs } from "../helpers/cordon.ts";
 
 const MODES = existsSync("/usr/bin/bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
 
@@ -42,7 +42,7 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
     rmSync(home, { recursive: true, force: true });
   });
   const c = (args: string[], env: Record<string, string> = {}) =>
-    cordon(["--mode", mode, "-q", ...args], { cwd: dir, env: { HOME: home, ...env } });
+    cordon([...modeArgs(mode), "-q", ...args], { cwd: dir, env: { HOME: home, ...env } });
 
   for (const [format, text] of [
     [
@@ -150,7 +150,7 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
     const file = join(dir, "cordon.json");
     writeFileSync(file, '{"write": ["."]}');
     try {
-      const warned = cordon(["--mode", mode, "-p", file, "--", "true"], { cwd: dir, env: { HOME: home } });
+      const warned = cordon([...modeArgs(mode), "-p", file, "--", "true"], { cwd: dir, env: { HOME: home } });
       expect(warned.exitCode).toBe(0);
       expect(warned.stderr).toContain("could have rewritten it");
       const refused = c(["--strict", "-p", file, "--", "touch", "strict-ran"]);
@@ -187,7 +187,7 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
   const viaSymlink = (command: string[], extra?: Record<string, unknown>) =>
     run([join(bin, "runok-linux-sandbox"), "--policy", policy(extra), "--cwd", dir, "--", ...command]);
   const viaRun = (command: string[], extra?: Record<string, unknown>) =>
-    cordon(["run", "--mode", mode, "-q", "--policy", policy(extra), "--cwd", dir, "--", ...command]);
+    cordon(["run", ...modeArgs(mode), "-q", "--policy", policy(extra), "--cwd", dir, "--", ...command]);
 
   for (const [door, invoke] of [
     ["symlink", viaSymlink],
@@ -261,7 +261,7 @@ describe("bad input: one clear message, exit 125, nothing runs", () => {
     ["missing file", ["--policy", "/nonexistent/policy.yaml"]],
     ["write root that is a file", ["-w", "/etc/hostname"]],
     ["write root that does not exist", ["-w", "/nonexistent-root"]],
-    ["conflicting options", ["--mode", "bwrap", "--mode", "landlock"]],
+    ["conflicting options", ["--mode", "bwrap", ...modeArgs("landlock")]],
     ["unknown option", ["--deny-wirte", "x"]],
     ["bad enum", ["--mode", "docker"]],
     ["unknown profile", ["--profile", "nope"]],

@@ -7,7 +7,7 @@ import { expect } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import packageJson from "../../package.json" with { type: "json" };
 import { GOLDEN_PATH } from "../../scripts/golden-seccomp.ts";
-import { run } from "../helpers/cordon.ts";
+import { run, modeArgs } from "../helpers/cordon.ts";
 import { artifact, missingArtifact, releaseTest } from "./release-helpers.ts";
 
 const QEMU = ["/usr/bin/qemu-aarch64-static", "/usr/bin/qemu-aarch64"].find((path) => existsSync(path));
@@ -57,7 +57,7 @@ for (const mode of ["bwrap", "landlock"] as const) {
     `arm64 under qemu: explain --json --mode ${mode} plans the golden aarch64 seccomp program`,
     reasons,
     () => {
-      const result = underQemu(["explain", "--json", "--mode", mode]);
+      const result = underQemu(["explain", "--json", ...modeArgs(mode)]);
       expect(result.exitCode).toBe(0);
       const plan = JSON.parse(result.stdout) as {
         mode: { planned: string };

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, expect } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
-import { missingTool, REPO, run, scratchDir } from "../helpers/cordon.ts";
+import { missingTool, REPO, run, scratchDir, modeArgs } from "../helpers/cordon.ts";
 import { artifact, DIST, missingArtifact, missingFile, releaseTest } from "./release-helpers.ts";
 
 const MUSL_LOADER = "/lib/ld-musl-x86_64.so.1";
@@ -123,7 +123,7 @@ for (const mode of ["landlock", "bwrap"] as const) {
         rmSync(join(outside, "escaped"));
         rmSync(join(work, "ok"));
         // ...and not inside it.
-        const result = run([binary, "--mode", mode, "-q", "-w", work, "-C", work, "--", "sh", "-c", script]);
+        const result = run([binary, ...modeArgs(mode), "-q", "-w", work, "-C", work, "--", "sh", "-c", script]);
         expect(result.exitCode).toBe(1);
         expect(result.stderr).toMatch(/escaped': (Permission denied|Read-only file system)/);
         expect(existsSync(join(work, "ok"))).toBe(true);

@@ -1,9 +1,9 @@
 // The command's arguments reach it exactly: non-UTF-8 bytes, newlines, and
 // 10,000 of them.
 import { describe, expect, test } from "bun:test";
-import { CORDON, cordon, missingSystemTool, run, systemTool } from "../helpers/cordon.ts";
+import { CORDON, cordon, missingSystemTool, run, systemTool, modeArgs } from "../helpers/cordon.ts";
 
-const LL = ["--mode", "landlock", "-q"];
+const LL = [...modeArgs("landlock"), "-q"];
 const PYTHON = systemTool("python3") ?? "python3";
 
 describe.skipIf(Boolean(missingSystemTool("python3")))("command arguments", () => {
@@ -14,7 +14,7 @@ describe.skipIf(Boolean(missingSystemTool("python3")))("command arguments", () =
 import subprocess, sys
 args = [b"\\xff\\xfe", b"line1\\nline2", b"", b"caf\\xc3\\xa9", b"\\x01\\x7f"]
 inner = "import sys, os; print(repr([os.fsencode(a) for a in sys.argv[1:]]))"
-r = subprocess.run([sys.argv[1], "--mode", "landlock", "-q", "--", sys.argv[2], "-c", inner, *args], ` +
+r = subprocess.run([sys.argv[1], ...modeArgs("landlock"), "-q", "--", sys.argv[2], "-c", inner, *args], ` +
       `capture_output=True)
 sys.stdout.write(r.stdout.decode())
 sys.stdout.write("same" if r.stdout.decode().strip() == repr(args) else "different")
@@ -34,7 +34,7 @@ sys.stdout.write("same" if r.stdout.decode().strip() == repr(args) else "differe
   test("options after the command belong to the command", () => {
     const result = cordon([...LL, "--", "echo", "-w", "--net", "--"]);
     expect(result.stdout).toBe("-w --net --\n");
-    expect(cordon(["--mode", "landlock", "-q", "echo", "--mode", "x"]).stdout).toBe("--mode x\n");
+    expect(cordon([...modeArgs("landlock"), "-q", "echo", "--mode", "x"]).stdout).toBe("--mode x\n");
   });
 });
 

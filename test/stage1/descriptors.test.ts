@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CORDON, requireBinary, scratchDir } from "../helpers/cordon.ts";
+import { CORDON, requireBinary, scratchDir, modeArgs } from "../helpers/cordon.ts";
 
 const MODES = existsSync("/usr/bin/bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
 
@@ -17,7 +17,7 @@ describe.each(MODES)("descriptors and cleanup in %s mode", (mode) => {
     try {
       const write = ["sh", "-c", "echo through-fd-3 >&3 && echo wrote || echo refused"];
       const run = async (extra: string[]) => {
-        const child = Bun.spawn([CORDON, "--mode", mode, "-q", ...extra, "--", ...write], {
+        const child = Bun.spawn([CORDON, ...modeArgs(mode), "-q", ...extra, "--", ...write], {
           stdio: ["ignore", "pipe", "pipe", fd],
         });
         await child.exited;
@@ -34,7 +34,7 @@ describe.each(MODES)("descriptors and cleanup in %s mode", (mode) => {
   });
 
   test("--preserve-fds naming a closed descriptor is refused", () => {
-    const result = Bun.spawnSync([CORDON, "--mode", mode, "--preserve-fds", "5", "--", "true"], {
+    const result = Bun.spawnSync([CORDON, ...modeArgs(mode), "--preserve-fds", "5", "--", "true"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     expect(result.exitCode).toBe(125);
@@ -49,8 +49,7 @@ describe.each(MODES)("descriptors and cleanup in %s mode", (mode) => {
       const child = Bun.spawn(
         [
           CORDON,
-          "--mode",
-          mode,
+          ...modeArgs(mode),
           "-q",
           "-w",
           dir,

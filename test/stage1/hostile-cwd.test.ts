@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cordon, REPO, run, scratchDir } from "../helpers/cordon.ts";
+import { cordon, REPO, run, scratchDir, modeArgs } from "../helpers/cordon.ts";
 
 const BUN = join(REPO, "node_modules/.bin/bun");
 const cleanup: string[] = [];
@@ -37,7 +37,7 @@ describe("hostile bunfig.toml and .env in the working directory", () => {
   test("have no effect on cordon: no preload, no .env variable, TMPDIR not redirected", () => {
     const { dir, marker, evilTmp } = hostileDirectory();
     const env = { CORDON_DOTENV_MARKER: undefined, TMPDIR: undefined, BUN_OPTIONS: undefined };
-    const result = cordon(["--mode", "landlock", "-q", "-w", dir, "--", "sh", "-c", 'echo "TMPDIR=$TMPDIR"; env'], {
+    const result = cordon([...modeArgs("landlock"), "-q", "-w", dir, "--", "sh", "-c", 'echo "TMPDIR=$TMPDIR"; env'], {
       cwd: dir,
       env,
     });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cordon, isRoot, NOBODY, run, scratchDir, type RunOptions } from "../helpers/cordon.ts";
+import { cordon, isRoot, NOBODY, run, scratchDir, type RunOptions, modeArgs } from "../helpers/cordon.ts";
 
 const SECRET = "top-secret-bytes-4f1c";
 const KEY = "private-key-bytes-9a2e";
@@ -25,7 +25,7 @@ function populate(root: string, owner?: number): void {
 
 // A deny path that does not exist yet needs the policy layer to accept it (issue 4, section 4).
 function missingDenyPathsRefused(): string | undefined {
-  const result = cordon(["explain", "--mode", "landlock", "--deny-write", "/cordon-probe-does-not-exist.env"]);
+  const result = cordon(["explain", ...modeArgs("landlock"), "--deny-write", "/cordon-probe-does-not-exist.env"]);
   return result.exitCode === 0
     ? undefined
     : `the policy layer refuses a deny path that does not exist yet: ${result.stderr.trim()}`;
@@ -50,7 +50,7 @@ describe("landlock-only mode enforces denies", () => {
     const project = () => (asNobody ? nobodyDir : rootDir);
     const at = (...parts: string[]) => join(project(), ...parts);
     const opts = (): RunOptions => ({ cwd: project(), asNobody });
-    const ll = (args: string[]) => cordon(["--mode", "landlock", "-q", ...args], opts());
+    const ll = (args: string[]) => cordon([...modeArgs("landlock"), "-q", ...args], opts());
     const sh = (script: string) => run(["sh", "-c", script], opts());
     const output = (result: { stdout: string; stderr: string }) => result.stdout + result.stderr;
 
@@ -186,8 +186,7 @@ describe("landlock-only mode enforces denies", () => {
   test("explain reports what the denies cost in landlock-only mode", () => {
     const result = cordon([
       "explain",
-      "--mode",
-      "landlock",
+      ...modeArgs("landlock"),
       "-w",
       rootDir,
       "--deny-write",
@@ -204,7 +203,7 @@ describe("landlock-only mode enforces denies", () => {
   });
 
   test("a run warns that Landlock cannot protect metadata (chmod, utimes) outside the write roots", () => {
-    const result = cordon(["-v", "--mode", "landlock", "--deny-read", join(rootDir, "secret.txt"), "--", "true"]);
+    const result = cordon(["-v", ...modeArgs("landlock"), "--deny-read", join(rootDir, "secret.txt"), "--", "true"]);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toMatch(/warning: landlock-only mode does not enforce: .*metadata outside the write roots/);
   });

@@ -4,9 +4,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cordon, missingTool, run, scratchDir, uniqueName } from "../helpers/cordon.ts";
+import { cordon, missingTool, run, scratchDir, uniqueName, modeArgs } from "../helpers/cordon.ts";
 
-const LL = ["--mode", "landlock", "-q"];
+const LL = [...modeArgs("landlock"), "-q"];
 
 const cleanup: string[] = [];
 afterEach(() => {
@@ -58,7 +58,7 @@ describe("writes", () => {
   test("the Done-when example: touch ok works, touch /etc/nope fails, exit 1", () => {
     const root = scratch();
     const nope = `/etc/${uniqueName()}`;
-    const result = cordon(["--mode", "landlock", "-w", ".", "--", "sh", "-c", `touch ok; touch ${nope}`], {
+    const result = cordon([...modeArgs("landlock"), "-w", ".", "--", "sh", "-c", `touch ok; touch ${nope}`], {
       cwd: root,
     });
     expect(result.exitCode).toBe(1);
@@ -67,7 +67,7 @@ describe("writes", () => {
     expect(result.stderr).toContain("Permission denied");
     // Asked for by name, landlock-only mode stays quiet; -v says what it does not enforce.
     expect(result.stderr).not.toContain("cordon:");
-    const verbose = cordon(["-v", "--mode", "landlock", "-w", ".", "--", "true"], { cwd: root });
+    const verbose = cordon(["-v", ...modeArgs("landlock"), "-w", ".", "--", "true"], { cwd: root });
     expect(verbose.stderr).toContain("cordon: warning: landlock-only mode does not enforce:");
   });
 
@@ -182,7 +182,7 @@ describe("refusals: exit 125 and the command never runs", () => {
   const refused = (extra: string[], env: Record<string, string> = {}) => {
     const root = scratch();
     const marker = join(root, "marker");
-    const result = cordon(["--mode", "landlock", "-w", root, ...extra, "--", "touch", marker], { env });
+    const result = cordon([...modeArgs("landlock"), "-w", root, ...extra, "--", "touch", marker], { env });
     return { result, ran: existsSync(marker) };
   };
 

@@ -2,7 +2,7 @@
 // the sandbox outliving cordon.
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { CORDON, missingTool, requireBinary, run } from "../helpers/cordon.ts";
+import { CORDON, missingTool, requireBinary, run, modeArgs } from "../helpers/cordon.ts";
 
 const MODES = existsSync("/usr/bin/bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
 
@@ -22,7 +22,7 @@ async function waitFor(predicate: () => boolean, ms = 5000): Promise<boolean> {
 describe.each(MODES)("lifecycle in %s mode", (mode) => {
   const start = (command: string[]) => {
     requireBinary();
-    return Bun.spawn([CORDON, "--mode", mode, "-q", "--", ...command], { stdout: "pipe", stderr: "pipe" });
+    return Bun.spawn([CORDON, ...modeArgs(mode), "-q", "--", ...command], { stdout: "pipe", stderr: "pipe" });
   };
 
   for (const signal of ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGQUIT"] as const) {
@@ -67,7 +67,7 @@ describe.each(MODES)("lifecycle in %s mode", (mode) => {
 
   test("stdin and stdout pass through byte for byte", () => {
     const input = Buffer.alloc(8 * 1024 * 1024, "cordon\n");
-    const result = Bun.spawnSync([CORDON, "--mode", mode, "-q", "--", "cat"], { stdin: input, stdout: "pipe" });
+    const result = Bun.spawnSync([CORDON, ...modeArgs(mode), "-q", "--", "cat"], { stdin: input, stdout: "pipe" });
     expect(result.exitCode).toBe(0);
     expect(Buffer.compare(result.stdout, input)).toBe(0);
   });
@@ -110,8 +110,7 @@ print(out.count(b"got-INT"), os.waitstatus_to_exitcode(status))
           "--fork",
           "--mount-proc",
           CORDON,
-          "--mode",
-          mode,
+          ...modeArgs(mode),
           "-q",
           "--",
           "sh",

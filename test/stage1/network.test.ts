@@ -1,10 +1,10 @@
 // Network off by default, on with --net, proven with a real listener in the
 // test process: the connection attempt fails with EPERM and never arrives.
 import { afterAll, describe, expect, test } from "bun:test";
-import { cordonAsync, finish, missingSystemTool, start, systemTool, waitFor } from "../helpers/cordon.ts";
+import { cordonAsync, finish, missingSystemTool, start, systemTool, waitFor, modeArgs } from "../helpers/cordon.ts";
 import { CONNECT_SCRIPT, listenLocal } from "../helpers/net.ts";
 
-const LL = ["--mode", "landlock", "-q"];
+const LL = [...modeArgs("landlock"), "-q"];
 const PYTHON = systemTool("python3") ?? "python3";
 const listener = listenLocal();
 afterAll(() => listener.stop());

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CORDON, cordon, requireBinary, run, scratchDir } from "../helpers/cordon.ts";
+import { CORDON, cordon, requireBinary, run, scratchDir, modeArgs } from "../helpers/cordon.ts";
 
 interface Explained {
   mode: { chosen: string | null; planned: string; reason: string };
@@ -39,8 +39,8 @@ describe("run and explain decide the same", () => {
   const cases: Case[] = [
     { name: "the default", args: [] },
     { name: "a write root with denies", args: ["-w", "WORK", "--deny-write", "WORK/.git", "--deny-read", "WORK/.env"] },
-    { name: "--mode landlock", args: ["--mode", "landlock"] },
-    { name: "--mode landlock --strict", args: ["--mode", "landlock", "--strict"] },
+    { name: "--mode landlock", args: [...modeArgs("landlock")] },
+    { name: "--mode landlock --strict", args: [...modeArgs("landlock"), "--strict"] },
     { name: "--mode bwrap --strict", args: ["--mode", "bwrap", "--strict"] },
     { name: "--strict on ABI 2", args: ["--strict"], env: { CORDON_LANDLOCK_ABI_MAX: "2" } },
     { name: "--preserve-fds 2 with both open", args: ["--preserve-fds", "2"], openFds: 2 },

@@ -4,7 +4,7 @@
 // root and as nobody, and checks that what must stay forbidden still is.
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { CORDON, cordon, isRoot, missingTool, run } from "../helpers/cordon.ts";
+import { CORDON, cordon, isRoot, missingTool, run, modeArgs } from "../helpers/cordon.ts";
 
 const USERS = [
   { label: "root", asNobody: false },
@@ -15,20 +15,20 @@ const PROBE = `/cordon-real-world-${process.pid}`;
 
 describe.each(USERS)("as $label", ({ asNobody }) => {
   test.each(["bwrap", "landlock", "auto"])("from /, mode %s: runs, quietly, and / stays read-only", (mode) => {
-    const result = cordon(["--mode", mode, "--", "sh", "-c", `touch ${PROBE}; touch .${PROBE}; true`], {
+    const result = cordon([...modeArgs(mode), "--", "sh", "-c", `touch ${PROBE}; touch .${PROBE}; true`], {
       cwd: "/",
       asNobody,
     });
     expect(result.exitCode).toBe(0);
     expect(result.stderr).not.toContain("cordon:");
     expect(existsSync(PROBE)).toBe(false);
-    expect(cordon(["explain", "--mode", mode], { cwd: "/", asNobody }).exitCode).toBe(0);
+    expect(cordon(["explain", ...modeArgs(mode)], { cwd: "/", asNobody }).exitCode).toBe(0);
   });
 
   test("--mode landlock prints nothing of cordon's own; -v names what it does not enforce", () => {
-    const quiet = cordon(["--mode", "landlock", "--", "true"], { cwd: "/tmp", asNobody });
+    const quiet = cordon([...modeArgs("landlock"), "--", "true"], { cwd: "/tmp", asNobody });
     expect(quiet).toMatchObject({ exitCode: 0, stdout: "", stderr: "" });
-    const verbose = cordon(["-v", "--mode", "landlock", "--", "true"], { cwd: "/tmp", asNobody });
+    const verbose = cordon(["-v", ...modeArgs("landlock"), "--", "true"], { cwd: "/tmp", asNobody });
     expect(verbose.stderr).toContain("landlock-only mode does not enforce");
   });
 });

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cordon, scratchDir } from "../helpers/cordon.ts";
+import { cordon, scratchDir, modeArgs } from "../helpers/cordon.ts";
 
 interface Report {
   version: number;
@@ -26,7 +26,7 @@ describe("--report and --strict", () => {
   for (const mode of ["bwrap", "landlock"] as const) {
     test(`${mode} mode: the report names the mode, the ABI, what was enforced and the command's status`, () => {
       const report = join(dir, `${mode}.json`);
-      const result = cordon(["--mode", mode, "-q", "--report", report, "--", "sh", "-c", "exit 3"]);
+      const result = cordon([...modeArgs(mode), "-q", "--report", report, "--", "sh", "-c", "exit 3"]);
       expect(result.exitCode).toBe(3);
       const record = read(report);
       expect(record).toMatchObject({ version: 1, mode, landlockAbi: 7, exitStatus: 3 });
@@ -59,15 +59,14 @@ describe("--report and --strict", () => {
   test("--strict refuses a guarantee this ABI cannot give, and --allow-degraded accepts it by name", () => {
     const marker = join(dir, "strict-ran");
     const env = { CORDON_LANDLOCK_ABI_MAX: "2" };
-    const refused = cordon(["--mode", "landlock", "--strict", "--", "touch", marker], { env });
+    const refused = cordon([...modeArgs("landlock"), "--strict", "--", "touch", marker], { env });
     expect(refused.exitCode).toBe(125);
     expect(refused.stderr).toContain("truncate");
     expect(refused.stderr).toContain("--allow-degraded");
     expect(existsSync(marker)).toBe(false);
     const accepted = cordon(
       [
-        "--mode",
-        "landlock",
+        ...modeArgs("landlock"),
         "-q",
         "--strict",
         "-w",
@@ -102,7 +101,7 @@ describe("--report and --strict", () => {
     };
     for (const [abi, names] of Object.entries(expected)) {
       const report = join(dir, `abi-${abi}.json`);
-      const result = cordon(["--mode", "landlock", "-q", "--report", report, "--", "true"], {
+      const result = cordon([...modeArgs("landlock"), "-q", "--report", report, "--", "true"], {
         env: { CORDON_LANDLOCK_ABI_MAX: abi },
       });
       expect(result.exitCode).toBe(0);

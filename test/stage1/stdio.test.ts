@@ -4,9 +4,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { cordon, missingTool, scratchDir, startCordon, statusOf } from "../helpers/cordon.ts";
+import { cordon, missingTool, scratchDir, startCordon, statusOf, modeArgs } from "../helpers/cordon.ts";
 
-const LL = ["--mode", "landlock", "-q"];
+const LL = [...modeArgs("landlock"), "-q"];
 const cleanup: string[] = [];
 afterEach(() => {
   for (const path of cleanup.splice(0)) rmSync(path, { recursive: true, force: true });

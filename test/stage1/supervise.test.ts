@@ -13,10 +13,11 @@ import {
   statusOf,
   uniqueName,
   waitFor,
+  modeArgs,
 } from "../helpers/cordon.ts";
 import { killMarked, processesWith } from "../helpers/procs.ts";
 
-const LL = ["--mode", "landlock", "-q"];
+const LL = [...modeArgs("landlock"), "-q"];
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0)) step();

@@ -15,10 +15,11 @@ import {
   start,
   systemTool,
   waitFor,
+  modeArgs,
 } from "../helpers/cordon.ts";
 import { CONNECT_SCRIPT, listenLocal } from "../helpers/net.ts";
 
-const LL = ["--mode", "landlock", "-q"];
+const LL = [...modeArgs("landlock"), "-q"];
 const PYTHON = systemTool("python3") ?? "python3";
 
 /** Why these tests cannot run here: setpriv needs root, and nobody must reach the binary. */

@@ -3,9 +3,19 @@
 // descriptors, and the launch plan nowhere in argv or the environment.
 import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { cordon, finish, isRoot, missingSystemTool, run, start, startCordon, systemTool } from "../helpers/cordon.ts";
+import {
+  cordon,
+  finish,
+  isRoot,
+  missingSystemTool,
+  run,
+  start,
+  startCordon,
+  systemTool,
+  modeArgs,
+} from "../helpers/cordon.ts";
 
-const LL = ["--mode", "landlock", "-q"];
+const LL = [...modeArgs("landlock"), "-q"];
 const PYTHON = systemTool("python3") ?? "python3";
 
 // params is a 120-byte struct io_uring_params; 8 entries. Prints "result errno".

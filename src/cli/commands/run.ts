@@ -42,12 +42,17 @@ const MODES = `bwrap (default where user namespaces work): bubblewrap namespaces
 seccomp inside.
 
 landlock-only (--mode landlock, or auto mode's fallback when it loses nothing): Landlock and seccomp alone.
-It cannot stop connecting to host unix socket files, changing metadata (chmod, utimes) outside the write roots,
-or seeing host processes; a warning line says so (under --mode landlock, only with -v). \`cordon explain\`
-shows it all.`;
+It cannot stop connecting to host unix socket files, or seeing host processes, and Landlock has no right for
+chmod: the command can make the user's own files outside the write roots, hidden ones included (~/.ssh),
+readable or writable by every local user. As root that reaches every system file, so landlock-only mode
+refuses to run as root unless --allow-degraded metadata. A warning line says what is weaker (under --mode
+landlock, only with -v). \`cordon explain\` shows it all.
+
+In both modes, nothing the command started outlives cordon: every leftover process is frozen, killed and
+reaped before cordon returns, and the terminal's foreground group and settings are put back.`;
 
 const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the
-command did not run); 126 cannot execute; 127 not found.`;
+command did not run, or a process it left could not be killed); 126 cannot execute; 127 not found.`;
 
 function checkReportWritable(path: string): void {
   try {
