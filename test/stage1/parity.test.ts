@@ -39,11 +39,13 @@ describe("run and explain decide the same", () => {
   const cases: Case[] = [
     { name: "the default", args: [] },
     { name: "a write root with denies", args: ["-w", "WORK", "--deny-write", "WORK/.git", "--deny-read", "WORK/.env"] },
-    { name: "--mode landlock", args: ["--mode", "landlock"] },
-    { name: "--mode landlock --strict", args: ["--mode", "landlock", "--strict"] },
+    // Landlock-only mode as root must accept the metadata degradation by name.
+    { name: "--mode landlock", args: ["--mode", "landlock", "--allow-degraded", "metadata"] },
+    { name: "--mode landlock --strict", args: ["--mode", "landlock", "--allow-degraded", "metadata", "--strict"] },
     { name: "--mode bwrap --strict", args: ["--mode", "bwrap", "--strict"] },
     { name: "--strict on ABI 2", args: ["--strict"], env: { CORDON_LANDLOCK_ABI_MAX: "2" } },
     { name: "--preserve-fds 2 with both open", args: ["--preserve-fds", "2"], openFds: 2 },
+    // Descriptor 4 is then the runtime's own epoll: refused by both.
     { name: "--preserve-fds 2 with one open", args: ["--preserve-fds", "2"], openFds: 1 },
     { name: "--allow-connect on ABI 7", args: ["--allow-connect", "5432"] },
     { name: "Landlock unavailable", args: [], env: { CORDON_LANDLOCK_ABI_MAX: "0" } },
