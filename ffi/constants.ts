@@ -9,6 +9,7 @@ export const PR_CAP_AMBIENT = 47;
 export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
+export const F_SETFD = 2;
 export const MFD_CLOEXEC = 1;
 
 export const O_WRONLY = 1;

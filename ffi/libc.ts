@@ -7,6 +7,7 @@ import {
   AT_EMPTY_PATH,
   ERRNO,
   errnoName,
+  F_SETFD,
   STATX_INO,
   STATX_MNT_ID,
   STATX_MNT_ID_UNIQUE,
@@ -23,6 +24,8 @@ const SYMBOLS = {
   execve: { args: [P, P, P], returns: i32 },
   open: { args: [P, i32, i32], returns: i32 },
   close: { args: [i32], returns: i32 },
+  // Variadic in C; a fixed third integer argument is ABI-safe on x86_64 and aarch64.
+  fcntl: { args: [i32, i32, u64], returns: i32 },
   signal: { args: [i32, u64], returns: u64 },
   waitpid: { args: [i32, P, i32], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
@@ -191,6 +194,11 @@ export function openPath(path: string, flags: number): number {
 
 export function closeFd(fd: number): void {
   libc().close(fd);
+}
+
+/** fcntl(fd, F_SETFD, 0): the descriptor survives the next execve. */
+export function clearCloseOnExec(fd: number): void {
+  check(`fcntl(${fd}, F_SETFD)`, libc().fcntl(fd, F_SETFD, 0));
 }
 
 export function resetSignalToDefault(signal: number): void {

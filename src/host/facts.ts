@@ -1,13 +1,13 @@
 // Everything cordon learns about the host, gathered in one step before
 // planning so that planning stays pure. run, explain, doctor and selftest all
 // start here, so none of them can see a different host than the others.
-import { fstatSync, readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { DirEntry } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
 import type { Identity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
+import { readOpenDescriptors, type OpenDescriptor } from "./descriptors.ts";
 import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
 import {
   DEVICE_PATHS,
@@ -28,6 +28,7 @@ import {
   type SeccompFacts,
   type UsernsSysctls,
 } from "./system.ts";
+import { STARTUP_DESCRIPTORS } from "./startup-descriptors.ts";
 
 export interface HostFacts {
   arch: KernelArch;
@@ -49,8 +50,8 @@ export interface HostFacts {
   runtimeDirs: string[];
   /** Pathname unix sockets bound on the host (from /proc/net/unix) whose files exist. */
   unixSockets: string[];
-  /** Descriptors above 2 that are open in this process. */
-  openDescriptors: number[];
+  /** Descriptors above 2 open in this process: when its JavaScript began, and now (host/descriptors.ts). */
+  descriptors: { atStart: readonly OpenDescriptor[]; now: readonly OpenDescriptor[] };
   /** dev:ino of the policy's working directory, write roots, and each path down to each deny path. */
   identities: ReadonlyMap<string, Identity>;
   /** Lists a directory without following symlinks (landlock-only mode's deny compiler walks with it). */
@@ -68,26 +69,6 @@ interface HostQuestions {
   /** Attempt a real sandbox with bwrap (doctor, explain, selftest). */
   attemptBwrap?: boolean;
   env?: Record<string, string | undefined>;
-}
-
-function openDescriptors(): number[] {
-  let listed: number[];
-  try {
-    listed = readdirSync("/proc/self/fd").map(Number);
-  } catch {
-    return [];
-  }
-  // The listing itself held a descriptor, closed again by now: only what is still open counts.
-  return listed.filter((fd) => fd > 2 && isOpen(fd)).sort((a, b) => a - b);
-}
-
-function isOpen(fd: number): boolean {
-  try {
-    fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Each path from / down to `path`, / included. */
@@ -126,7 +107,7 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     terminals: terminalsOfStdio(),
     runtimeDirs: runtimeDirs(),
     unixSockets: hostUnixSockets(),
-    openDescriptors: openDescriptors(),
+    descriptors: { atStart: STARTUP_DESCRIPTORS, now: readOpenDescriptors() },
     identities: questions.policy ? identitiesOf(policyPaths(questions.policy)) : new Map(),
     listDirectory,
     seccomp: readSeccompFacts(),

@@ -1,6 +1,7 @@
 // Stage 1's spine, first half: from a policy and the host's facts to what a
 // run would do, or why it would refuse. Pure. `run` executes what this
 // returns and `explain` prints it, so the two cannot disagree.
+import { notPassedBecause } from "../host/descriptors.ts";
 import type { HostFacts } from "../host/facts.ts";
 import { decideMode, type ModeDecision } from "../plan/mode.ts";
 import { landlockOnlyDegradations, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
@@ -50,10 +51,17 @@ function bwrapStarts(facts: HostFacts, options: PrepareOptions): boolean | undef
   return options.bwrapFailed ? false : facts.bwrapAttempt?.works;
 }
 
+/** Every descriptor --preserve-fds hands over must be one the caller passed: never the runtime's own. */
 function preflightRefusal(facts: HostFacts, options: PrepareOptions): Refusal | undefined {
+  const { atStart, now } = facts.descriptors;
+  const range = options.preserveFds === 1 ? "descriptor 3" : `descriptors 3 to ${2 + options.preserveFds}`;
   for (let fd = 3; fd < 3 + options.preserveFds; fd++) {
-    if (!facts.openDescriptors.includes(fd)) {
-      return { message: `--preserve-fds ${options.preserveFds}: descriptor ${fd} is not open` };
+    const why = notPassedBecause(fd, atStart, now);
+    if (why) {
+      return {
+        message: `--preserve-fds ${options.preserveFds}: ${why}`,
+        hint: `give cordon ${range} when starting it, or pass a smaller number; the command was not run`,
+      };
     }
   }
   return undefined;

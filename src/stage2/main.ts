@@ -5,7 +5,14 @@
 // It loads no CLI, validation or logging library.
 import { writeSync } from "node:fs";
 import { CLOSE_RANGE_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
-import { changeSignalMask, closeFd, resetSignalToDefault, SIG_SETMASK, syscall } from "../../ffi/libc.ts";
+import {
+  changeSignalMask,
+  clearCloseOnExec,
+  closeFd,
+  resetSignalToDefault,
+  SIG_SETMASK,
+  syscall,
+} from "../../ffi/libc.ts";
 import { readAll } from "../bytes.ts";
 import { EXIT } from "../errors.ts";
 import { decodeLaunch, type Launch } from "../launch/wire.ts";
@@ -20,6 +27,17 @@ function fail(step: string, error: unknown, exitCode: number = EXIT.CORDON): nev
   const detail = error instanceof Error ? error.message : String(error);
   writeSync(2, `cordon: sandbox setup failed at ${step}: ${detail}\ncordon: the command was not run\n`);
   process.exit(exitCode);
+}
+
+/**
+ * Descriptors 3..3+N-1 reach the command, nothing above them does. Bun marks
+ * every inherited descriptor from 4 up close-on-exec when it starts (this
+ * process too), so the preserved ones need the flag cleared again: without
+ * that, --preserve-fds 3 handed over fd 3 alone.
+ */
+function keepOnlyPreserved(count: number): void {
+  syscall("close_range", 3 + count, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+  for (let fd = 3; fd < 3 + count; fd++) clearCloseOnExec(fd);
 }
 
 function readLaunch(fd: number): Launch {
@@ -93,7 +111,7 @@ function stage2(fd: number, statusFd: number): never {
     ["Landlock", () => applyLandlock(header.landlock)],
     ["seccomp", () => installSeccompProgram(launch.seccomp)],
     ["signal reset", resetInheritedSignalState],
-    ["closing descriptors", () => syscall("close_range", 3 + header.preserveFds, 0xffffffff, CLOSE_RANGE_CLOEXEC)],
+    ["closing descriptors", () => keepOnlyPreserved(header.preserveFds)],
   ];
   for (const [step, run] of steps) {
     try {

@@ -12,11 +12,12 @@ test("open descriptors: the descriptor that listed /proc/self/fd is not counted 
   // The lowest free number: the one the listing itself gets.
   const lowestFree = openSync("/dev/null", "r");
   closeSync(lowestFree);
-  const facts = gatherHostFacts();
-  expect(facts.openDescriptors).not.toContain(lowestFree);
+  const fds = (facts: ReturnType<typeof gatherHostFacts>) => facts.descriptors.now.map((open) => open.fd);
+  expect(fds(gatherHostFacts())).not.toContain(lowestFree);
   const held = openSync("/dev/null", "r");
   try {
-    expect(gatherHostFacts().openDescriptors).toContain(held);
+    const now = gatherHostFacts().descriptors.now.find((open) => open.fd === held);
+    expect(now).toMatchObject({ fd: held, target: "/dev/null", closeOnExec: true });
   } finally {
     closeSync(held);
   }

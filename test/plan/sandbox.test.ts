@@ -109,7 +109,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     terminals: [{ path: "/dev/pts/3", kind: "file" }],
     runtimeDirs: ["/run"],
     unixSockets: [],
-    openDescriptors: [],
+    descriptors: { atStart: [], now: [] },
     identities: identitiesFor(policy),
     listDirectory: TREE,
     seccomp: {},

@@ -44,6 +44,7 @@ describe("run and explain decide the same", () => {
     { name: "--mode bwrap --strict", args: ["--mode", "bwrap", "--strict"] },
     { name: "--strict on ABI 2", args: ["--strict"], env: { CORDON_LANDLOCK_ABI_MAX: "2" } },
     { name: "--preserve-fds 2 with both open", args: ["--preserve-fds", "2"], openFds: 2 },
+    // Descriptor 4 is then the runtime's own epoll: refused by both.
     { name: "--preserve-fds 2 with one open", args: ["--preserve-fds", "2"], openFds: 1 },
     { name: "--allow-connect on ABI 7", args: ["--allow-connect", "5432"] },
     { name: "Landlock unavailable", args: [], env: { CORDON_LANDLOCK_ABI_MAX: "0" } },
