@@ -24,6 +24,8 @@ export function childPids(pid: number | "self" = "self"): number[] {
 }
 
 interface ProcessStat {
+  /** The command name (comm), as the process set it. */
+  name: string;
   /** R, S, D, T, t, Z, X, ... */
   state: string;
   parent: number;
@@ -38,6 +40,7 @@ export function processStat(pid: number): ProcessStat | undefined {
     return undefined;
   }
   // The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0] ?? "?", parent: Number(fields[1]) };
+  const close = stat.lastIndexOf(")");
+  const fields = stat.slice(close + 2).split(" ");
+  return { name: stat.slice(stat.indexOf("(") + 1, close), state: fields[0] ?? "?", parent: Number(fields[1]) };
 }

@@ -49,6 +49,15 @@ function freezeDescendants(self: number): Map<number, number> {
   return frozen;
 }
 
+/**
+ * Whether a process counts as one the command left running: not a zombie,
+ * and not bwrap's own PID 1, which may still be exiting after the outer
+ * bwrap returned. (The count is what `-v` reports; every process is killed.)
+ */
+function leftByCommand(stat: ReturnType<typeof processStat>): boolean {
+  return stat !== undefined && stat.state !== "Z" && stat.state !== "X" && stat.name !== "bwrap";
+}
+
 /** Kills every descendant of this process and reaps them; see the file's comment. */
 export function sweepDescendants(): SweepOutcome {
   const self = process.pid;
@@ -57,7 +66,7 @@ export function sweepDescendants(): SweepOutcome {
   for (let round = 0; ; round++) {
     const frozen = freezeDescendants(self);
     for (const [pid, pidfd] of frozen) {
-      if (processStat(pid)?.state !== "Z") killed.add(pid);
+      if (leftByCommand(processStat(pid))) killed.add(pid);
       pidfdSignal(pidfd, SIGNALS.SIGKILL);
       closeFd(pidfd);
     }
