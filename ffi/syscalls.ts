@@ -85,6 +85,7 @@ export const SYSCALL_NAMES = [
   "statx",
   "fstatfs",
   "mkdirat",
+  "unlinkat",
 ] as const;
 
 /** Marks a syscall this architecture does not have (aarch64 has no open, creat, chmod, mknod). */
@@ -173,6 +174,7 @@ const X86_64: Record<SyscallName, number> = {
   statx: 332,
   fstatfs: 138,
   mkdirat: 258,
+  unlinkat: 263,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -256,6 +258,7 @@ const AARCH64: Record<SyscallName, number> = {
   statx: 291,
   fstatfs: 44,
   mkdirat: 34,
+  unlinkat: 35,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {
