@@ -8,6 +8,7 @@ import type { DirEntry } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
 import type { Identity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
+import { cordonFiles, type CordonFile } from "./cordon-files.ts";
 import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
 import {
   DEVICE_PATHS,
@@ -58,6 +59,8 @@ export interface HostFacts {
   seccomp: SeccompFacts;
   sysctls: UsernsSysctls;
   container: ContainerFacts;
+  /** Where cordon's own executable and package are: no write root may reach them. */
+  cordon: CordonFile[];
 }
 
 interface HostQuestions {
@@ -132,5 +135,6 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     seccomp: readSeccompFacts(),
     sysctls: readUsernsSysctls(),
     container: detectContainer(),
+    cordon: cordonFiles(questions.env),
   };
 }

@@ -115,6 +115,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     seccomp: {},
     sysctls: {},
     container: {},
+    cordon: [{ name: "cordon's executable /usr/local/bin/cordon", path: "/usr/local/bin/cordon", directory: false }],
     ...overrides,
   };
 }
