@@ -182,7 +182,8 @@ function cordonWritableDegradations(policy: ResolvedPolicy, files: readonly Cord
   return [
     {
       ...CATALOG["cordon-writable"],
-      consequence: `${preview(reached)}: the command could replace the cordon that later runs start outside any sandbox`,
+      consequence:
+        `${preview(reached)}: the command could replace the cordon ` + "that later runs start outside any sandbox",
     },
   ];
 }
