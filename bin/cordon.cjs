@@ -61,6 +61,10 @@ try {
 const env = { ...process.env };
 delete env.BUN_BE_BUN;
 delete env.BUN_OPTIONS;
+// Where this package is: cordon refuses to run when a write root reaches it, since the sandboxed
+// command could then rewrite this very file, and the next `npx cordon` would run its code unsandboxed.
+// cordon removes the variable from the command's environment.
+env.CORDON_NPM_PACKAGE = join(__dirname, "..");
 
 const child = spawn(binary, process.argv.slice(2), { stdio: "inherit", env });
 

@@ -16,6 +16,8 @@ export const O_WRONLY = 1;
 export const O_EXCL = 0o200;
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
+/** The same on x86_64 and arm64: an open of a FIFO with no reader fails instead of waiting. */
+export const O_NONBLOCK = 0o4000;
 // arm64 swaps these two with O_DIRECT and O_LARGEFILE (arch/arm64/include/uapi/asm/fcntl.h).
 export const O_DIRECTORY = HOST_ARCH === "aarch64" ? 0o40000 : 0o200000;
 export const O_NOFOLLOW = HOST_ARCH === "aarch64" ? 0o100000 : 0o400000;
@@ -24,6 +26,8 @@ export const AT_FDCWD = -100;
 export const AT_EMPTY_PATH = 0x1000;
 /** open_tree and mount_setattr: the whole tree of mounts below, not just the top one. */
 export const AT_RECURSIVE = 0x8000;
+/** unlinkat(2): remove a directory, as rmdir(2) does. */
+export const AT_REMOVEDIR = 0x200;
 
 /** openat2(2) `resolve` flags (<linux/openat2.h>). */
 export const RESOLVE_NO_SYMLINKS = 0x04;

@@ -138,6 +138,10 @@ export function mkdirat(dirFd: number, path: string, mode: number): void {
   checkPath("mkdirat", path, rawSyscall(NR.mkdirat, dirFd, pathArgument("mkdirat", path), mode));
 }
 
+export function unlinkat(dirFd: number, path: string, flags: number): void {
+  checkPath("unlinkat", path, rawSyscall(NR.unlinkat, dirFd, pathArgument("unlinkat", path), flags));
+}
+
 const statxBuffer = new Uint8Array(STATX_SIZE);
 const statxView = new DataView(statxBuffer.buffer);
 let statxPointer: Pointer | undefined;

@@ -87,6 +87,7 @@ export const SYSCALL_NAMES = [
   "mkdirat",
   "pidfd_open",
   "pidfd_send_signal",
+  "unlinkat",
 ] as const;
 
 /** Marks a syscall this architecture does not have (aarch64 has no open, creat, chmod, mknod). */
@@ -177,6 +178,7 @@ const X86_64: Record<SyscallName, number> = {
   mkdirat: 258,
   pidfd_open: 434,
   pidfd_send_signal: 424,
+  unlinkat: 263,
 };
 
 const AARCH64: Record<SyscallName, number> = {
@@ -262,6 +264,7 @@ const AARCH64: Record<SyscallName, number> = {
   mkdirat: 34,
   pidfd_open: 434,
   pidfd_send_signal: 424,
+  unlinkat: 35,
 };
 
 export const SYSCALLS: Record<KernelArch, Record<SyscallName, number>> = {

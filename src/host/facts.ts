@@ -8,6 +8,7 @@ import type { PathFact } from "../landlock/rules.ts";
 import type { Identity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { readOpenDescriptors, type OpenDescriptor } from "./descriptors.ts";
+import { cordonFiles, type CordonFile } from "./cordon-files.ts";
 import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
 import {
   DEVICE_PATHS,
@@ -59,6 +60,8 @@ export interface HostFacts {
   seccomp: SeccompFacts;
   sysctls: UsernsSysctls;
   container: ContainerFacts;
+  /** Where cordon's own executable and package are: no write root may reach them. */
+  cordon: CordonFile[];
 }
 
 interface HostQuestions {
@@ -113,5 +116,6 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     seccomp: readSeccompFacts(),
     sysctls: readUsernsSysctls(),
     container: detectContainer(),
+    cordon: cordonFiles(questions.env),
   };
 }

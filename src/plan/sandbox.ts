@@ -5,6 +5,7 @@ import { SIGNALS } from "../../ffi/constants.ts";
 import { NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
 import type { SockFilter } from "../../ffi/seccomp.ts";
 import { CordonError } from "../errors.ts";
+import type { CordonFile } from "../host/cordon-files.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
@@ -161,6 +162,32 @@ function hardLinkDegradations(policy: ResolvedPolicy): Degradation[] {
   ];
 }
 
+/** How a write root reaches one of cordon's files, or undefined when it does not. */
+function reachOf(file: CordonFile, root: string): string | undefined {
+  if (isWithin(file.path, root)) return `${file.name} lies inside the write root ${root}`;
+  if (file.directory && isWithin(root, file.path)) return `the write root ${root} lies inside ${file.name}`;
+  return undefined;
+}
+
+/**
+ * The degradation a write root that reaches cordon's own files brings: the
+ * command could replace the cordon that later runs start outside any
+ * sandbox. Whatever the mode: refused unless accepted by name.
+ */
+function cordonWritableDegradations(policy: ResolvedPolicy, files: readonly CordonFile[]): Degradation[] {
+  const reached = files.flatMap((file) =>
+    policy.writeRoots.map((root) => reachOf(file, root)).filter((reach) => reach !== undefined),
+  );
+  if (reached.length === 0) return [];
+  return [
+    {
+      ...CATALOG["cordon-writable"],
+      consequence:
+        `${preview(reached)}: the command could replace the cordon ` + "that later runs start outside any sandbox",
+    },
+  ];
+}
+
 /** landlock-only mode enforces denies with rules on the siblings of each denied path. */
 function landlockOnlyExclusions(policy: ResolvedPolicy): Exclusion[] {
   return [
@@ -305,6 +332,7 @@ export function planSandbox(
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
         : [...landlock.degradations, ...landlockOnlyLosses(facts.uid)]),
       ...hardLinkDegradations(policy),
+      ...cordonWritableDegradations(policy, facts.cordon),
     ],
   };
 }

@@ -54,28 +54,37 @@ export function canonicalMaybeMissing(path: string): { path: string; exists: boo
   }
 }
 
+/** The kernel's limit on symlinks followed in one lookup (ELOOP beyond it). */
+const MAX_SYMLINKS = 40;
+
 /**
- * One walk of `path` from the root: each symlink met on the way (as its
- * canonical location), and where the walk ended. Using both from the same
- * walk matters: resolving twice could see a symlink once and a directory the
- * other time.
+ * One walk of absolute `path` from the root, as the kernel resolves it: each
+ * symlink met on the way, in a chain too (as its canonical location), and
+ * where the walk ended. Using both from the same walk matters: resolving
+ * twice could see a symlink once and a directory the other time.
  */
 export function walkPath(path: string): { links: string[]; canonical: string; exists: boolean } {
   const links: string[] = [];
-  const parts = path.split(sep).filter(Boolean);
+  const pending = path.split(sep).filter(Boolean);
   let current = "/";
-  for (const part of parts) {
+  for (let part = pending.shift(); part !== undefined; part = pending.shift()) {
+    if (part === ".") continue;
+    if (part === "..") {
+      current = dirname(current);
+      continue;
+    }
     const next = join(current, part);
     const stat = lstatOrUndefined(next);
-    if (!stat) return { links, canonical: next, exists: false };
-    if (stat.isSymbolicLink()) {
-      links.push(next);
-      const target = canonicalMaybeMissing(next);
-      if (!target.exists) return { links, canonical: target.path, exists: false };
-      current = target.path;
-    } else {
+    if (!stat) return { links, canonical: join(next, ...pending), exists: false };
+    if (!stat.isSymbolicLink()) {
       current = next;
+      continue;
     }
+    links.push(next);
+    if (links.length > MAX_SYMLINKS) throw new CordonError(`${path}: too many levels of symbolic links`);
+    const target = readlinkUtf8(next);
+    if (target.startsWith("/")) current = "/";
+    pending.unshift(...target.split(sep).filter(Boolean));
   }
   return { links, canonical: current, exists: true };
 }

@@ -2,12 +2,18 @@
 // policy's changes. Stage 2 itself starts with an empty environment.
 import { readFileSync } from "node:fs";
 import { splitNul } from "../bytes.ts";
+import { NPM_PACKAGE_VARIABLE } from "../host/cordon-files.ts";
 import type { EnvChanges } from "../policy/schema.ts";
 
 type EnvEntry = Uint8Array;
 
+/** Variables that speak to cordon itself, never to the command. */
+const CORDON_ONLY = new Set([NPM_PACKAGE_VARIABLE]);
+
 export function hostEnvironment(): EnvEntry[] {
-  return splitNul(readFileSync("/proc/self/environ")).filter((entry) => entry.length > 0);
+  return splitNul(readFileSync("/proc/self/environ")).filter(
+    (entry) => entry.length > 0 && !CORDON_ONLY.has(nameOf(entry)),
+  );
 }
 
 function nameOf(entry: EnvEntry): string {

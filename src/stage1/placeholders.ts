@@ -6,9 +6,27 @@
 // gets the exclusive lock, which no run can while another still holds it: a
 // host rmdir would detach every sandbox's mount on it. What a SIGKILLed run
 // leaves behind, the next run removes the same way.
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, rmdirSync } from "node:fs";
-import { LOCK_EX, LOCK_NB, LOCK_SH } from "../../ffi/constants.ts";
-import { syscall } from "../../ffi/libc.ts";
+//
+// A placeholder often lies inside a write root, where the command can rename
+// the directories above it and plant symlinks: removal after the run goes
+// through the descriptor of the directory the placeholder was created in,
+// held since before the command started, never through its path.
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import {
+  AT_FDCWD,
+  AT_REMOVEDIR,
+  LOCK_EX,
+  LOCK_NB,
+  LOCK_SH,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  RESOLVE_NO_SYMLINKS,
+} from "../../ffi/constants.ts";
+import { openat, openat2, syscall, unlinkat } from "../../ffi/libc.ts";
+import { encodeOpenHow } from "../../ffi/structs.ts";
 import { CordonError } from "../errors.ts";
 import { PLACEHOLDER_MODE, placeholderAt, type Identity } from "../policy/paths.ts";
 
@@ -17,7 +35,12 @@ export interface HeldPlaceholder {
   identity: Identity;
   /** Open with a shared lock for the whole run. */
   fd: number;
+  /** The directory it was created in, open (O_PATH) for the whole run: removal goes through it. */
+  parentFd: number;
 }
+
+/** How a placeholder's directory is opened: canonical, so no symlink may be met on the way. */
+const PARENT = encodeOpenHow(O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
 
 const RETRIES = 50;
 
@@ -34,9 +57,27 @@ function openDirectory(path: string): number | undefined {
   }
 }
 
+/** `name` inside the directory open as `dirFd`, as a path that no rename above it can redirect. */
+function entryOf(dirFd: number, name: string): string {
+  return `/proc/self/fd/${dirFd}/${name}`;
+}
+
 function sameIdentity(path: string, identity: Identity): boolean {
   const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
   return stat !== undefined && stat.dev === identity.dev && stat.ino === identity.ino;
+}
+
+/** The placeholder's directory, open, when it still holds the placeholder with `identity`. */
+function openParentHolding(path: string, identity: Identity): number | undefined {
+  let parentFd: number;
+  try {
+    parentFd = openat2(AT_FDCWD, dirname(path), PARENT);
+  } catch {
+    return undefined;
+  }
+  if (sameIdentity(entryOf(parentFd, basename(path)), identity)) return parentFd;
+  closeSync(parentFd);
+  return undefined;
 }
 
 /**
@@ -65,9 +106,11 @@ export function acquirePlaceholder(path: string, recognise: (identity: Identity)
     syscall("flock", fd, LOCK_SH);
     const stat = fstatSync(fd, { bigint: true });
     const identity = { dev: stat.dev, ino: stat.ino };
-    if (stat.nlink > 0n && sameIdentity(path, identity)) {
+    const parentFd = stat.nlink > 0n ? openParentHolding(path, identity) : undefined;
+    if (parentFd !== undefined) {
       const recognition = created ? "yes" : recognise(identity);
-      if (recognition === "yes") return { path, identity, fd };
+      if (recognition === "yes") return { path, identity, fd, parentFd };
+      closeSync(parentFd);
       closeSync(fd);
       if (recognition === "no") {
         throw new CordonError(`${path} appeared while cordon planned the run`, { hint: "run it again" });
@@ -84,20 +127,35 @@ export function acquirePlaceholder(path: string, recognise: (identity: Identity)
 
 /**
  * Lets go of a placeholder, and removes it if no other run holds it and it
- * still looks exactly like a placeholder, with the identity recorded.
+ * still looks exactly like a placeholder, with the identity recorded. A
+ * held one (`held`) is found through the directory it was created in; a
+ * killed run's (no `held`) through its path, before any command of this run
+ * starts. Whatever the command left there instead (a symlink, a file, a
+ * directory of its own) stays as it is.
  */
-export function releasePlaceholder(path: string, identity: Identity, fd?: number): void {
-  if (fd !== undefined) closeSync(fd);
-  const probe = openDirectory(path);
-  if (probe === undefined) return;
+export function releasePlaceholder(
+  path: string,
+  identity: Identity,
+  held?: Pick<HeldPlaceholder, "fd" | "parentFd">,
+): void {
+  if (held) closeSync(held.fd);
+  const parentFd = held?.parentFd ?? openParentHolding(path, identity);
+  if (parentFd === undefined) return;
+  const name = basename(path);
+  let probe: number | undefined;
   try {
+    probe = openat(parentFd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     syscall("flock", probe, LOCK_EX | LOCK_NB);
-    const now = placeholderAt(path);
-    if (now && now.dev === identity.dev && now.ino === identity.ino) rmdirSync(path);
+    const locked = fstatSync(probe, { bigint: true });
+    const now = placeholderAt(entryOf(parentFd, name));
+    const same = (found: Identity | undefined) => found?.dev === identity.dev && found.ino === identity.ino;
+    if (same(now) && same(locked)) unlinkat(parentFd, name, AT_REMOVEDIR);
   } catch {
-    // Held by another run (EWOULDBLOCK), or no longer empty: not ours to remove now.
+    // Gone or replaced (ENOENT, ELOOP, ENOTDIR), held by another run (EWOULDBLOCK), or no longer empty:
+    // not ours to remove now.
   } finally {
-    closeSync(probe);
+    if (probe !== undefined) closeSync(probe);
+    closeSync(parentFd);
   }
 }
 

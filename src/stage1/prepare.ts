@@ -5,7 +5,7 @@ import { notPassedBecause } from "../host/descriptors.ts";
 import type { HostFacts } from "../host/facts.ts";
 import { decideMode, type ModeDecision } from "../plan/mode.ts";
 import { landlockOnlyDegradations, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
-import { refusedByDefault } from "../policy/degradations.ts";
+import { refusedByDefault, type DegradationName } from "../policy/degradations.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 
 interface PrepareOptions {
@@ -67,13 +67,28 @@ function preflightRefusal(facts: HostFacts, options: PrepareOptions): Refusal | 
   return undefined;
 }
 
-/** A loss that defeats the policy itself is refused in every run, unless accepted by name. */
+/** What to do instead of accepting a degradation that is refused by default, where there is a better way. */
+const REMEDIES: Partial<Record<DegradationName, string>> = {
+  "cordon-writable":
+    "run a cordon that no write root reaches: install it globally (npm install -g cordon) or outside the project",
+};
+
+/**
+ * A loss that defeats the policy itself is refused in every run, unless
+ * accepted by name. One of the filesystem's (cordon's own files are
+ * writable) comes with any mode, so the message names no mode.
+ */
 function defaultRefusal(plan: SandboxPlan, policy: ResolvedPolicy): Refusal | undefined {
   const refused = refusedByDefault(plan.degradations, policy.allowDegraded)[0];
   if (!refused) return undefined;
+  const mode = plan.mode === "bwrap" ? "bwrap" : "landlock-only";
+  const remedy = REMEDIES[refused.name];
   return {
-    message: `${plan.mode === "bwrap" ? "bwrap" : "landlock-only"} mode here would weaken: ${refused.consequence}`,
-    hint: `accept it by name with --allow-degraded ${refused.name}; the command was not run`,
+    message:
+      refused.layer === "filesystem" ? refused.consequence : `${mode} mode here would weaken: ${refused.consequence}`,
+    hint:
+      `${remedy ? `${remedy}, or ` : ""}accept it by name with --allow-degraded ${refused.name}; ` +
+      "the command was not run",
   };
 }
 

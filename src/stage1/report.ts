@@ -1,6 +1,5 @@
 // The enforcement report: what one run enforced, what was weaker, how it
 // ended. `--report FILE` writes it as JSON; `-v` prints its summary.
-import { writeFileSync } from "node:fs";
 import { fsRightsOf } from "../landlock/abi.ts";
 import type { SandboxPlan } from "../plan/sandbox.ts";
 import type { Degradation } from "../policy/degradations.ts";
@@ -115,6 +114,6 @@ export function weakerFeatures(degradations: readonly Degradation[]): string {
     .join(", ");
 }
 
-export function writeReport(path: string, report: EnforcementReport): void {
-  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+export function reportText(report: EnforcementReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
 }

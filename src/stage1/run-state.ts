@@ -119,7 +119,7 @@ export function createHostState(state: HostState): CreatedState {
   const removePlaceholders = () => {
     for (const fd of locks.splice(0)) closeSync(fd);
     for (const placeholder of held.splice(0).reverse()) {
-      releasePlaceholder(placeholder.path, placeholder.identity, placeholder.fd);
+      releasePlaceholder(placeholder.path, placeholder.identity, placeholder);
     }
   };
   const remove = () => {

@@ -1,10 +1,10 @@
 // How stage 1 re-invokes this same program as stage 2.
 import { readFileSync } from "node:fs";
 import { splitNul } from "../bytes.ts";
+import { isCompiled } from "../host/cordon-files.ts";
 import { STAGE2_ARGUMENT, type Slots } from "../launch/wire.ts";
 
-/** True inside the `bun build --compile` binary, false under `bun src/main.ts`. */
-export const isCompiled = import.meta.path.startsWith("/$bunfs/");
+export { isCompiled };
 
 /**
  * The argv that starts stage 2 through the descriptor of this very binary

@@ -115,6 +115,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     seccomp: {},
     sysctls: {},
     container: {},
+    cordon: [{ name: "cordon's executable /usr/local/bin/cordon", path: "/usr/local/bin/cordon", directory: false }],
     ...overrides,
   };
 }
@@ -513,6 +514,33 @@ describe("planSandbox: hard links", () => {
       }
       expect(names(plan(policyOf({ denyWrite: [single] }), mode))).not.toContain("hard-links");
     }
+  });
+});
+
+describe("planSandbox: cordon's own files", () => {
+  const executable = { name: "cordon's executable /ws/dist/cordon", path: "/ws/dist/cordon", directory: false };
+  const npmPackage = { name: "cordon's npm package /pkg/cordon", path: "/pkg/cordon", directory: true };
+  const writable = (policy: ResolvedPolicy, mode: SandboxMode, cordon: HostFacts["cordon"]) =>
+    plan(policy, mode, { cordon }).degradations.filter((degradation) => degradation.name === "cordon-writable");
+
+  test("a write root that holds cordon's executable is cordon-writable in both modes, refused by default", () => {
+    for (const mode of MODES) {
+      const found = writable(policyOf(), mode, [executable]);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ layer: "filesystem", weakensSecurity: true, refusedByDefault: true });
+      expect(found[0]!.consequence).toBe(
+        "cordon's executable /ws/dist/cordon lies inside the write root /ws: the command could replace the " +
+          "cordon that later runs start outside any sandbox",
+      );
+    }
+  });
+
+  test("a write root inside cordon's package reaches it too; one beside it does not", () => {
+    const inside = writable(policyOf({ writeRoots: ["/pkg/cordon/dist"] }), "bwrap", [npmPackage]);
+    expect(inside[0]!.consequence).toStartWith("the write root /pkg/cordon/dist lies inside cordon's npm package");
+    expect(writable(policyOf({ writeRoots: ["/pkg/cordon-other"] }), "bwrap", [npmPackage])).toEqual([]);
+    // A write root can hold no file, only a directory, below it.
+    expect(writable(policyOf({ writeRoots: ["/ws/dist/cordon/x"] }), "bwrap", [executable])).toEqual([]);
   });
 });
 

@@ -54,6 +54,26 @@ const errorOf = (thunk: () => unknown): CordonError => {
   throw new Error("expected a CordonError");
 };
 
+describe("resolvePolicy: symlinks on the way to a write root", () => {
+  test("a chain of symlinks is walked link by link: one inside a write root is refused", () => {
+    // outside/to-ws-alias -> ws/alias -> a: realpath of the first would hide the planted second.
+    const outer = at("outside", "to-ws-alias");
+    symlinkSync(at("ws", "alias"), outer);
+    try {
+      const error = errorOf(() =>
+        resolvePolicy(applyLayer(EMPTY_POLICY, { write: [at("ws"), outer] }), {
+          cwd: at("ws"),
+          home: at("outside", "home"),
+          env: {},
+        }),
+      );
+      expect(error.message).toContain(`resolves through the symlink ${at("ws", "alias")}`);
+    } finally {
+      rmSync(outer);
+    }
+  });
+});
+
 describe("resolvePolicy: symlinks on the way to a deny path", () => {
   test("through a symlink inside a write root: refused, naming the symlink and the root", () => {
     for (const layer of [{ denyWrite: ["alias/file.txt"] }, { denyRead: [at("ws", "alias", "later")] }]) {

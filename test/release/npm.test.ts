@@ -1,7 +1,7 @@
 // `npm pack`, install the tarball into an empty directory, and run cordon
 // through npx, as a user of the npm package would.
 import { afterAll, beforeAll, expect } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
@@ -62,19 +62,50 @@ releaseTest("npm package: npx cordon -- true exits 0", reasons, () => {
 
 releaseTest("npm package: the sandboxed command writes its write root and nothing else", reasons, () => {
   const outside = mkdtempSync(join(REPO, "dist", ".npm-outside-"));
+  // A write root beside node_modules/: the project itself would hold cordon's package (see the next test).
+  const work = join(project, "work");
+  mkdirSync(work, { recursive: true });
   try {
-    const script = `touch ok && touch ${outside}/escaped`;
-    const result = npx(["-q", "-w", ".", "--", "sh", "-c", script]);
+    const script = `touch work/ok && touch ${outside}/escaped`;
+    const result = npx(["-q", "-w", "work", "--", "sh", "-c", script]);
     expect(result.exitCode).toBe(1);
-    expect(existsSync(join(project, "ok"))).toBe(true);
+    expect(existsSync(join(work, "ok"))).toBe(true);
     expect(existsSync(join(outside, "escaped"))).toBe(false);
     // Without cordon the same script does write there.
     expect(run(["sh", "-c", script], { cwd: project }).exitCode).toBe(0);
     expect(existsSync(join(outside, "escaped"))).toBe(true);
   } finally {
     rmSync(outside, { recursive: true, force: true });
-    rmSync(join(project, "ok"), { force: true });
+    rmSync(work, { recursive: true, force: true });
   }
+});
+
+releaseTest("npm package: a write root holding the package is refused; accepted by name it runs", reasons, () => {
+  // The sandboxed command could rewrite bin/cordon.cjs, and the next npx cordon would run it unsandboxed.
+  const launcher = join(project, "node_modules", "cordon", "bin", "cordon.cjs");
+  const before = readFileSync(launcher, "utf8");
+  const rewrite = `echo 'require("fs").writeFileSync("/tmp/cordon-npm-trojan", "")' > ${launcher}`;
+  const refused = npx(["-q", "-w", ".", "--", "sh", "-c", rewrite]);
+  expect(refused.exitCode).toBe(125);
+  expect(refused.stderr).toContain(`cordon's npm package ${join(project, "node_modules", "cordon")} lies inside`);
+  expect(refused.stderr).toContain("npm install -g cordon");
+  expect(refused.stderr).toContain("--allow-degraded cordon-writable");
+  expect(readFileSync(launcher, "utf8")).toBe(before);
+
+  const accepted = npx([
+    "-q",
+    "-w",
+    ".",
+    "--allow-degraded",
+    "cordon-writable",
+    "--",
+    "sh",
+    "-c",
+    "echo ${CORDON_NPM_PACKAGE-unset}",
+  ]);
+  expect(accepted.exitCode).toBe(0);
+  // The launcher's word to cordon never reaches the command.
+  expect(accepted.stdout).toBe("unset\n");
 });
 
 releaseTest("npm package: exit status and signal deaths pass through the wrapper", reasons, () => {

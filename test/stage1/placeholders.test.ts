@@ -4,7 +4,18 @@
 // removed only by whoever can take the exclusive lock, and cleaned up after a
 // run that was killed. Needs no compiled binary; a second process is flock(1).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { LOCK_EX, LOCK_NB, LOCK_SH } from "../../ffi/constants.ts";
 import { syscall } from "../../ffi/libc.ts";
@@ -76,7 +87,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     expect(held.identity).toEqual(identityOf(path));
     // Our shared lock keeps any exclusive one out.
     expect(exclusivelyLockable(path)).toBe(false);
-    releasePlaceholder(path, held.identity, held.fd);
+    releasePlaceholder(path, held.identity, held);
     expect(existsSync(path)).toBe(false);
   });
 
@@ -92,9 +103,9 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     expect(second.identity).toEqual(first.identity);
     // flock(2) locks belong to an open file description: two opens in one process are two holders.
     expect(second.fd).not.toBe(first.fd);
-    releasePlaceholder(path, first.identity, first.fd);
+    releasePlaceholder(path, first.identity, first);
     expect(existsSync(path)).toBe(true);
-    releasePlaceholder(path, second.identity, second.fd);
+    releasePlaceholder(path, second.identity, second);
     expect(existsSync(path)).toBe(false);
   });
 
@@ -104,7 +115,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     const other = openSync(path, "r");
     syscall("flock", other, LOCK_SH);
     try {
-      releasePlaceholder(path, held.identity, held.fd);
+      releasePlaceholder(path, held.identity, held);
       expect(existsSync(path)).toBe(true);
     } finally {
       closeSync(other);
@@ -119,7 +130,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     const held = acquirePlaceholder(path, never);
     const child = await lockInAnotherProcess(path, "-s");
     try {
-      releasePlaceholder(path, held.identity, held.fd);
+      releasePlaceholder(path, held.identity, held);
       expect(existsSync(path)).toBe(true);
     } finally {
       await child.stdin.end();
@@ -132,7 +143,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
   test("a release removes nothing that is not the recorded, empty directory", () => {
     const path = freshPath();
     const held = acquirePlaceholder(path, never);
-    releasePlaceholder(path, held.identity, held.fd);
+    releasePlaceholder(path, held.identity, held);
     mkdirSync(path);
     // The user's own directory now stands there. (It may well get the inode number just freed:
     // a record names dev and ino only, so the test makes sure they differ.)
@@ -142,8 +153,34 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
     // A placeholder the command wrote into is not removed either.
     const again = acquirePlaceholder(join(path, "inner"), never);
     writeFileSync(join(path, "inner", "file"), "x");
-    releasePlaceholder(again.path, again.identity, again.fd);
+    releasePlaceholder(again.path, again.identity, again);
     expect(existsSync(join(path, "inner", "file"))).toBe(true);
+  });
+
+  test("paths the command changed during the run: removal goes through the directory it was made in", () => {
+    // A command that can write above a placeholder renames its directory and plants a symlink in its place.
+    const dir = freshPath();
+    mkdirSync(dir);
+    const victim = freshPath();
+    mkdirSync(join(victim, "ph"), { recursive: true, mode: 0o555 });
+    const held = acquirePlaceholder(join(dir, "ph"), never);
+    renameSync(dir, `${dir}-moved`);
+    symlinkSync(victim, dir);
+    releasePlaceholder(held.path, held.identity, held);
+    // Neither followed nor refused with an error: the real placeholder is gone, the symlink's target stays.
+    expect(existsSync(join(`${dir}-moved`, "ph"))).toBe(false);
+    expect(existsSync(join(victim, "ph"))).toBe(true);
+    expect(lstatSync(dir).isSymbolicLink()).toBe(true);
+
+    // The placeholder itself swapped for a symlink (its directory moved away and recreated): no error, nothing removed.
+    const other = freshPath();
+    mkdirSync(other);
+    const second = acquirePlaceholder(join(other, "ph"), never);
+    renameSync(join(other, "ph"), join(other, "ph-moved"));
+    symlinkSync(join(victim, "ph"), join(other, "ph"));
+    expect(() => releasePlaceholder(second.path, second.identity, second)).not.toThrow();
+    expect(existsSync(join(victim, "ph"))).toBe(true);
+    expect(existsSync(join(other, "ph-moved"))).toBe(true);
   });
 
   test("a directory it does not recognise: 'appeared while cordon planned', left as it was, not held", () => {
@@ -177,7 +214,7 @@ describe("acquirePlaceholder and releasePlaceholder", () => {
       expect(lstatSync(path).mode & 0o777).toBe(0o555);
       expect(exclusivelyLockable(path)).toBe(false);
     } finally {
-      releasePlaceholder(path, held.identity, held.fd);
+      releasePlaceholder(path, held.identity, held);
     }
     expect(existsSync(path)).toBe(false);
   });

@@ -2,12 +2,18 @@
 // what was enforced. The story of a run lives in stage1/ (prepareRun, then
 // runSandboxed); this file only turns options into its inputs and its
 // outcome into output.
-import { writeFileSync } from "node:fs";
 import { CordonError } from "../../errors.ts";
 import { gatherHostFacts } from "../../host/facts.ts";
 import { runSandboxed, type RunIo } from "../../stage1/execute.ts";
 import { prepareRun } from "../../stage1/prepare.ts";
-import { emptyReport, reportOf, summaryLine, writeReport, type EnforcementReport } from "../../stage1/report.ts";
+import { emptyReport, reportOf, reportText, summaryLine, type EnforcementReport } from "../../stage1/report.ts";
+import {
+  closeReportFile,
+  openReportFile,
+  stillAtPath,
+  writeReportFile,
+  type ReportFile,
+} from "../../stage1/report-file.ts";
 import { newStateDir } from "../../stage1/run-state.ts";
 import { rawArguments } from "../../stage1/self.ts";
 import { StderrTap } from "../../stage1/stderr-tap.ts";
@@ -54,12 +60,21 @@ reaped before cordon returns, and the terminal's foreground group and settings a
 const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the
 command did not run, or a process it left could not be killed); 126 cannot execute; 127 not found.`;
 
-function checkReportWritable(path: string): void {
+/** Writes the report through the descriptor opened before the run; a failure is a warning, never the status. */
+function saveReport(file: ReportFile, report: EnforcementReport): void {
   try {
-    writeFileSync(path, "", { flag: "a" });
+    writeReportFile(file, reportText(report));
+    if (!stillAtPath(file)) {
+      process.stderr.write(
+        `cordon: warning: the file now at ${file.given} is not cordon's report: the command replaced or removed ` +
+          "it during the run, and the report went to the file cordon had opened\n",
+      );
+    }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new CordonError(`--report ${path}: cannot write there (${code})`);
+    // The command has run (or was refused): its status stands, the report is what failed.
+    process.stderr.write(`cordon: warning: cannot write the report to ${file.given}: ${(error as Error).message}\n`);
+  } finally {
+    closeReportFile(file);
   }
 }
 
@@ -78,17 +93,17 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
   const started = performance.now();
   const reportPath = typeof options.report === "string" ? options.report : undefined;
   let report: EnforcementReport = emptyReport();
+  let reportFile: ReportFile | undefined;
   const finish = (status: number, refused?: string): number => {
     report = { ...report, exitStatus: status, durationMs: Math.round(performance.now() - started) };
     if (refused) report.refused = refused;
     if (reportPath && !refused?.startsWith("--report ")) {
       try {
-        writeReport(reportPath, report);
+        // Refused before the write roots were known: only the working directory is suspect.
+        reportFile ??= openReportFile(reportPath, [process.cwd()]);
+        saveReport(reportFile, report);
       } catch (error) {
-        // The command has run (or was refused): its status stands, the report is what failed.
-        process.stderr.write(
-          `cordon: warning: cannot write the report to ${reportPath}: ${(error as Error).message}\n`,
-        );
+        process.stderr.write(`cordon: warning: ${(error as Error).message}; no report was written\n`);
       }
     }
     if (options.verbose) process.stderr.write(`cordon: ${summaryLine(report)}\n`);
@@ -96,8 +111,6 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
   };
 
   try {
-    // A report that cannot be written is found out before the command runs.
-    if (reportPath) checkReportWritable(reportPath);
     const preserveFds = preserveFdsOption(options);
     const io: RunIo = {
       say: (line) => {
@@ -114,6 +127,8 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     const skipped = skippedGlobDirsNote(policy);
     if (skipped) io.detail(skipped);
     const facts = gatherHostFacts({ policy, bwrap: options.bwrap as string | undefined });
+    // Opened before the command starts, and after the descriptors --preserve-fds may name were listed.
+    if (reportPath) reportFile = openReportFile(reportPath, [...policy.writeRoots, process.cwd()]);
     const prepared = prepareRun(policy, facts, {
       strict: options.strict === true,
       preserveFds,

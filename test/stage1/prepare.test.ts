@@ -1,0 +1,63 @@
+// How prepareRun (src/stage1/prepare.ts) words a refusal that no mode avoids:
+// cordon's own files inside a write root. Pure: hand-built facts, no binary.
+import { describe, expect, test } from "bun:test";
+import type { HostFacts } from "../../src/host/facts.ts";
+import type { ResolvedPolicy } from "../../src/policy/resolve.ts";
+import { prepareRun } from "../../src/stage1/prepare.ts";
+
+const policy: ResolvedPolicy = {
+  cwd: "/ws",
+  writeRoots: ["/ws"],
+  denyWrite: [],
+  denyRead: [],
+  unreadableGlobDirs: [],
+  network: "none",
+  allowConnect: [],
+  allowBind: [],
+  env: { clear: false, set: {}, unset: [] },
+  mode: "bwrap",
+  allowDegraded: [],
+  reveal: [],
+};
+
+const facts: HostFacts = {
+  arch: "x86_64",
+  kernel: "6.8.0",
+  uid: 1000,
+  landlock: { abi: 7 },
+  bwrap: { found: true, path: "/usr/bin/bwrap", real: "/usr/bin/bwrap", explicit: false },
+  devices: [],
+  terminals: [],
+  runtimeDirs: [],
+  unixSockets: [],
+  descriptors: { atStart: [], now: [] },
+  identities: new Map(["/", "/ws"].map((path, i) => [path, { dev: 1n, ino: BigInt(i + 2) }])),
+  listDirectory: () => [],
+  seccomp: {},
+  sysctls: {},
+  container: {},
+  cordon: [{ name: "cordon's executable /ws/dist/cordon", path: "/ws/dist/cordon", directory: false }],
+};
+
+const prepare = (allowDegraded: ResolvedPolicy["allowDegraded"] = []) =>
+  prepareRun({ ...policy, allowDegraded }, facts, { strict: false, preserveFds: 0, stateDir: "/state/run" });
+
+describe("prepareRun: cordon's own files inside a write root", () => {
+  test("refused without naming a mode; the hint names the safe install and the override", () => {
+    const { refusal } = prepare();
+    expect(refusal?.message).toBe(
+      "cordon's executable /ws/dist/cordon lies inside the write root /ws: the command could replace the cordon " +
+        "that later runs start outside any sandbox",
+    );
+    expect(refusal?.hint).toBe(
+      "run a cordon that no write root reaches: install it globally (npm install -g cordon) or outside the " +
+        "project, or accept it by name with --allow-degraded cordon-writable; the command was not run",
+    );
+  });
+
+  test("accepted by name, the run is prepared", () => {
+    const prepared = prepare(["cordon-writable"]);
+    expect(prepared.refusal).toBeUndefined();
+    expect(prepared.plan.degradations.map((degradation) => degradation.name)).toContain("cordon-writable");
+  });
+});
