@@ -47,7 +47,8 @@ const PROC_MOUNT_FIX =
   "...` (podman: `--security-opt unmask=ALL`) so /proc is not partly masked, in " +
   "addition to the seccomp and AppArmor options above";
 const LANDLOCK_MODE_FIX =
-  "or accept landlock-only mode explicitly with `--mode landlock` (see `cordon explain` for what it does not enforce)";
+  "or accept landlock-only mode explicitly with `--mode landlock` (as root, also `--allow-degraded metadata`; " +
+  "see `cordon explain` for what it does not enforce)";
 
 export interface DiagnosisContext {
   sysctls: UsernsSysctls;

@@ -15,9 +15,14 @@ export function renderDoctor(report: DoctorReport): string {
   }
   lines.push("");
   const modes = report.modes;
+  // As root, landlock-only mode works but is refused unless its metadata gap is accepted by name.
+  const stage2Works = !report.checks.some(
+    (check) => ["landlock", "seccomp"].includes(check.id) && check.status === "fail",
+  );
+  const refusedAsRoot = !modes.landlock && stage2Works && report.host.root;
   lines.push(
     `bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ` +
-      `${modes.landlock ? "works" : "does not work"}`,
+      (modes.landlock ? "works" : refusedAsRoot ? "refused as root unless --allow-degraded metadata" : "does not work"),
   );
   lines.push(
     modes.auto === "bwrap"
@@ -25,7 +30,10 @@ export function renderDoctor(report: DoctorReport): string {
       : modes.auto === "landlock"
         ? "auto mode (the default) will fall back to landlock-only mode when the policy " +
           "loses nothing there, and refuse otherwise."
-        : "cordon will refuse to run here until the FAIL lines above are fixed.",
+        : refusedAsRoot
+          ? "cordon will refuse to run here until bwrap works, unless a run accepts landlock-only mode as root " +
+            "(--mode landlock --allow-degraded metadata), or runs as another user."
+          : "cordon will refuse to run here until the FAIL lines above are fixed.",
   );
   return `${lines.join("\n")}\n`;
 }

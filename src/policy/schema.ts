@@ -108,7 +108,9 @@ const POLICY_FIELDS = {
   ),
   allowDegraded: described(
     v.array(v.picklist(DEGRADATION_NAMES, `must be one of ${DEGRADATION_NAMES.join(", ")}`)),
-    `Weaker guarantees accepted by name, under --strict or where cordon refuses them by default (\`metadata\` as root in landlock-only mode, \`cordon-writable\`): ${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
+    "Weaker guarantees accepted by name, under --strict or where cordon refuses them by default " +
+      `(\`metadata\` as root in landlock-only mode, \`cordon-writable\`): ` +
+      `${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
   ),
   reveal: described(
     v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`)),

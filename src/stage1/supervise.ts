@@ -121,8 +121,8 @@ export function supervise(
     forwarder.detach();
     if (sweep.survivors.length > 0) {
       throw new CordonError(
-        `${sweep.survivors.length} process(es) of the sandbox could not be killed (pid ${sweep.survivors.join(", ")}); ` +
-          `the run is reported as failed`,
+        `${sweep.survivors.length} process(es) of the sandbox could not be killed ` +
+          `(pid ${sweep.survivors.join(", ")}); the run is reported as failed`,
         { hint: "they may be stuck in the kernel (state D); `ps -o pid,stat,cmd -p PID` shows them" },
       );
     }

@@ -6,7 +6,12 @@ import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { diagnoseBwrapFailure } from "../../src/diagnostics/bwrap-failure.ts";
 import { DoctorReportSchema, type Check, type DoctorReport } from "../../src/diagnostics/schema.ts";
-import { cordon } from "../helpers/cordon.ts";
+import { cordon, isRoot } from "../helpers/cordon.ts";
+
+/** As root, landlock-only mode is refused unless its metadata gap is accepted by name. */
+const LANDLOCK_ONLY = isRoot
+  ? { landlock: false, auto: "refuse" as const }
+  : { landlock: true, auto: "landlock" as const };
 import { FakeBwraps, UID_MAP_DENIED } from "./fake-bwrap.ts";
 
 const noBwrap = existsSync("/usr/bin/bwrap") ? undefined : "bubblewrap is not installed at /usr/bin/bwrap";
@@ -47,7 +52,7 @@ describe("cordon doctor", () => {
     expect(exitCode).toBe(0);
     expect(check(report, "bwrap").status).toBe("ok");
     expect(check(report, "user-namespaces").status).toBe("ok");
-    expect(report.modes).toEqual({ bwrap: true, landlock: true, auto: "bwrap" });
+    expect(report.modes).toEqual({ bwrap: true, landlock: !isRoot, auto: "bwrap" });
     expect(report.diagnosis).toBeNull();
   });
 
@@ -62,7 +67,7 @@ describe("cordon doctor", () => {
     const { exitCode, report } = doctor(["--bwrap", fakes.failing("uid-map", UID_MAP_DENIED)]);
     expect(exitCode).toBe(1);
     expect(report.ok).toBe(false);
-    expect(report.modes).toEqual({ bwrap: false, landlock: true, auto: "landlock" });
+    expect(report.modes).toEqual({ bwrap: false, ...LANDLOCK_ONLY });
     expect(report.diagnosis?.id).toBe("apparmor-userns");
     const userns = check(report, "user-namespaces");
     expect(userns.status).toBe("fail");
@@ -82,7 +87,11 @@ describe("cordon doctor", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/^\[FAIL\] user-namespaces .*setting up uid map: Permission denied/m);
     expect(result.stdout).toContain("profile bwrap");
-    expect(result.stdout).toContain("auto mode (the default) will fall back to landlock-only mode");
+    expect(result.stdout).toContain(
+      isRoot
+        ? "landlock-only mode: refused as root unless --allow-degraded metadata"
+        : "auto mode (the default) will fall back to landlock-only mode",
+    );
   });
 
   test("Failed RTM_NEWADDR (loopback under AppArmor's rule) gets the same diagnosis", () => {
@@ -110,7 +119,7 @@ describe("cordon doctor", () => {
     expect(bwrap.status).toBe("fail");
     expect(bwrap.summary).toContain("not an executable file");
     expect(bwrap.fixes.join("\n")).toContain("apt-get install bubblewrap");
-    expect(report.modes.auto).toBe("landlock");
+    expect(report.modes.auto).toBe(LANDLOCK_ONLY.auto);
   });
 
   test("CORDON_LANDLOCK_ABI_MAX=0: Landlock FAIL, every mode refused, exit 1", () => {

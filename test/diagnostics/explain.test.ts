@@ -9,7 +9,10 @@ import { decodeSockFilters } from "../../ffi/seccomp.ts";
 import { HOST_ARCH } from "../../ffi/syscalls.ts";
 import { ExplainReportSchema, type ExplainReport } from "../../src/diagnostics/schema.ts";
 import { disassembleSeccompProgram } from "../../src/seccomp/disassemble.ts";
-import { cordon, scratchDir, modeArgs } from "../helpers/cordon.ts";
+import { cordon, isRoot, scratchDir, modeArgs } from "../helpers/cordon.ts";
+
+/** Landlock-only mode as root runs only with its metadata gap accepted by name. */
+const ACCEPT_AS_ROOT = isRoot ? ["--allow-degraded", "metadata"] : [];
 import { FakeBwraps, UID_MAP_DENIED } from "./fake-bwrap.ts";
 
 const noBwrap = existsSync("/usr/bin/bwrap") ? undefined : "bubblewrap is not installed at /usr/bin/bwrap";
@@ -81,7 +84,7 @@ describe("cordon explain --json", () => {
   });
 
   test("a failing bwrap: auto predicts the fallback, quoting bwrap", () => {
-    const report = explain(["--bwrap", fakes.failing("uid-map", UID_MAP_DENIED)]);
+    const report = explain(["--bwrap", fakes.failing("uid-map", UID_MAP_DENIED), ...ACCEPT_AS_ROOT]);
     expect(report.mode.chosen).toBe("landlock");
     expect(report.mode.reason).toContain(UID_MAP_DENIED);
     expect(report.bwrap).toBeNull();
@@ -127,6 +130,19 @@ describe("cordon explain --json", () => {
 });
 
 describe("explain and run refuse and fall back alike", () => {
+  test("as root, auto with a failing bwrap: explain predicts landlock-only mode's refusal, and run refuses", () => {
+    if (!isRoot) return;
+    const fake = fakes.failing("root-refusal", UID_MAP_DENIED);
+    const report = explain(["--bwrap", fake]);
+    expect(report.mode.chosen).toBeNull();
+    expect(report.mode.reason).toContain("running as root");
+    const marker = join(dir, "ran-as-root");
+    const result = cordon(["--bwrap", fake, "-w", dir, "--", "touch", marker]);
+    expect(result.exitCode).toBe(125);
+    expect(result.stderr).toContain("--allow-degraded metadata");
+    expect(existsSync(marker)).toBe(false);
+  });
+
   test("--mode bwrap with a failing bwrap: explain predicts the refusal, run refuses (125)", () => {
     const fake = fakes.failing("refuse", UID_MAP_DENIED);
     expect(explain(["--mode", "bwrap", "--bwrap", fake]).mode.chosen).toBeNull();
@@ -138,8 +154,8 @@ describe("explain and run refuse and fall back alike", () => {
 
   test("auto with a failing bwrap: explain predicts landlock-only, and run falls back to it", () => {
     const fake = fakes.failing("fallback", UID_MAP_DENIED);
-    expect(explain(["--bwrap", fake]).mode.chosen).toBe("landlock");
-    const result = cordon(["-v", "--bwrap", fake, "--", "true"]);
+    expect(explain(["--bwrap", fake, ...ACCEPT_AS_ROOT]).mode.chosen).toBe("landlock");
+    const result = cordon(["-v", "--bwrap", fake, ...ACCEPT_AS_ROOT, "--", "true"]);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toContain("landlock-only");
   });

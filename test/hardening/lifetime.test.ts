@@ -71,7 +71,8 @@ function setUp(script: string, owner?: number): { path: string; work: string } {
 
 /** The command: start the attack, wait until it is in place, then exit 0. */
 function starter(path: string, args: readonly string[], work: string, background: boolean): string[] {
-  const script = `"$0" "$@" </dev/null >/dev/null 2>&1 ${background ? "&" : ";"} while [ ! -e '${work}/ready' ]; do sleep 0.05; done; exit 0`;
+  const start = `"$0" "$@" </dev/null >/dev/null 2>&1 ${background ? "&" : ";"}`;
+  const script = `${start} while [ ! -e '${work}/ready' ]; do sleep 0.05; done; exit 0`;
   return ["sh", "-c", script, path, ...args, work];
 }
 

@@ -58,7 +58,9 @@ describe("without cordon, on a real terminal", () => {
   });
 
   attackTest("a command leaves the terminal raw and silent", [], () => {
-    const script = `before=$(stty -g); stty raw -echo; after=$(stty -g); stty "$before"; [ "$before" = "$after" ] && echo SAME || echo CHANGED`;
+    const script =
+      `before=$(stty -g); stty raw -echo; after=$(stty -g); stty "$before"; ` +
+      `[ "$before" = "$after" ] && echo SAME || echo CHANGED`;
     expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("CHANGED");
   });
 });
@@ -83,7 +85,9 @@ for (const mode of MODES) {
       attackTest("raw mode and no echo are undone", [], () => {
         const work = workDir(user.asNobody ? NOBODY : undefined);
         const run = cordonLine(work, ["stty", "raw", "-echo"]);
-        const script = `before=$(stty -g); ${run}; status=$?; after=$(stty -g); stty "$before"; [ "$before" = "$after" ] && echo "SAME $status" || echo "CHANGED $status"`;
+        const script =
+          `before=$(stty -g); ${run}; status=$?; after=$(stty -g); stty "$before"; ` +
+          `[ "$before" = "$after" ] && echo "SAME $status" || echo "CHANGED $status"`;
         expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("SAME 0");
       });
     });

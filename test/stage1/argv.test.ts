@@ -14,7 +14,9 @@ describe.skipIf(Boolean(missingSystemTool("python3")))("command arguments", () =
 import subprocess, sys
 args = [b"\\xff\\xfe", b"line1\\nline2", b"", b"caf\\xc3\\xa9", b"\\x01\\x7f"]
 inner = "import sys, os; print(repr([os.fsencode(a) for a in sys.argv[1:]]))"
-r = subprocess.run([sys.argv[1], ...modeArgs("landlock"), "-q", "--", sys.argv[2], "-c", inner, *args], ` +
+r = subprocess.run([sys.argv[1], ${modeArgs("landlock")
+        .map((arg) => JSON.stringify(arg))
+        .join(", ")}, "-q", "--", sys.argv[2], "-c", inner, *args], ` +
       `capture_output=True)
 sys.stdout.write(r.stdout.decode())
 sys.stdout.write("same" if r.stdout.decode().strip() == repr(args) else "different")
@@ -51,7 +53,8 @@ describe.skipIf(Boolean(missingSystemTool("script")))("terminal", () => {
       const env = { CORDON_TEST_STI: sti };
       const plain = run(["script", "-qec", `${PYTHON} -c "$CORDON_TEST_STI"`, "/dev/null"], { env });
       expect(plain.stdout).toMatch(/injected|sti 5/);
-      const inner = `${CORDON} --mode landlock -q -- sh -c 'echo via-tty > /dev/tty; ${PYTHON} -c "$CORDON_TEST_STI"'`;
+      const command = `sh -c 'echo via-tty > /dev/tty; ${PYTHON} -c "$CORDON_TEST_STI"'`;
+      const inner = `${CORDON} ${modeArgs("landlock").join(" ")} -q -- ${command}`;
       const result = run(["script", "-qec", inner, "/dev/null"], { env });
       expect(result.stdout).toContain("via-tty");
       expect(result.stdout).toContain("sti 1");

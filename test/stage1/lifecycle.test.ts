@@ -47,12 +47,14 @@ describe.each(MODES)("lifecycle in %s mode", (mode) => {
 
   test("when cordon is SIGKILLed, nothing of the sandbox survives", async () => {
     const marker = `cordon-survivor-${mode}-${process.pid}`;
-    const child = start(["sh", "-c", `(setsid sleep 300 ${marker} &); exec sleep 301 ${marker}`]);
-    expect(await waitFor(() => alive(marker))).toBe(true);
+    // The markers ride in each shell's $0 (sleep itself refuses extra arguments).
+    const command = `(setsid sh -c 'sleep 300; :' daemon-${marker} &); exec sh -c 'sleep 301; :' main-${marker}`;
+    const child = start(["sh", "-c", command]);
+    expect(await waitFor(() => alive(`daemon-${marker}`) && alive(`main-${marker}`))).toBe(true);
     child.kill("SIGKILL");
     await child.exited;
     // In landlock-only mode the setsid daemon is documented to escape a SIGKILLed cordon.
-    const gone = await waitFor(() => run(["pgrep", "-f", `sleep 301 ${marker}`]).exitCode !== 0);
+    const gone = await waitFor(() => !alive(`main-${marker}`));
     expect(gone).toBe(true);
     if (mode === "bwrap") expect(await waitFor(() => !alive(marker))).toBe(true);
     run(["pkill", "-f", marker]);
@@ -77,7 +79,9 @@ describe.each(MODES)("lifecycle in %s mode", (mode) => {
 import os, pty, select, sys, time
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(${JSON.stringify(CORDON)}, ["cordon", "--mode", ${JSON.stringify(mode)}, "-q", "--", "sh", "-c",
+    os.execv(${JSON.stringify(CORDON)}, ["cordon", ${modeArgs(mode)
+      .map((arg) => JSON.stringify(arg))
+      .join(", ")}, "-q", "--", "sh", "-c",
         'trap "echo got-INT; exit 3" INT; echo ready; sleep 10 & wait; echo after'])
 out = b""
 def pump(seconds, until=None):

@@ -38,7 +38,7 @@ describe("under a real pty", () => {
   test.skipIf(skip !== undefined)("the command reopens its own terminal by the name tty reports", () => {
     for (const mode of ["bwrap", "landlock"]) {
       const inner = `stty -F "$(tty)" size >/dev/null && echo reopened`;
-      const command = `${CORDON} --mode ${mode} -- sh -c '${inner}'`;
+      const command = `${CORDON} ${modeArgs(mode).join(" ")} -- sh -c '${inner}'`;
       const result = run(["script", "-qec", command, "/dev/null"]);
       expect(result.stdout).toContain("reopened");
       expect(result.stdout).not.toContain("Permission denied");
