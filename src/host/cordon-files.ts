@@ -25,8 +25,12 @@ export interface CordonFile {
 /** True inside the `bun build --compile` binary, false under `bun src/main.ts`. */
 export const isCompiled = import.meta.path.startsWith("/$bunfs/");
 
-/** argv[0] as the kernel received it, when it names a path (a name found on PATH does not). */
-function invokedPath(): string | undefined {
+/**
+ * The path cordon was started by: argv[0] as the kernel received it, or, for
+ * a bare name, the first match on PATH, the one a shell runs (a symlink such
+ * as ~/bin/cordon lies on that way too).
+ */
+function invokedPath(path: string | undefined = process.env.PATH): string | undefined {
   let cmdline: Buffer;
   try {
     cmdline = readFileSync("/proc/self/cmdline");
@@ -35,7 +39,8 @@ function invokedPath(): string | undefined {
   }
   const end = cmdline.indexOf(0);
   const argv0 = cmdline.subarray(0, end < 0 ? cmdline.length : end).toString();
-  return argv0.includes("/") ? argv0 : undefined;
+  if (argv0.includes("/")) return argv0;
+  return Bun.which(argv0, { PATH: path ?? "" }) ?? undefined;
 }
 
 /**
@@ -48,6 +53,20 @@ function withLinks(what: string, via: string, path: string, directory: boolean):
   return [{ name: `${what} ${walk.canonical}`, path: walk.canonical, directory }, ...links];
 }
 
+/**
+ * Where cordon's executable is. Replaced on disk while this run started,
+ * /proc/self/exe names the old file "PATH (deleted)": the place is what the
+ * next run starts from, so that is what counts.
+ */
+function executablePath(): string {
+  const path = process.execPath.replace(/ \(deleted\)$/, "");
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 function executableFile(path: string): CordonFile {
   return { name: `cordon's executable ${path}`, path, directory: false };
 }
@@ -58,10 +77,10 @@ function executableFile(path: string): CordonFile {
  */
 export function cordonFiles(
   env: Record<string, string | undefined> = process.env,
-  argv0: string | undefined = invokedPath(),
+  argv0: string | undefined = isCompiled ? invokedPath() : undefined,
 ): CordonFile[] {
   const files = isCompiled
-    ? [executableFile(realpathSync(process.execPath))]
+    ? [executableFile(executablePath())]
     : withLinks("cordon's source", "on the way to cordon's source", resolve(import.meta.dir, "../.."), true);
   if (argv0 !== undefined) {
     // The file it names is the executable itself: only the symlinks on the way add anything.

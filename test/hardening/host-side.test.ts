@@ -199,6 +199,17 @@ describe("cordon's own files inside a write root", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  attackTest("a symlink to cordon inside the write root, found on PATH by its bare name, is refused", [], () => {
+    const dir = join(root, "path-bin");
+    mkdirSync(dir);
+    symlinkSync(CORDON, join(dir, "cordon"));
+    const line = `PATH='${dir}':"$PATH" exec cordon "$@"`;
+    const result = run(["sh", "-c", line, "sh", ...modeArgs("bwrap", false), "-w", root, "--", "touch", marker]);
+    expect(result.exitCode).toBe(125);
+    expect(result.stderr).toContain(`the symlink ${dir}/cordon (on the path cordon was started by) ${refusal} ${root}`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   attackTest("an npm package in the write root (a stand-in layout) is refused; the variable stays cordon's", [], () => {
     const pkg = join(root, "node_modules", "cordon");
     mkdirSync(join(pkg, "bin"), { recursive: true });

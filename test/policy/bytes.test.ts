@@ -118,7 +118,7 @@ describe.each(MODES)("the command's own bytes in %s mode", (mode) => {
     requireBinary();
     for (const form of ["--", "-q"]) {
       const child = Bun.spawnSync(
-        ["sh", "-c", `exec "$0" --mode ${mode} ${form} printf %s "$(printf 'x\\377y\\351')"`, CORDON],
+        ["sh", "-c", `exec "$0" ${modeArgs(mode).join(" ")} ${form} printf %s "$(printf 'x\\377y\\351')"`, CORDON],
         { stdout: "pipe", stderr: "pipe" },
       );
       expect(child.exitCode).toBe(0);
