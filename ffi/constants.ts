@@ -10,6 +10,8 @@ export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
 export const MFD_CLOEXEC = 1;
 
 export const O_WRONLY = 1;

@@ -7,7 +7,9 @@ import {
   AT_EMPTY_PATH,
   ERRNO,
   errnoName,
+  F_GETFL,
   F_SETFD,
+  F_SETFL,
   STATX_INO,
   STATX_MNT_ID,
   STATX_MNT_ID_UNIQUE,
@@ -198,6 +200,16 @@ export function openPath(path: string, flags: number): number {
 
 export function closeFd(fd: number): void {
   libc().close(fd);
+}
+
+/** fcntl(fd, F_GETFL): the open file's status flags, or -1 when `fd` is not open. */
+export function fileStatusFlags(fd: number): number {
+  return libc().fcntl(fd, F_GETFL, 0);
+}
+
+/** fcntl(fd, F_SETFL, flags); false on failure. */
+export function setFileStatusFlags(fd: number, flags: number): boolean {
+  return libc().fcntl(fd, F_SETFL, flags) === 0;
 }
 
 /** fcntl(fd, F_SETFD, 0): the descriptor survives the next execve. */

@@ -87,6 +87,6 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   } finally {
     state.remove();
     // Every process of the sandbox is gone by now (supervise's sweep): none can take the terminal again.
-    if (terminal) restoreTerminal(terminal);
+    restoreTerminal(terminal);
   }
 }

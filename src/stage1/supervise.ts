@@ -120,10 +120,12 @@ export function supervise(
     const sweep = sweepDescendants();
     forwarder.detach();
     if (sweep.survivors.length > 0) {
+      const stuck = sweep.survivors.some((survivor) => survivor.state === "D");
       throw new CordonError(
-        `${sweep.survivors.length} process(es) of the sandbox could not be killed ` +
-          `(pid ${sweep.survivors.join(", ")}); the run is reported as failed`,
-        { hint: "they may be stuck in the kernel (state D); `ps -o pid,stat,cmd -p PID` shows them" },
+        `${sweep.survivors.length} process(es) of the sandbox were still there 5 s after the command ended, ` +
+          `SIGKILL pending (pid ${sweep.survivors.map((survivor) => survivor.pid).join(", ")}); ` +
+          `the run is reported as failed`,
+        stuck ? { hint: "state D: stuck in the kernel; `ps -o pid,stat,wchan,cmd -p PID` shows where" } : {},
       );
     }
     return { status: exitStatusOf(child), leftovers: sweep.killed };

@@ -1,52 +1,32 @@
 // When cordon returns, no process of the sandbox exists. cordon is the
 // subreaper of everything it starts, so the sandbox is exactly its
-// descendants. They are frozen first (SIGSTOP, top-down, until a pass finds
-// no one new: a stopped process cannot fork), then killed together, then
-// reaped; and the whole pass repeats until none is left. Each process is
-// signalled through a pidfd taken while its parent was known to be one of
-// ours, so a recycled pid never gets the signal meant for a sandbox process.
+// descendants. Each pass walks them top-down and SIGKILLs every process the
+// moment it is found: a pending SIGKILL cannot be undone (a SIGSTOP can, by
+// a SIGCONT from a sibling), and a process with one pending cannot fork.
+// Orphans of the killed re-parent to cordon and are found by the next pass;
+// passes repeat until cordon has no child left.
+//
+// A pid can be reused once its process is reaped, so every signal goes
+// through a pidfd, and a process counts as ours only while its parent,
+// checked through its own pidfd after the read, still exists: then the
+// parent's pid was not reused, and neither was the pid named by its
+// children list.
 import { SIGNALS } from "../../ffi/constants.ts";
 import { closeFd, pidfdOpen, pidfdSignal, reapIfExited } from "../../ffi/libc.ts";
 import { childPids, processStat } from "../host/processes.ts";
 
-/** How long the sandbox's processes get to die after SIGKILL (a process in D state takes its time). */
+/** How long the sandbox's processes get to be gone after the command ended (one in state D takes its time). */
 const SWEEP_DEADLINE_MS = 5_000;
 
 export interface SweepOutcome {
   /** How many processes of the sandbox were still running when the command's status was known. */
   killed: number;
-  /** Descendants that still exist after the deadline: the run must not report success. */
-  survivors: number[];
+  /** Descendants still there at the deadline, each with SIGKILL pending: the run must not report success. */
+  survivors: { pid: number; state: string }[];
 }
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Every live descendant, each stopped and held by a pidfd, found top-down until a pass adds no one. */
-function freezeDescendants(self: number): Map<number, number> {
-  const frozen = new Map<number, number>();
-  const ours = (pid: number) => pid === self || frozen.has(pid);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const parent of [self, ...frozen.keys()]) {
-      for (const pid of childPids(parent === self ? "self" : parent)) {
-        if (frozen.has(pid)) continue;
-        const pidfd = pidfdOpen(pid);
-        if (pidfd < 0) continue;
-        // Taken after the pidfd: if `pid` is still a child of ours now, the pidfd names that child.
-        const stat = processStat(pid);
-        if (!stat || !ours(stat.parent)) {
-          closeFd(pidfd);
-          continue;
-        }
-        pidfdSignal(pidfd, SIGNALS.SIGSTOP);
-        frozen.set(pid, pidfd);
-        grew = true;
-      }
-    }
-  }
-  return frozen;
 }
 
 /**
@@ -58,23 +38,64 @@ function leftByCommand(stat: ReturnType<typeof processStat>): boolean {
   return stat !== undefined && stat.state !== "Z" && stat.state !== "X" && stat.name !== "bwrap";
 }
 
+/** One pass: every descendant reachable now, each killed as it is found. Returns how many were new. */
+function killPass(self: number, handles: Map<number, number>, counted: Set<number>): number {
+  let found = 0;
+  // The parent's pid names the same process as long as its pidfd can still be signalled (zombies included).
+  const parentStillThere = (parent: number) => parent === self || pidfdSignal(handles.get(parent)!, 0);
+  const queue = [self];
+  const visited = new Set<number>();
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    if (visited.has(parent)) continue;
+    visited.add(parent);
+    const children = childPids(parent === self ? "self" : parent);
+    if (!parentStillThere(parent)) continue;
+    for (const pid of children) {
+      if (handles.has(pid)) {
+        queue.push(pid);
+        continue;
+      }
+      const pidfd = pidfdOpen(pid);
+      if (pidfd < 0) continue;
+      const stat = processStat(pid);
+      if (!stat || stat.parent !== parent || !parentStillThere(parent)) {
+        // Gone, re-parented (to us: the next pass finds it), or not ours.
+        closeFd(pidfd);
+        continue;
+      }
+      pidfdSignal(pidfd, SIGNALS.SIGKILL);
+      handles.set(pid, pidfd);
+      if (leftByCommand(stat)) counted.add(pid);
+      found++;
+      queue.push(pid);
+    }
+  }
+  return found;
+}
+
 /** Kills every descendant of this process and reaps them; see the file's comment. */
 export function sweepDescendants(): SweepOutcome {
   const self = process.pid;
   const deadline = performance.now() + SWEEP_DEADLINE_MS;
-  const killed = new Set<number>();
-  for (let round = 0; ; round++) {
-    const frozen = freezeDescendants(self);
-    for (const [pid, pidfd] of frozen) {
-      if (leftByCommand(processStat(pid))) killed.add(pid);
-      pidfdSignal(pidfd, SIGNALS.SIGKILL);
-      closeFd(pidfd);
+  const handles = new Map<number, number>();
+  const counted = new Set<number>();
+  try {
+    for (;;) {
+      const found = killPass(self, handles, counted);
+      // Orphans of the killed re-parent to us (the subreaper): reap them all.
+      for (const pid of childPids()) reapIfExited(pid);
+      const left = childPids();
+      if (left.length === 0) return { killed: counted.size, survivors: [] };
+      if (performance.now() > deadline) {
+        killPass(self, handles, counted);
+        const survivors = childPids().map((pid) => ({ pid, state: processStat(pid)?.state ?? "?" }));
+        return { killed: counted.size, survivors };
+      }
+      // Nothing new: what is left is dying (or stuck in the kernel); give it a moment.
+      if (found === 0) sleep(1);
     }
-    // Orphans of the killed re-parent to us (the subreaper): reap them all.
-    for (const pid of childPids()) reapIfExited(pid);
-    const left = childPids();
-    if (left.length === 0) return { killed: killed.size, survivors: [] };
-    if (performance.now() > deadline) return { killed: killed.size, survivors: left };
-    sleep(round < 10 ? 1 : 10);
+  } finally {
+    for (const pidfd of handles.values()) closeFd(pidfd);
   }
 }

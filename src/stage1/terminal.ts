@@ -1,12 +1,15 @@
 // The user's terminal is shared with the sandbox (job control, prompts), so a
 // command can leave it changed: another process group in the foreground (one
-// that then reads what the user types next), or raw mode and no echo. stage 1
-// records the terminal before the run and puts both back after it, once
-// every process of the sandbox is gone.
+// that then reads what the user types next), raw mode and no echo, or
+// O_NONBLOCK on the open file it shares with the user's shell (whose next
+// read then fails with EAGAIN). stage 1 records all three before the run and
+// puts them back after it, once every process of the sandbox is gone.
 import { KERNEL_TERMIOS_SIZE, SIGNALS, TCGETS, TCSETS, TIOCSPGRP } from "../../ffi/constants.ts";
 import {
   changeSignalMask,
+  fileStatusFlags,
   ioctlBuffer,
+  setFileStatusFlags,
   SIG_BLOCK,
   SIG_SETMASK,
   signalBit,
@@ -14,14 +17,16 @@ import {
 } from "../../ffi/libc.ts";
 
 export interface TerminalState {
-  fd: number;
-  foreground: number;
-  termios: Uint8Array;
+  /** The terminal behind the first of 0, 1, 2 that is one; undefined without a terminal. */
+  tty?: { fd: number; foreground: number; termios: Uint8Array };
+  /** The status flags (O_NONBLOCK, O_APPEND) of the open files behind 0, 1 and 2 (a pipe too); -1 if closed. */
+  statusFlags: number[];
 }
 
-/** The terminal on stdin, stdout or stderr (the first that is one), as it is now. */
-export function saveTerminal(): TerminalState | undefined {
-  for (const fd of [0, 1, 2]) {
+const STDIO = [0, 1, 2];
+
+function terminalOfStdio(): TerminalState["tty"] {
+  for (const fd of STDIO) {
     const foreground = terminalForegroundGroup(fd);
     if (foreground <= 0) continue;
     const termios = new Uint8Array(KERNEL_TERMIOS_SIZE);
@@ -31,25 +36,36 @@ export function saveTerminal(): TerminalState | undefined {
   return undefined;
 }
 
+/** stdio as it is now: the terminal, if any, and the status flags of all three. */
+export function saveTerminal(): TerminalState {
+  return { tty: terminalOfStdio(), statusFlags: STDIO.map(fileStatusFlags) };
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 /**
- * Puts back the foreground process group and the terminal's settings where
- * they changed. Both ioctls raise SIGTTOU in a background process: it is
- * blocked meanwhile, which makes them succeed instead.
+ * Puts back the status flags, the terminal's settings and the foreground
+ * process group where they changed. The terminal ioctls raise SIGTTOU in a
+ * background process: it is blocked meanwhile, which makes them succeed.
  */
 export function restoreTerminal(saved: TerminalState): void {
+  for (const fd of STDIO) {
+    const flags = saved.statusFlags[fd]!;
+    if (flags >= 0 && fileStatusFlags(fd) !== flags) setFileStatusFlags(fd, flags);
+  }
+  const tty = saved.tty;
+  if (!tty) return;
   const previousMask = changeSignalMask(SIG_BLOCK, signalBit(SIGNALS.SIGTTOU));
   try {
     const now = new Uint8Array(KERNEL_TERMIOS_SIZE);
-    if (ioctlBuffer(saved.fd, TCGETS, now) === 0 && !sameBytes(now, saved.termios)) {
-      ioctlBuffer(saved.fd, TCSETS, saved.termios);
+    if (ioctlBuffer(tty.fd, TCGETS, now) === 0 && !sameBytes(now, tty.termios)) {
+      ioctlBuffer(tty.fd, TCSETS, tty.termios);
     }
-    if (terminalForegroundGroup(saved.fd) !== saved.foreground) {
+    if (terminalForegroundGroup(tty.fd) !== tty.foreground) {
       // Fails harmlessly when that group no longer exists (the user's shell takes the terminal back itself).
-      ioctlBuffer(saved.fd, TIOCSPGRP, new Uint8Array(new Int32Array([saved.foreground]).buffer));
+      ioctlBuffer(tty.fd, TIOCSPGRP, new Uint8Array(new Int32Array([tty.foreground]).buffer));
     }
   } finally {
     changeSignalMask(SIG_SETMASK, previousMask);

@@ -57,6 +57,13 @@ describe("without cordon, on a real terminal", () => {
     expect(readFileSync(join(work, "stolen"), "latin1")).toContain("typed-secret");
   });
 
+  attackTest("a command leaves O_NONBLOCK on the terminal it shares with the shell", [python3Missing], () => {
+    const setNonblocking =
+      "import fcntl, os; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)";
+    const check = `python3 -c 'import fcntl, os; print("NONBLOCK", bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))'`;
+    expect(typeOnTerminal(`python3 -c '${setNonblocking}'; ${check}`, "NEVER", "").stdout).toContain("NONBLOCK True");
+  });
+
   attackTest("a command leaves the terminal raw and silent", [], () => {
     const script =
       `before=$(stty -g); stty raw -echo; after=$(stty -g); stty "$before"; ` +
@@ -80,6 +87,15 @@ for (const mode of MODES) {
         expect(screen.stdout).toContain("COMMAND-RETURNED 0");
         expect(screen.stdout).toContain("SHELL-READ:typed-secret");
         expect(existsSync(join(work, "stolen"))).toBe(false);
+      });
+
+      attackTest("O_NONBLOCK left on the shared stdin is undone: the shell's next read works", [python3Missing], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const setNonblocking =
+          "import fcntl, os; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)";
+        const run = cordonLine(work, ["python3", "-c", setNonblocking]);
+        const check = `python3 -c 'import fcntl, os; print("NONBLOCK", bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))'`;
+        expect(typeOnTerminal(`${run}; ${check}`, "NEVER", "").stdout).toContain("NONBLOCK False");
       });
 
       attackTest("raw mode and no echo are undone", [], () => {
