@@ -27,22 +27,26 @@ describe("--report on a refusal before the policy is known", () => {
   // planted inside one is followed, and cordon truncates the file it leads to.
   for (const asNobody of [false, true]) {
     const who = asNobody ? "as nobody" : "as root";
-    attackTest(`${who}: a planted symlink in a -w root is refused, the victim untouched`, [asNobody ? notRoot : undefined], () => {
-      const root = tracked(hostDir("cordon-rv-report-root-"));
-      const victimDir = tracked(hostDir("cordon-rv-report-victim-"));
-      const elsewhere = tracked(hostDir("cordon-rv-report-cwd-"));
-      const victim = join(victimDir, "r.json");
-      writeFileSync(victim, VICTIM_TEXT);
-      // What an earlier `cordon -w ROOT` run could leave: ROOT/out -> the victim's directory.
-      symlinkSync(victimDir, join(root, "out"));
-      if (asNobody) for (const path of [root, victimDir, victim]) chownSync(path, NOBODY, NOBODY);
-      const result = cordon(
-        ["-w", root, "--profile", "no-such-profile", "--report", join(root, "out", "r.json"), "--", "true"],
-        { cwd: elsewhere, asNobody },
-      );
-      expect(result.exitCode).toBe(125);
-      expect(readFileSync(victim, "utf8")).toBe(VICTIM_TEXT);
-    });
+    attackTest(
+      `${who}: a planted symlink in a -w root is refused, the victim untouched`,
+      [asNobody ? notRoot : undefined],
+      () => {
+        const root = tracked(hostDir("cordon-rv-report-root-"));
+        const victimDir = tracked(hostDir("cordon-rv-report-victim-"));
+        const elsewhere = tracked(hostDir("cordon-rv-report-cwd-"));
+        const victim = join(victimDir, "r.json");
+        writeFileSync(victim, VICTIM_TEXT);
+        // What an earlier `cordon -w ROOT` run could leave: ROOT/out -> the victim's directory.
+        symlinkSync(victimDir, join(root, "out"));
+        if (asNobody) for (const path of [root, victimDir, victim]) chownSync(path, NOBODY, NOBODY);
+        const result = cordon(
+          ["-w", root, "--profile", "no-such-profile", "--report", join(root, "out", "r.json"), "--", "true"],
+          { cwd: elsewhere, asNobody },
+        );
+        expect(result.exitCode).toBe(125);
+        expect(readFileSync(victim, "utf8")).toBe(VICTIM_TEXT);
+      },
+    );
   }
 });
 
@@ -83,5 +87,32 @@ describe("the shared libraries cordon and bubblewrap load", () => {
     expect(libc).toBeDefined();
     const result = cordon(["--mode", "bwrap", "-w", dirname(libc!), "--", "true"]);
     expect(result.exitCode).toBe(125);
+  });
+});
+
+describe("the PATH lookup of a bare `cordon`", () => {
+  // cordon-files.ts checks the symlinks on the way to the PATH match, but not
+  // the PATH directories searched before it: a write root that is one of them
+  // lets the command drop a `cordon` there, which the next bare `cordon` runs
+  // unsandboxed (PATH=~/bin:/usr/local/bin with -w ~/bin, or "." on PATH with -w .).
+  attackTest("a write root that is an earlier PATH entry than cordon's is refused", [], () => {
+    const base = tracked(hostDir("cordon-rv-path-"));
+    const early = join(base, "early");
+    const binDir = join(base, "bin");
+    mkdirSync(early);
+    mkdirSync(binDir);
+    const binary = join(binDir, "cordon");
+    copyFileSync(CORDON, binary);
+    chmodSync(binary, 0o755);
+    const env = { PATH: `${early}:${binDir}:/usr/bin:/bin` };
+    const plant = `printf '#!/bin/sh\\necho TROJAN\\n' > ${early}/cordon && chmod +x ${early}/cordon`;
+    const result = run(
+      ["sh", "-c", 'exec cordon "$@"', "sh", "--mode", "bwrap", "-w", early, "--", "sh", "-c", plant],
+      {
+        env,
+      },
+    );
+    expect(result.exitCode).toBe(125);
+    expect(run(["sh", "-c", "cordon --version"], { env }).stdout).not.toContain("TROJAN");
   });
 });
