@@ -99,8 +99,9 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     if (refused) report.refused = refused;
     if (reportPath && !refused?.startsWith("--report ")) {
       try {
-        // Refused before the write roots were known: only the working directory is suspect.
-        reportFile ??= openReportFile(reportPath, [process.cwd()]);
+        // Refused before the write roots were known: any of them (a -w given on the command line, or one
+        // in a policy file) could hold a symlink an earlier run planted, so every symlink on the way is suspect.
+        reportFile ??= openReportFile(reportPath, ["/"]);
         saveReport(reportFile, report);
       } catch (error) {
         process.stderr.write(`cordon: warning: ${(error as Error).message}; no report was written\n`);
