@@ -5,7 +5,7 @@
 // (`npx cordon -w . -- npm test` with cordon in ./node_modules). Planning
 // checks them against the write roots (plan/sandbox.ts).
 import { readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { walkPath } from "../policy/paths.ts";
 
 /**
@@ -25,12 +25,8 @@ export interface CordonFile {
 /** True inside the `bun build --compile` binary, false under `bun src/main.ts`. */
 export const isCompiled = import.meta.path.startsWith("/$bunfs/");
 
-/**
- * The path cordon was started by: argv[0] as the kernel received it, or, for
- * a bare name, the first match on PATH, the one a shell runs (a symlink such
- * as ~/bin/cordon lies on that way too).
- */
-function invokedPath(path: string | undefined = process.env.PATH): string | undefined {
+/** argv[0] as the kernel received it. */
+function kernelArgv0(): string | undefined {
   let cmdline: Buffer;
   try {
     cmdline = readFileSync("/proc/self/cmdline");
@@ -38,9 +34,39 @@ function invokedPath(path: string | undefined = process.env.PATH): string | unde
     return undefined;
   }
   const end = cmdline.indexOf(0);
-  const argv0 = cmdline.subarray(0, end < 0 ? cmdline.length : end).toString();
+  return cmdline.subarray(0, end < 0 ? cmdline.length : end).toString();
+}
+
+/**
+ * The path cordon was started by: argv[0] as the kernel received it, or, for
+ * a bare name, the first match on PATH, the one a shell runs (a symlink such
+ * as ~/bin/cordon lies on that way too).
+ */
+function invokedPath(path: string | undefined = process.env.PATH): string | undefined {
+  const argv0 = kernelArgv0();
+  if (argv0 === undefined) return undefined;
   if (argv0.includes("/")) return argv0;
   return Bun.which(argv0, { PATH: path ?? "" }) ?? undefined;
+}
+
+/**
+ * For a bare name, the PATH directories searched before the one cordon was
+ * found in: a `cordon` dropped into one of them is what the next bare
+ * `cordon` runs, outside any sandbox.
+ */
+function earlierPathEntries(env: Record<string, string | undefined>): CordonFile[] {
+  if (!isCompiled) return [];
+  const argv0 = kernelArgv0();
+  if (argv0 === undefined || argv0.includes("/")) return [];
+  const found = Bun.which(argv0, { PATH: env.PATH ?? "" });
+  if (!found) return [];
+  const entries: CordonFile[] = [];
+  for (const entry of (env.PATH ?? "").split(":")) {
+    const dir = resolve(entry === "" ? "." : entry);
+    if (found === join(dir, argv0)) break;
+    entries.push({ name: `the PATH directory ${dir} (searched before cordon's)`, path: dir, directory: false });
+  }
+  return entries;
 }
 
 /**
@@ -86,6 +112,7 @@ export function cordonFiles(
     // The file it names is the executable itself: only the symlinks on the way add anything.
     files.push(...withLinks("cordon", "on the path cordon was started by", argv0, false).slice(1));
   }
+  files.push(...earlierPathEntries(env));
   const npmPackage = env[NPM_PACKAGE_VARIABLE];
   if (npmPackage && isAbsolute(npmPackage)) {
     files.push(...withLinks("cordon's npm package", "on the way to cordon's npm package", npmPackage, true));

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { attackTest, hostDir, removeDir } from "../helpers/attacks.ts";
+import { attackTest, holeTest, hostDir, removeDir } from "../helpers/attacks.ts";
 import { CORDON, cordon, isRoot, missingTool, NOBODY, run } from "../helpers/cordon.ts";
 
 const VICTIM_TEXT = "the victim's own content\n";
@@ -55,39 +55,49 @@ describe("cordon's executable reachable through another path of the same directo
   // container's volume, `mount --bind`) gives the directory that holds cordon a
   // second path that realpath does not lead back from: -w ALIAS lets the
   // command replace the cordon that the next run starts unsandboxed.
-  attackTest("a write root that is a bind-mounted alias of cordon's directory is refused", [notRoot, noMount], () => {
-    const base = tracked(hostDir("cordon-rv-alias-"));
-    const binDir = join(base, "bin");
-    const alias = join(base, "alias");
-    mkdirSync(binDir);
-    mkdirSync(alias);
-    const binary = join(binDir, "cordon");
-    copyFileSync(CORDON, binary);
-    chmodSync(binary, 0o755);
-    const mounted = run(["mount", "--bind", binDir, alias]);
-    expect(mounted.exitCode).toBe(0);
-    try {
-      const trojan = `mv ${alias}/cordon ${alias}/old && printf '#!/bin/sh\\necho TROJAN\\n' > ${alias}/cordon && chmod +x ${alias}/cordon`;
-      const result = run([binary, "--mode", "bwrap", "-w", alias, "--", "sh", "-c", trojan]);
-      expect(result.exitCode).toBe(125);
-      expect(result.stderr).toContain("cordon-writable");
-      expect(run([binary, "--version"]).stdout).not.toContain("TROJAN");
-    } finally {
-      run(["umount", alias]);
-    }
-  });
+  holeTest(
+    "a write root that is a bind-mounted alias of cordon's directory is refused",
+    "write roots are compared with cordon's files by canonical path, not by the identity of each directory",
+    [notRoot, noMount],
+    () => {
+      const base = tracked(hostDir("cordon-rv-alias-"));
+      const binDir = join(base, "bin");
+      const alias = join(base, "alias");
+      mkdirSync(binDir);
+      mkdirSync(alias);
+      const binary = join(binDir, "cordon");
+      copyFileSync(CORDON, binary);
+      chmodSync(binary, 0o755);
+      const mounted = run(["mount", "--bind", binDir, alias]);
+      expect(mounted.exitCode).toBe(0);
+      try {
+        const trojan = `mv ${alias}/cordon ${alias}/old && printf '#!/bin/sh\\necho TROJAN\\n' > ${alias}/cordon && chmod +x ${alias}/cordon`;
+        const result = run([binary, "--mode", "bwrap", "-w", alias, "--", "sh", "-c", trojan]);
+        expect(result.exitCode).toBe(125);
+        expect(result.stderr).toContain("cordon-writable");
+        expect(run([binary, "--version"]).stdout).not.toContain("TROJAN");
+      } finally {
+        run(["umount", alias]);
+      }
+    },
+  );
 });
 
 describe("the shared libraries cordon and bubblewrap load", () => {
   // cordon refuses a write root holding bwrap, but not one holding the libc
   // that dist/cordon (and bwrap) load unsandboxed on the next run.
-  attackTest("a write root holding cordon's libc is refused", [], () => {
-    const ldd = run(["ldd", CORDON]).stdout;
-    const libc = /libc\.so\.6 => (\S+)/.exec(ldd)?.[1];
-    expect(libc).toBeDefined();
-    const result = cordon(["--mode", "bwrap", "-w", dirname(libc!), "--", "true"]);
-    expect(result.exitCode).toBe(125);
-  });
+  holeTest(
+    "a write root holding cordon's libc is refused",
+    "the libraries cordon and bwrap load are not counted among cordon's files (such a write root exposes every program)",
+    [],
+    () => {
+      const ldd = run(["ldd", CORDON]).stdout;
+      const libc = /libc\.so\.6 => (\S+)/.exec(ldd)?.[1];
+      expect(libc).toBeDefined();
+      const result = cordon(["--mode", "bwrap", "-w", dirname(libc!), "--", "true"]);
+      expect(result.exitCode).toBe(125);
+    },
+  );
 });
 
 describe("the PATH lookup of a bare `cordon`", () => {
