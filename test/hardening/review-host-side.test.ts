@@ -71,7 +71,9 @@ describe("cordon's executable reachable through another path of the same directo
       const mounted = run(["mount", "--bind", binDir, alias]);
       expect(mounted.exitCode).toBe(0);
       try {
-        const trojan = `mv ${alias}/cordon ${alias}/old && printf '#!/bin/sh\\necho TROJAN\\n' > ${alias}/cordon && chmod +x ${alias}/cordon`;
+        const trojan =
+          `mv ${alias}/cordon ${alias}/old && ` +
+          `printf '#!/bin/sh\\necho TROJAN\\n' > ${alias}/cordon && chmod +x ${alias}/cordon`;
         const result = run([binary, "--mode", "bwrap", "-w", alias, "--", "sh", "-c", trojan]);
         expect(result.exitCode).toBe(125);
         expect(result.stderr).toContain("cordon-writable");
@@ -88,7 +90,8 @@ describe("the shared libraries cordon and bubblewrap load", () => {
   // that dist/cordon (and bwrap) load unsandboxed on the next run.
   holeTest(
     "a write root holding cordon's libc is refused",
-    "the libraries cordon and bwrap load are not counted among cordon's files (such a write root exposes every program)",
+    "the libraries cordon and bwrap load are not counted among cordon's files " +
+      "(such a write root exposes every program)",
     [],
     () => {
       const ldd = run(["ldd", CORDON]).stdout;

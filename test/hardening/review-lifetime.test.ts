@@ -84,7 +84,9 @@ int main(int argc, char **argv) {
     pid_t k = fork();
     if (k == 0) { pause(); _exit(0); }
     if (k > 0) { ring[(head + n) % 64] = k; n++; }
-    if (n >= 50 || (k < 0 && n > 0)) { kill(ring[head], SIGKILL); waitpid(ring[head], 0, 0); head = (head + 1) % 64; n--; }
+    if (n >= 50 || (k < 0 && n > 0)) {
+      kill(ring[head], SIGKILL); waitpid(ring[head], 0, 0); head = (head + 1) % 64; n--;
+    }
   }
   mark(work, "late");
   return 0;
@@ -114,7 +116,8 @@ const ATTACK_SECONDS = 15;
 describe("review: SIGCONT undoes the sweep's SIGSTOP", () => {
   for (const { mode, asNobody } of CASES) {
     attackTest(
-      `${mode} mode as ${asNobody ? "nobody" : "root"}: a forker revived with SIGCONT neither holds cordon past the deadline nor outlives it`,
+      `${mode} mode as ${asNobody ? "nobody" : "root"}: ` +
+        "a forker revived with SIGCONT neither holds cordon past the deadline nor outlives it",
       [gccMissing],
       () => {
         const work = workDir(asNobody ? NOBODY : undefined);

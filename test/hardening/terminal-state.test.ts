@@ -35,6 +35,9 @@ while not os.path.exists(work + "/took"):
 const thief = join(scratch, "thief.py");
 writeFileSync(thief, THIEF, { mode: 0o644 });
 
+/** Prints whether stdin's open file is non-blocking. */
+const PRINT_NONBLOCK = 'import fcntl, os; print("NONBLOCK", bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))';
+
 let counter = 0;
 function workDir(owner?: number): string {
   const work = join(scratch, `work-${counter++}`);
@@ -60,7 +63,7 @@ describe("without cordon, on a real terminal", () => {
   attackTest("a command leaves O_NONBLOCK on the terminal it shares with the shell", [python3Missing], () => {
     const setNonblocking =
       "import fcntl, os; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)";
-    const check = `python3 -c 'import fcntl, os; print("NONBLOCK", bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))'`;
+    const check = `python3 -c '${PRINT_NONBLOCK}'`;
     expect(typeOnTerminal(`python3 -c '${setNonblocking}'; ${check}`, "NEVER", "").stdout).toContain("NONBLOCK True");
   });
 
@@ -94,7 +97,7 @@ for (const mode of MODES) {
         const setNonblocking =
           "import fcntl, os; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)";
         const run = cordonLine(work, ["python3", "-c", setNonblocking]);
-        const check = `python3 -c 'import fcntl, os; print("NONBLOCK", bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))'`;
+        const check = `python3 -c '${PRINT_NONBLOCK}'`;
         expect(typeOnTerminal(`${run}; ${check}`, "NEVER", "").stdout).toContain("NONBLOCK False");
       });
 
