@@ -78,6 +78,16 @@ export function renderExplain(report: ExplainReport): string {
         : `${op.kind.padEnd(7)} ${op.dest}`,
     ),
   );
+  section("host unix sockets", [
+    ...(report.mode.planned === "bwrap"
+      ? [
+          "/run and /var/run are empty tmpfs mounts, whatever the network",
+          ...report.sockets.covered.map((path) => `covered ${path}`),
+        ]
+      : []),
+    ...report.sockets.allowed.map((path) => `allowed ${path}`),
+    ...report.sockets.open.map((what) => `open: ${what}`),
+  ]);
   section(
     "deny paths",
     report.denyPaths.map((entry) => `deny-${entry.deny} ${entry.path} (${entry.kind}): ${entry.how}`),

@@ -65,7 +65,7 @@ export type DoctorReport = v.InferOutput<typeof DoctorReportSchema>;
 
 const MountSchema = v.variant("kind", [
   v.strictObject({ kind: v.picklist(["bind", "ro-bind"]), source: v.string(), dest: v.string(), why: v.string() }),
-  v.strictObject({ kind: v.picklist(["proc", "dev", "tmpfs"]), dest: v.string() }),
+  v.strictObject({ kind: v.picklist(["proc", "dev", "tmpfs", "empty-dir"]), dest: v.string() }),
 ]);
 
 export const ExplainReportSchema = v.strictObject({
@@ -84,6 +84,8 @@ export const ExplainReportSchema = v.strictObject({
   }),
   bwrap: v.nullable(v.strictObject({ path: v.string(), arguments: v.array(v.string()) })),
   mounts: v.array(MountSchema),
+  /** Host unix sockets: covered one by one, allowed by the policy, and what stays reachable. */
+  sockets: v.strictObject({ covered: v.array(v.string()), allowed: v.array(v.string()), open: v.array(v.string()) }),
   /** Every deny entry after resolution, and how this mode enforces it. */
   denyPaths: v.array(
     v.strictObject({ path: v.string(), deny: v.picklist(["write", "read"]), kind: v.string(), how: v.string() }),

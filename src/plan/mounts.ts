@@ -11,9 +11,11 @@ export type MountOp =
   | { kind: "bind"; source: string; dest: string; why: MountReason }
   | { kind: "proc"; dest: string }
   | { kind: "dev"; dest: string }
-  | { kind: "tmpfs"; dest: string };
+  | { kind: "tmpfs"; dest: string }
+  /** An empty read-only tmpfs: hides a directory that holds a socket no mount can name (a path not UTF-8). */
+  | { kind: "empty-dir"; dest: string };
 
-type MountReason = "root" | "write-root" | "host-socket" | "working-directory";
+type MountReason = "root" | "write-root" | "host-socket" | "allowed-socket" | "runtime-file" | "working-directory";
 
 interface DenyPath {
   path: string;
@@ -26,16 +28,21 @@ export interface MountInput {
   /** Read-denied directories hide the sockets inside them. */
   denyRead: DenyPath[];
   cwd: string;
-  network: NetworkAccess;
   /**
    * Existing runtime directories (/run, /var/run when not a symlink). Their
-   * unix sockets (docker.sock, the session bus, agents) stay reachable through
-   * a read-only bind, since connect(2) ignores read-only mounts; without
-   * network they are replaced by an empty tmpfs.
+   * unix sockets (docker.sock, the session bus, systemd) would stay reachable
+   * through a read-only bind, since connect(2) ignores read-only mounts, so
+   * they are replaced by an empty tmpfs, whatever the network.
    */
   runtimeDirs: string[];
-  /** Unix socket files bound on the host; without network, those outside the write roots are hidden. */
+  /** Files under a runtime directory the sandbox still needs (the resolv.conf behind /etc/resolv.conf). */
+  runtimeFiles: string[];
+  /** Unix socket files bound on the host: those outside the write roots are covered. */
   unixSockets: string[];
+  /** Host sockets the policy allows: bound into the sandbox where a tmpfs or a cover would hide them. */
+  allowedSockets: string[];
+  /** Directories hidden whole, each holding a socket no mount can name. */
+  emptyDirs: string[];
   /** The host path of an empty file that covers host sockets. */
   emptyFile: string;
 }
@@ -48,12 +55,14 @@ export function depthOf(path: string): number {
 }
 
 // At equal depth, system mounts go first so a user bind of /tmp lands on the tmpfs.
-const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, bind: 2, "ro-bind": 2 };
+const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, "empty-dir": 1, bind: 2, "ro-bind": 2 };
 const REASON_RANK: Record<MountReason, number> = {
   root: 0,
   "working-directory": 1,
   "write-root": 2,
+  "runtime-file": 3,
   "host-socket": 3,
+  "allowed-socket": 3,
 };
 
 function orderOf(op: MountOp): [number, number, number, string] {
@@ -77,7 +86,8 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     { kind: "dev", dest: "/dev" },
     ...SANDBOX_TMPFS.map((dest): MountOp => ({ kind: "tmpfs", dest })),
   ];
-  if (input.network !== "all") for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
+  for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
+  for (const dest of input.emptyDirs) ops.push({ kind: "empty-dir", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
   // A working directory under a private tmpfs would otherwise vanish.
   const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));
@@ -85,19 +95,21 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
   }
   // Deny paths are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
-  if (input.network !== "all") {
-    const hiddenDirs = [
-      ...SANDBOX_TMPFS,
-      ...input.runtimeDirs,
-      ...input.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
-    ];
-    const taken = new Set(ops.map((op) => op.dest));
-    for (const socket of input.unixSockets) {
-      const reachable =
-        !input.writeRoots.some((root) => isWithin(socket, root)) && !hiddenDirs.some((dir) => isWithin(socket, dir));
-      if (reachable && !taken.has(socket))
-        ops.push({ kind: "ro-bind", source: input.emptyFile, dest: socket, why: "host-socket" });
-    }
+  const writable = (path: string) => input.writeRoots.some((root) => isWithin(path, root));
+  const replaced = [...SANDBOX_TMPFS, ...input.runtimeDirs, ...input.emptyDirs];
+  const hiddenDirs = [...replaced, ...input.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path)];
+  const hidden = (path: string) => hiddenDirs.some((dir) => isWithin(path, dir));
+  for (const file of input.runtimeFiles) {
+    if (replaced.some((dir) => isWithin(file, dir)))
+      ops.push({ kind: "ro-bind", source: file, dest: file, why: "runtime-file" });
+  }
+  for (const socket of input.allowedSockets) {
+    if (!writable(socket)) ops.push({ kind: "ro-bind", source: socket, dest: socket, why: "allowed-socket" });
+  }
+  const taken = new Set(ops.map((op) => op.dest));
+  for (const socket of input.unixSockets) {
+    if (!writable(socket) && !hidden(socket) && !taken.has(socket))
+      ops.push({ kind: "ro-bind", source: input.emptyFile, dest: socket, why: "host-socket" });
   }
   return ops.sort(compareOps);
 }
@@ -115,6 +127,8 @@ export function mountArgs(ops: readonly MountOp[]): string[] {
         return ["--dev", op.dest];
       case "tmpfs":
         return ["--tmpfs", op.dest];
+      case "empty-dir":
+        return ["--tmpfs", op.dest, "--remount-ro", op.dest];
     }
   });
 }

@@ -2,7 +2,7 @@
 // the seccomp program, the environment, what the run creates on the host, and
 // every degradation. Pure. `run` executes the plan and `explain` prints it.
 import { SIGNALS } from "../../ffi/constants.ts";
-import { NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
+import { FS_RIGHT_SINCE, NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
 import type { SockFilter } from "../../ffi/seccomp.ts";
 import { CordonError } from "../errors.ts";
 import type { CordonFile } from "../host/cordon-files.ts";
@@ -62,24 +62,75 @@ export interface SandboxPlan {
   parentDeathSignal: number;
   /** Guarantees this mode or this kernel cannot give for this policy. */
   degradations: Degradation[];
+  /** Host unix sockets: what the plan keeps out of reach, what it lets through, and what stays open. */
+  sockets: SocketExposure;
+}
+
+export interface SocketExposure {
+  /** Host socket files covered one by one (bwrap mode). */
+  covered: string[];
+  /** Host socket files the policy allows. */
+  allowed: string[];
+  /** What stays reachable, in plain words. */
+  open: string[];
+}
+
+/**
+ * What reaches host daemons over unix sockets, stated for `explain`. bwrap
+ * mode empties /run, /tmp and /dev/shm and covers each listed socket file
+ * elsewhere; Landlock from ABI 9 refuses connect(2) to any socket file
+ * outside the write roots. Abstract names live in the network namespace.
+ */
+function socketExposure(
+  mode: SandboxMode,
+  network: NetworkAccess,
+  abi: number,
+  mounts: readonly MountOp[],
+  allowed: string[],
+): SocketExposure {
+  const resolveUnix = abi >= FS_RIGHT_SINCE.RESOLVE_UNIX;
+  const covered = mounts.filter((op) => "why" in op && op.why === "host-socket").map((op) => op.dest);
+  const open = ["socket files inside the write roots"];
+  if (mode === "landlock" && !resolveUnix) {
+    open.push(
+      `every host socket file the user can reach (Landlock ABI ${abi} has no unix-socket right; ` +
+        `ABI ${FS_RIGHT_SINCE.RESOLVE_UNIX} adds it)`,
+    );
+  } else if (mode === "bwrap" && !resolveUnix) {
+    open.push(
+      "a socket file a host program binds after the run starts outside /run, /tmp, /dev/shm and the write " +
+        "roots, or one the kernel lists without a full path (bound by a relative name)",
+    );
+  }
+  if (mode === "landlock" || network !== "none") {
+    open.push(
+      "abstract unix names (@name) are shared with the host's network namespace: Landlock keeps the command " +
+        "from connecting to a host's, but it can bind a name that a host program connects to later",
+    );
+  }
+  return { covered, allowed, open };
 }
 
 /**
  * What the policy asks for that landlock-only mode cannot give here; auto
  * mode refuses to fall back while any remains (unless accepted by name).
  * Landlock before ABI 9 cannot stop connect(2) to a unix socket file: a
- * systemd or D-Bus socket of the same user runs commands outside any sandbox.
+ * systemd or D-Bus socket of the same user runs commands outside any
+ * sandbox, with or without network.
  */
-export function landlockOnlyDegradations(policy: ResolvedPolicy, facts: Pick<HostFacts, "unixSockets">): Degradation[] {
-  if (policy.allowDegraded.includes("unix-sockets")) return [];
-  const hiddenSockets = policy.denyRead
-    .filter((deny) => facts.unixSockets.includes(deny.path))
-    .map((deny) => deny.path);
+export function landlockOnlyDegradations(
+  policy: ResolvedPolicy,
+  facts: Pick<HostFacts, "unixSockets" | "foreignSockets" | "landlock">,
+): Degradation[] {
+  if (policy.allowDegraded.includes("unix-sockets") || facts.landlock.abi >= FS_RIGHT_SINCE.RESOLVE_UNIX) return [];
+  const sockets = [...facts.unixSockets, ...facts.foreignSockets.map((socket) => socket.shown)];
+  const hiddenByPolicy = (socket: string) =>
+    policy.denyRead.some((deny) => deny.path === socket || (deny.kind === "dir" && isWithin(socket, deny.path)));
+  const hiddenSockets = sockets.filter(hiddenByPolicy);
   const outsideRoots = (socket: string) => !policy.writeRoots.some((root) => isWithin(socket, root));
-  const reachable =
-    networkAccessOf(policy) === "all"
-      ? []
-      : facts.unixSockets.filter((socket) => outsideRoots(socket) && !hiddenSockets.includes(socket));
+  const reachable = sockets.filter(
+    (socket) => outsideRoots(socket) && !hiddenByPolicy(socket) && !policy.allowSockets.includes(socket),
+  );
   const degradations: Degradation[] = [];
   const unixSockets = CATALOG["unix-sockets"];
   if (hiddenSockets.length > 0) {
@@ -133,8 +184,37 @@ function bwrapExclusions(policy: ResolvedPolicy, deny: DenyMountPlan): Exclusion
 }
 
 /** Directories bwrap replaces with the sandbox's own: host files below them are out of sight. */
-function replacedInSandbox(network: NetworkAccess, runtimeDirs: readonly string[]): string[] {
-  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...(network === "all" ? [] : runtimeDirs)];
+function replacedInSandbox(runtimeDirs: readonly string[], emptyDirs: readonly string[]): string[] {
+  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...runtimeDirs, ...emptyDirs];
+}
+
+/**
+ * The directories bwrap mode hides whole because a socket in them has a path
+ * that is not UTF-8, which no mount argument can name: each socket's deepest
+ * UTF-8 ancestor. Refused when that directory holds anything the plan needs.
+ */
+function emptyDirsFor(policy: ResolvedPolicy, facts: HostFacts): string[] {
+  const hiddenAlready = [...SANDBOX_TMPFS, ...facts.runtimeDirs, ...policy.writeRoots];
+  const needed = [
+    policy.cwd,
+    ...policy.writeRoots,
+    ...policy.allowSockets,
+    ...[...policy.denyRead, ...policy.denyWrite].map((deny) => deny.path),
+  ];
+  const dirs = new Set<string>();
+  for (const socket of facts.foreignSockets) {
+    if (hiddenAlready.some((dir) => isWithin(socket.utf8Ancestor, dir))) continue;
+    const clash = needed.find((path) => isWithin(path, socket.utf8Ancestor));
+    if (socket.utf8Ancestor === "/" || clash !== undefined) {
+      throw new CordonError(
+        `the host unix socket ${socket.shown} has a path that is not UTF-8, so no mount can cover it, and ` +
+          `hiding ${socket.utf8Ancestor} whole would hide ${clash ?? "everything"}`,
+        { hint: "rename or remove that socket, or run from elsewhere; the command was not run" },
+      );
+    }
+    dirs.add(socket.utf8Ancestor);
+  }
+  return [...dirs].filter((dir) => ![...dirs].some((other) => other !== dir && isWithin(dir, other)));
 }
 
 function identifiedDenyMounts(
@@ -257,16 +337,20 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  const replaced = replacedInSandbox(network, facts.runtimeDirs);
+  const emptyDirs = bwrap ? emptyDirsFor(policy, facts) : [];
+  const replaced = replacedInSandbox(facts.runtimeDirs, emptyDirs);
   const emptyFile = stateFilesIn(stateDir).emptyFile;
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
         denyRead: policy.denyRead,
         cwd: policy.cwd,
-        network,
         runtimeDirs: facts.runtimeDirs,
+        // Name resolution needs resolv.conf, which often lives under /run.
+        runtimeFiles: network !== "none" && facts.resolvConf ? [facts.resolvConf] : [],
         unixSockets: facts.unixSockets,
+        allowedSockets: policy.allowSockets,
+        emptyDirs,
         emptyFile,
       })
     : [];
@@ -305,6 +389,7 @@ export function planSandbox(
             ...(facts.terminals.length > 0 ? [{ path: "/dev/console", kind: "file" as const }] : []),
           ]
         : [...facts.devices, ...facts.terminals],
+      sockets: policy.allowSockets.map((path) => ({ path, kind: "file" as const })),
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
       exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy),
@@ -327,10 +412,11 @@ export function planSandbox(
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
+    sockets: socketExposure(mode, network, abi, mounts, policy.allowSockets),
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid)]),
+        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
       ...hardLinkDegradations(policy),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],

@@ -240,6 +240,32 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
       throw new CordonError(`the working directory ${cwd} is inside the read-denied path ${hidden.path}${reveal}`);
     }
   }
+  const allowSockets = policy.allowSockets.map((socket) => allowedSocket(expandPath(socket, cwd, home), denyRead));
   const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
-  return { ...rest, cwd, writeRoots, denyWrite, denyRead, unreadableGlobDirs: budget.skippedDirs() };
+  return {
+    ...rest,
+    cwd,
+    writeRoots,
+    denyWrite,
+    denyRead,
+    allowSockets: [...new Set(allowSockets)],
+    unreadableGlobDirs: budget.skippedDirs(),
+  };
+}
+
+/** An allowed socket, canonical; it must be a socket now, and not one the policy hides. */
+function allowedSocket(path: string, denyRead: readonly ResolvedPath[]): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new CordonError(`--allow-socket ${path}: no such socket`);
+  }
+  if (!statSync(real).isSocket()) throw new CordonError(`--allow-socket ${path}: not a unix socket`);
+  const hidden = denyRead.find((entry) => entry.path === real || (entry.kind === "dir" && isWithin(real, entry.path)));
+  if (hidden) {
+    const reveal = hidden.origin.startsWith("default:") ? `; --reveal ${hidden.origin.slice(8)} lifts it` : "";
+    throw new CordonError(`--allow-socket ${path}: the policy hides ${hidden.path}${reveal}`);
+  }
+  return real;
 }

@@ -17,9 +17,11 @@ function input(overrides: Partial<MountInput> = {}): MountInput {
     writeRoots: ["/ws"],
     denyRead: [],
     cwd: "/ws",
-    network: "none",
     runtimeDirs: ["/run"],
+    runtimeFiles: [],
     unixSockets: [],
+    allowedSockets: [],
+    emptyDirs: [],
     emptyFile: EMPTY_FILE,
     ...overrides,
   };
@@ -27,7 +29,8 @@ function input(overrides: Partial<MountInput> = {}): MountInput {
 
 const within = (path: string, root: string) => path === root || root === "/" || path.startsWith(`${root}/`);
 const isBind = (op: MountOp): op is Extract<MountOp, { source: string }> => op.kind === "bind" || op.kind === "ro-bind";
-const isSystem = (op: MountOp) => op.kind === "proc" || op.kind === "dev" || op.kind === "tmpfs";
+const isSystem = (op: MountOp) =>
+  op.kind === "proc" || op.kind === "dev" || op.kind === "tmpfs" || op.kind === "empty-dir";
 const at = (ops: MountOp[], dest: string) => ops.filter((op) => op.dest === dest);
 const indexOf = (ops: MountOp[], match: (op: MountOp) => boolean) => {
   const index = ops.findIndex(match);
@@ -137,9 +140,8 @@ describe("mountPlanFor: host sockets and runtime directories", () => {
     reachable: "/srv/daemon.sock",
     reachableDeep: "/var/lib/thing/ctl.sock",
   };
-  const socketInput = (network: MountInput["network"]) =>
+  const socketInput = () =>
     input({
-      network,
       denyRead: [
         { path: "/home/u/.gnupg", kind: "dir" },
         { path: "/ws/gone", kind: "missing" },
@@ -149,8 +151,8 @@ describe("mountPlanFor: host sockets and runtime directories", () => {
     });
 
   test("covers only sockets outside write roots and read-denied directories", () => {
-    for (const network of ["none", "tcp"] as const) {
-      const ops = mountPlanFor(socketInput(network));
+    {
+      const ops = mountPlanFor(socketInput());
       const covers = ops.filter((op) => isBind(op) && op.why === "host-socket");
       // A read-denied socket file is a socket like any other to bwrap; whether stage 2 may
       // still mount over it is planSandbox's to decide (test/plan/sandbox.test.ts).
@@ -169,13 +171,36 @@ describe("mountPlanFor: host sockets and runtime directories", () => {
     }
   });
 
-  test('with network "all": no runtime-dir tmpfs and no socket covers', () => {
-    const ops = mountPlanFor(socketInput("all"));
+  test("the network plays no part: the plan has no network input at all", () => {
+    // --net means IP networking: /run stays a tmpfs and every reachable socket stays covered.
+    const ops = mountPlanFor(socketInput());
+    expect(visibleSource(ops, sockets.inRun)).toBeUndefined();
+    expect(visibleSource(ops, sockets.reachable)).toBe(EMPTY_FILE);
+  });
+
+  test("an allowed socket is bound back where a tmpfs or a cover would hide it, and never covered", () => {
+    const allowed = ["/run/user/1000/bus", "/srv/daemon.sock", "/ws/app.sock"];
+    const ops = mountPlanFor(input({ unixSockets: allowed, allowedSockets: allowed }));
+    expect(visibleSource(ops, "/run/user/1000/bus")).toBe("/run/user/1000/bus");
+    expect(visibleSource(ops, "/srv/daemon.sock")).toBe("/srv/daemon.sock");
     expect(ops.some((op) => isBind(op) && op.why === "host-socket")).toBe(false);
-    expect(at(ops, "/run")).toEqual([]);
-    expect(ops.filter((op) => op.kind === "tmpfs").map((op) => op.dest)).toEqual(["/tmp", "/dev/shm"]);
-    expect(visibleSource(ops, sockets.inRun)).toBe(sockets.inRun);
-    expect(visibleSource(ops, sockets.reachable)).toBe(sockets.reachable);
+    // Inside a write root it is visible already.
+    expect(at(ops, "/ws/app.sock")).toEqual([]);
+  });
+
+  test("a runtime file is bound back above the runtime tmpfs; its neighbours stay hidden", () => {
+    const conf = "/run/systemd/resolve/stub-resolv.conf";
+    const ops = mountPlanFor(input({ runtimeFiles: [conf], unixSockets: ["/run/systemd/resolve/io.systemd.Resolve"] }));
+    expect(visibleSource(ops, conf)).toBe(conf);
+    expect(visibleSource(ops, "/run/systemd/resolve/io.systemd.Resolve")).toBeUndefined();
+    expect(indexOf(ops, (op) => op.dest === conf)).toBeGreaterThan(indexOf(ops, (op) => op.dest === "/run"));
+  });
+
+  test("an empty dir hides a directory whole, read-only, and covers nothing inside it", () => {
+    const ops = mountPlanFor(input({ emptyDirs: ["/var/tmp"], unixSockets: ["/var/tmp/x.sock"] }));
+    expect(at(ops, "/var/tmp")).toEqual([{ kind: "empty-dir", dest: "/var/tmp" }]);
+    expect(visibleSource(ops, "/var/tmp/x.sock")).toBeUndefined();
+    expect(mountArgs(at(ops, "/var/tmp"))).toEqual(["--tmpfs", "/var/tmp", "--remount-ro", "/var/tmp"]);
   });
 });
 

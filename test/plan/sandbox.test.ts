@@ -36,6 +36,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     network: "none",
     allowConnect: [],
     allowBind: [],
+    allowSockets: [],
     env: { clear: false, set: {}, unset: [] },
     mode: "auto",
     allowDegraded: [],
@@ -109,6 +110,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     terminals: [{ path: "/dev/pts/3", kind: "file" }],
     runtimeDirs: ["/run"],
     unixSockets: [],
+    foreignSockets: [],
     descriptors: { atStart: [], now: [] },
     identities: identitiesFor(policy),
     listDirectory: TREE,
@@ -375,11 +377,10 @@ describe("planSandbox: deny mounts (bwrap mode)", () => {
     expect(result.denyMounts).toEqual([]);
     expect(result.denyCovered).toEqual([{ path: "/run/user/1000", reason: "the sandbox has its own /run" }]);
     expect(visibleSource(result.mounts, "/run/user/1000/bus")).toBeUndefined();
-    // With the host's network namespace /run is the host's, and the deny needs its mount.
-    const shared = plan(policyOf({ ...policy, network: "all" }), "bwrap");
-    expect(shared.denyMounts.map(({ path, action, anchor }) => [path, action, anchor])).toEqual([
-      ["/run/user/1000", "read-only", "/"],
-    ]);
+    // With the host's network namespace too: --net means IP networking, and /run stays the sandbox's own.
+    const shared = plan(policyOf({ ...policy, network: "all" }), "bwrap", { unixSockets: ["/run/user/1000/bus"] });
+    expect(shared.denyMounts).toEqual([]);
+    expect(visibleSource(shared.mounts, "/run/user/1000/bus")).toBeUndefined();
   });
 
   test("a write-denied socket outside the write roots is still covered by an empty file", () => {
@@ -605,10 +606,11 @@ describe("planSandbox: degradations", () => {
 });
 
 describe("landlockOnlyDegradations", () => {
-  const sockets = { unixSockets: ["/srv/d.sock"] };
+  const facts = (unixSockets: string[], abi = 7) => ({ unixSockets, foreignSockets: [], landlock: { abi } });
+  const sockets = facts(["/srv/d.sock"]);
 
-  test("a host socket outside the write roots is a loss", () => {
-    for (const policy of [policyOf(), policyOf({ allowConnect: [443] })]) {
+  test("a host socket outside the write roots is a loss, whatever the network", () => {
+    for (const policy of [policyOf(), policyOf({ allowConnect: [443] }), policyOf({ network: "all" })]) {
       const losses = landlockOnlyDegradations(policy, sockets);
       expect(losses).toHaveLength(1);
       expect(losses[0]).toMatchObject({ name: "unix-sockets", weakensSecurity: true });
@@ -616,17 +618,28 @@ describe("landlockOnlyDegradations", () => {
     }
   });
 
-  test('not with network "all", not inside a write root, not when unix-sockets is allowed by name', () => {
-    expect(landlockOnlyDegradations(policyOf({ network: "all" }), sockets)).toEqual([]);
-    expect(landlockOnlyDegradations(policyOf(), { unixSockets: ["/ws/app.sock"] })).toEqual([]);
+  test("not inside a write root, not when allowed, not when unix-sockets is accepted by name", () => {
+    expect(landlockOnlyDegradations(policyOf(), facts(["/ws/app.sock"]))).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf({ allowSockets: ["/srv/d.sock"] }), sockets)).toEqual([]);
     expect(landlockOnlyDegradations(policyOf({ allowDegraded: ["unix-sockets"] }), sockets)).toEqual([]);
-    expect(landlockOnlyDegradations(policyOf(), { unixSockets: [] })).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf(), facts([]))).toEqual([]);
+  });
+
+  test("from Landlock ABI 9, RESOLVE_UNIX closes it: no loss", () => {
+    expect(landlockOnlyDegradations(policyOf(), facts(["/srv/d.sock"], 8))).toHaveLength(1);
+    expect(landlockOnlyDegradations(policyOf(), facts(["/srv/d.sock"], 9))).toEqual([]);
+  });
+
+  test("a socket whose path is not UTF-8 counts, shown escaped", () => {
+    const foreign = { unixSockets: [], foreignSockets: [{ shown: "/srv/\\xff.sock", utf8Ancestor: "/srv" }] };
+    const [loss] = landlockOnlyDegradations(policyOf(), { ...foreign, landlock: { abi: 7 } });
+    expect(loss!.consequence).toContain("/srv/\\xff.sock");
   });
 
   test("a read-denied socket is a loss, whatever the network", () => {
     for (const network of ["none", "all"] as const) {
       const policy = policyOf({ network, denyRead: [existing("/run/user/1000/bus", "file")] });
-      const losses = landlockOnlyDegradations(policy, { unixSockets: ["/run/user/1000/bus"] });
+      const losses = landlockOnlyDegradations(policy, facts(["/run/user/1000/bus"]));
       expect(losses).toHaveLength(1);
       expect(losses[0]!.consequence).toContain("hiding the unix sockets /run/user/1000/bus");
     }
@@ -636,18 +649,14 @@ describe("landlockOnlyDegradations", () => {
 
   test("a long list is previewed", () => {
     const many = ["/srv/1.sock", "/srv/2.sock", "/srv/3.sock", "/srv/4.sock", "/srv/5.sock"];
-    const [loss] = landlockOnlyDegradations(policyOf(), { unixSockets: many });
+    const [loss] = landlockOnlyDegradations(policyOf(), facts(many));
     expect(loss!.consequence).toContain("/srv/1.sock, /srv/2.sock, /srv/3.sock and 2 more");
   });
 
-  // Suspected bug (src/plan/sandbox.ts, `hiddenSockets` in landlockOnlyDegradations): only a socket
-  // that is itself read-denied counts, not one inside a read-denied directory, e.g. the
-  // gpg-agent secure default hides $XDG_RUNTIME_DIR/gnupg, a directory of sockets. With
-  // network "all" (or inside a write root) no loss is reported, so auto mode falls back to
-  // landlock-only mode silently, where connect(2) to those sockets still works before ABI 9.
-  test.failing("a socket inside a read-denied directory is a loss, even with network all", () => {
+  test("a socket inside a read-denied directory is a loss, even with network all", () => {
     const policy = policyOf({ network: "all", denyRead: [existing("/run/user/1000/gnupg", "dir")] });
-    const losses = landlockOnlyDegradations(policy, { unixSockets: ["/run/user/1000/gnupg/S.gpg-agent"] });
+    const losses = landlockOnlyDegradations(policy, facts(["/run/user/1000/gnupg/S.gpg-agent"]));
     expect(losses).toHaveLength(1);
+    expect(losses[0]!.consequence).toContain("hiding the unix sockets /run/user/1000/gnupg/S.gpg-agent");
   });
 });

@@ -1,0 +1,139 @@
+// The pathname unix sockets bound on this host, in every network namespace
+// this user can see. connect(2) ignores read-only mounts, so bwrap mode must
+// cover each socket file outside the write roots; a socket missed here is a
+// host daemon (systemd, D-Bus, a container runtime) the command can talk to.
+import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
+
+/** A socket whose path is not UTF-8: it cannot be named in a mount, so its nearest UTF-8 directory is. */
+export interface ForeignSocket {
+  /** The path, with bytes that are not UTF-8 shown as \xNN. */
+  shown: string;
+  /** The deepest ancestor directory whose path is valid UTF-8. */
+  utf8Ancestor: string;
+}
+
+export interface HostSockets {
+  /** Socket files, by canonical-as-listed path. */
+  paths: string[];
+  foreign: ForeignSocket[];
+}
+
+// "%pK: %08X %08X %08X %04X %02X %5lu", then " PATH" when the socket is bound (net/unix/af_unix.c).
+const RECORD_START = /^[0-9a-f]+: [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2} +\d+/;
+
+// A path is at most 107 bytes, and a forged record start is at least 45: a
+// path can swallow at most two following records.
+const MAX_SWALLOWED_RECORDS = 2;
+
+/**
+ * The candidate paths of each bound pathname socket in one /proc/net/unix
+ * text, read byte for byte (latin1). The kernel prints a path raw: spaces,
+ * newlines and even a forged record start can be part of it. So a line that
+ * does not start a record continues the path before it, and a record may also
+ * be the tail of the path before it: each record yields its own path and the
+ * longer readings that swallow the next records. The caller keeps the first
+ * reading that names a socket file. Abstract names (@) and paths relative to
+ * the binder's directory cannot be located and are skipped.
+ */
+export function socketPathCandidates(table: string): string[][] {
+  const records: { line: string; path: string | undefined }[] = [];
+  for (const line of table.split("\n").slice(1)) {
+    const start = RECORD_START.exec(line);
+    if (start) {
+      const rest = line.slice(start[0].length);
+      records.push({ line, path: rest.startsWith(" ") ? rest.slice(1) : undefined });
+    } else if (records.length > 0) {
+      const last = records[records.length - 1]!;
+      last.line += `\n${line}`;
+      if (last.path !== undefined) last.path += `\n${line}`;
+    }
+  }
+  // The table ends with a newline, which the split turns into one empty continuation of the last record.
+  const last = records[records.length - 1];
+  if (last && table.endsWith("\n")) {
+    last.line = last.line.slice(0, -1);
+    if (last.path !== undefined) last.path = last.path.slice(0, -1);
+  }
+  return records.flatMap((record, index) => {
+    if (record.path === undefined || !record.path.startsWith("/")) return [];
+    const readings = [record.path];
+    let longer = record.path;
+    for (const next of records.slice(index + 1, index + 1 + MAX_SWALLOWED_RECORDS)) {
+      longer += `\n${next.line}`;
+      readings.push(longer);
+    }
+    return [readings.reverse()];
+  });
+}
+
+function isSocketFile(path: Buffer): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    // Gone, or in a directory this user cannot search: so is it for the sandbox (same uid, no capabilities).
+    return false;
+  }
+}
+
+function deepestUtf8Ancestor(path: Buffer): string {
+  let at = path.toString("latin1");
+  for (;;) {
+    at = dirname(at);
+    const text = utf8OrUndefined(Buffer.from(at, "latin1"));
+    if (text !== undefined) return text;
+  }
+}
+
+/** The sockets one or more /proc/net/unix texts (latin1) name, keeping only readings that are socket files. */
+export function socketsInTables(tables: readonly string[], isSocket = isSocketFile): HostSockets {
+  const paths = new Set<string>();
+  const foreign = new Map<string, ForeignSocket>();
+  for (const table of tables) {
+    for (const readings of socketPathCandidates(table)) {
+      const found = readings.map((reading) => Buffer.from(reading, "latin1")).find(isSocket);
+      if (!found) continue;
+      const text = utf8OrUndefined(found);
+      if (text !== undefined) paths.add(text);
+      else
+        foreign.set(found.toString("latin1"), { shown: escapeBytes(found), utf8Ancestor: deepestUtf8Ancestor(found) });
+    }
+  }
+  return { paths: [...paths].sort(), foreign: [...foreign.values()] };
+}
+
+/**
+ * /proc/net/unix lists one network namespace: the reader's. A socket file
+ * bound in another (a container runtime, a PrivateNetwork= service,
+ * `unshare -n`) is still connectable from this one, so the tables of every
+ * namespace that a visible process is in are read. /proc/PID/net/unix is
+ * readable for any process; its inode number tells the namespaces apart.
+ */
+function unixTables(): string[] {
+  const seen = new Set<number>();
+  const tables: string[] = [];
+  const read = (path: string) => {
+    try {
+      const { ino } = statSync(path);
+      if (seen.has(ino)) return;
+      seen.add(ino);
+      tables.push(readFileSync(path).toString("latin1"));
+    } catch {
+      // The process exited, or /proc hides it (hidepid).
+    }
+  };
+  read("/proc/self/net/unix");
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return tables;
+  }
+  for (const entry of entries) if (/^\d+$/.test(entry)) read(`/proc/${entry}/net/unix`);
+  return tables;
+}
+
+export function hostUnixSockets(): HostSockets {
+  return socketsInTables(unixTables());
+}
