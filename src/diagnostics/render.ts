@@ -79,12 +79,10 @@ export function renderExplain(report: ExplainReport): string {
     ),
   );
   section("host unix sockets", [
-    ...(report.mode.planned === "bwrap"
-      ? [
-          "/run and /var/run are empty tmpfs mounts, whatever the network",
-          ...report.sockets.covered.map((path) => `covered ${path}`),
-        ]
+    ...(report.sockets.emptied.length > 0
+      ? [`emptied, whatever the network: ${report.sockets.emptied.join(" ")}`]
       : []),
+    ...report.sockets.covered.map((path) => `covered ${path}`),
     ...report.sockets.allowed.map((path) => `allowed ${path}`),
     ...report.sockets.open.map((what) => `open: ${what}`),
   ]);

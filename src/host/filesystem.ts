@@ -88,7 +88,7 @@ export function identitiesOf(paths: Iterable<string>): Map<string, Identity> {
   return identities;
 }
 
-/** lstat, or undefined for any failure: a path this user cannot reach (EACCES) is one the sandbox cannot reach either. */
+/** lstat, or undefined for any failure: a path this user cannot reach (EACCES), the sandbox cannot reach either. */
 function quietLstat(path: string): BigIntStats | undefined {
   try {
     return lstatSync(path, { bigint: true });

@@ -68,13 +68,26 @@ export function socketPathCandidates(table: string): string[][] {
   });
 }
 
+/**
+ * A socket file the sandbox could connect to: connect(2) needs write
+ * permission on it, checked against the uid alone once the sandbox has no
+ * capabilities. One this user cannot write is no way out, whoever bound it.
+ */
 function isSocketFile(path: Buffer): boolean {
   try {
-    return lstatSync(path).isSocket();
+    const stat = lstatSync(path);
+    return stat.isSocket() && writableByUid(stat.mode, stat.uid, stat.gid);
   } catch {
     // Gone, or in a directory this user cannot search: so is it for the sandbox (same uid, no capabilities).
     return false;
   }
+}
+
+function writableByUid(mode: number, owner: number, group: number): boolean {
+  const uid = process.getuid?.() ?? -1;
+  if (uid === owner) return (mode & 0o200) !== 0;
+  if (process.getgroups?.().includes(group) || process.getgid?.() === group) return (mode & 0o020) !== 0;
+  return (mode & 0o002) !== 0;
 }
 
 function deepestUtf8Ancestor(path: Buffer): string {

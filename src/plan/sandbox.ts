@@ -67,6 +67,8 @@ export interface SandboxPlan {
 }
 
 export interface SocketExposure {
+  /** Directories replaced by an empty tmpfs, with every socket in them (bwrap mode). */
+  emptied: string[];
   /** Host socket files covered one by one (bwrap mode). */
   covered: string[];
   /** Host socket files the policy allows. */
@@ -90,6 +92,7 @@ function socketExposure(
 ): SocketExposure {
   const resolveUnix = abi >= FS_RIGHT_SINCE.RESOLVE_UNIX;
   const covered = mounts.filter((op) => "why" in op && op.why === "host-socket").map((op) => op.dest);
+  const emptied = mounts.filter((op) => op.kind === "tmpfs" || op.kind === "empty-dir").map((op) => op.dest);
   const open = ["socket files inside the write roots"];
   if (mode === "landlock" && !resolveUnix) {
     open.push(
@@ -108,7 +111,7 @@ function socketExposure(
         "from connecting to a host's, but it can bind a name that a host program connects to later",
     );
   }
-  return { covered, allowed, open };
+  return { emptied, covered, allowed, open };
 }
 
 /**
@@ -191,9 +194,12 @@ function replacedInSandbox(runtimeDirs: readonly string[], emptyDirs: readonly s
 /**
  * The directories bwrap mode hides whole because a socket in them has a path
  * that is not UTF-8, which no mount argument can name: each socket's deepest
- * UTF-8 ancestor. Refused when that directory holds anything the plan needs.
+ * UTF-8 ancestor. Where that directory holds something the run needs (the
+ * working directory, a write root, a deny path), the socket stays reachable:
+ * a loss refused unless accepted by name, since any local user can bind such
+ * a name in /var/tmp.
  */
-function emptyDirsFor(policy: ResolvedPolicy, facts: HostFacts): string[] {
+function emptyDirsFor(policy: ResolvedPolicy, facts: HostFacts): { dirs: string[]; losses: Degradation[] } {
   const hiddenAlready = [...SANDBOX_TMPFS, ...facts.runtimeDirs, ...policy.writeRoots];
   const needed = [
     policy.cwd,
@@ -202,19 +208,25 @@ function emptyDirsFor(policy: ResolvedPolicy, facts: HostFacts): string[] {
     ...[...policy.denyRead, ...policy.denyWrite].map((deny) => deny.path),
   ];
   const dirs = new Set<string>();
+  const losses: Degradation[] = [];
   for (const socket of facts.foreignSockets) {
     if (hiddenAlready.some((dir) => isWithin(socket.utf8Ancestor, dir))) continue;
-    const clash = needed.find((path) => isWithin(path, socket.utf8Ancestor));
-    if (socket.utf8Ancestor === "/" || clash !== undefined) {
-      throw new CordonError(
-        `the host unix socket ${socket.shown} has a path that is not UTF-8, so no mount can cover it, and ` +
-          `hiding ${socket.utf8Ancestor} whole would hide ${clash ?? "everything"}`,
-        { hint: "rename or remove that socket, or run from elsewhere; the command was not run" },
-      );
+    const clash =
+      socket.utf8Ancestor === "/" ? "everything" : needed.find((path) => isWithin(path, socket.utf8Ancestor));
+    if (clash === undefined) {
+      dirs.add(socket.utf8Ancestor);
+      continue;
     }
-    dirs.add(socket.utf8Ancestor);
+    losses.push({
+      ...CATALOG["unix-sockets"],
+      consequence:
+        `keeping the host unix socket ${socket.shown} out of reach: its path is not UTF-8, so no mount can ` +
+        `cover it, and hiding ${socket.utf8Ancestor} whole would hide ${clash}`,
+      refusedByDefault: true,
+    });
   }
-  return [...dirs].filter((dir) => ![...dirs].some((other) => other !== dir && isWithin(dir, other)));
+  const outermost = [...dirs].filter((dir) => ![...dirs].some((other) => other !== dir && isWithin(dir, other)));
+  return { dirs: outermost, losses };
 }
 
 function identifiedDenyMounts(
@@ -337,7 +349,9 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  const emptyDirs = bwrap ? emptyDirsFor(policy, facts) : [];
+  // From ABI 9 Landlock refuses connect(2) to every socket file outside the write roots, whatever its name.
+  const { dirs: emptyDirs, losses: foreignSocketLosses } =
+    bwrap && abi < FS_RIGHT_SINCE.RESOLVE_UNIX ? emptyDirsFor(policy, facts) : { dirs: [], losses: [] };
   const replaced = replacedInSandbox(facts.runtimeDirs, emptyDirs);
   const emptyFile = stateFilesIn(stateDir).emptyFile;
   const mounts = bwrap
@@ -417,6 +431,7 @@ export function planSandbox(
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
         : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
+      ...foreignSocketLosses,
       ...hardLinkDegradations(policy),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],

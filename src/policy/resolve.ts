@@ -258,7 +258,8 @@ function allowedSocket(path: string, denyRead: readonly ResolvedPath[]): string 
   let real: string;
   try {
     real = realpathSync(path);
-  } catch {
+  } catch (error) {
+    if (error instanceof CordonError) throw error;
     throw new CordonError(`--allow-socket ${path}: no such socket`);
   }
   if (!statSync(real).isSocket()) throw new CordonError(`--allow-socket ${path}: not a unix socket`);

@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { hostUnixSockets, socketPathCandidates, socketsInTables } from "../../src/host/sockets.ts";
 
 const HEADER = "Num       RefCount Protocol Flags    Type St Inode Path\n";
-const record = (inode: number, path?: string) =>
-  `0000000000000000: 00000002 00000000 00010000 0001 01 ${String(inode).padStart(5)}${path === undefined ? "" : ` ${path}`}\n`;
+const record = (inode: number, path?: string) => {
+  const bound = path === undefined ? "" : ` ${path}`;
+  return `0000000000000000: 00000002 00000000 00010000 0001 01 ${String(inode).padStart(5)}${bound}\n`;
+};
 const table = (...records: string[]) => HEADER + records.join("");
 const bytes = (text: string) => Buffer.from(text, "latin1");
 const existing =
@@ -86,7 +88,9 @@ describe("hostUnixSockets on this host", () => {
         "-n",
         "python3",
         "-c",
-        `import socket,time;s=socket.socket(socket.AF_UNIX);s.bind(${JSON.stringify(path)});s.listen();print(1,flush=True);time.sleep(30)`,
+        "import socket,sys,time\ns=socket.socket(socket.AF_UNIX);s.bind(sys.argv[1]);s.listen()\n" +
+          "print(1,flush=True);time.sleep(30)",
+        path,
       ],
       { stdout: "pipe", stderr: "inherit" },
     );

@@ -660,3 +660,29 @@ describe("landlockOnlyDegradations", () => {
     expect(losses[0]!.consequence).toContain("hiding the unix sockets /run/user/1000/gnupg/S.gpg-agent");
   });
 });
+
+describe("planSandbox: host sockets whose paths are not UTF-8 (bwrap mode)", () => {
+  const foreign = { foreignSockets: [{ shown: "/var/tmp/\\xff.sock", utf8Ancestor: "/var/tmp" }] };
+
+  test("the deepest UTF-8 directory is hidden whole, read-only", () => {
+    const result = plan(policyOf(), "bwrap", foreign);
+    expect(result.mounts.filter((op) => op.kind === "empty-dir")).toEqual([{ kind: "empty-dir", dest: "/var/tmp" }]);
+    expect(result.sockets.emptied).toContain("/var/tmp");
+    expect(names(result)).not.toContain("unix-sockets");
+  });
+
+  test("when the run needs that directory, the socket stays reachable: a loss refused by default", () => {
+    const result = plan(policyOf({ cwd: "/var/tmp/proj", writeRoots: ["/var/tmp/proj"] }), "bwrap", foreign);
+    expect(result.mounts.some((op) => op.kind === "empty-dir")).toBe(false);
+    const loss = result.degradations.find((degradation) => degradation.name === "unix-sockets");
+    expect(loss).toMatchObject({ refusedByDefault: true, weakensSecurity: true });
+    expect(loss!.consequence).toContain("/var/tmp/\\xff.sock");
+  });
+
+  test("from Landlock ABI 9 nothing is hidden: Landlock refuses the connect whatever the name", () => {
+    const result = plan(policyOf({ cwd: "/var/tmp/proj" }), "bwrap", { ...foreign, landlock: { abi: 9 } });
+    expect(result.mounts.some((op) => op.kind === "empty-dir")).toBe(false);
+    expect(names(result)).not.toContain("unix-sockets");
+    expect(result.sockets.open.join(" ")).not.toContain("binds after the run starts");
+  });
+});

@@ -41,7 +41,8 @@ GnuPG, cloud and registry credentials, host control sockets: see --reveal) and -
 writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
 temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the TCP ports of
 --allow-connect/--allow-bind). With or without --net, bwrap mode keeps every host unix socket file outside
-the write roots out of reach, unless --allow-socket names it. No capabilities, no new privileges, no setuid files, no core dumps; a seccomp
+the write roots out of reach, unless --allow-socket names it. No capabilities, no new privileges, no setuid
+files, no core dumps; a seccomp
 filter refuses io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf, perf, userfaultfd and
 32-bit entry points.`;
 
