@@ -65,7 +65,7 @@ export type DoctorReport = v.InferOutput<typeof DoctorReportSchema>;
 
 const MountSchema = v.variant("kind", [
   v.strictObject({ kind: v.picklist(["bind", "ro-bind"]), source: v.string(), dest: v.string(), why: v.string() }),
-  v.strictObject({ kind: v.picklist(["proc", "dev", "tmpfs", "empty-dir"]), dest: v.string() }),
+  v.strictObject({ kind: v.picklist(["proc", "dev", "tmpfs"]), dest: v.string() }),
 ]);
 
 export const ExplainReportSchema = v.strictObject({

@@ -2,20 +2,19 @@
 // this user can see. connect(2) ignores read-only mounts, so bwrap mode must
 // cover each socket file outside the write roots; a socket missed here is a
 // host daemon (systemd, D-Bus, a container runtime) the command can talk to.
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
 
-/** A socket whose path is not UTF-8: it cannot be named in a mount, so its nearest UTF-8 directory is. */
+/** A socket whose canonical path is not UTF-8: stage 2 covers it by its bytes. */
 export interface ForeignSocket {
   /** The path, with bytes that are not UTF-8 shown as \xNN. */
   shown: string;
-  /** The deepest ancestor directory whose path is valid UTF-8. */
-  utf8Ancestor: string;
+  /** The path's bytes, in hex. */
+  hex: string;
 }
 
 export interface HostSockets {
-  /** Socket files, by canonical-as-listed path. */
+  /** Socket files, by canonical path (no symlink, no "..": what a mount or a rule must name). */
   paths: string[];
   foreign: ForeignSocket[];
 }
@@ -90,27 +89,40 @@ function writableByUid(mode: number, owner: number, group: number): boolean {
   return (mode & 0o002) !== 0;
 }
 
-function deepestUtf8Ancestor(path: Buffer): string {
-  let at = path.toString("latin1");
-  for (;;) {
-    at = dirname(at);
-    const text = utf8OrUndefined(Buffer.from(at, "latin1"));
-    if (text !== undefined) return text;
+/**
+ * The kernel lists a path as it was given to bind(2): through symlinks (a
+ * daemon binding under /var/run -> /run), with "..", or since renamed. The
+ * socket file itself is what counts: its directory resolved, its name kept.
+ */
+function canonical(path: Buffer): Buffer | undefined {
+  const text = path.toString("latin1");
+  const slash = text.lastIndexOf("/");
+  try {
+    const dir = realpathSync(Buffer.from(text.slice(0, Math.max(slash, 1)), "latin1"), { encoding: "buffer" });
+    const name = Buffer.from(text.slice(slash + 1), "latin1");
+    if (name.length === 0 || name.equals(Buffer.from(".")) || name.equals(Buffer.from(".."))) return undefined;
+    return Buffer.concat([dir.length === 1 ? Buffer.alloc(0) : dir, Buffer.from("/"), name]);
+  } catch {
+    return undefined;
   }
 }
 
 /** The sockets one or more /proc/net/unix texts (latin1) name, keeping only readings that are socket files. */
-export function socketsInTables(tables: readonly string[], isSocket = isSocketFile): HostSockets {
+export function socketsInTables(
+  tables: readonly string[],
+  isSocket = isSocketFile,
+  resolve: (path: Buffer) => Buffer | undefined = canonical,
+): HostSockets {
   const paths = new Set<string>();
   const foreign = new Map<string, ForeignSocket>();
   for (const table of tables) {
     for (const readings of socketPathCandidates(table)) {
-      const found = readings.map((reading) => Buffer.from(reading, "latin1")).find(isSocket);
+      const listed = readings.map((reading) => Buffer.from(reading, "latin1")).find(isSocket);
+      const found = listed && resolve(listed);
       if (!found) continue;
       const text = utf8OrUndefined(found);
       if (text !== undefined) paths.add(text);
-      else
-        foreign.set(found.toString("latin1"), { shown: escapeBytes(found), utf8Ancestor: deepestUtf8Ancestor(found) });
+      else foreign.set(found.toString("hex"), { shown: escapeBytes(found), hex: found.toString("hex") });
     }
   }
   return { paths: [...paths].sort(), foreign: [...foreign.values()] };

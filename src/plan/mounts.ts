@@ -11,11 +11,9 @@ export type MountOp =
   | { kind: "bind"; source: string; dest: string; why: MountReason }
   | { kind: "proc"; dest: string }
   | { kind: "dev"; dest: string }
-  | { kind: "tmpfs"; dest: string }
-  /** An empty read-only tmpfs: hides a directory that holds a socket no mount can name (a path not UTF-8). */
-  | { kind: "empty-dir"; dest: string };
+  | { kind: "tmpfs"; dest: string };
 
-type MountReason = "root" | "write-root" | "host-socket" | "allowed-socket" | "runtime-file" | "working-directory";
+type MountReason = "root" | "write-root" | "allowed-socket" | "runtime-file" | "working-directory";
 
 interface DenyPath {
   path: string;
@@ -37,14 +35,8 @@ export interface MountInput {
   runtimeDirs: string[];
   /** Files under a runtime directory the sandbox still needs (the resolv.conf behind /etc/resolv.conf). */
   runtimeFiles: string[];
-  /** Unix socket files bound on the host: those outside the write roots are covered. */
-  unixSockets: string[];
-  /** Host sockets the policy allows: bound into the sandbox where a tmpfs or a cover would hide them. */
+  /** Host sockets the policy allows: bound into the sandbox where a tmpfs would hide them. */
   allowedSockets: string[];
-  /** Directories hidden whole, each holding a socket no mount can name. */
-  emptyDirs: string[];
-  /** The host path of an empty file that covers host sockets. */
-  emptyFile: string;
 }
 
 /** Private, writable places every bwrap sandbox gets. */
@@ -55,13 +47,12 @@ export function depthOf(path: string): number {
 }
 
 // At equal depth, system mounts go first so a user bind of /tmp lands on the tmpfs.
-const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, "empty-dir": 1, bind: 2, "ro-bind": 2 };
+const RANK: Record<MountOp["kind"], number> = { proc: 0, dev: 0, tmpfs: 1, bind: 2, "ro-bind": 2 };
 const REASON_RANK: Record<MountReason, number> = {
   root: 0,
   "working-directory": 1,
   "write-root": 2,
   "runtime-file": 3,
-  "host-socket": 3,
   "allowed-socket": 3,
 };
 
@@ -87,29 +78,24 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     ...SANDBOX_TMPFS.map((dest): MountOp => ({ kind: "tmpfs", dest })),
   ];
   for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
-  for (const dest of input.emptyDirs) ops.push({ kind: "empty-dir", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
   // A working directory under a private tmpfs would otherwise vanish.
   const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));
   if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
   }
-  // Deny paths are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
+  // Deny paths and host socket covers are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
   const writable = (path: string) => input.writeRoots.some((root) => isWithin(path, root));
-  const replaced = [...SANDBOX_TMPFS, ...input.runtimeDirs, ...input.emptyDirs];
-  const hiddenDirs = [...replaced, ...input.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path)];
-  const hidden = (path: string) => hiddenDirs.some((dir) => isWithin(path, dir));
+  const replaced = [...SANDBOX_TMPFS, ...input.runtimeDirs];
+  const readDenied = (path: string) =>
+    input.denyRead.some((deny) => deny.path === path || (deny.kind !== "file" && isWithin(path, deny.path)));
   for (const file of input.runtimeFiles) {
-    if (replaced.some((dir) => isWithin(file, dir)))
+    if (replaced.some((dir) => isWithin(file, dir)) && !readDenied(file)) {
       ops.push({ kind: "ro-bind", source: file, dest: file, why: "runtime-file" });
+    }
   }
   for (const socket of input.allowedSockets) {
     if (!writable(socket)) ops.push({ kind: "ro-bind", source: socket, dest: socket, why: "allowed-socket" });
-  }
-  const taken = new Set(ops.map((op) => op.dest));
-  for (const socket of input.unixSockets) {
-    if (!writable(socket) && !hidden(socket) && !taken.has(socket))
-      ops.push({ kind: "ro-bind", source: input.emptyFile, dest: socket, why: "host-socket" });
   }
   return ops.sort(compareOps);
 }
@@ -127,8 +113,6 @@ export function mountArgs(ops: readonly MountOp[]): string[] {
         return ["--dev", op.dest];
       case "tmpfs":
         return ["--tmpfs", op.dest];
-      case "empty-dir":
-        return ["--tmpfs", op.dest, "--remount-ro", op.dest];
     }
   });
 }

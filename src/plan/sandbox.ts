@@ -42,8 +42,10 @@ export interface SandboxPlan {
   mode: SandboxMode;
   cwd: string;
   network: NetworkAccess;
-  /** What bwrap mounts: the root, /proc, /dev, tmpfs, write roots, socket covers. */
+  /** What bwrap mounts: the root, /proc, /dev, tmpfs, write roots, allowed sockets. */
   mounts: MountOp[];
+  /** Host sockets stage 2 covers with an empty file (bwrap mode). */
+  socketCovers: SocketCover[];
   mountChecks: MountCheck[];
   /** What stage 2 mounts by descriptor for the deny paths (bwrap mode), shallowest first. */
   denyMounts: PlannedDenyMount[];
@@ -64,6 +66,12 @@ export interface SandboxPlan {
   degradations: Degradation[];
   /** Host unix sockets: what the plan keeps out of reach, what it lets through, and what stays open. */
   sockets: SocketExposure;
+}
+
+/** A host socket file to cover; `hex` holds its path's bytes, which need not be UTF-8. */
+export interface SocketCover {
+  shown: string;
+  hex: string;
 }
 
 export interface SocketExposure {
@@ -88,11 +96,12 @@ function socketExposure(
   network: NetworkAccess,
   abi: number,
   mounts: readonly MountOp[],
+  covers: readonly SocketCover[],
   allowed: string[],
 ): SocketExposure {
   const resolveUnix = abi >= FS_RIGHT_SINCE.RESOLVE_UNIX;
-  const covered = mounts.filter((op) => "why" in op && op.why === "host-socket").map((op) => op.dest);
-  const emptied = mounts.filter((op) => op.kind === "tmpfs" || op.kind === "empty-dir").map((op) => op.dest);
+  const covered = covers.map((cover) => cover.shown);
+  const emptied = mounts.filter((op) => op.kind === "tmpfs").map((op) => op.dest);
   const open = ["socket files inside the write roots"];
   if (mode === "landlock" && !resolveUnix) {
     open.push(
@@ -187,46 +196,33 @@ function bwrapExclusions(policy: ResolvedPolicy, deny: DenyMountPlan): Exclusion
 }
 
 /** Directories bwrap replaces with the sandbox's own: host files below them are out of sight. */
-function replacedInSandbox(runtimeDirs: readonly string[], emptyDirs: readonly string[]): string[] {
-  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...runtimeDirs, ...emptyDirs];
+function replacedInSandbox(runtimeDirs: readonly string[]): string[] {
+  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...runtimeDirs];
 }
 
 /**
- * The directories bwrap mode hides whole because a socket in them has a path
- * that is not UTF-8, which no mount argument can name: each socket's deepest
- * UTF-8 ancestor. Where that directory holds something the run needs (the
- * working directory, a write root, a deny path), the socket stays reachable:
- * a loss refused unless accepted by name, since any local user can bind such
- * a name in /var/tmp.
+ * The host sockets stage 2 covers with an empty file in bwrap mode: every
+ * one outside the private tmpfs mounts, the write roots, the read-denied
+ * directories and the allowed sockets. Compared byte for byte (latin1), so a
+ * path that is not UTF-8 is placed like any other; stage 2 opens it by its bytes.
  */
-function emptyDirsFor(policy: ResolvedPolicy, facts: HostFacts): { dirs: string[]; losses: Degradation[] } {
-  const hiddenAlready = [...SANDBOX_TMPFS, ...facts.runtimeDirs, ...policy.writeRoots];
-  const needed = [
-    policy.cwd,
+function socketCoversFor(policy: ResolvedPolicy, facts: HostFacts): SocketCover[] {
+  const bytes = (path: string) => Buffer.from(path).toString("latin1");
+  const outOfSight = [
+    ...SANDBOX_TMPFS,
+    ...facts.runtimeDirs,
     ...policy.writeRoots,
-    ...policy.allowSockets,
-    ...[...policy.denyRead, ...policy.denyWrite].map((deny) => deny.path),
+    ...policy.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
+  ].map(bytes);
+  const allowed = new Set(policy.allowSockets.map(bytes));
+  const sockets = [
+    ...facts.unixSockets.map((path) => ({ shown: path, hex: Buffer.from(path).toString("hex") })),
+    ...facts.foreignSockets,
   ];
-  const dirs = new Set<string>();
-  const losses: Degradation[] = [];
-  for (const socket of facts.foreignSockets) {
-    if (hiddenAlready.some((dir) => isWithin(socket.utf8Ancestor, dir))) continue;
-    const clash =
-      socket.utf8Ancestor === "/" ? "everything" : needed.find((path) => isWithin(path, socket.utf8Ancestor));
-    if (clash === undefined) {
-      dirs.add(socket.utf8Ancestor);
-      continue;
-    }
-    losses.push({
-      ...CATALOG["unix-sockets"],
-      consequence:
-        `keeping the host unix socket ${socket.shown} out of reach: its path is not UTF-8, so no mount can ` +
-        `cover it, and hiding ${socket.utf8Ancestor} whole would hide ${clash}`,
-      refusedByDefault: true,
-    });
-  }
-  const outermost = [...dirs].filter((dir) => ![...dirs].some((other) => other !== dir && isWithin(dir, other)));
-  return { dirs: outermost, losses };
+  return sockets.filter((socket) => {
+    const path = Buffer.from(socket.hex, "hex").toString("latin1");
+    return !allowed.has(path) && !outOfSight.some((dir) => isWithin(path, dir));
+  });
 }
 
 function identifiedDenyMounts(
@@ -350,10 +346,8 @@ export function planSandbox(
     );
   }
   // From ABI 9 Landlock refuses connect(2) to every socket file outside the write roots, whatever its name.
-  const { dirs: emptyDirs, losses: foreignSocketLosses } =
-    bwrap && abi < FS_RIGHT_SINCE.RESOLVE_UNIX ? emptyDirsFor(policy, facts) : { dirs: [], losses: [] };
-  const replaced = replacedInSandbox(facts.runtimeDirs, emptyDirs);
-  const emptyFile = stateFilesIn(stateDir).emptyFile;
+  const replaced = replacedInSandbox(facts.runtimeDirs);
+  const socketCovers = bwrap ? socketCoversFor(policy, facts) : [];
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
@@ -362,10 +356,7 @@ export function planSandbox(
         runtimeDirs: facts.runtimeDirs,
         // Name resolution needs resolv.conf, which often lives under /run.
         runtimeFiles: network !== "none" && facts.resolvConf ? [facts.resolvConf] : [],
-        unixSockets: facts.unixSockets,
         allowedSockets: policy.allowSockets,
-        emptyDirs,
-        emptyFile,
       })
     : [];
   const deny: DenyMountPlan = bwrap
@@ -373,7 +364,7 @@ export function planSandbox(
         policy,
         replaced,
         reboundReadOnly: mounts.filter((op) => "why" in op && op.why === "working-directory").map((op) => op.dest),
-        coveredSockets: new Set(mounts.filter((op) => "why" in op && op.why === "host-socket").map((op) => op.dest)),
+        coveredSockets: new Set(socketCovers.map((cover) => cover.shown)),
       })
     : { mounts: [], placeholders: [], covered: [], landlockReadDenies: [] };
   const placeholders = deny.placeholders.map((placeholder) => placeholder.path);
@@ -426,12 +417,12 @@ export function planSandbox(
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
-    sockets: socketExposure(mode, network, abi, mounts, policy.allowSockets),
+    socketCovers,
+    sockets: socketExposure(mode, network, abi, mounts, socketCovers, policy.allowSockets),
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
         : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
-      ...foreignSocketLosses,
       ...hardLinkDegradations(policy),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],

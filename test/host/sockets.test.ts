@@ -1,7 +1,7 @@
 // Reading /proc/net/unix (src/host/sockets.ts): every bound pathname socket,
 // whatever bytes its path holds, in every network namespace in sight.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hostUnixSockets, socketPathCandidates, socketsInTables } from "../../src/host/sockets.ts";
@@ -17,6 +17,7 @@ const existing =
   (...paths: string[]) =>
   (path: Buffer) =>
     paths.includes(path.toString("latin1"));
+const asListed = (path: Buffer) => path;
 
 describe("socketPathCandidates", () => {
   test("bound pathname sockets only: no unbound, abstract or relative ones", () => {
@@ -58,20 +59,33 @@ describe("socketsInTables", () => {
         table(record(3, "/srv/other netns.sock"), record(4, "/run/b.sock")),
       ],
       existing(forged, "/run/b.sock", "/srv/other netns.sock"),
+      asListed,
     );
     expect(found.paths).toEqual([forged, "/run/b.sock", "/srv/other netns.sock"].sort());
     expect(found.foreign).toEqual([]);
   });
 
-  test("a path that is not UTF-8 is kept apart, shown escaped, with its deepest UTF-8 directory", () => {
+  test("a path that is not UTF-8 is kept apart, shown escaped, with its bytes", () => {
     const path = "/var/tmp/d\xff/s.sock";
-    const found = socketsInTables([table(record(1, path))], existing(path));
+    const found = socketsInTables([table(record(1, path))], existing(path), asListed);
     expect(found.paths).toEqual([]);
-    expect(found.foreign).toEqual([{ shown: "/var/tmp/d\\xff/s.sock", utf8Ancestor: "/var/tmp" }]);
+    expect(found.foreign).toEqual([{ shown: "/var/tmp/d\\xff/s.sock", hex: bytes(path).toString("hex") }]);
+  });
+
+  test("each socket is kept under its canonical path; one whose directory cannot be resolved is left out", () => {
+    const resolve = (path: Buffer) =>
+      path.toString("latin1") === "/var/run/pg.sock" ? bytes("/run/pg.sock") : undefined;
+    const found = socketsInTables(
+      [table(record(1, "/var/run/pg.sock"), record(2, "/gone/x.sock"))],
+      existing("/var/run/pg.sock", "/gone/x.sock"),
+      resolve,
+    );
+    expect(found.paths).toEqual(["/run/pg.sock"]);
   });
 
   test("a listed path that is no socket file (gone, replaced, or unreachable) is left out", () => {
-    expect(socketsInTables([table(record(1, "/run/gone.sock"))], () => false)).toEqual({ paths: [], foreign: [] });
+    const none = socketsInTables([table(record(1, "/run/gone.sock"))], () => false, asListed);
+    expect(none).toEqual({ paths: [], foreign: [] });
   });
 });
 
@@ -99,6 +113,36 @@ describe("hostUnixSockets on this host", () => {
       const own = bytes(await Bun.file("/proc/self/net/unix").text());
       expect(own.includes(bytes(path))).toBe(false);
       expect(hostUnixSockets().paths).toContain(path);
+    } finally {
+      listener.kill();
+    }
+  });
+});
+
+describe("hostUnixSockets: canonical paths", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cordon-sockets-canonical-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a socket bound through a symlinked directory, or with '..', is listed where its file is", async () => {
+    mkdirSync(join(dir, "real"));
+    symlinkSync("real", join(dir, "link"));
+    const listener = Bun.spawn(
+      [
+        "python3",
+        "-c",
+        "import socket,sys,time\nkeep=[]\nfor p in sys.argv[1:]:\n s=socket.socket(socket.AF_UNIX);s.bind(p)\n" +
+          " s.listen();keep.append(s)\nprint(1,flush=True);time.sleep(30)",
+        join(dir, "link/a.sock"),
+        `${dir}/real/../real/b.sock`,
+      ],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    try {
+      await listener.stdout.getReader().read();
+      const found = hostUnixSockets().paths;
+      expect(found).toContain(join(realpathSync(dir), "real/a.sock"));
+      expect(found).toContain(join(realpathSync(dir), "real/b.sock"));
+      expect(found.some((path) => path.includes("/link/") || path.includes(".."))).toBe(false);
     } finally {
       listener.kill();
     }

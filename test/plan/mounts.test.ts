@@ -10,8 +10,6 @@ import {
   type MountOp,
 } from "../../src/plan/mounts.ts";
 
-const EMPTY_FILE = "/state/empty-file";
-
 function input(overrides: Partial<MountInput> = {}): MountInput {
   return {
     writeRoots: ["/ws"],
@@ -19,18 +17,14 @@ function input(overrides: Partial<MountInput> = {}): MountInput {
     cwd: "/ws",
     runtimeDirs: ["/run"],
     runtimeFiles: [],
-    unixSockets: [],
     allowedSockets: [],
-    emptyDirs: [],
-    emptyFile: EMPTY_FILE,
     ...overrides,
   };
 }
 
 const within = (path: string, root: string) => path === root || root === "/" || path.startsWith(`${root}/`);
 const isBind = (op: MountOp): op is Extract<MountOp, { source: string }> => op.kind === "bind" || op.kind === "ro-bind";
-const isSystem = (op: MountOp) =>
-  op.kind === "proc" || op.kind === "dev" || op.kind === "tmpfs" || op.kind === "empty-dir";
+const isSystem = (op: MountOp) => op.kind === "proc" || op.kind === "dev" || op.kind === "tmpfs";
 const at = (ops: MountOp[], dest: string) => ops.filter((op) => op.dest === dest);
 const indexOf = (ops: MountOp[], match: (op: MountOp) => boolean) => {
   const index = ops.findIndex(match);
@@ -67,7 +61,7 @@ const RICH = input({
     { path: "/home/u/proj/sub/.env", kind: "file" },
     { path: "/home/u/.ssh", kind: "dir" },
   ],
-  unixSockets: ["/srv/deep/down/d.sock", "/srv/d.sock"],
+  allowedSockets: ["/srv/deep/down/d.sock", "/run/user/1000/bus"],
 });
 
 describe("mountPlanFor: order by construction", () => {
@@ -88,7 +82,7 @@ describe("mountPlanFor: order by construction", () => {
       ...RICH,
       writeRoots: [...RICH.writeRoots].reverse(),
       denyRead: [...RICH.denyRead].reverse(),
-      unixSockets: [...RICH.unixSockets].reverse(),
+      allowedSockets: [...RICH.allowedSockets].reverse(),
     });
     expect(reversed).toEqual(mountPlanFor(RICH));
   });
@@ -128,79 +122,36 @@ describe("mountPlanFor: deny paths are not bwrap's", () => {
   });
 });
 
-describe("mountPlanFor: host sockets and runtime directories", () => {
-  const sockets = {
-    inRoot: "/ws/app.sock",
-    inTmp: "/tmp/.X11-unix/X0",
-    inShm: "/dev/shm/s.sock",
-    inRun: "/run/docker.sock",
-    inHiddenDir: "/home/u/.gnupg/S.gpg-agent",
-    inMissingHidden: "/ws/gone/x.sock",
-    readDenied: "/home/u/bus.sock",
-    reachable: "/srv/daemon.sock",
-    reachableDeep: "/var/lib/thing/ctl.sock",
-  };
-  const socketInput = () =>
-    input({
-      denyRead: [
-        { path: "/home/u/.gnupg", kind: "dir" },
-        { path: "/ws/gone", kind: "missing" },
-        { path: sockets.readDenied, kind: "file" },
-      ],
-      unixSockets: Object.values(sockets),
-    });
-
-  test("covers only sockets outside write roots and read-denied directories", () => {
-    {
-      const ops = mountPlanFor(socketInput());
-      const covers = ops.filter((op) => isBind(op) && op.why === "host-socket");
-      // A read-denied socket file is a socket like any other to bwrap; whether stage 2 may
-      // still mount over it is planSandbox's to decide (test/plan/sandbox.test.ts).
-      expect(covers.filter((op) => op.dest !== sockets.readDenied)).toEqual([
-        { kind: "ro-bind", source: EMPTY_FILE, dest: sockets.reachable, why: "host-socket" },
-        { kind: "ro-bind", source: EMPTY_FILE, dest: sockets.reachableDeep, why: "host-socket" },
-      ]);
-      expect(at(ops, "/run")).toEqual([{ kind: "tmpfs", dest: "/run" }]);
-      // Seen from inside bwrap's mounts alone: the sockets in the write root are the host's, and
-      // the one in the read-denied directory too, until stage 2 hides that directory.
-      const hostOnes: string[] = [sockets.inRoot, sockets.inMissingHidden, sockets.inHiddenDir];
-      for (const socket of Object.values(sockets)) {
-        if (socket === sockets.readDenied) continue;
-        expect(visibleSource(ops, socket) === socket).toBe(hostOnes.includes(socket));
-      }
-    }
+describe("mountPlanFor: runtime directories and allowed sockets", () => {
+  test("/run is an empty tmpfs: the plan has no network input at all", () => {
+    // --net means IP networking: host sockets under /run stay out of sight whatever the network.
+    const ops = mountPlanFor(input());
+    expect(at(ops, "/run")).toEqual([{ kind: "tmpfs", dest: "/run" }]);
+    expect(visibleSource(ops, "/run/docker.sock")).toBeUndefined();
   });
 
-  test("the network plays no part: the plan has no network input at all", () => {
-    // --net means IP networking: /run stays a tmpfs and every reachable socket stays covered.
-    const ops = mountPlanFor(socketInput());
-    expect(visibleSource(ops, sockets.inRun)).toBeUndefined();
-    expect(visibleSource(ops, sockets.reachable)).toBe(EMPTY_FILE);
-  });
-
-  test("an allowed socket is bound back where a tmpfs or a cover would hide it, and never covered", () => {
+  test("an allowed socket is bound back where a tmpfs would hide it; inside a write root it is visible already", () => {
     const allowed = ["/run/user/1000/bus", "/srv/daemon.sock", "/ws/app.sock"];
-    const ops = mountPlanFor(input({ unixSockets: allowed, allowedSockets: allowed }));
+    const ops = mountPlanFor(input({ allowedSockets: allowed }));
     expect(visibleSource(ops, "/run/user/1000/bus")).toBe("/run/user/1000/bus");
-    expect(visibleSource(ops, "/srv/daemon.sock")).toBe("/srv/daemon.sock");
-    expect(ops.some((op) => isBind(op) && op.why === "host-socket")).toBe(false);
-    // Inside a write root it is visible already.
+    expect(at(ops, "/srv/daemon.sock")).toEqual([
+      { kind: "ro-bind", source: "/srv/daemon.sock", dest: "/srv/daemon.sock", why: "allowed-socket" },
+    ]);
     expect(at(ops, "/ws/app.sock")).toEqual([]);
   });
 
-  test("a runtime file is bound back above the runtime tmpfs; its neighbours stay hidden", () => {
+  test("a runtime file is bound back above the runtime tmpfs, unless read-denied", () => {
     const conf = "/run/systemd/resolve/stub-resolv.conf";
-    const ops = mountPlanFor(input({ runtimeFiles: [conf], unixSockets: ["/run/systemd/resolve/io.systemd.Resolve"] }));
+    const ops = mountPlanFor(input({ runtimeFiles: [conf] }));
     expect(visibleSource(ops, conf)).toBe(conf);
     expect(visibleSource(ops, "/run/systemd/resolve/io.systemd.Resolve")).toBeUndefined();
     expect(indexOf(ops, (op) => op.dest === conf)).toBeGreaterThan(indexOf(ops, (op) => op.dest === "/run"));
-  });
-
-  test("an empty dir hides a directory whole, read-only, and covers nothing inside it", () => {
-    const ops = mountPlanFor(input({ emptyDirs: ["/var/tmp"], unixSockets: ["/var/tmp/x.sock"] }));
-    expect(at(ops, "/var/tmp")).toEqual([{ kind: "empty-dir", dest: "/var/tmp" }]);
-    expect(visibleSource(ops, "/var/tmp/x.sock")).toBeUndefined();
-    expect(mountArgs(at(ops, "/var/tmp"))).toEqual(["--tmpfs", "/var/tmp", "--remount-ro", "/var/tmp"]);
+    for (const deny of [
+      { path: conf, kind: "file" as const },
+      { path: "/run/systemd", kind: "dir" as const },
+    ]) {
+      expect(at(mountPlanFor(input({ runtimeFiles: [conf], denyRead: [deny] })), conf)).toEqual([]);
+    }
   });
 });
 
@@ -234,7 +185,7 @@ describe("mountPlanFor: the working directory", () => {
 describe("rendering", () => {
   test("mountArgs renders each kind of operation", () => {
     const ops: MountOp[] = [
-      { kind: "ro-bind", source: "/a", dest: "/b", why: "host-socket" },
+      { kind: "ro-bind", source: "/a", dest: "/b", why: "allowed-socket" },
       { kind: "bind", source: "/c", dest: "/d", why: "write-root" },
       { kind: "proc", dest: "/proc" },
       { kind: "dev", dest: "/dev" },
@@ -281,7 +232,7 @@ describe("rendering", () => {
   // paths itself), and this golden changes with it.
   test("golden: a small plan's full bwrap argument list, with no deny path in it", () => {
     const mounts = mountPlanFor(
-      input({ denyRead: [{ path: "/ws/.git", kind: "dir" }], unixSockets: ["/srv/d.sock", "/ws/a.sock"] }),
+      input({ denyRead: [{ path: "/ws/.git", kind: "dir" }], allowedSockets: ["/srv/d.sock", "/ws/a.sock"] }),
     );
     expect(bwrapArguments({ network: "none", cwd: "/ws", mounts }, 7)).toEqual([
       "--unshare-all",
@@ -313,7 +264,7 @@ describe("rendering", () => {
       "--tmpfs",
       "/dev/shm",
       "--ro-bind",
-      EMPTY_FILE,
+      "/srv/d.sock",
       "/srv/d.sock",
       "--info-fd",
       "7",

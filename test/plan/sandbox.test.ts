@@ -62,7 +62,7 @@ function identitiesFor(policy: ResolvedPolicy): Map<string, Identity> {
     if (deny.kind === "dir" || deny.kind === "file") return withAncestors(deny.path);
     return deny.kind === "missing" && deny.existing !== undefined ? withAncestors(deny.existing) : [];
   });
-  const paths = [...new Set([policy.cwd, ...policy.writeRoots, ...denied])];
+  const paths = [...new Set([policy.cwd, ...policy.writeRoots, ...policy.allowSockets, ...denied])];
   return new Map(paths.map((path, i) => [path, { dev: 64n, ino: BigInt(1000 + i) }]));
 }
 
@@ -165,9 +165,7 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
     const result = planSandbox(RICH, facts, "bwrap", STATE);
     const binds = result.mounts.filter(isCheckedBind);
     // No deny path among them: stage 2 mounts those (denyMounts).
-    expect(binds.map((op): string => op.why).sort()).toEqual(
-      ["host-socket", "working-directory", "write-root", "write-root"].sort(),
-    );
+    expect(binds.map((op): string => op.why).sort()).toEqual(["working-directory", "write-root", "write-root"].sort());
     expect(result.mountChecks).toHaveLength(binds.length);
     for (const op of binds) {
       const checks = result.mountChecks.filter((check) => check.path === op.dest);
@@ -179,9 +177,9 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
       expect(check!.identity).toEqual(created ? "created" : facts.identities.get(op.source)!);
       expect(check!.identity).toBeDefined();
     }
-    // The socket cover is what the run creates; the rest is on the host.
-    const createdDests = result.mountChecks.filter((check) => check.identity === "created").map((check) => check.path);
-    expect(createdDests).toEqual(["/srv/d.sock"]);
+    // Every bind source is on the host: host sockets are covered by stage 2, not by a bind.
+    expect(result.mountChecks.some((check) => check.identity === "created")).toBe(false);
+    expect(result.socketCovers.map((cover) => cover.shown)).toEqual(["/srv/d.sock"]);
   });
 
   test("the root bind and the system mounts are never checked", () => {
@@ -383,10 +381,10 @@ describe("planSandbox: deny mounts (bwrap mode)", () => {
     expect(visibleSource(shared.mounts, "/run/user/1000/bus")).toBeUndefined();
   });
 
-  test("a write-denied socket outside the write roots is still covered by an empty file", () => {
+  test("a write-denied socket outside the write roots is still covered by an empty file (stage 2)", () => {
     const policy = policyOf({ denyWrite: [existing("/srv/d.sock", "file")] });
     const result = plan(policy, "bwrap", { unixSockets: ["/srv/d.sock"] });
-    expect(visibleSource(result.mounts, "/srv/d.sock")).toBe(result.hostState.emptyFile);
+    expect(result.socketCovers.map((cover) => cover.shown)).toEqual(["/srv/d.sock"]);
   });
 
   // Suspected bug (src/plan/mounts.ts, the `taken` set of the host-socket loop, with
@@ -400,7 +398,7 @@ describe("planSandbox: deny mounts (bwrap mode)", () => {
     for (const list of ["denyWrite", "denyRead"] as const) {
       const policy = policyOf({ [list]: [existing("/srv/d.sock", "file")] });
       const result = plan(policy, "bwrap", { unixSockets: ["/srv/d.sock"] });
-      // bwrap's empty-file cover hides the socket; stage 2 adds no mount that would expect the socket there.
+      // Stage 2's socket cover hides it; no deny mount is planned that would expect the socket there.
       expect(result.denyCovered.map(({ path }) => path)).toContain("/srv/d.sock");
       for (const mount of result.denyMounts) {
         for (const { path } of mount.components) expect(visibleSource(result.mounts, path)).toBe(path);
@@ -631,7 +629,7 @@ describe("landlockOnlyDegradations", () => {
   });
 
   test("a socket whose path is not UTF-8 counts, shown escaped", () => {
-    const foreign = { unixSockets: [], foreignSockets: [{ shown: "/srv/\\xff.sock", utf8Ancestor: "/srv" }] };
+    const foreign = { unixSockets: [], foreignSockets: [{ shown: "/srv/\\xff.sock", hex: "2f7372762fff2e736f636b" }] };
     const [loss] = landlockOnlyDegradations(policyOf(), { ...foreign, landlock: { abi: 7 } });
     expect(loss!.consequence).toContain("/srv/\\xff.sock");
   });
@@ -661,28 +659,40 @@ describe("landlockOnlyDegradations", () => {
   });
 });
 
-describe("planSandbox: host sockets whose paths are not UTF-8 (bwrap mode)", () => {
-  const foreign = { foreignSockets: [{ shown: "/var/tmp/\\xff.sock", utf8Ancestor: "/var/tmp" }] };
+describe("planSandbox: host socket covers (bwrap mode)", () => {
+  const sockets = {
+    unixSockets: [
+      "/ws/app.sock",
+      "/tmp/.X11-unix/X0",
+      "/run/user/1000/bus",
+      "/home/u/.gnupg/S.gpg-agent",
+      "/srv/d.sock",
+      "/srv/allowed.sock",
+    ],
+    foreignSockets: [
+      { shown: "/var/tmp/\\xff.sock", hex: Buffer.from("/var/tmp/\xff.sock", "latin1").toString("hex") },
+    ],
+  };
 
-  test("the deepest UTF-8 directory is hidden whole, read-only", () => {
-    const result = plan(policyOf(), "bwrap", foreign);
-    expect(result.mounts.filter((op) => op.kind === "empty-dir")).toEqual([{ kind: "empty-dir", dest: "/var/tmp" }]);
-    expect(result.sockets.emptied).toContain("/var/tmp");
-    expect(names(result)).not.toContain("unix-sockets");
+  test("every socket outside the tmpfs mounts, write roots, hidden directories and allowed sockets", () => {
+    for (const network of ["none", "all"] as const) {
+      const policy = policyOf({
+        network,
+        denyRead: [existing("/home/u/.gnupg", "dir")],
+        allowSockets: ["/srv/allowed.sock"],
+      });
+      const result = plan(policy, "bwrap", sockets);
+      expect(result.socketCovers.map((cover) => cover.shown)).toEqual(["/srv/d.sock", "/var/tmp/\\xff.sock"]);
+      expect(result.sockets.covered).toEqual(["/srv/d.sock", "/var/tmp/\\xff.sock"]);
+    }
   });
 
-  test("when the run needs that directory, the socket stays reachable: a loss refused by default", () => {
-    const result = plan(policyOf({ cwd: "/var/tmp/proj", writeRoots: ["/var/tmp/proj"] }), "bwrap", foreign);
-    expect(result.mounts.some((op) => op.kind === "empty-dir")).toBe(false);
-    const loss = result.degradations.find((degradation) => degradation.name === "unix-sockets");
-    expect(loss).toMatchObject({ refusedByDefault: true, weakensSecurity: true });
-    expect(loss!.consequence).toContain("/var/tmp/\\xff.sock");
+  test("a socket path that is not UTF-8 is carried as its bytes", () => {
+    const foreign = plan(policyOf(), "bwrap", sockets).socketCovers.find((cover) => cover.shown.includes("\\x"));
+    expect(Buffer.from(foreign!.hex, "hex")).toEqual(Buffer.from("/var/tmp/\xff.sock", "latin1"));
   });
 
-  test("from Landlock ABI 9 nothing is hidden: Landlock refuses the connect whatever the name", () => {
-    const result = plan(policyOf({ cwd: "/var/tmp/proj" }), "bwrap", { ...foreign, landlock: { abi: 9 } });
-    expect(result.mounts.some((op) => op.kind === "empty-dir")).toBe(false);
-    expect(names(result)).not.toContain("unix-sockets");
-    expect(result.sockets.open.join(" ")).not.toContain("binds after the run starts");
+  test("landlock-only mode covers nothing: it has no mounts", () => {
+    expect(plan(policyOf(), "landlock", sockets).socketCovers).toEqual([]);
   });
 });
