@@ -110,8 +110,9 @@ function socketExposure(
     );
   } else if (mode === "bwrap" && !resolveUnix) {
     open.push(
-      "a socket file a host program binds after the run starts outside /run, /tmp, /dev/shm and the write " +
-        "roots, or one the kernel lists without a full path (bound by a relative name)",
+      "outside /run, /tmp, /dev/shm and the write roots: a socket file a host program binds after the run " +
+        "starts, one renamed or moved since it was bound, one bound in another mount namespace (a container's " +
+        "volume, seen at another path), or one bound by a relative name",
     );
   }
   if (mode === "landlock" || network !== "none") {
