@@ -5,7 +5,8 @@
 // user cannot reach never breaks a run. `--allow-socket` lets one through.
 // Abstract names under a shared network namespace stay open, as documented.
 import { afterAll, describe, expect } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { attackTest, hostDir, python3Missing, randomKey, removeDir, sandboxed } from "../helpers/attacks.ts";
 import { cordon, CORDON, isRoot, modeArgs, run } from "../helpers/cordon.ts";
@@ -154,6 +155,26 @@ describe("bwrap mode: host socket files stay out of reach, whatever the network"
       }
     });
   }
+
+  attackTest(
+    "a socket in a working directory under /tmp, which bwrap binds back, is covered",
+    [python3Missing],
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "cordon-cwd-socket-"));
+      chmodSync(dir, 0o755);
+      const path = join(dir, "dev-server.sock");
+      const listener = await listen(path);
+      try {
+        expect(connectPlainly(path, "plain")).toBe("connected");
+        const result = sandboxed("bwrap", ["python3", "-c", CLIENT, hex(path), "sandboxed"], { cwd: dir });
+        expect(["ECONNREFUSED", "EACCES"]).toContain(result.stdout.trim());
+        expect(await listener.messages()).toEqual(["plain"]);
+      } finally {
+        listener.stop();
+        removeDir(dir);
+      }
+    },
+  );
 
   attackTest("a socket bound in another network namespace is covered", [python3Missing, unshareMissing], async () => {
     const path = join(scratch, `other-netns-${randomKey()}.sock`);
