@@ -74,6 +74,11 @@ export const TIOCSPGRP = 0x5410;
 /** struct termios as the kernel's TCGETS/TCSETS ioctls use it (not glibc's): 36 bytes. */
 export const KERNEL_TERMIOS_SIZE = 36;
 export const TIOCLINUX = 0x541c;
+/** <asm-generic/ioctls.h>, the same on x86_64 and aarch64. */
+export const TIOCCONS = 0x541d;
+export const TIOCSETD = 0x5423;
+export const TIOCVHANGUP = 0x5437;
+export const TIOCSLCKTRMIOS = 0x5457;
 
 export const SIGNALS = {
   SIGHUP: 1,

@@ -2,17 +2,36 @@
 // the terminal's foreground group would read the next line the user types at
 // their shell, and a command can leave the terminal raw and silent. cordon
 // kills every process of the sandbox and puts the foreground group and the
-// terminal's settings back before it returns.
+// terminal's settings back before it returns. What it cannot put back (the
+// line discipline, a hangup, locked settings) seccomp refuses.
 import { afterAll, describe, expect } from "bun:test";
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { attackTest, hostDir, python3Missing, removeDir, sandboxArgs } from "../helpers/attacks.ts";
-import { CORDON, isRoot, NOBODY, commandLine } from "../helpers/cordon.ts";
+import {
+  AttackTools,
+  attackTest,
+  attempts,
+  ERRNO,
+  gccMissing,
+  hostDir,
+  python3Missing,
+  removeDir,
+  sandboxArgs,
+} from "../helpers/attacks.ts";
+import { CORDON, isRoot, NOBODY, commandLine, run } from "../helpers/cordon.ts";
 import { typeOnTerminal } from "../helpers/tty.ts";
 import { MODES } from "./modes.ts";
 
 const scratch = hostDir("cordon-terminal-state-");
-afterAll(() => removeDir(scratch));
+const tools = gccMissing ? undefined : new AttackTools();
+const trySyscall = tools?.compile("try-syscall") ?? "";
+afterAll(() => {
+  tools?.cleanup();
+  removeDir(scratch);
+});
+
+/** The ioctls that would change the terminal beyond the run, as try-syscall names them. */
+const TERMINAL_CHANGES = ["tiocsetd", "tioccons", "tiocvhangup", "tiocslcktrmios"] as const;
 
 /** Takes the foreground, says so, and reads one line; a polite thief gives the terminal back after. */
 const THIEF = `
@@ -73,7 +92,35 @@ describe("without cordon, on a real terminal", () => {
       `[ "$before" = "$after" ] && echo SAME || echo CHANGED`;
     expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("CHANGED");
   });
+
+  for (const user of USERS) {
+    attackTest(`as ${user.name}, TIOCSETD N_NULL on stdin leaves the terminal deaf and mute`, [gccMissing], () => {
+      const attack = shellLine(commandLine([trySyscall, "tty-change", "tiocsetd", "stdin"], user.asNobody));
+      const screen = typeOnTerminal(`${attack}; echo "AFTER $?"`, "NEVER", "");
+      // Neither the attack's own report nor the shell's next line ever reaches the screen.
+      expect(screen.stdout).not.toContain("TTY-CHANGE-DONE");
+      expect(screen.stdout).not.toContain("AFTER");
+    });
+  }
+
+  attackTest("the terminal-changing ioctls reach the kernel: on /dev/null it answers ENOTTY", [gccMissing], () => {
+    for (const name of TERMINAL_CHANGES) {
+      const result = run([trySyscall, "tty-change", name, "null"]);
+      expect(attempts(result.stdout).get(name), name).toEqual({ ok: false, errno: ERRNO.ENOTTY });
+    }
+  });
 });
+
+/** One shell loop trying every terminal-changing ioctl on stdin, /dev/tty and a non-terminal, also with high bits. */
+function allTerminalChanges(): string[] {
+  const tries = TERMINAL_CHANGES.flatMap((name) =>
+    ["stdin", "tty", "null"].flatMap((where) => [
+      `"$0" tty-change ${name} ${where}`,
+      `"$0" tty-change ${name} ${where} high`,
+    ]),
+  );
+  return ["sh", "-c", tries.join("; "), trySyscall];
+}
 
 for (const mode of MODES) {
   for (const user of USERS) {
@@ -100,6 +147,38 @@ for (const mode of MODES) {
         const check = `python3 -c '${PRINT_NONBLOCK}'`;
         expect(typeOnTerminal(`${run}; ${check}`, "NEVER", "").stdout).toContain("NONBLOCK False");
       });
+
+      attackTest("TIOCSETD is refused: the shell reads and shows the next line", [gccMissing], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const boxed = cordonLine(work, [trySyscall, "tty-change", "tiocsetd", "stdin"]);
+        const script = `${boxed}; echo "AFTER $?"; IFS= read -r line; echo "SHELL-READ:$line"`;
+        const screen = typeOnTerminal(script, "AFTER", "typed-line");
+        expect(attempts(screen.stdout).get("tiocsetd"), screen.stdout).toEqual({ ok: false, errno: ERRNO.EPERM });
+        expect(screen.stdout).toContain("AFTER 1");
+        expect(screen.stdout).toContain("SHELL-READ:typed-line");
+      });
+
+      attackTest(
+        "every terminal-changing ioctl is refused by the filter, whatever the descriptor",
+        [gccMissing],
+        () => {
+          const work = workDir(user.asNobody ? NOBODY : undefined);
+          const boxed = cordonLine(work, allTerminalChanges());
+          const script = `before=$(stty -g); ${boxed}; echo "AFTER $?"; [ "$before" = "$(stty -g)" ] && echo SAME-SETTINGS`;
+          const screen = typeOnTerminal(script, "NEVER", "");
+          const lines = screen.stdout.split("\n");
+          for (const name of TERMINAL_CHANGES) {
+            // EPERM on /dev/null too, where the kernel itself says ENOTTY: the filter answered, every time.
+            const reports = lines.filter(
+              (line) => line.startsWith(`${name} `) || line.startsWith(`${name}-high-bits `),
+            );
+            const refused = [`${name} errno=${ERRNO.EPERM}`, `${name}-high-bits errno=${ERRNO.EPERM}`];
+            expect(reports, screen.stdout).toEqual([...refused, ...refused, ...refused]);
+          }
+          expect(screen.stdout).toContain("AFTER 1");
+          expect(screen.stdout).toContain("SAME-SETTINGS");
+        },
+      );
 
       attackTest("raw mode and no echo are undone", [], () => {
         const work = workDir(user.asNobody ? NOBODY : undefined);
