@@ -32,6 +32,7 @@ const SYMBOLS = {
   waitpid: { args: [i32, P, i32], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
   getpgrp: { args: [], returns: i32 },
+  setsid: { args: [], returns: i32 },
   setrlimit: { args: [i32, P], returns: i32 },
   __errno_location: { args: [], returns: P },
 } as const;
@@ -248,6 +249,11 @@ export function terminalForegroundGroup(fd: number): number {
 
 export function processGroup(): number {
   return libc().getpgrp();
+}
+
+/** setsid(2): a new session and process group, led by the caller, with no controlling terminal. */
+export function newSession(): number {
+  return check("setsid", libc().setsid());
 }
 
 export function setRlimit(resource: number, soft: bigint, hard: bigint): void {

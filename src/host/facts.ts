@@ -20,6 +20,7 @@ import {
   terminalsOfStdio,
 } from "./filesystem.ts";
 import { landlockAvailability, type LandlockAvailability } from "./landlock.ts";
+import { controllingTerminal, type ControllingTerminal } from "./terminal.ts";
 import {
   detectContainer,
   kernelRelease,
@@ -47,6 +48,8 @@ export interface HostFacts {
    * could otherwise be read and written.
    */
   terminals: PathFact[];
+  /** cordon's controlling terminal, and which of descriptors 0-2 is it: the command's session follows. */
+  controllingTerminal: ControllingTerminal;
   /** /run and /var/run where they are real directories. */
   runtimeDirs: string[];
   /** Pathname unix sockets bound on the host (from /proc/net/unix) whose files exist. */
@@ -108,6 +111,7 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     bwrapAttempt: questions.attemptBwrap && bwrap.found ? attemptBwrap(bwrap.path) : undefined,
     devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
     terminals: terminalsOfStdio(),
+    controllingTerminal: controllingTerminal(),
     runtimeDirs: runtimeDirs(),
     unixSockets: hostUnixSockets(),
     descriptors: { atStart: STARTUP_DESCRIPTORS, now: readOpenDescriptors() },

@@ -17,6 +17,7 @@ import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
+import { sessionPlanFor, type Session, type SessionPlan } from "./session.ts";
 import { hostStateFor, stateFilesIn, type HostState } from "./state.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
@@ -60,6 +61,8 @@ export interface SandboxPlan {
   hostState: HostState;
   /** Delivered to the command when stage 1 dies; 0 where bwrap's --die-with-parent covers it. */
   parentDeathSignal: number;
+  /** The command's session: cordon's when it is interactive on the terminal, else a new one (stage 2 setsid). */
+  terminal: SessionPlan;
   /** Guarantees this mode or this kernel cannot give for this policy. */
   degradations: Degradation[];
 }
@@ -241,6 +244,24 @@ function directories(paths: readonly string[], identityOf: (path: string) => Exp
   });
 }
 
+/**
+ * The device nodes the command may open. bwrap's /dev/pts is a private devpts
+ * instance (the host's holds other terminals), and bwrap binds the terminal
+ * behind stdout at /dev/console, the name `tty` reports there. In a new
+ * session the user's terminal is granted under no name; /dev/tty stays, as it
+ * names only a controlling terminal, which the new session lacks (ENXIO).
+ */
+function devicesFor(mode: SandboxMode, session: Session, facts: HostFacts): PathFact[] {
+  const ownTerminal = session === "inherit";
+  if (mode === "landlock") return [...facts.devices, ...(ownTerminal ? facts.terminals : [])];
+  const stdoutTerminal = ownTerminal && facts.terminals.length > 0;
+  return [
+    ...facts.devices,
+    { path: "/dev/pts", kind: "dir" },
+    ...(stdoutTerminal ? [{ path: "/dev/console", kind: "file" as const }] : []),
+  ];
+}
+
 export function planSandbox(
   policy: ResolvedPolicy,
   facts: HostFacts,
@@ -287,6 +308,7 @@ export function planSandbox(
     .map((mount) => mount.path);
   const hostState = hostStateFor(placeholders, lockedDirs, stateDir);
   const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
+  const terminal = sessionPlanFor(facts.controllingTerminal);
   const landlock = landlockRulesFor(
     {
       readRoots: [{ path: "/", kind: "dir" }],
@@ -296,15 +318,7 @@ export function planSandbox(
         ...directories(policy.writeRoots, identityOf),
         ...(bwrap ? directories(SANDBOX_TMPFS, () => undefined) : directories([hostState.tmpdir], identityOf)),
       ],
-      // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals. When
-      // stdio is a terminal, bwrap binds that one terminal at /dev/console, the name `tty` reports.
-      devices: bwrap
-        ? [
-            ...facts.devices,
-            { path: "/dev/pts", kind: "dir" },
-            ...(facts.terminals.length > 0 ? [{ path: "/dev/console", kind: "file" as const }] : []),
-          ]
-        : [...facts.devices, ...facts.terminals],
+      devices: devicesFor(mode, terminal.session, facts),
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
       exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy),
@@ -327,6 +341,7 @@ export function planSandbox(
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
+    terminal,
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))

@@ -76,6 +76,7 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
         denyMounts: [],
         preserveFds: 0,
         parentDeathSignal: 0,
+        newSession: false,
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "all", mode: "landlock" })),

@@ -21,6 +21,7 @@ const HEADER: LaunchHeader = {
   denyMounts: [],
   preserveFds: 0,
   parentDeathSignal: 9,
+  newSession: true,
 };
 
 const bytes = (text: string) => new TextEncoder().encode(text);

@@ -421,6 +421,7 @@ describe.skipIf(noBwrap !== undefined || noLandlock !== undefined)("the compiled
         denyMounts: [planned(root, ".git", "read-only"), planned(root, ".env", "hide-file")],
         preserveFds: 0,
         parentDeathSignal: 0,
+        newSession: false,
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "none", mode: "bwrap" })),
