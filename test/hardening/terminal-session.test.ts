@@ -6,7 +6,7 @@
 // no name of the user's terminal is granted. A command interactive on the
 // terminal keeps the session, so job control, Ctrl-C and resizes reach it.
 import { afterAll, describe, expect } from "bun:test";
-import { chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   attackTest,
@@ -98,6 +98,81 @@ describe("without cordon: a command on pipes still reaches the user's terminal",
   });
 });
 
+/**
+ * Ctrl-C typed at a terminal whose shell runs `script` (cordon with its
+ * output in `log`): waits for "ready" in the log, types Ctrl-C once, and
+ * prints how many times the command saw SIGINT and the shell's status.
+ */
+const CTRL_C_HARNESS = `
+import os, pty, sys, time
+script, log = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", script])
+def logged():
+    try:
+        return open(log, "rb").read()
+    except OSError:
+        return b""
+def wait_for(text, seconds):
+    end = time.monotonic() + seconds
+    while text not in logged() and time.monotonic() < end:
+        time.sleep(0.02)
+wait_for(b"ready", 20)
+os.write(fd, b"\\x03")
+wait_for(b"got-INT", 5)
+_, status = os.waitpid(pid, 0)
+print("INTERRUPTS", logged().count(b"got-INT"), "STATUS", os.waitstatus_to_exitcode(status))
+`;
+
+/** Counts each SIGINT; exits 3 once the first has been handled and a moment has passed for a second one. */
+const COUNTS_INTERRUPTS = 'trap "echo got-INT >&2; sleep 0.3; exit 3" INT; echo ready >&2; sleep 20 & wait';
+
+for (const mode of MODES) {
+  for (const user of USERS) {
+    describe(`${mode} mode as ${user.name}: a command interactive on the terminal keeps the session`, () => {
+      const cordonLine = (work: string, command: string[]) =>
+        shellLine(commandLine([CORDON, ...sandboxArgs(mode, command, { write: [work] })], user.asNobody));
+
+      // Documented, not a hole: the kept session shares the terminal with the user's shell.
+      attackTest(
+        "it reaches /dev/tty and reads the keys typed while it runs, also with stdin elsewhere",
+        [python3Missing],
+        () => {
+          const work = workDir(user.asNobody ? NOBODY : undefined);
+          for (const stdin of ["", " </dev/null"]) {
+            const script = `echo READY; ${cordonLine(work, [python3, thief])}${stdin}; echo AFTER`;
+            const screen = typeOnTerminal(script, "READY", "typed-line").stdout;
+            expect(attempts(screen).get("tty-open"), screen).toEqual({ ok: true, detail: undefined });
+            expect(screen).toContain("stole:typed-line");
+          }
+        },
+      );
+
+      attackTest("Ctrl-C interrupts it once, also when only stdout is the terminal", [python3Missing], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const log = join(work, "log");
+        const boxed = cordonLine(work, ["sh", "-c", COUNTS_INTERRUPTS]);
+        const result = python(CTRL_C_HARNESS, [`exec ${boxed} </dev/null 2>${quote(log)}`, log], { timeoutMs: 60_000 });
+        expect(result.stdout.trim(), readFileSync(log, "latin1")).toBe("INTERRUPTS 1 STATUS 3");
+      });
+
+      attackTest("a window resize reaches it (SIGWINCH), and it sees the new size", [], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const waits = `trap "echo got-WINCH" WINCH; touch "$0/ready"; while [ ! -e "$0/done" ]; do sleep 0.05; done`;
+        const command = ["sh", "-c", `${waits}; stty size`, work];
+        // Another process on the terminal resizes it, as a terminal emulator does when its window changes.
+        const resizer =
+          `(while [ ! -e ${quote(work)}/ready ]; do sleep 0.05; done; stty rows 33 cols 99 </dev/tty; ` +
+          `sleep 0.3; touch ${quote(work)}/done) &`;
+        const screen = typeOnTerminal(`stty rows 24 cols 80; ${resizer} ${cordonLine(work, command)}`, "NEVER", "");
+        expect(screen.stdout).toContain("got-WINCH");
+        expect(screen.stdout).toContain("33 99");
+      });
+    });
+  }
+}
+
 for (const mode of MODES) {
   for (const user of USERS) {
     describe(`${mode} mode as ${user.name}: a command on pipes gets a session of its own`, () => {
@@ -119,6 +194,20 @@ for (const mode of MODES) {
           expect(screen).not.toContain("stole:");
           expect(screen).toContain("AFTER");
           expect(screen).toContain("SHELL-READ:typed-secret");
+        },
+      );
+
+      attackTest(
+        "Ctrl-C still interrupts it, once (cordon, in the terminal's foreground, forwards it)",
+        [python3Missing],
+        () => {
+          const work = workDir(user.asNobody ? NOBODY : undefined);
+          const log = join(work, "log");
+          const interrupted = sandboxArgs(mode, ["sh", "-c", COUNTS_INTERRUPTS]);
+          const boxed = shellLine(commandLine([CORDON, ...interrupted], user.asNobody));
+          const script = `exec ${boxed} </dev/null >${quote(log)} 2>&1`;
+          const result = python(CTRL_C_HARNESS, [script, log], { timeoutMs: 60_000 });
+          expect(result.stdout.trim(), readFileSync(log, "latin1")).toBe("INTERRUPTS 1 STATUS 3");
         },
       );
     });
