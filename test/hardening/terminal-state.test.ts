@@ -164,7 +164,8 @@ for (const mode of MODES) {
         () => {
           const work = workDir(user.asNobody ? NOBODY : undefined);
           const boxed = cordonLine(work, allTerminalChanges());
-          const script = `before=$(stty -g); ${boxed}; echo "AFTER $?"; [ "$before" = "$(stty -g)" ] && echo SAME-SETTINGS`;
+          const compare = `[ "$before" = "$(stty -g)" ] && echo SAME-SETTINGS`;
+          const script = `before=$(stty -g); ${boxed}; echo "AFTER $?"; ${compare}`;
           const screen = typeOnTerminal(script, "NEVER", "");
           const lines = screen.stdout.split("\n");
           for (const name of TERMINAL_CHANGES) {

@@ -1,7 +1,7 @@
 // Terminal harnesses for the hardening suite, written in Python (its pty
 // module gives a real controlling terminal without any extra tool).
 import { python, type Attempt, attempts } from "./attacks.ts";
-import type { RunResult } from "./cordon.ts";
+import { run, systemTool, type RunResult } from "./cordon.ts";
 
 /**
  * Runs `command` as a session leader on a fresh pty, the way a user's
@@ -184,7 +184,9 @@ export interface KeysRun {
 
 /** Runs `script` on a fresh pty under the harness above; `asNobody` makes the pty (and all of it) nobody's. */
 export function typeKeysOnTerminal(script: string, marker: string, keys: string, asNobody = false): KeysRun {
-  const result = python(KEYS_HARNESS, [script, marker, keys], { timeoutMs: 60_000, asNobody });
+  // nobody cannot reach per-user shims such as ~/.pyenv: the system's python3.
+  const python3 = asNobody ? (systemTool("python3") ?? "python3") : "python3";
+  const result = run([python3, "-c", KEYS_HARNESS, script, marker, keys], { timeoutMs: 60_000, asNobody });
   const took = /^KEYS-TOOK (\S+)$/m.exec(result.stdout)?.[1];
   return took === undefined || took === "never" ? { result } : { result, tookSeconds: Number(took) };
 }

@@ -341,7 +341,8 @@ int main(int argc, char **argv) {
     return last_errno;
   }
 
-  if (!strcmp(attack, "tty-change")) { /* tty-change tiocsetd|tioccons|tiocvhangup|tiocslcktrmios stdin|tty|null [high] */
+  /* tty-change tiocsetd|tioccons|tiocvhangup|tiocslcktrmios stdin|tty|null [high] */
+  if (!strcmp(attack, "tty-change")) {
     return tty_change(a2, a3, argc > 4);
   }
 
