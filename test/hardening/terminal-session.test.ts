@@ -18,7 +18,7 @@ import {
   removeDir,
   sandboxArgs,
 } from "../helpers/attacks.ts";
-import { CORDON, commandLine, isRoot, NOBODY, systemTool } from "../helpers/cordon.ts";
+import { CORDON, commandLine, isRoot, missingSystemTool, NOBODY, systemTool } from "../helpers/cordon.ts";
 import { typeOnTerminal } from "../helpers/tty.ts";
 import { MODES } from "./modes.ts";
 
@@ -125,6 +125,43 @@ _, status = os.waitpid(pid, 0)
 print("INTERRUPTS", logged().count(b"got-INT"), "STATUS", os.waitstatus_to_exitcode(status))
 `;
 
+/**
+ * An interactive bash with job control on a fresh pty: runs `line`, waits for
+ * "started", types Ctrl-Z, lists the stopped job's processes, resumes it with
+ * `fg`, and prints its status once it finished. Output: the whole screen.
+ */
+const JOB_CONTROL_HARNESS = `
+import os, pty, select, sys, time
+line = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["PS1"] = "PROMPT$ "
+    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+out = b""
+def pump(until, seconds=20):
+    global out
+    end = time.monotonic() + seconds
+    while until not in out and time.monotonic() < end:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+pump(b"PROMPT$ ")
+os.write(fd, line.encode() + b"\\n")
+pump(b"started")
+os.write(fd, b"\\x1a")
+pump(b"Stopped")
+os.write(fd, b"ps -o stat=,args= -t \\"$(tty | cut -c6-)\\" | grep -v grep | grep cordon-job-marker\\n")
+pump(b"PROMPT$ ", 5)
+os.write(fd, b"fg\\n")
+pump(b"finished")
+os.write(fd, b"echo EX''IT=$?; exit\\n")
+pump(b"EXIT=", 10)
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\\r\\n", "\\n"))
+`;
+
 /** Counts each SIGINT; exits 3 once the first has been handled and a moment has passed for a second one. */
 const COUNTS_INTERRUPTS = 'trap "echo got-INT >&2; sleep 0.3; exit 3" INT; echo ready >&2; sleep 20 & wait';
 
@@ -156,6 +193,23 @@ for (const mode of MODES) {
         const result = python(CTRL_C_HARNESS, [`exec ${boxed} </dev/null 2>${quote(log)}`, log], { timeoutMs: 60_000 });
         expect(result.stdout.trim(), readFileSync(log, "latin1")).toBe("INTERRUPTS 1 STATUS 3");
       });
+
+      attackTest(
+        "Ctrl-Z stops it with cordon as one job of the shell, and fg resumes it",
+        [python3Missing, missingSystemTool("bash")],
+        () => {
+          const work = workDir(user.asNobody ? NOBODY : undefined);
+          // "start""ed": the echoed command line must not match.
+          const job = `echo start""ed; sleep 1; echo finish""ed cordon-job-marker`;
+          const result = python(JOB_CONTROL_HARNESS, [cordonLine(work, ["sh", "-c", job])], { timeoutMs: 90_000 });
+          const screen = result.stdout;
+          expect(screen, screen).toMatch(/\[1\]\+ +Stopped/);
+          // While stopped, the sandboxed shell is stopped too (state T), not running on in the background.
+          expect(screen).toMatch(/^T\S* +sh -c echo start/m);
+          expect(screen).toContain("finished cordon-job-marker");
+          expect(screen).toContain("EXIT=0");
+        },
+      );
 
       attackTest("a window resize reaches it (SIGWINCH), and it sees the new size", [], () => {
         const work = workDir(user.asNobody ? NOBODY : undefined);

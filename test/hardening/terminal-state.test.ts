@@ -189,6 +189,24 @@ for (const mode of MODES) {
           `[ "$before" = "$after" ] && echo "SAME $status" || echo "CHANGED $status"`;
         expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("SAME 0");
       });
+
+      // The window size is not put back (README, "The terminal"): cordon cannot tell who set it.
+      attackTest("a window resized by the user during the run keeps its new size afterwards", [], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const waits = `touch "$0/running"; while [ ! -e "$0/resized" ]; do sleep 0.05; done`;
+        const run = cordonLine(work, ["sh", "-c", waits, work]);
+        const resizer =
+          `(while [ ! -e ${quote(work)}/running ]; do sleep 0.05; done; ` +
+          `stty rows 33 cols 99 </dev/tty; touch ${quote(work)}/resized) &`;
+        const script = `stty rows 24 cols 80; ${resizer} ${run}; echo "SIZE $(stty size)"`;
+        expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("SIZE 33 99");
+      });
+
+      attackTest("documented limit: a window size the command sets stays after the run", [], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const script = `stty rows 24 cols 80; ${cordonLine(work, ["stty", "rows", "5", "cols", "7"])}; echo "SIZE $(stty size)"`;
+        expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("SIZE 5 7");
+      });
     });
   }
 }
