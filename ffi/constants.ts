@@ -79,6 +79,12 @@ export const TIOCCONS = 0x541d;
 export const TIOCSETD = 0x5423;
 export const TIOCVHANGUP = 0x5437;
 export const TIOCSLCKTRMIOS = 0x5457;
+export const TCXONC = 0x540a;
+/** TCXONC's argument: restart output suspended by TCOOFF (or Ctrl-S). */
+export const TCOON = 1;
+export const TIOCNXCL = 0x540d;
+/** _IOR('T', 0x40, int): whether the terminal is in exclusive mode (TIOCEXCL). */
+export const TIOCGEXCL = 0x80045440;
 
 export const SIGNALS = {
   SIGHUP: 1,

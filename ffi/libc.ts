@@ -243,6 +243,11 @@ export function ioctlBuffer(fd: number, request: number, buffer: Uint8Array): nu
   return rawSyscall(NR.ioctl, fd, request, ptr(buffer));
 }
 
+/** ioctl(2) with an integer argument (or none); the raw return (-1 on failure). */
+export function ioctlValue(fd: number, request: number, value: number): number {
+  return rawSyscall(NR.ioctl, fd, request, value);
+}
+
 export function terminalForegroundGroup(fd: number): number {
   return libc().tcgetpgrp(fd);
 }

@@ -54,6 +54,20 @@ while not os.path.exists(work + "/took"):
 const thief = join(scratch, "thief.py");
 writeFileSync(thief, THIEF, { mode: 0o644 });
 
+const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+const shellLine = (argv: string[]) => argv.map(quote).join(" ");
+
+/** Puts the terminal on stdout in exclusive mode: later opens by anyone without CAP_SYS_ADMIN fail (EBUSY). */
+const SET_EXCLUSIVE = "import fcntl, termios; fcntl.ioctl(1, termios.TIOCEXCL)";
+/** Suspends the terminal's output, as Ctrl-S does: whatever the shell writes next blocks. */
+const SUSPEND_OUTPUT = "import termios; termios.tcflow(1, termios.TCOOFF)";
+/** Opens /dev/tty as nobody, as the user's next pager or password prompt would (root would bypass EBUSY). */
+const REOPEN_AS_USER = shellLine(
+  commandLine(["sh", "-c", "stty -F /dev/tty size >/dev/null && echo REOPENED"], isRoot),
+);
+/** Writes after the run, giving up when the write blocks. */
+const WRITE_AFTER = "timeout 3 echo NOT-FROZEN";
+
 /** Prints whether stdin's open file is non-blocking. */
 const PRINT_NONBLOCK = 'import fcntl, os; print("NONBLOCK", bool(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK))';
 
@@ -64,9 +78,6 @@ function workDir(owner?: number): string {
   if (owner !== undefined) chownSync(work, owner, owner);
   return work;
 }
-
-const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
-const shellLine = (argv: string[]) => argv.map(quote).join(" ");
 
 const USERS = [{ name: "root", asNobody: false }, ...(isRoot ? [{ name: "nobody", asNobody: true }] : [])];
 
@@ -102,6 +113,17 @@ describe("without cordon, on a real terminal", () => {
       expect(screen.stdout).not.toContain("AFTER");
     });
   }
+
+  attackTest("exclusive mode left on the terminal makes every later open of /dev/tty fail", [python3Missing], () => {
+    const screen = typeOnTerminal(`python3 -c '${SET_EXCLUSIVE}'; ${REOPEN_AS_USER} || echo BUSY`, "NEVER", "");
+    expect(screen.stdout).toContain("Device or resource busy");
+    expect(screen.stdout).toContain("BUSY");
+  });
+
+  attackTest("output left suspended freezes the shell's next write", [python3Missing], () => {
+    const screen = typeOnTerminal(`python3 -c '${SUSPEND_OUTPUT}'; ${WRITE_AFTER}`, "NEVER", "");
+    expect(screen.stdout).not.toContain("NOT-FROZEN");
+  });
 
   attackTest("the terminal-changing ioctls reach the kernel: on /dev/null it answers ENOTTY", [gccMissing], () => {
     for (const name of TERMINAL_CHANGES) {
@@ -188,6 +210,20 @@ for (const mode of MODES) {
           `before=$(stty -g); ${run}; status=$?; after=$(stty -g); stty "$before"; ` +
           `[ "$before" = "$after" ] && echo "SAME $status" || echo "CHANGED $status"`;
         expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("SAME 0");
+      });
+
+      attackTest("exclusive mode is undone: the user's next open of /dev/tty works", [python3Missing], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const run = cordonLine(work, ["python3", "-c", SET_EXCLUSIVE]);
+        const screen = typeOnTerminal(`${run}; echo "STATUS $?"; ${REOPEN_AS_USER} || echo BUSY`, "NEVER", "");
+        expect(screen.stdout).toContain("STATUS 0");
+        expect(screen.stdout).toContain("REOPENED");
+      });
+
+      attackTest("suspended output is restarted: the shell's next write shows", [python3Missing], () => {
+        const work = workDir(user.asNobody ? NOBODY : undefined);
+        const run = cordonLine(work, ["python3", "-c", SUSPEND_OUTPUT]);
+        expect(typeOnTerminal(`${run}; ${WRITE_AFTER}`, "NEVER", "").stdout).toContain("NOT-FROZEN");
       });
 
       // The window size is not put back (README, "The terminal"): cordon cannot tell who set it.
