@@ -240,7 +240,8 @@ for (const mode of MODES) {
 
       attackTest("documented limit: a window size the command sets stays after the run", [], () => {
         const work = workDir(user.asNobody ? NOBODY : undefined);
-        const script = `stty rows 24 cols 80; ${cordonLine(work, ["stty", "rows", "5", "cols", "7"])}; echo "SIZE $(stty size)"`;
+        const run = cordonLine(work, ["stty", "rows", "5", "cols", "7"]);
+        const script = `stty rows 24 cols 80; ${run}; echo "SIZE $(stty size)"`;
         expect(typeOnTerminal(script, "NEVER", "").stdout).toContain("SIZE 5 7");
       });
     });
