@@ -220,7 +220,7 @@ for (const mode of MODES) {
           `(while [ ! -e ${quote(work)}/ready ]; do sleep 0.05; done; stty rows 33 cols 99 </dev/tty; ` +
           `sleep 0.3; touch ${quote(work)}/done) &`;
         const screen = typeOnTerminal(`stty rows 24 cols 80; ${resizer} ${cordonLine(work, command)}`, "NEVER", "");
-        expect(screen.stdout).toContain("got-WINCH");
+        expect(screen.stdout, screen.stdout).toContain("got-WINCH");
         expect(screen.stdout).toContain("33 99");
       });
     });
