@@ -1,5 +1,5 @@
 // Programs that reopen their terminal (less, git's pager, stty -F, vim, ssh
-// password prompts) must work in both modes. In bwrap mode the terminal
+// password prompts) must work in both modes, as root and as nobody. In bwrap mode the terminal
 // behind stdout appears as /dev/console (bwrap binds it there), which Landlock
 // must grant with its ioctls; /dev/tty must open. A pager that cannot set up
 // the terminal echoes the keys and never quits on `q`.
@@ -46,22 +46,30 @@ function pagerScript(prefix: string[], command: string[]): string {
   );
 }
 
-const less = ["less", longFile];
+/** Full-screen programs and the keys that quit them. */
+const PROGRAMS = [
+  { name: "less", argv: ["less", longFile], quit: "q" },
+  // No vimrc, swap file or viminfo: nothing of the user's is read or written.
+  { name: "vim", argv: ["vim", "-u", "NONE", "-i", "NONE", "-N", "-n", longFile], quit: ":q\r" },
+];
 
 describe("without cordon (control)", () => {
   for (const seat of SEATS) {
-    attackTest(`as ${seat.name}, less pages a long file and quits on q`, [missingSystemTool("less")], () => {
-      const script = pagerScript(commandLine([], seat.cordonAsNobody), less);
-      const run = typeKeysOnTerminal(script, "pager-long.txt", "q", seat.harnessAsNobody);
-      expect(run.result.stdout).toContain("KEYS-HANDLED 0");
-      expect(run.result.stdout).toContain("SANE-TERMINAL");
-      expect(run.tookSeconds).toBeLessThan(5);
-    });
+    for (const program of PROGRAMS) {
+      const needs = [missingSystemTool(program.name), python3Missing];
+      attackTest(`as ${seat.name}, ${program.name} shows a long file and quits`, needs, () => {
+        const script = pagerScript(commandLine([], seat.cordonAsNobody), program.argv);
+        const run = typeKeysOnTerminal(script, "pager-long.txt", program.quit, seat.harnessAsNobody);
+        expect(run.result.stdout).toContain("KEYS-HANDLED 0");
+        expect(run.result.stdout).toContain("SANE-TERMINAL");
+        expect(run.tookSeconds).toBeLessThan(5);
+      });
+    }
   }
 
   // Reopening the terminal by name is the terminal's file permissions' business: nobody cannot open root's pty.
-  attackTest("as nobody on root's terminal, stty -F \"$(tty)\" is refused by the pty's own mode", [], () => {
-    if (!isRoot) return;
+  const asNobody = isRoot ? undefined : "dropping to nobody needs root";
+  attackTest("as nobody on root's terminal, stty -F \"$(tty)\" is refused by the pty's own mode", [asNobody], () => {
     const script = `${shellLine(commandLine(["sh", "-c", 'stty -F "$(tty)" size'], true))}; echo "KEYS-HANDLED $?"`;
     const run = typeKeysOnTerminal(script, "NEVER", "");
     expect(run.result.stdout).toContain("Permission denied");
@@ -73,19 +81,19 @@ for (const mode of MODES) {
     describe(`${mode} mode, ${seat.name}`, () => {
       const prefix = commandLine([CORDON, ...sandboxArgs(mode, [])], seat.cordonAsNobody);
 
-      attackTest(
-        "less pages a long file, quits at once on q, and leaves the terminal sane",
-        [missingSystemTool("less"), python3Missing],
-        () => {
-          const run = typeKeysOnTerminal(pagerScript(prefix, less), "pager-long.txt", "q", seat.harnessAsNobody);
+      for (const program of PROGRAMS) {
+        const needs = [missingSystemTool(program.name), python3Missing];
+        attackTest(`${program.name} shows a long file, quits at once, and leaves the terminal sane`, needs, () => {
+          const script = pagerScript(prefix, program.argv);
+          const run = typeKeysOnTerminal(script, "pager-long.txt", program.quit, seat.harnessAsNobody);
           const screen = run.result.stdout;
           expect(screen).toContain("line 23");
           expect(screen, screen).toContain("KEYS-HANDLED 0");
           expect(screen).toContain("SANE-TERMINAL");
           expect(screen).not.toContain("HARNESS-TIMEOUT");
           expect(run.tookSeconds).toBeLessThan(5);
-        },
-      );
+        });
+      }
 
       attackTest(
         "the terminal reopens by the name `tty` reports and as /dev/tty: stty -F works on both",
