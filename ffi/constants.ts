@@ -77,6 +77,17 @@ export const TIOCSPGRP = 0x5410;
 /** struct termios as the kernel's TCGETS/TCSETS ioctls use it (not glibc's): 36 bytes. */
 export const KERNEL_TERMIOS_SIZE = 36;
 export const TIOCLINUX = 0x541c;
+/** <asm-generic/ioctls.h>, the same on x86_64 and aarch64. */
+export const TIOCCONS = 0x541d;
+export const TIOCSETD = 0x5423;
+export const TIOCVHANGUP = 0x5437;
+export const TIOCSLCKTRMIOS = 0x5457;
+export const TCXONC = 0x540a;
+/** TCXONC's argument: restart output suspended by TCOOFF (or Ctrl-S). */
+export const TCOON = 1;
+export const TIOCNXCL = 0x540d;
+/** _IOR('T', 0x40, int): whether the terminal is in exclusive mode (TIOCEXCL). */
+export const TIOCGEXCL = 0x80045440;
 
 export const SIGNALS = {
   SIGHUP: 1,

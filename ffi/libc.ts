@@ -32,6 +32,7 @@ const SYMBOLS = {
   waitpid: { args: [i32, P, i32], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
   getpgrp: { args: [], returns: i32 },
+  setsid: { args: [], returns: i32 },
   setrlimit: { args: [i32, P], returns: i32 },
   __errno_location: { args: [], returns: P },
 } as const;
@@ -260,12 +261,22 @@ export function ioctlBuffer(fd: number, request: number, buffer: Uint8Array): nu
   return rawSyscall(NR.ioctl, fd, request, ptr(buffer));
 }
 
+/** ioctl(2) with an integer argument (or none); the raw return (-1 on failure). */
+export function ioctlValue(fd: number, request: number, value: number): number {
+  return rawSyscall(NR.ioctl, fd, request, value);
+}
+
 export function terminalForegroundGroup(fd: number): number {
   return libc().tcgetpgrp(fd);
 }
 
 export function processGroup(): number {
   return libc().getpgrp();
+}
+
+/** setsid(2): a new session and process group, led by the caller, with no controlling terminal. */
+export function newSession(): number {
+  return check("setsid", libc().setsid());
 }
 
 export function setRlimit(resource: number, soft: bigint, hard: bigint): void {

@@ -118,6 +118,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
       bytes: Buffer.from(bytes).toString("hex"),
       listing: disassembleSeccompProgram(decodeSockFilters(bytes), facts.arch),
     },
+    terminal: { session: plan.terminal.session, why: plan.terminal.why },
     environment: { clear: plan.env.clear, set: plan.env.set, unset: plan.env.unset },
     notEnforced: plan.degradations,
   };

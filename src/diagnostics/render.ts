@@ -107,6 +107,10 @@ export function renderExplain(report: ExplainReport): string {
       `instructions, disassembled from the installed bytes)`,
     report.seccomp.listing,
   );
+  section("terminal", [
+    report.terminal.session === "inherit" ? "session: kept (cordon's)" : "session: new (setsid before exec)",
+    `why: ${report.terminal.why}`,
+  ]);
   const env = report.environment;
   section("environment", [
     ...(env.clear ? ["cleared (only what is set below reaches the command)"] : ["inherited from cordon's caller"]),

@@ -115,6 +115,8 @@ export const ExplainReportSchema = v.strictObject({
     /** One line per instruction, disassembled from `bytes`. */
     listing: v.array(v.string()),
   }),
+  /** The command's session: cordon's (interactive on its controlling terminal) or a new one. */
+  terminal: v.strictObject({ session: v.picklist(["inherit", "new"]), why: v.string() }),
   environment: v.strictObject({
     clear: v.boolean(),
     set: v.record(v.string(), v.string()),

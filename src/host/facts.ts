@@ -14,6 +14,7 @@ import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from
 import { DEVICE_PATHS, identitiesOf, listDirectory, pathFact, runtimeDirs, terminalsOfStdio } from "./filesystem.ts";
 import { hostUnixSockets, type ForeignSocket } from "./sockets.ts";
 import { landlockAvailability, type LandlockAvailability } from "./landlock.ts";
+import { controllingTerminal, type ControllingTerminal } from "./terminal.ts";
 import {
   detectContainer,
   kernelRelease,
@@ -41,6 +42,8 @@ export interface HostFacts {
    * could otherwise be read and written.
    */
   terminals: PathFact[];
+  /** cordon's controlling terminal, and which of descriptors 0-2 is it: the command's session follows. */
+  controllingTerminal: ControllingTerminal;
   /** /run and /var/run where they are real directories. */
   runtimeDirs: string[];
   /** Pathname unix sockets bound on the host, in any network namespace in sight, whose files exist. */
@@ -108,6 +111,7 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     bwrapAttempt: questions.attemptBwrap && bwrap.found ? attemptBwrap(bwrap.path) : undefined,
     devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
     terminals: terminalsOfStdio(),
+    controllingTerminal: controllingTerminal(),
     runtimeDirs: runtimeDirs(),
     ...socketFacts(),
     ...resolvConfFact(),

@@ -70,6 +70,7 @@ export function launchMessageFor(input: LaunchInput): Uint8Array {
       preserveFds: input.preserveFds,
       parentDeathSignal: plan.parentDeathSignal,
       parentPid: input.parentPid,
+      newSession: plan.terminal.session === "new",
     },
     seccomp: encodeSockFilters(plan.seccomp),
     argv: input.argv,

@@ -109,6 +109,8 @@ export interface LaunchHeader {
   parentDeathSignal: number;
   /** Stage 1's pid: if it died before the signal was armed, stage 2 must not go on. */
   parentPid?: number;
+  /** Stage 2 calls setsid(2) before exec: the command is not interactive on the user's terminal. */
+  newSession: boolean;
 }
 
 export interface Launch {

@@ -17,6 +17,7 @@ import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
+import { sessionPlanFor, type Session, type SessionPlan } from "./session.ts";
 import { hostStateFor, stateFilesIn, type HostState } from "./state.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
@@ -62,6 +63,8 @@ export interface SandboxPlan {
   hostState: HostState;
   /** Delivered to the command when stage 1 dies; 0 where bwrap's --die-with-parent covers it. */
   parentDeathSignal: number;
+  /** The command's session: cordon's when it is interactive on the terminal, else a new one (stage 2 setsid). */
+  terminal: SessionPlan;
   /** Guarantees this mode or this kernel cannot give for this policy. */
   degradations: Degradation[];
   /** Host unix sockets: what the plan keeps out of reach, what it lets through, and what stays open. */
@@ -332,6 +335,24 @@ function directories(paths: readonly string[], identityOf: (path: string) => Exp
   });
 }
 
+/**
+ * The device nodes the command may open. bwrap's /dev/pts is a private devpts
+ * instance (the host's holds other terminals), and bwrap binds the terminal
+ * behind stdout at /dev/console, the name `tty` reports there. In a new
+ * session the user's terminal is granted under no name; /dev/tty stays, as it
+ * names only a controlling terminal, which the new session lacks (ENXIO).
+ */
+function devicesFor(mode: SandboxMode, session: Session, facts: HostFacts): PathFact[] {
+  const ownTerminal = session === "inherit";
+  if (mode === "landlock") return [...facts.devices, ...(ownTerminal ? facts.terminals : [])];
+  const stdoutTerminal = ownTerminal && facts.terminals.length > 0;
+  return [
+    ...facts.devices,
+    { path: "/dev/pts", kind: "dir" },
+    ...(stdoutTerminal ? [{ path: "/dev/console", kind: "file" as const }] : []),
+  ];
+}
+
 export function planSandbox(
   policy: ResolvedPolicy,
   facts: HostFacts,
@@ -378,6 +399,7 @@ export function planSandbox(
     .map((mount) => mount.path);
   const hostState = hostStateFor(placeholders, lockedDirs, stateDir);
   const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
+  const terminal = sessionPlanFor(facts.controllingTerminal);
   const landlock = landlockRulesFor(
     {
       readRoots: [{ path: "/", kind: "dir" }],
@@ -387,15 +409,7 @@ export function planSandbox(
         ...directories(policy.writeRoots, identityOf),
         ...(bwrap ? directories(SANDBOX_TMPFS, () => undefined) : directories([hostState.tmpdir], identityOf)),
       ],
-      // bwrap's /dev/pts is a private devpts instance; the host's holds other terminals. When
-      // stdio is a terminal, bwrap binds that one terminal at /dev/console, the name `tty` reports.
-      devices: bwrap
-        ? [
-            ...facts.devices,
-            { path: "/dev/pts", kind: "dir" },
-            ...(facts.terminals.length > 0 ? [{ path: "/dev/console", kind: "file" as const }] : []),
-          ]
-        : [...facts.devices, ...facts.terminals],
+      devices: devicesFor(mode, terminal.session, facts),
       sockets: policy.allowSockets.map((path) => ({ path, kind: "file" as const })),
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
@@ -421,6 +435,7 @@ export function planSandbox(
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
     socketCovers,
     sockets: socketExposure(mode, network, abi, mounts, socketCovers, policy.allowSockets),
+    terminal,
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))

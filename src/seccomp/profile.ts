@@ -14,8 +14,12 @@ import {
   O_TMPFILE_BIT,
   S_ISGID,
   S_ISUID,
+  TIOCCONS,
   TIOCLINUX,
+  TIOCSETD,
+  TIOCSLCKTRMIOS,
   TIOCSTI,
+  TIOCVHANGUP,
 } from "../../ffi/constants.ts";
 import { ABSENT, SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
 import type { ArgTest, FilterSpec } from "./assemble.ts";
@@ -82,6 +86,36 @@ export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
     errno: "EPERM",
     applies: "always",
     why: "TIOCLINUX can paste into the console",
+  },
+  // The terminal is shared with the user's shell: these change it beyond the
+  // run, where stage 1 cannot put it back (src/stage1/terminal.ts).
+  {
+    syscalls: ["ioctl"],
+    when: [{ arg: 1, op: "eq", value: TIOCSETD }],
+    errno: "EPERM",
+    applies: "always",
+    why: "TIOCSETD changes the line discipline: N_NULL leaves the user's terminal deaf and mute after the run",
+  },
+  {
+    syscalls: ["ioctl"],
+    when: [{ arg: 1, op: "eq", value: TIOCVHANGUP }],
+    errno: "EPERM",
+    applies: "always",
+    why: "TIOCVHANGUP hangs up the terminal for every process on it, the user's shell included",
+  },
+  {
+    syscalls: ["ioctl"],
+    when: [{ arg: 1, op: "eq", value: TIOCSLCKTRMIOS }],
+    errno: "EPERM",
+    applies: "always",
+    why: "TIOCSLCKTRMIOS locks the terminal's settings, so they could not be put back after the run",
+  },
+  {
+    syscalls: ["ioctl"],
+    when: [{ arg: 1, op: "eq", value: TIOCCONS }],
+    errno: "EPERM",
+    applies: "always",
+    why: "TIOCCONS redirects the system console's messages to a terminal",
   },
   {
     syscalls: ["unshare", "clone"],

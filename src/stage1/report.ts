@@ -19,6 +19,8 @@ export interface EnforcementReport {
     landlock: { handledFs: string[]; pathRules: number; netRules: number; scoped: boolean };
     seccompInstructions: number;
     network: string;
+    /** "new": the command ran in a session of its own, without the user's terminal. */
+    session: "inherit" | "new";
     noNewPrivileges: true;
     capabilities: "none";
   } | null;
@@ -58,6 +60,7 @@ function enforcementOf(plan: SandboxPlan): NonNullable<EnforcementReport["enforc
     },
     seccompInstructions: plan.seccomp.length,
     network: plan.network,
+    session: plan.terminal.session,
     noNewPrivileges: true,
     capabilities: "none",
   };
@@ -98,7 +101,8 @@ export function summaryLine(report: EnforcementReport): string {
     ])}`,
     enforced
       ? `${enforced.landlock.pathRules} path rules, ${enforced.seccompInstructions} ` +
-        `seccomp instructions, network ${enforced.network}`
+        `seccomp instructions, network ${enforced.network}, ` +
+        (enforced.session === "new" ? "a new session" : "the terminal's session")
       : "nothing enforced",
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
     `exit ${report.exitStatus} after ${report.durationMs} ms` +

@@ -32,13 +32,15 @@ export function becomeSubreaper(): void {
 
 /**
  * A signal typed at the terminal (Ctrl-C, Ctrl-\) already reached the whole
- * foreground process group, the command included: forwarding it again would
- * interrupt twice.
+ * foreground process group, the command included when it shares cordon's
+ * session (one of 0-2 is the controlling terminal, stdin or not): forwarding
+ * it again would interrupt twice. A command in a session of its own gets it
+ * only through cordon.
  */
 function cameFromTerminal(signal: ForwardedSignal): boolean {
   if (signal !== "SIGINT" && signal !== "SIGQUIT") return false;
-  const foreground = terminalForegroundGroup(0);
-  return foreground > 0 && foreground === processGroup();
+  const foreground = [0, 1, 2].map(terminalForegroundGroup).find((group) => group > 0);
+  return foreground !== undefined && foreground === processGroup();
 }
 
 function exitStatusOf(child: Subprocess): number {

@@ -19,7 +19,13 @@ import { decodeLaunch, type Launch } from "../launch/wire.ts";
 import { executeCommand, resolveCommand } from "./command.ts";
 import { applyDenyMounts } from "./deny-mounts.ts";
 import { applyLandlock } from "./landlock.ts";
-import { disableCoreDumps, dropAllCapabilities, setNoNewPrivileges, setParentDeathSignal } from "./privileges.ts";
+import {
+  disableCoreDumps,
+  dropAllCapabilities,
+  leaveSession,
+  setNoNewPrivileges,
+  setParentDeathSignal,
+} from "./privileges.ts";
 import { installSeccompProgram } from "./seccomp.ts";
 import { verifyMounts } from "./verify-mounts.ts";
 
@@ -106,6 +112,7 @@ function stage2(fd: number, statusFd: number): never {
     ["verifying mounts", () => verifyMounts(header.mountChecks)],
     ["no-new-privs", setNoNewPrivileges],
     ["parent-death signal", () => setParentDeathSignal(header.parentDeathSignal, header.parentPid)],
+    ["new session", () => leaveSession(header.newSession)],
     ["core dump limit", disableCoreDumps],
     ["dropping capabilities", dropAllCapabilities],
     ["Landlock", () => applyLandlock(header.landlock)],

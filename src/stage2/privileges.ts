@@ -10,7 +10,7 @@ import {
   PR_SET_PDEATHSIG,
   RLIMIT_CORE,
 } from "../../ffi/constants.ts";
-import { prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
+import { newSession, prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
 import { encodeCapsetNone } from "../../ffi/structs.ts";
 import { NR } from "../../ffi/syscalls.ts";
 import { statusField } from "../bytes.ts";
@@ -51,6 +51,16 @@ export function setParentDeathSignal(signal: number, expectedParent: number | un
   if (expectedParent !== undefined && rawSyscall(NR.getppid) !== expectedParent) {
     throw new Error(`cordon (pid ${expectedParent}) exited before the sandbox was set up`);
   }
+}
+
+/**
+ * A command not interactive on the user's terminal leaves its session: with
+ * no controlling terminal, /dev/tty opens nothing (ENXIO). setsid fails only
+ * for a process group leader, which stage 2 never is (bwrap and stage 1
+ * start it in their own group): a failure refuses the run.
+ */
+export function leaveSession(wanted: boolean): void {
+  if (wanted) newSession();
 }
 
 export function disableCoreDumps(): void {

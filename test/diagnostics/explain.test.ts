@@ -112,6 +112,16 @@ describe("cordon explain --json", () => {
     expect(report.mode.reason).toContain("Landlock is unavailable");
   });
 
+  test("stdio away from any controlling terminal (pipes here): a new session, and no terminal among the grants", () => {
+    for (const mode of ["bwrap", "landlock"]) {
+      const report = explain(modeArgs(mode));
+      expect(report.terminal.session).toBe("new");
+      expect(report.terminal.why).toContain("ENXIO");
+      const devices = report.landlock.rules.filter((rule) => rule.grant === "device").map((rule) => rule.path);
+      expect(devices.filter((path) => /^\/dev\/(pts\/\d+|console)$/.test(path))).toEqual([]);
+    }
+  });
+
   test("the text form has every section", () => {
     const result = cordon(["explain", "-C", dir, "-w", "."]);
     expect(result.exitCode).toBe(0);
@@ -121,6 +131,7 @@ describe("cordon explain --json", () => {
       "mount plan:",
       "Landlock ABI",
       "seccomp program",
+      "terminal:",
       "environment:",
       "not enforced here:",
     ]) {

@@ -1,7 +1,7 @@
 // Terminal harnesses for the hardening suite, written in Python (its pty
 // module gives a real controlling terminal without any extra tool).
 import { python, type Attempt, attempts } from "./attacks.ts";
-import type { RunResult } from "./cordon.ts";
+import { run, systemTool, type RunResult } from "./cordon.ts";
 
 /**
  * Runs `command` as a session leader on a fresh pty, the way a user's
@@ -125,4 +125,68 @@ sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 export function typeOnTerminal(script: string, marker: string, line: string): RunResult {
   return python(TYPE_AFTER_HARNESS, [script, marker, line], { timeoutMs: 60_000 });
+}
+
+/**
+ * A full-screen program on a real terminal: runs `sh -c SCRIPT` as the
+ * session leader of a fresh 24x80 pty, types `keys` (no newline) the moment
+ * `marker` appears, and reports how long after that the script printed
+ * KEYS-HANDLED, as a last line "KEYS-TOOK SECONDS" (or "KEYS-TOOK never").
+ * Nothing is answered for the program: a pager that cannot set up the
+ * terminal echoes the keys and keeps waiting, and the harness gives up after
+ * 15 quiet seconds (HARNESS-TIMEOUT).
+ */
+const KEYS_HARNESS = `
+import fcntl, os, select, struct, sys, termios, time
+script, marker, keys = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.execvp("sh", ["sh", "-c", script])
+os.close(slave)
+output = b""
+typed_at = handled_at = None
+while True:
+    ready, _, _ = select.select([master], [], [], 15)
+    if not ready:
+        os.kill(pid, 9)
+        output += b"\\nHARNESS-TIMEOUT\\n"
+        break
+    try:
+        data = os.read(master, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    output += data
+    if typed_at is None and marker in output:
+        os.write(master, keys)
+        typed_at = time.monotonic()
+    if typed_at is not None and handled_at is None and b"KEYS-HANDLED" in output:
+        handled_at = time.monotonic()
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(output.decode(errors="replace").replace("\\r\\n", "\\n"))
+took = "never" if handled_at is None else "%.3f" % (handled_at - typed_at)
+sys.stdout.write("\\nKEYS-TOOK %s\\n" % took)
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+`;
+
+export interface KeysRun {
+  result: RunResult;
+  /** Seconds from typing the keys to KEYS-HANDLED; undefined when it never came. */
+  tookSeconds?: number;
+}
+
+/** Runs `script` on a fresh pty under the harness above; `asNobody` makes the pty (and all of it) nobody's. */
+export function typeKeysOnTerminal(script: string, marker: string, keys: string, asNobody = false): KeysRun {
+  // nobody cannot reach per-user shims such as ~/.pyenv: the system's python3.
+  const python3 = asNobody ? (systemTool("python3") ?? "python3") : "python3";
+  const result = run([python3, "-c", KEYS_HARNESS, script, marker, keys], { timeoutMs: 60_000, asNobody });
+  const took = /^KEYS-TOOK (\S+)$/m.exec(result.stdout)?.[1];
+  return took === undefined || took === "never" ? { result } : { result, tookSeconds: Number(took) };
 }

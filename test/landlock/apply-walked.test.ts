@@ -77,6 +77,7 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
         socketCovers: [],
         preserveFds: 0,
         parentDeathSignal: 0,
+        newSession: false,
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "all", mode: "landlock" })),

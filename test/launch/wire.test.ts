@@ -22,6 +22,7 @@ const HEADER: LaunchHeader = {
   socketCovers: [],
   preserveFds: 0,
   parentDeathSignal: 9,
+  newSession: true,
 };
 
 const bytes = (text: string) => new TextEncoder().encode(text);

@@ -108,6 +108,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
       { path: "/dev/tty", kind: "file" },
     ],
     terminals: [{ path: "/dev/pts/3", kind: "file" }],
+    controllingTerminal: { exists: true, stdioFd: 0 },
     runtimeDirs: ["/run"],
     unixSockets: [],
     foreignSockets: [],
@@ -286,6 +287,23 @@ describe("planSandbox: modes", () => {
         .map((rule) => rule.path);
     expect(paths("bwrap")).toEqual(["/dev/null", "/dev/tty", "/dev/pts", "/dev/console"]);
     expect(paths("landlock")).toEqual(["/dev/null", "/dev/tty", "/dev/pts/3"]);
+  });
+
+  test("stdio on the controlling terminal keeps the session; then the terminal is granted", () => {
+    for (const mode of MODES) expect(plan(RICH, mode).terminal.session).toBe("inherit");
+  });
+
+  test("in a new session no name of the user's terminal is granted; /dev/tty stays (it opens nothing: ENXIO)", () => {
+    for (const controllingTerminal of [{ exists: true }, { exists: false }]) {
+      const paths = (mode: SandboxMode) => {
+        const result = plan(RICH, mode, { controllingTerminal });
+        expect(result.terminal.session).toBe("new");
+        return result.landlock.pathRules.filter((rule) => rule.grant === "device").map((rule) => rule.path);
+      };
+      // bwrap's /dev/pts is its own devpts instance: only terminals the command opens itself.
+      expect(paths("bwrap")).toEqual(["/dev/null", "/dev/tty", "/dev/pts"]);
+      expect(paths("landlock")).toEqual(["/dev/null", "/dev/tty"]);
+    }
   });
 
   test("landlock mode enforces denies with rules, not mounts", () => {

@@ -12,6 +12,8 @@ const ENOSYS = "ERRNO(38)";
 const AF = { UNIX: 1, INET: 2, INET6: 10, NETLINK: 16, PACKET: 17, VSOCK: 40 } as const;
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
+/** Ioctls that change the terminal beyond the run. */
+const TERMINAL_CHANGES = { TIOCSETD: 0x5423, TIOCCONS: 0x541d, TIOCVHANGUP: 0x5437, TIOCSLCKTRMIOS: 0x5457 };
 const TCGETS = 0x5401;
 const CLONE_NEWUSER = 0x10000000;
 const SIGCHLD = 17;
@@ -164,6 +166,16 @@ describe.each(ALL_OPTIONS.map((o) => [label(o), o] as const))("profile %s", (_na
     }
     expect(call(n.ioctl, [0, TCGETS, 0])).toBe("ALLOW");
     expect(call(n.ioctl, [0, 0x5413, 0])).toBe("ALLOW"); // TIOCGWINSZ
+  });
+
+  test("ioctls that change the terminal beyond the run get EPERM, on the low 32 bits of the command", () => {
+    for (const cmd of Object.values(TERMINAL_CHANGES)) {
+      expect(call(n.ioctl, [0, cmd, 0])).toBe(EPERM);
+      expect(call(n.ioctl, [1, 0xffffffff00000000n | BigInt(cmd), 0])).toBe(EPERM);
+      expect(call(n.ioctl, [2, 0x100000000n | BigInt(cmd), 0])).toBe(EPERM);
+    }
+    // Reading them back, the window size and the settings stay allowed.
+    for (const cmd of [0x5424, 0x5413, 0x5414, 0x5456, 0x5402]) expect(call(n.ioctl, [0, cmd, 0])).toBe("ALLOW");
   });
 
   test("key calls are refused independently of the table", () => {

@@ -29,6 +29,7 @@ const facts: HostFacts = {
   bwrap: { found: true, path: "/usr/bin/bwrap", real: "/usr/bin/bwrap", explicit: false },
   devices: [],
   terminals: [],
+  controllingTerminal: { exists: false },
   runtimeDirs: [],
   unixSockets: [],
   foreignSockets: [],

@@ -422,6 +422,7 @@ describe.skipIf(noBwrap !== undefined || noLandlock !== undefined)("the compiled
         socketCovers: [],
         preserveFds: 0,
         parentDeathSignal: 0,
+        newSession: false,
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "none", mode: "bwrap" })),

@@ -22,8 +22,9 @@ export default defineCommand({
       title: "What it prints",
       text: `The resolved policy, the mode a run would use and why (or why it would refuse), the bwrap
 arguments, the mount plan, the Landlock rules (and the rights this kernel lacks), the seccomp program
-disassembled from the bytes that would be installed, the environment changes, and every guarantee that is not
-enforced here. It prepares the run with the same code as run.`,
+disassembled from the bytes that would be installed, the terminal's session (kept when descriptors 0-2 include
+the controlling terminal, else a new one), the environment changes, and every guarantee that is not enforced
+here. It prepares the run with the same code as run.`,
     },
   ],
   examples: [

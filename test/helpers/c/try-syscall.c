@@ -142,6 +142,40 @@ static int tiocsti(int fd, const char *text, int high_bits) {
   return (int)report(high_bits ? "tiocsti-high-bits" : "tiocsti", ret, NULL);
 }
 
+static int usage(void);
+
+/* An ioctl that changes a terminal beyond the run. On a descriptor that is
+   not a terminal the kernel answers ENOTTY, so EPERM there is the filter's. */
+static int tty_change(const char *name, const char *where, int high_bits) {
+  int fd = !strcmp(where, "stdin") ? 0 : open(!strcmp(where, "tty") ? "/dev/tty" : "/dev/null", O_RDWR | O_NOCTTY);
+  if (fd < 0) return (int)report("open-tty", -1, NULL);
+  unsigned long cmd;
+  int n_null = 27; /* N_NULL: discards what is typed and written */
+  unsigned char termios_buf[64] = {0};
+  void *arg = NULL;
+  if (!strcmp(name, "tiocsetd")) {
+    cmd = TIOCSETD;
+    arg = &n_null;
+  } else if (!strcmp(name, "tioccons")) {
+    cmd = TIOCCONS;
+  } else if (!strcmp(name, "tiocvhangup")) {
+    cmd = TIOCVHANGUP;
+  } else if (!strcmp(name, "tiocslcktrmios")) {
+    cmd = TIOCSLCKTRMIOS;
+    syscall(SYS_ioctl, fd, TCGETS, termios_buf); /* lock the settings as they are */
+    arg = termios_buf;
+  } else {
+    return usage();
+  }
+  char label[64];
+  snprintf(label, sizeof label, "%s%s", name, high_bits ? "-high-bits" : "");
+  cmd |= high_bits ? 0xffffffff00000000UL : 0;
+  report(label, syscall(SYS_ioctl, fd, cmd, arg), NULL);
+  printf("TTY-CHANGE-DONE\n");
+  fflush(stdout);
+  return last_errno;
+}
+
 static int32_t key_search(const char *desc) {
   return (int32_t)syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", desc, 0);
 }
@@ -305,6 +339,11 @@ int main(int argc, char **argv) {
     printf("TIOCSTI-DONE\n");
     fflush(stdout);
     return last_errno;
+  }
+
+  /* tty-change tiocsetd|tioccons|tiocvhangup|tiocslcktrmios stdin|tty|null [high] */
+  if (!strcmp(attack, "tty-change")) {
+    return tty_change(a2, a3, argc > 4);
   }
 
   if (!strcmp(attack, "perf")) {
