@@ -1,0 +1,311 @@
+// Second adversarial review of issue 14's host sockets (stage 2 covers each
+// host socket file by its canonical path). Each test shows the attack working
+// without cordon, then asserts what cordon should do; a hole still open runs
+// as a holeTest (test.failing) naming it.
+//
+// Every fixture lives on a tmpfs in a mount namespace of the test's own (also
+// /tmp and /run, when a test needs them): the sockets are listed in
+// /proc/net/unix for every cordon on this machine, but their files exist only
+// in here, so other runs skip them (their lstat fails) instead of tripping over them.
+import { afterAll, describe, expect } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { attackTest, holeTest, hostDir, python3Missing, randomKey, removeDir } from "../helpers/attacks.ts";
+import { commandLine, CORDON, isRoot, missingSystemTool, missingTool, run, type RunResult } from "../helpers/cordon.ts";
+
+const scratch = hostDir("cordon-rv2-sockets-");
+afterAll(() => removeDir(scratch));
+
+const notRoot = isRoot ? undefined : "needs root (mount namespaces, setpriv)";
+const toolsMissing = missingTool("nsenter") ?? missingTool("unshare") ?? python3Missing;
+const systemPython = "/usr/bin/python3";
+const systemPythonMissing = missingSystemTool("python3");
+const REASONS = [notRoot, toolsMissing, systemPythonMissing];
+
+const hex = (path: string | Buffer) => (typeof path === "string" ? Buffer.from(path) : path).toString("hex");
+
+// Connects to the path (hex); prints "connected" or the errno name.
+const CLIENT = `
+import errno, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(bytes.fromhex(sys.argv[1]))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))
+`;
+
+// Binds a listening socket (open to everyone) at argv[1]; argv[2], when given, is a JSON
+// POSIX ACL entry list [[tag, perm, id]] set on it after chmod 0700.
+const BIND = `
+import json, os, socket, struct, sys, time
+path = sys.argv[1]
+os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(16)
+os.chmod(path, 0o777)
+if len(sys.argv) > 2:
+    os.chmod(path, 0o700)
+    acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in json.loads(sys.argv[2]))
+    os.setxattr(path, "system.posix_acl_access", acl)
+print("ready", flush=True)
+time.sleep(300)
+`;
+
+// Another local user's socket whose canonical path is longer than PATH_MAX: a directory chain
+// of about 4070 bytes below argv[1], a symlink argv[2] to it, and a socket bound through the
+// symlink (its listed path is short, 107 bytes); prints the socket's path through the symlink.
+const DEEP_BIND = `
+import os, socket, sys, time
+base, link = sys.argv[1].encode(), sys.argv[2].encode()
+os.makedirs(base, 0o755, exist_ok=True)
+os.chdir(base)
+real = base
+while len(real) < 4070:
+    name = b"d" * min(200, 4070 - len(real) - 1)
+    os.mkdir(name, 0o755)
+    os.chdir(name)
+    real += b"/" + name
+os.symlink(real, link)
+path = link + b"/" + b"s" * (107 - len(link) - 1)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(16)
+os.chmod(path, 0o777)
+print(path.decode(), flush=True)
+print("ready", flush=True)
+time.sleep(300)
+`;
+
+// Keeps a socket bound at argv[1] (so it is listed) and replaces its file again and again:
+// bind a fresh one at argv[1].tmp, rename it over argv[1]. The file is always a socket.
+const CHURN = `
+import os, socket, sys, time
+os.umask(0)
+path = sys.argv[1]
+keep = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+keep.bind(path)
+keep.listen(16)
+print("ready", flush=True)
+end = time.time() + 120
+while time.time() < end:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path + ".tmp")
+    s.close()
+    os.rename(path + ".tmp", path)
+`;
+
+async function untilReady(child: Subprocess<"ignore", "pipe", "pipe">): Promise<string> {
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("ready\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the fixture did not start: ${await new Response(child.stderr).text()}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text.slice(0, text.indexOf("ready\n"));
+}
+
+/** A mount namespace of the test's own, with a fresh tmpfs (mode as given) at each of `dirs`. */
+class PrivateMounts {
+  private readonly children: Subprocess[] = [];
+  private constructor(private readonly holder: Subprocess<"ignore", "pipe", "pipe">) {
+    this.children.push(holder);
+  }
+
+  static async open(dirs: string[], mode = "1777"): Promise<PrivateMounts> {
+    const mounts = `for d in "$@"; do mount -t tmpfs -o mode=${mode} none "$d" || exit 1; done`;
+    const script = `${mounts}; echo ready; exec sleep 600`;
+    const holder = Bun.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", ...dirs], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    await untilReady(holder);
+    return new PrivateMounts(holder);
+  }
+
+  private enter(argv: string[], cwd = scratch): string[] {
+    // nsenter's --wd opens the directory before it enters the namespace: cd in here instead.
+    const chdir = ["sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", cwd];
+    return ["nsenter", "-t", String(this.holder.pid), "-m", "--", ...chdir, ...argv];
+  }
+
+  /** Starts a python fixture in here that prints "ready"; returns what it printed before. */
+  async start(script: string, args: string[], options: { asNobody?: boolean } = {}): Promise<string> {
+    const argv = commandLine([systemPython, "-c", script, ...args], options.asNobody);
+    const child = Bun.spawn(this.enter(argv), { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.children.push(child);
+    return untilReady(child);
+  }
+
+  run(argv: string[], options: { asNobody?: boolean; cwd?: string } = {}): RunResult {
+    return run(this.enter(commandLine(argv, options.asNobody), options.cwd));
+  }
+
+  /** connect(2) to `path` from in here, without cordon: the control. */
+  connect(path: string, options: { asNobody?: boolean; cwd?: string } = {}): string {
+    return this.run([systemPython, "-c", CLIENT, hex(path)], options).stdout.trim();
+  }
+
+  /** cordon in bwrap mode, trying to connect to `path`. */
+  connectBoxed(path: string, extra: string[] = [], options: { asNobody?: boolean; cwd?: string } = {}): RunResult {
+    const argv = [CORDON, "--mode", "bwrap", "-q", ...extra, "--", systemPython, "-c", CLIENT, hex(path)];
+    return this.run(argv, options);
+  }
+
+  close(): void {
+    for (const child of this.children) child.kill("SIGKILL");
+  }
+}
+
+/** A fresh host directory, to be a private tmpfs inside the namespace. */
+function mountPoint(prefix: string): string {
+  const dir = join(scratch, `${prefix}-${randomKey()}`);
+  mkdirSync(dir, { mode: 0o755 });
+  return dir;
+}
+
+/** The command ran and could not reach the socket. */
+function expectUnreachable(result: RunResult): void {
+  expect(result.stderr).toBe("");
+  expect(result.exitCode).toBe(0);
+  expect(["ECONNREFUSED", "EACCES", "ENOENT"]).toContain(result.stdout.trim());
+}
+
+const NETWORKS: [string, string[]][] = [
+  ["the network off", []],
+  ["--net", ["--net"]],
+];
+
+describe("sockets the cover misses: reachable from the sandbox", () => {
+  holeTest(
+    "a working directory under /tmp is bound back with every socket below it (tmux, X11, ssh-agent)",
+    "mountPlanFor ro-binds a cwd under /tmp or /dev/shm, and socketCoversFor skips every socket under /tmp as " +
+      "'emptied': `cd /tmp && cordon -- tmux -S /tmp/tmux-1000/default new-window CMD` runs CMD outside. " +
+      "explain still says '/tmp emptied'. Fix: do not exclude the rebound working directory from the covers",
+    REASONS,
+    async () => {
+      const ns = await PrivateMounts.open(["/tmp"]);
+      try {
+        const dir = `/tmp/tmux-${randomKey()}`;
+        const socket = `${dir}/default`;
+        await ns.start(BIND, [socket]);
+        for (const cwd of [dir, "/tmp"]) {
+          expect(ns.connect(socket, { cwd })).toBe("connected");
+          for (const [, extra] of NETWORKS) expectUnreachable(ns.connectBoxed(socket, extra, { cwd }));
+        }
+      } finally {
+        ns.close();
+      }
+    },
+  );
+
+  holeTest(
+    "a socket another user lets this user write through a POSIX ACL (setfacl -m u:me:rw app.sock)",
+    "isSocketFile predicts connect(2)'s permission from the mode bits alone and skips the socket; the kernel " +
+      "checks the ACL and connects. The README's 'one the user may not write is skipped: the sandbox cannot " +
+      "reach it either' is then false. Fix: cover every socket file (or ask access(2), which reads ACLs)",
+    REASONS,
+    async () => {
+      const shared = mountPoint("acl");
+      const ns = await PrivateMounts.open([shared], "0755");
+      try {
+        const socket = join(shared, "srv", "app.sock");
+        const none = 0xffffffff;
+        // ACL_USER_OBJ rwx, ACL_USER nobody rw-, ACL_GROUP_OBJ ---, ACL_MASK rw-, ACL_OTHER ---
+        const acl = [
+          [0x01, 7, none],
+          [0x02, 6, 65534],
+          [0x04, 0, none],
+          [0x10, 6, none],
+          [0x20, 0, none],
+        ];
+        await ns.start(BIND, [socket, JSON.stringify(acl)]);
+        expect(ns.connect(socket, { asNobody: true })).toBe("connected");
+        for (const [, extra] of NETWORKS) expectUnreachable(ns.connectBoxed(socket, extra, { asNobody: true }));
+      } finally {
+        ns.close();
+      }
+    },
+  );
+});
+
+describe("another local user cannot refuse everyone's runs", () => {
+  holeTest(
+    "a socket whose canonical path is longer than PATH_MAX (bound by nobody through a symlink to a deep dir)",
+    "stage 1 lists it (its listed path is 107 bytes; realpath of its directory is 4070), stage 2's openat2 of " +
+      "the whole canonical path fails with ENAMETOOLONG, not in NO_SOCKET_THERE: every bwrap run of every user " +
+      "exits 125. Skipping is no fix (the sandbox reaches it by chdir); open the path in pieces, each below " +
+      "PATH_MAX, from the previous piece's descriptor (RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH)",
+    REASONS,
+    async () => {
+      const shared = mountPoint("deep");
+      const ns = await PrivateMounts.open([shared]);
+      try {
+        const socket = (await ns.start(DEEP_BIND, [join(shared, "a"), join(shared, "l")], { asNobody: true })).trim();
+        expect(ns.connect(socket)).toBe("connected");
+        for (const asNobody of [false, true]) {
+          const result = ns.run([CORDON, "--mode", "bwrap", "-q", "--", "true"], { asNobody, cwd: "/" });
+          expect(result.stderr).toBe("");
+          expect(result.exitCode).toBe(0);
+        }
+      } finally {
+        ns.close();
+      }
+    },
+  );
+
+  holeTest(
+    "a socket file replaced again and again by rename(2) (bound by nobody in a shared sticky directory)",
+    "stage 2 opens the socket, then move_mount onto it fails with ENOENT once rename(2) has replaced that " +
+      "dentry (the kernel refuses to mount on an unlinked one): the run exits 125. Probabilistic (about one run " +
+      "in ten on 2 cores). Fix: treat ENOENT from move_mount like a gone socket, re-open and retry the cover",
+    REASONS,
+    async () => {
+      const shared = mountPoint("churn");
+      const ns = await PrivateMounts.open([shared]);
+      try {
+        const socket = join(shared, "daemon.sock");
+        await ns.start(CHURN, [socket], { asNobody: true });
+        expect(ns.connect(socket)).toMatch(/^(connected|ECONNREFUSED|ENOENT)$/);
+        const failures: string[] = [];
+        for (let i = 0; i < 40 && failures.length === 0; i++) {
+          const result = ns.run([CORDON, "--mode", "bwrap", "-q", "--", "true"], { cwd: "/" });
+          if (result.exitCode !== 0) failures.push(result.stderr);
+        }
+        expect(failures).toEqual([]);
+      } finally {
+        ns.close();
+      }
+    },
+  );
+});
+
+describe("/run is always a tmpfs", () => {
+  holeTest(
+    "a working directory under /run (a USB disk at /run/media/USER/DISK) still works",
+    "mountPlanFor rebinds a working directory hidden by the /tmp or /dev/shm tmpfs only, not by /run's: bwrap " +
+      "cannot chdir and every run from there exits 125 (with --net too, since this change). Fix: rebind it like " +
+      "the /tmp case, and cover the sockets below it (see the /tmp hole)",
+    [notRoot, toolsMissing],
+    async () => {
+      const ns = await PrivateMounts.open(["/run"], "0755");
+      try {
+        const project = `/run/media/user-${randomKey()}/disk/project`;
+        ns.run(["mkdir", "-p", project]);
+        expect(ns.run(["pwd"], { cwd: project }).stdout.trim()).toBe(project);
+        for (const [, extra] of NETWORKS) {
+          const result = ns.run([CORDON, "--mode", "bwrap", "-q", ...extra, "--", "pwd"], { cwd: project });
+          expect(result.stderr).toBe("");
+          expect(result.stdout.trim()).toBe(project);
+        }
+      } finally {
+        ns.close();
+      }
+    },
+  );
+});
