@@ -5,12 +5,17 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
 
-/** A socket whose canonical path is not UTF-8: stage 2 covers it by its bytes. */
+/**
+ * A socket whose path is not UTF-8, or whose canonical path cannot be had
+ * (longer than PATH_MAX through a symlink): stage 2 covers it by its bytes.
+ */
 export interface ForeignSocket {
   /** The path, with bytes that are not UTF-8 shown as \xNN. */
   shown: string;
   /** The path's bytes, in hex. */
   hex: string;
+  /** False for a path as listed: where it lies is unknown, so it is always covered. */
+  canonical: boolean;
 }
 
 export interface HostSockets {
@@ -68,25 +73,16 @@ export function socketPathCandidates(table: string): string[][] {
 }
 
 /**
- * A socket file the sandbox could connect to: connect(2) needs write
- * permission on it, checked against the uid alone once the sandbox has no
- * capabilities. One this user cannot write is no way out, whoever bound it.
+ * A socket file, whatever its mode: a cover costs one mount, and permission
+ * bits alone do not say who may connect (a POSIX ACL can grant it).
  */
 function isSocketFile(path: Buffer): boolean {
   try {
-    const stat = lstatSync(path);
-    return stat.isSocket() && writableByUid(stat.mode, stat.uid, stat.gid);
+    return lstatSync(path).isSocket();
   } catch {
     // Gone, or in a directory this user cannot search: so is it for the sandbox (same uid, no capabilities).
     return false;
   }
-}
-
-function writableByUid(mode: number, owner: number, group: number): boolean {
-  const uid = process.getuid?.() ?? -1;
-  if (uid === owner) return (mode & 0o200) !== 0;
-  if (process.getgroups?.().includes(group) || process.getgid?.() === group) return (mode & 0o020) !== 0;
-  return (mode & 0o002) !== 0;
 }
 
 /**
@@ -118,11 +114,18 @@ export function socketsInTables(
   for (const table of tables) {
     for (const readings of socketPathCandidates(table)) {
       const listed = readings.map((reading) => Buffer.from(reading, "latin1")).find(isSocket);
-      const found = listed && resolve(listed);
-      if (!found) continue;
-      const text = utf8OrUndefined(found);
+      if (!listed) continue;
+      const found = resolve(listed);
+      const text = found && utf8OrUndefined(found);
       if (text !== undefined) paths.add(text);
-      else foreign.set(found.toString("hex"), { shown: escapeBytes(found), hex: found.toString("hex") });
+      else {
+        const path = found ?? listed;
+        foreign.set(path.toString("hex"), {
+          shown: escapeBytes(path),
+          hex: path.toString("hex"),
+          canonical: found !== undefined,
+        });
+      }
     }
   }
   return { paths: [...paths].sort(), foreign: [...foreign.values()] };

@@ -79,8 +79,8 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   ];
   for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
-  // A working directory under a private tmpfs would otherwise vanish.
-  const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));
+  // A working directory under a private tmpfs (/tmp, or /run: a USB disk at /run/media) would otherwise vanish.
+  const hiddenByTmpfs = [...SANDBOX_TMPFS, ...input.runtimeDirs].some((tmp) => isWithin(input.cwd, tmp));
   if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
   }

@@ -222,12 +222,16 @@ function socketCoversFor(policy: ResolvedPolicy, facts: HostFacts, mounts: reado
   ].map(bytes);
   const allowed = new Set(policy.allowSockets.map(bytes));
   const sockets = [
-    ...facts.unixSockets.map((path) => ({ shown: path, hex: Buffer.from(path).toString("hex") })),
+    ...facts.unixSockets.map((path) => ({ shown: path, hex: Buffer.from(path).toString("hex"), canonical: true })),
     ...facts.foreignSockets,
   ];
   return sockets.filter((socket) => {
     const path = Buffer.from(socket.hex, "hex").toString("latin1");
-    return !allowed.has(path) && inHostView(path) && !ownOrHidden.some((dir) => isWithin(path, dir));
+    if (socket.canonical) {
+      return !allowed.has(path) && inHostView(path) && !ownOrHidden.some((dir) => isWithin(path, dir));
+    }
+    // A path as listed may reach anywhere through its symlinks: always covered (stage 2 covers only a socket).
+    return true;
   });
 }
 

@@ -68,8 +68,12 @@ const ANCHOR_HOW = encodeOpenHow(O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO
  * is ELOOP rather than a descriptor of the link; BENEATH refuses "..".
  */
 const COMPONENT_HOW = encodeOpenHow(O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
-/** A host socket's canonical path: any symlink met now was not there when stage 1 resolved it. */
-const COVER_HOW = encodeOpenHow(O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
+/**
+ * A host socket's path, symlinks followed but the last: whatever it leads to,
+ * only a socket file is ever covered, so a link can misdirect no cover onto
+ * anything else.
+ */
+const COVER_HOW = encodeOpenHow(O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, 0);
 const READ_ONLY = encodeMountAttr(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
 const STAND_IN_ATTR = encodeMountAttr(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0);
 const CLONE_TREE = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE;
@@ -359,19 +363,32 @@ function attach(walk: Walk, prepared: Prepared): void {
  * not be UTF-8, and no mount argument could name it.
  */
 function coverSocket(walk: Walk, path: Buffer): void {
-  let target: number;
-  try {
-    target = track(walk, openat2(AT_FDCWD, path, COVER_HOW));
-  } catch (error) {
-    if (error instanceof SyscallError && NO_SOCKET_THERE.has(error.errno)) return;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    let target: number;
+    try {
+      target = track(walk, openat2(AT_FDCWD, path, COVER_HOW));
+    } catch (error) {
+      if (error instanceof SyscallError && NO_SOCKET_THERE.has(error.errno)) return;
+      throw error;
+    }
+    if ((fstatx(target).mode & S_IFMT) !== S_IFSOCK) return release(walk, target);
+    const clone = cloneStandIn(walk, "hide-file");
+    try {
+      moveMount(clone, "", target, "", ONTO_TARGET);
+      return;
+    } catch (error) {
+      // ENOENT: the socket was replaced (renamed over) since it was opened; the new one needs the cover.
+      const replaced = error instanceof SyscallError && error.errno === ERRNO.ENOENT;
+      if (!replaced || attempt === COVER_ATTEMPTS) throw error;
+    } finally {
+      release(walk, clone);
+      release(walk, target);
+    }
   }
-  if ((fstatx(target).mode & S_IFMT) !== S_IFSOCK) return release(walk, target);
-  const clone = cloneStandIn(walk, "hide-file");
-  moveMount(clone, "", target, "", ONTO_TARGET);
-  release(walk, clone);
-  release(walk, target);
 }
+
+/** A socket replaced this many times in a row while it is being covered fails the run (closed, not open). */
+const COVER_ATTEMPTS = 8;
 
 /** Errors that mean there is no socket to cover at a path: gone, a symlink now, or out of reach. */
 const NO_SOCKET_THERE = new Set<number>([ERRNO.ENOENT, ERRNO.ENOTDIR, ERRNO.ELOOP, ERRNO.EACCES]);

@@ -69,10 +69,12 @@ describe("socketsInTables", () => {
     const path = "/var/tmp/d\xff/s.sock";
     const found = socketsInTables([table(record(1, path))], existing(path), asListed);
     expect(found.paths).toEqual([]);
-    expect(found.foreign).toEqual([{ shown: "/var/tmp/d\\xff/s.sock", hex: bytes(path).toString("hex") }]);
+    expect(found.foreign).toEqual([
+      { shown: "/var/tmp/d\\xff/s.sock", hex: bytes(path).toString("hex"), canonical: true },
+    ]);
   });
 
-  test("each socket is kept under its canonical path; one whose directory cannot be resolved is left out", () => {
+  test("each socket is kept under its canonical path; one that cannot be resolved is kept as listed", () => {
     const resolve = (path: Buffer) =>
       path.toString("latin1") === "/var/run/pg.sock" ? bytes("/run/pg.sock") : undefined;
     const found = socketsInTables(
@@ -81,6 +83,10 @@ describe("socketsInTables", () => {
       resolve,
     );
     expect(found.paths).toEqual(["/run/pg.sock"]);
+    // Its directory may lie beyond PATH_MAX through a symlink: covered wherever it is, by the path as listed.
+    expect(found.foreign).toEqual([
+      { shown: "/gone/x.sock", hex: bytes("/gone/x.sock").toString("hex"), canonical: false },
+    ]);
   });
 
   test("a listed path that is no socket file (gone, replaced, or unreachable) is left out", () => {

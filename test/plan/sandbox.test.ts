@@ -647,7 +647,10 @@ describe("landlockOnlyDegradations", () => {
   });
 
   test("a socket whose path is not UTF-8 counts, shown escaped", () => {
-    const foreign = { unixSockets: [], foreignSockets: [{ shown: "/srv/\\xff.sock", hex: "2f7372762fff2e736f636b" }] };
+    const foreign = {
+      unixSockets: [],
+      foreignSockets: [{ shown: "/srv/\\xff.sock", hex: "2f7372762fff2e736f636b", canonical: true }],
+    };
     const [loss] = landlockOnlyDegradations(policyOf(), { ...foreign, landlock: { abi: 7 } });
     expect(loss!.consequence).toContain("/srv/\\xff.sock");
   });
@@ -688,7 +691,11 @@ describe("planSandbox: host socket covers (bwrap mode)", () => {
       "/srv/allowed.sock",
     ],
     foreignSockets: [
-      { shown: "/var/tmp/\\xff.sock", hex: Buffer.from("/var/tmp/\xff.sock", "latin1").toString("hex") },
+      {
+        shown: "/var/tmp/\\xff.sock",
+        hex: Buffer.from("/var/tmp/\xff.sock", "latin1").toString("hex"),
+        canonical: true,
+      },
     ],
   };
 

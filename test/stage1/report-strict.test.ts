@@ -42,7 +42,7 @@ describe("--report and --strict", () => {
     expect(result.stderr).toMatch(
       new RegExp(
         /cordon: mode bwrap \(.*\); Landlock ABI 7; \d+ path rules, \d+ seccomp instructions, /.source +
-          /network none; nothing weaker; exit 0 after \d+ ms/.source,
+          /network none, (a new session|the terminal's session); nothing weaker; exit 0 after \d+ ms/.source,
       ),
     );
   });
