@@ -85,6 +85,8 @@ function isSocketFile(path: Buffer): boolean {
   }
 }
 
+const PATH_MAX = 4096;
+
 /**
  * The kernel lists a path as it was given to bind(2): through symlinks (a
  * daemon binding under /var/run -> /run), with "..", or since renamed. The
@@ -97,7 +99,9 @@ function canonical(path: Buffer): Buffer | undefined {
     const dir = realpathSync(Buffer.from(text.slice(0, Math.max(slash, 1)), "latin1"), { encoding: "buffer" });
     const name = Buffer.from(text.slice(slash + 1), "latin1");
     if (name.length === 0 || name.equals(Buffer.from(".")) || name.equals(Buffer.from(".."))) return undefined;
-    return Buffer.concat([dir.length === 1 ? Buffer.alloc(0) : dir, Buffer.from("/"), name]);
+    const path = Buffer.concat([dir.length === 1 ? Buffer.alloc(0) : dir, Buffer.from("/"), name]);
+    // Longer than PATH_MAX no open can name it: the path as listed (through its symlinks) is used instead.
+    return path.length < PATH_MAX ? path : undefined;
   } catch {
     return undefined;
   }

@@ -364,15 +364,20 @@ function attach(walk: Walk, prepared: Prepared): void {
  */
 function coverSocket(walk: Walk, path: Buffer): void {
   for (let attempt = 1; ; attempt++) {
+    // The clone first: between opening the socket and mounting over it, as little as possible.
+    const clone = cloneStandIn(walk, "hide-file");
     let target: number;
     try {
       target = track(walk, openat2(AT_FDCWD, path, COVER_HOW));
     } catch (error) {
+      release(walk, clone);
       if (error instanceof SyscallError && NO_SOCKET_THERE.has(error.errno)) return;
       throw error;
     }
-    if ((fstatx(target).mode & S_IFMT) !== S_IFSOCK) return release(walk, target);
-    const clone = cloneStandIn(walk, "hide-file");
+    if ((fstatx(target).mode & S_IFMT) !== S_IFSOCK) {
+      release(walk, clone);
+      return release(walk, target);
+    }
     try {
       moveMount(clone, "", target, "", ONTO_TARGET);
       return;
@@ -388,7 +393,7 @@ function coverSocket(walk: Walk, path: Buffer): void {
 }
 
 /** A socket replaced this many times in a row while it is being covered fails the run (closed, not open). */
-const COVER_ATTEMPTS = 8;
+const COVER_ATTEMPTS = 64;
 
 /** Errors that mean there is no socket to cover at a path: gone, a symlink now, or out of reach. */
 const NO_SOCKET_THERE = new Set<number>([ERRNO.ENOENT, ERRNO.ENOTDIR, ERRNO.ELOOP, ERRNO.EACCES]);
