@@ -8,7 +8,7 @@
 // /proc/net/unix for every cordon on this machine, but their files exist only
 // in here, so other runs skip them (their lstat fails) instead of tripping over them.
 import { afterAll, describe, expect } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { attackTest, hostDir, python3Missing, randomKey, removeDir } from "../helpers/attacks.ts";
@@ -16,6 +16,10 @@ import { commandLine, CORDON, isRoot, missingSystemTool, missingTool, run, type 
 
 const scratch = hostDir("cordon-rv2-sockets-");
 afterAll(() => removeDir(scratch));
+// Some fixtures mount a private tmpfs over /tmp, where a clone (and its dist/cordon) may live.
+const BOXED_CORDON = join(scratch, "cordon");
+copyFileSync(CORDON, BOXED_CORDON);
+chmodSync(BOXED_CORDON, 0o755);
 
 const notRoot = isRoot ? undefined : "needs root (mount namespaces, setpriv)";
 const toolsMissing = missingTool("nsenter") ?? missingTool("unshare") ?? python3Missing;
@@ -153,7 +157,7 @@ class PrivateMounts {
 
   /** cordon in bwrap mode, trying to connect to `path`. */
   connectBoxed(path: string, extra: string[] = [], options: { asNobody?: boolean; cwd?: string } = {}): RunResult {
-    const argv = [CORDON, "--mode", "bwrap", "-q", ...extra, "--", systemPython, "-c", CLIENT, hex(path)];
+    const argv = [BOXED_CORDON, "--mode", "bwrap", "-q", ...extra, "--", systemPython, "-c", CLIENT, hex(path)];
     return this.run(argv, options);
   }
 
@@ -239,7 +243,7 @@ describe("another local user cannot refuse everyone's runs", () => {
         const socket = (await ns.start(DEEP_BIND, [join(shared, "a"), join(shared, "l")], { asNobody: true })).trim();
         expect(ns.connect(socket)).toBe("connected");
         for (const asNobody of [false, true]) {
-          const result = ns.run([CORDON, "--mode", "bwrap", "-q", "--", "true"], { asNobody, cwd: "/" });
+          const result = ns.run([BOXED_CORDON, "--mode", "bwrap", "-q", "--", "true"], { asNobody, cwd: "/" });
           expect(result.stderr).toBe("");
           expect(result.exitCode).toBe(0);
         }
@@ -261,7 +265,7 @@ describe("another local user cannot refuse everyone's runs", () => {
         expect(ns.connect(socket)).toMatch(/^(connected|ECONNREFUSED|ENOENT)$/);
         const failures: string[] = [];
         for (let i = 0; i < 40 && failures.length === 0; i++) {
-          const result = ns.run([CORDON, "--mode", "bwrap", "-q", "--", "true"], { cwd: "/" });
+          const result = ns.run([BOXED_CORDON, "--mode", "bwrap", "-q", "--", "true"], { cwd: "/" });
           if (result.exitCode !== 0) failures.push(result.stderr);
         }
         expect(failures).toEqual([]);
@@ -283,7 +287,7 @@ describe("/run is always a tmpfs", () => {
         ns.run(["mkdir", "-p", project]);
         expect(ns.run(["pwd"], { cwd: project }).stdout.trim()).toBe(project);
         for (const [, extra] of NETWORKS) {
-          const result = ns.run([CORDON, "--mode", "bwrap", "-q", ...extra, "--", "pwd"], { cwd: project });
+          const result = ns.run([BOXED_CORDON, "--mode", "bwrap", "-q", ...extra, "--", "pwd"], { cwd: project });
           expect(result.stderr).toBe("");
           expect(result.stdout.trim()).toBe(project);
         }
