@@ -117,7 +117,13 @@ export function explainReport(input: ExplainInput): ExplainReport {
       bytes: Buffer.from(bytes).toString("hex"),
       listing: disassembleSeccompProgram(decodeSockFilters(bytes), facts.arch),
     },
-    environment: { clear: plan.env.clear, set: plan.env.set, unset: plan.env.unset },
+    environment: {
+      clear: plan.env.clear,
+      allowList: plan.env.allowList,
+      set: plan.env.set,
+      unset: plan.env.unset,
+      removed: plan.env.removed,
+    },
     notEnforced: plan.degradations,
   };
 }

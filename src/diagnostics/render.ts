@@ -48,6 +48,20 @@ function groupOptions(args: readonly string[]): string[] {
   return lines;
 }
 
+const REMOVED_BECAUSE = {
+  secret: "removed, secret-shaped name",
+  "credential-url": "removed, a URL with a password",
+  "not-allowed": "removed, not on the CI allow-list",
+} as const;
+
+/** One line per reason, names only: a value never appears in cordon's output. */
+function removedLines(removed: ExplainReport["environment"]["removed"]): string[] {
+  return (Object.keys(REMOVED_BECAUSE) as (keyof typeof REMOVED_BECAUSE)[]).flatMap((why) => {
+    const names = removed.filter((variable) => variable.why === why).map((variable) => variable.name);
+    return names.length > 0 ? [`${REMOVED_BECAUSE[why]} (--env NAME passes one): ${names.join(" ")}`] : [];
+  });
+}
+
 export function renderExplain(report: ExplainReport): string {
   const out: string[] = [];
   const section = (title: string, body: string[]) => {
@@ -101,9 +115,14 @@ export function renderExplain(report: ExplainReport): string {
   );
   const env = report.environment;
   section("environment", [
-    ...(env.clear ? ["cleared (only what is set below reaches the command)"] : ["inherited from cordon's caller"]),
+    env.clear
+      ? "cleared (only what is set below reaches the command)"
+      : env.allowList
+        ? "the CI allow-list of the caller's variables, minus secret-shaped ones"
+        : "inherited from cordon's caller, minus secret-shaped variables",
     ...Object.entries(env.set).map(([name, value]) => `set ${name}=${value}`),
     ...env.unset.map((name) => `unset ${name}`),
+    ...removedLines(env.removed),
   ]);
   section(
     "not enforced here",

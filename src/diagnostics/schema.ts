@@ -110,8 +110,14 @@ export const ExplainReportSchema = v.strictObject({
   }),
   environment: v.strictObject({
     clear: v.boolean(),
+    /** The `ci` profile: only the allow-list of the caller's variables is kept. */
+    allowList: v.boolean(),
     set: v.record(v.string(), v.string()),
     unset: v.array(v.string()),
+    /** The caller's variables the command would not get, by name (never a value), and why. */
+    removed: v.array(
+      v.strictObject({ name: v.string(), why: v.picklist(["secret", "credential-url", "not-allowed"]) }),
+    ),
   }),
   notEnforced: v.array(DegradationSchema),
 });

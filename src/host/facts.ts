@@ -9,6 +9,7 @@ import type { Identity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { readOpenDescriptors, type OpenDescriptor } from "./descriptors.ts";
 import { cordonFiles, type CordonFile } from "./cordon-files.ts";
+import { hostEnvironment, type EnvEntry } from "./environment.ts";
 import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
 import {
   DEVICE_PATHS,
@@ -62,6 +63,8 @@ export interface HostFacts {
   container: ContainerFacts;
   /** Where cordon's own executable and package are: no write root may reach them. */
   cordon: CordonFile[];
+  /** The caller's environment, read once: the plan decides what of it the command gets, the run passes that. */
+  environment: EnvEntry[];
 }
 
 interface HostQuestions {
@@ -117,5 +120,6 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     sysctls: readUsernsSysctls(),
     container: detectContainer(),
     cordon: cordonFiles(questions.env),
+    environment: hostEnvironment(),
   };
 }

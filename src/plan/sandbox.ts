@@ -6,10 +6,12 @@ import { NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
 import type { SockFilter } from "../../ffi/seccomp.ts";
 import { CordonError } from "../errors.ts";
 import type { CordonFile } from "../host/cordon-files.ts";
+import { hostVariables } from "../host/environment.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
 import { CATALOG, landlockOnlyLosses, unaccepted, type Degradation } from "../policy/degradations.ts";
+import { environmentRemovals, type RemovedVariable } from "../policy/environment.ts";
 import { isWithin, type ExpectedIdentity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import type { EnvChanges } from "../policy/schema.ts";
@@ -38,6 +40,11 @@ export interface PlannedDenyMount {
   components: { path: string; identity: ExpectedIdentity }[];
 }
 
+/** The policy's environment changes, and the caller's variables the command does not get (names only). */
+export interface PlannedEnvironment extends EnvChanges {
+  removed: RemovedVariable[];
+}
+
 export interface SandboxPlan {
   mode: SandboxMode;
   cwd: string;
@@ -55,7 +62,7 @@ export interface SandboxPlan {
   denyLandlockReads: string[];
   landlock: LandlockPlan;
   seccomp: SockFilter[];
-  env: EnvChanges;
+  env: PlannedEnvironment;
   /** What the run creates on the host before the command starts, and removes after it. */
   hostState: HostState;
   /** Delivered to the command when stage 1 dies; 0 where bwrap's --die-with-parent covers it. */
@@ -241,6 +248,16 @@ function directories(paths: readonly string[], identityOf: (path: string) => Exp
   });
 }
 
+/** The policy's changes plus what cordon sets itself, and the caller's variables that are removed. */
+function environmentFor(
+  policy: ResolvedPolicy,
+  facts: Pick<HostFacts, "environment">,
+  own: Record<string, string>,
+): PlannedEnvironment {
+  const set = { ...policy.env.set, ...own };
+  return { ...policy.env, set, removed: environmentRemovals(hostVariables(facts.environment), { ...policy.env, set }) };
+}
+
 export function planSandbox(
   policy: ResolvedPolicy,
   facts: HostFacts,
@@ -323,7 +340,7 @@ export function planSandbox(
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
     seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
-    env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir } },
+    env: environmentFor(policy, facts, { TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,

@@ -3,6 +3,7 @@
 import { fsRightsOf } from "../landlock/abi.ts";
 import type { SandboxPlan } from "../plan/sandbox.ts";
 import type { Degradation } from "../policy/degradations.ts";
+import type { RemovedVariable } from "../policy/environment.ts";
 import type { PreparedRun } from "./prepare.ts";
 
 export interface EnforcementReport {
@@ -24,6 +25,8 @@ export interface EnforcementReport {
   } | null;
   /** The degradations of the plan that ran. */
   degraded: Degradation[];
+  /** The caller's environment variables the command did not get: names and why, never values. */
+  environmentRemoved: RemovedVariable[];
   /** Processes the command left running, which cordon killed when it ended (none survive a run). */
   leftoversKilled?: number;
   /** The command's status, or 125 when cordon refused. */
@@ -41,6 +44,7 @@ export function emptyReport(): EnforcementReport {
     landlockAbi: 0,
     enforced: null,
     degraded: [],
+    environmentRemoved: [],
     exitStatus: 125,
     durationMs: 0,
   };
@@ -75,6 +79,7 @@ export function reportOf(prepared: PreparedRun): EnforcementReport {
     ...(prepared.facts.landlock.note ? { landlockNote: prepared.facts.landlock.note } : {}),
     enforced: ran ? enforcementOf(plan) : null,
     degraded: plan.degradations,
+    environmentRemoved: plan.env.removed,
   };
 }
 
@@ -101,6 +106,9 @@ export function summaryLine(report: EnforcementReport): string {
         `seccomp instructions, network ${enforced.network}`
       : "nothing enforced",
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
+    ...(report.environmentRemoved.length > 0
+      ? [`environment without ${report.environmentRemoved.map((variable) => variable.name).join(" ")}`]
+      : []),
     `exit ${report.exitStatus} after ${report.durationMs} ms` +
       (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),
   ].join("; ");

@@ -14,7 +14,7 @@ const policy: ResolvedPolicy = {
   network: "none",
   allowConnect: [],
   allowBind: [],
-  env: { clear: false, set: {}, unset: [] },
+  env: { clear: false, allowList: false, set: {}, unset: [] },
   mode: "bwrap",
   allowDegraded: [],
   reveal: [],
@@ -37,6 +37,7 @@ const facts: HostFacts = {
   sysctls: {},
   container: {},
   cordon: [{ name: "cordon's executable /ws/dist/cordon", path: "/ws/dist/cordon", directory: false }],
+  environment: [],
 };
 
 const prepare = (allowDegraded: ResolvedPolicy["allowDegraded"] = []) =>
