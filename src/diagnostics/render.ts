@@ -62,6 +62,28 @@ function removedLines(removed: ExplainReport["environment"]["removed"]): string[
   });
 }
 
+const REDACTED_HOW = {
+  copy: "a redacted copy, bound read-only over it",
+  hidden: "hidden; the tool reads a redacted copy instead",
+  refused: "REFUSED: landlock-only mode cannot replace it",
+  unchanged: "left as it is: nothing secret in it",
+  "out of sight": "out of sight: the sandbox has its own directory there",
+} as const;
+
+function secretLines(secrets: ExplainReport["secrets"]): string[] {
+  return [
+    ...secrets.hidden.map((entry) => `hidden ${entry.path} (${entry.secret})`),
+    ...secrets.redacted.map((entry) => {
+      const removed = entry.removed.length > 0 ? `; without ${entry.removed.join(", ")}` : "";
+      const variables = Object.entries(entry.variables).map(([name, value]) => `${name}=${value}`);
+      const pointed = variables.length > 0 ? `; ${variables.join(" ")}` : "";
+      return `${entry.path} (${entry.secret}): ${REDACTED_HOW[entry.how]}${removed}${pointed}`;
+    }),
+    ...(secrets.revealed.length > 0 ? [`revealed (not hidden): ${secrets.revealed.join(", ")}`] : []),
+    ...secrets.notHidden.map((text) => `NOT hidden: ${text}`),
+  ];
+}
+
 export function renderExplain(report: ExplainReport): string {
   const out: string[] = [];
   const section = (title: string, body: string[]) => {
@@ -124,6 +146,7 @@ export function renderExplain(report: ExplainReport): string {
     ...env.unset.map((name) => `unset ${name}`),
     ...removedLines(env.removed),
   ]);
+  section("secrets (secure defaults)", secretLines(report.secrets));
   section(
     "not enforced here",
     report.notEnforced.map(

@@ -119,6 +119,23 @@ export const ExplainReportSchema = v.strictObject({
       v.strictObject({ name: v.string(), why: v.picklist(["secret", "credential-url", "not-allowed"]) }),
     ),
   }),
+  /** The secure defaults on this host: what is hidden, what is a redacted copy, and what is not hidden. */
+  secrets: v.strictObject({
+    hidden: v.array(v.strictObject({ secret: v.string(), path: v.string() })),
+    redacted: v.array(
+      v.strictObject({
+        secret: v.string(),
+        path: v.string(),
+        how: v.picklist(["copy", "hidden", "refused", "unchanged", "out of sight"]),
+        /** What the copy leaves out, by key; never a value. */
+        removed: v.array(v.string()),
+        copy: v.nullable(v.string()),
+        variables: v.record(v.string(), v.string()),
+      }),
+    ),
+    revealed: v.array(v.string()),
+    notHidden: v.array(v.string()),
+  }),
   notEnforced: v.array(DegradationSchema),
 });
 

@@ -10,6 +10,7 @@ import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { readOpenDescriptors, type OpenDescriptor } from "./descriptors.ts";
 import { cordonFiles, type CordonFile } from "./cordon-files.ts";
 import { hostEnvironment, type EnvEntry } from "./environment.ts";
+import { readRedactedFiles } from "./secret-files.ts";
 import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
 import {
   DEVICE_PATHS,
@@ -65,6 +66,8 @@ export interface HostFacts {
   cordon: CordonFile[];
   /** The caller's environment, read once: the plan decides what of it the command gets, the run passes that. */
   environment: EnvEntry[];
+  /** The text of each file the policy presents as a redacted copy; undefined where it cannot be read whole. */
+  redactSources: ReadonlyMap<string, string | undefined>;
 }
 
 interface HostQuestions {
@@ -121,5 +124,6 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     container: detectContainer(),
     cordon: cordonFiles(questions.env),
     environment: hostEnvironment(),
+    redactSources: readRedactedFiles(questions.policy?.redact ?? []),
   };
 }

@@ -13,7 +13,7 @@ export type MountOp =
   | { kind: "dev"; dest: string }
   | { kind: "tmpfs"; dest: string };
 
-type MountReason = "root" | "write-root" | "host-socket" | "working-directory";
+type MountReason = "root" | "write-root" | "host-socket" | "working-directory" | "redacted-copy";
 
 interface DenyPath {
   path: string;
@@ -38,6 +38,8 @@ export interface MountInput {
   unixSockets: string[];
   /** The host path of an empty file that covers host sockets. */
   emptyFile: string;
+  /** Redacted copies of credential files, each bound read-only over its file. */
+  copies?: readonly { source: string; dest: string }[];
 }
 
 /** Private, writable places every bwrap sandbox gets. */
@@ -54,6 +56,7 @@ const REASON_RANK: Record<MountReason, number> = {
   "working-directory": 1,
   "write-root": 2,
   "host-socket": 3,
+  "redacted-copy": 4,
 };
 
 function orderOf(op: MountOp): [number, number, number, string] {
@@ -83,6 +86,9 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));
   if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
+  }
+  for (const copy of input.copies ?? []) {
+    ops.push({ kind: "ro-bind", source: copy.source, dest: copy.dest, why: "redacted-copy" });
   }
   // Deny paths are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
   if (input.network !== "all") {

@@ -19,6 +19,7 @@ import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
+import { redactionPlanFor, type PlannedRedaction } from "./redacted-copies.ts";
 import { hostStateFor, stateFilesIn, type HostState } from "./state.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
@@ -69,6 +70,8 @@ export interface SandboxPlan {
   parentDeathSignal: number;
   /** Guarantees this mode or this kernel cannot give for this policy. */
   degradations: Degradation[];
+  /** The secure defaults' files presented as redacted copies, and how this mode does it. */
+  redactions: PlannedRedaction[];
 }
 
 /**
@@ -196,8 +199,9 @@ function cordonWritableDegradations(policy: ResolvedPolicy, files: readonly Cord
 }
 
 /** landlock-only mode enforces denies with rules on the siblings of each denied path. */
-function landlockOnlyExclusions(policy: ResolvedPolicy): Exclusion[] {
+function landlockOnlyExclusions(policy: ResolvedPolicy, hiddenFiles: readonly string[]): Exclusion[] {
   return [
+    ...hiddenFiles.map((path): Exclusion => ({ path, deny: "read-file" })),
     // As root (without capabilities, still the owner) /dev/sda and other
     // users' terminals would be readable through the grant on /.
     { path: "/dev", deny: "device" },
@@ -276,6 +280,7 @@ export function planSandbox(
   }
   const replaced = replacedInSandbox(network, facts.runtimeDirs);
   const emptyFile = stateFilesIn(stateDir).emptyFile;
+  const redaction = redactionPlanFor({ policy, sources: facts.redactSources, bwrap, replaced, stateDir });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
@@ -285,6 +290,7 @@ export function planSandbox(
         runtimeDirs: facts.runtimeDirs,
         unixSockets: facts.unixSockets,
         emptyFile,
+        copies: redaction.binds,
       })
     : [];
   const deny: DenyMountPlan = bwrap
@@ -302,7 +308,7 @@ export function planSandbox(
   const lockedDirs = deny.mounts
     .filter((mount) => mount.anchor !== "/" && mount.action !== "pin" && deniedDirs.has(mount.path))
     .map((mount) => mount.path);
-  const hostState = hostStateFor(placeholders, lockedDirs, stateDir);
+  const hostState = hostStateFor(placeholders, lockedDirs, stateDir, redaction.copies);
   const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
   const landlock = landlockRulesFor(
     {
@@ -324,7 +330,7 @@ export function planSandbox(
         : [...facts.devices, ...facts.terminals],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
-      exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy),
+      exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy, redaction.hidden),
       listDirectory: facts.listDirectory,
     },
     abi,
@@ -340,7 +346,7 @@ export function planSandbox(
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
     seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
-    env: environmentFor(policy, facts, { TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
+    env: environmentFor(policy, facts, { ...redaction.env, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
@@ -351,5 +357,6 @@ export function planSandbox(
       ...hardLinkDegradations(policy),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],
+    redactions: redaction.redactions,
   };
 }

@@ -33,6 +33,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     denyWrite: [],
     denyRead: [],
     unreadableGlobDirs: [],
+    redact: [],
     network: "none",
     allowConnect: [],
     allowBind: [],
@@ -117,6 +118,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     container: {},
     cordon: [{ name: "cordon's executable /usr/local/bin/cordon", path: "/usr/local/bin/cordon", directory: false }],
     environment: [],
+    redactSources: new Map(),
     ...overrides,
   };
 }
@@ -464,6 +466,7 @@ describe("hostStateFor and placeholders", () => {
       emptyFile: `${STATE}/empty-file`,
       placeholders: PLACEHOLDERS,
       lockedDirs: ["/ws/.git"],
+      copies: [],
       created: [`${STATE}/tmp`, `${STATE}/empty-file`, ...PLACEHOLDERS],
     });
     expect(hostStateFor([], [], STATE).created).toEqual([`${STATE}/tmp`, `${STATE}/empty-file`]);

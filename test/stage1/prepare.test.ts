@@ -11,6 +11,7 @@ const policy: ResolvedPolicy = {
   denyWrite: [],
   denyRead: [],
   unreadableGlobDirs: [],
+  redact: [],
   network: "none",
   allowConnect: [],
   allowBind: [],
@@ -38,6 +39,7 @@ const facts: HostFacts = {
   container: {},
   cordon: [{ name: "cordon's executable /ws/dist/cordon", path: "/ws/dist/cordon", directory: false }],
   environment: [],
+  redactSources: new Map(),
 };
 
 const prepare = (allowDegraded: ResolvedPolicy["allowDegraded"] = []) =>
