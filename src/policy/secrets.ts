@@ -181,7 +181,9 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
     hide: (c) => [`${c.home}/.pgpass`, ...set(c.env.PGPASSFILE)],
   },
   "shell-history": {
-    what: "shell and REPL histories (bash, zsh, fish, sh, python, psql, mysql, sqlite, node, redis, irb, less; $HISTFILE)",
+    what:
+      "shell and REPL histories (bash, zsh, fish, sh, python, psql, mysql, sqlite, node, redis, irb, less; " +
+      "$HISTFILE)",
     hide: histories,
   },
   "docker-socket": {
