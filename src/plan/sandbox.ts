@@ -160,8 +160,11 @@ function identifiedDenyMounts(
 }
 
 /** The degradation a denied file with other names brings: a mount or a rule covers one name only. */
-function hardLinkDegradations(policy: ResolvedPolicy): Degradation[] {
-  const linked = [...policy.denyWrite, ...policy.denyRead].filter((deny) => (deny.links ?? 1) > 1);
+function hardLinkDegradations(policy: ResolvedPolicy, redactions: readonly PlannedRedaction[]): Degradation[] {
+  // A redacted file counts where the copy stands for it; one with nothing secret in it is left as it is.
+  const covered = new Set(redactions.filter((r) => r.how === "copy" || r.how === "hidden").map((r) => r.path));
+  const redacted = policy.redact.filter((file) => covered.has(file.path));
+  const linked = [...policy.denyWrite, ...policy.denyRead, ...redacted].filter((deny) => (deny.links ?? 1) > 1);
   if (linked.length === 0) return [];
   const names = linked.map((deny) => `${deny.path} has ${deny.links} hard links`);
   return [
@@ -354,7 +357,7 @@ export function planSandbox(
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
         : [...landlock.degradations, ...landlockOnlyLosses(facts.uid)]),
-      ...hardLinkDegradations(policy),
+      ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],
     redactions: redaction.redactions,

@@ -39,6 +39,8 @@ export interface RedactedFile {
   path: string;
   secret: SecretName;
   format: RedactFormat;
+  /** Its hard-link count: a copy bound over one name leaves the others readable. */
+  links: number;
 }
 
 export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
@@ -222,19 +224,29 @@ interface ResolveContext {
   env?: Record<string, string | undefined>;
 }
 
-/** The redacted-copy files that exist, canonical, minus those already hidden (hiding wins). */
+/**
+ * The redacted-copy files that exist, canonical, minus those already hidden
+ * (hiding wins). A candidate that is a symlink inside a write root is
+ * skipped: an earlier sandboxed run could have planted `.git/config ->
+ * ~/.npmrc` so that the npm file got git's redaction, which keeps its token.
+ * The target is covered under its own name, if it is a secret at all.
+ */
 function redactedFiles(
   policy: Policy,
   context: SecretContext,
   resolver: DenyResolver,
+  writeRoots: readonly string[],
   hidden: (entry: ResolvedPath) => boolean,
 ): RedactedFile[] {
   const files = new Map<string, RedactedFile>();
+  const planted = (entry: ResolvedPath) =>
+    entry.kind === "symlink" && writeRoots.some((root) => isWithin(entry.path, root) && entry.path !== root);
   for (const { name, path, format } of redactedSecrets(policy.reveal, context)) {
     if (!lstatOrUndefined(path)) continue;
-    const target = resolver.resolve(path, `default:${name}`).at(-1)!;
-    if (target.kind !== "file" || hidden(target) || files.has(target.path)) continue;
-    files.set(target.path, { path: target.path, secret: name, format });
+    const entries = resolver.resolve(path, `default:${name}`);
+    const target = entries.at(-1)!;
+    if (entries.some(planted) || target.kind !== "file" || hidden(target) || files.has(target.path)) continue;
+    files.set(target.path, { path: target.path, secret: name, format, links: target.links ?? 1 });
   }
   return [...files.values()];
 }
@@ -311,6 +323,7 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     policy,
     secretContext,
     resolver,
+    writeRoots,
     (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)),
   );
   const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;

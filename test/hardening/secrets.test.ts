@@ -4,7 +4,7 @@
 // nobody. The actions/checkout layout of .git/config, with its include file,
 // is masked in bwrap mode and refused in landlock-only mode.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LEAKED_SECRETS } from "../policy/environment.test.ts";
 import { CORDON, cordon, isRoot, modeArgs, NOBODY, run, systemTool, type RunOptions } from "../helpers/cordon.ts";
@@ -192,6 +192,21 @@ describe.each(USERS)("as %s", (user) => {
       const text = readFileSync(file, "utf8");
       expect(JSON.parse(text).environmentRemoved).toContainEqual({ name: "VAULT_TOKEN", why: "secret" });
       expect(text).not.toContain("hvs_SECRET");
+    });
+
+    // Review: a planted `.git/config -> ~/.npmrc` must not give the npm file git's redaction (which keeps its token).
+    test("a .git/config symlink planted in a write root does not redirect another secret's redaction", () => {
+      const ws = join(home.dir, `planted-${mode}`);
+      mkdirSync(join(ws, ".git"), { recursive: true });
+      symlinkSync(join(home.dir, ".npmrc"), join(ws, ".git/config"));
+      if (asNobody) run(["chown", "-hR", `${NOBODY}:${NOBODY}`, ws]);
+      expect(run(["cat", join(ws, ".git/config")], options()).stdout).toContain("SECRET-npmrc");
+      const result = cordon([...modeArgs(mode), "-w", ".", "--", "sh", "-c", "cat .git/config; true"], {
+        ...options(),
+        cwd: ws,
+      });
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).not.toContain("SECRET");
     });
 
     describe("actions/checkout's credentials in .git/config", () => {

@@ -121,10 +121,10 @@ test("a file cordon could not read becomes an empty copy, never the original", (
 
 describe("redactionPlanFor", () => {
   const files = [
-    { path: "/h/.npmrc", secret: "npmrc" as const, format: "npmrc" as const },
-    { path: "/h/.config/git/config", secret: "gitconfig" as const, format: "git-config" as const },
-    { path: "/h/.gitconfig", secret: "gitconfig" as const, format: "git-config" as const },
-    { path: "/ws/.git/config", secret: "git-checkout-token" as const, format: "git-config" as const },
+    { path: "/h/.npmrc", secret: "npmrc" as const, format: "npmrc" as const, links: 1 },
+    { path: "/h/.config/git/config", secret: "gitconfig" as const, format: "git-config" as const, links: 1 },
+    { path: "/h/.gitconfig", secret: "gitconfig" as const, format: "git-config" as const, links: 1 },
+    { path: "/ws/.git/config", secret: "git-checkout-token" as const, format: "git-config" as const, links: 1 },
   ];
   const sources = new Map([
     ["/h/.npmrc", "//r/:_authToken=T\n"],
