@@ -50,7 +50,7 @@ function groupOptions(args: readonly string[]): string[] {
 
 const REMOVED_BECAUSE = {
   secret: "removed, secret-shaped name",
-  "credential-url": "removed, a URL with a password",
+  "credential-value": "removed, a URL with a password or an Authorization header",
   "not-allowed": "removed, not on the CI allow-list",
 } as const;
 

@@ -116,7 +116,7 @@ export const ExplainReportSchema = v.strictObject({
     unset: v.array(v.string()),
     /** The caller's variables the command would not get, by name (never a value), and why. */
     removed: v.array(
-      v.strictObject({ name: v.string(), why: v.picklist(["secret", "credential-url", "not-allowed"]) }),
+      v.strictObject({ name: v.string(), why: v.picklist(["secret", "credential-value", "not-allowed"]) }),
     ),
   }),
   /** The secure defaults on this host: what is hidden, what is a redacted copy, and what is not hidden. */

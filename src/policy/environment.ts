@@ -4,7 +4,7 @@
 // come from the host facts, and only names ever leave this module.
 
 /** Why a variable of the caller's was kept from the command. */
-export type RemovalReason = "secret" | "credential-url" | "not-allowed";
+export type RemovalReason = "secret" | "credential-value" | "not-allowed";
 
 export interface RemovedVariable {
   name: string;
@@ -208,6 +208,18 @@ export function isCredentialUrl(value: string): boolean {
   return URL_WITH_PASSWORD.test(value);
 }
 
+/**
+ * An HTTP Authorization header, wherever it sits in a value: git takes
+ * `http.extraheader` from `GIT_CONFIG_PARAMETERS` or `GIT_CONFIG_VALUE_<n>`,
+ * whose names say nothing secret.
+ */
+const AUTHORIZATION_HEADER = /authorization:\s*(?:basic|bearer|token)\s+\S/i;
+
+/** A value that is a credential whatever its variable is called. */
+export function isCredentialValue(value: string): boolean {
+  return isCredentialUrl(value) || AUTHORIZATION_HEADER.test(value);
+}
+
 export function isAllowedInCi(name: string): boolean {
   return ALLOWED.has(name) || CI_ALLOWED_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
@@ -224,7 +236,7 @@ interface EnvironmentPolicy {
 
 function removalOf(variable: HostVariable, policy: EnvironmentPolicy): RemovalReason | undefined {
   if (isSecretName(variable.name)) return "secret";
-  if (isCredentialUrl(variable.value)) return "credential-url";
+  if (isCredentialValue(variable.value)) return "credential-value";
   if (policy.allowList && !isAllowedInCi(variable.name)) return "not-allowed";
   return undefined;
 }

@@ -217,7 +217,8 @@ export const NOT_HIDDEN = [
     "--deny-read them",
   "credential files of tools not listed above, anywhere the user can read them (browser profiles, " +
     "other ~/.config directories): --deny-read them",
-  "environment variables whose names do not look secret and whose values are not URLs with a password " +
+  "environment variables whose names do not look secret and whose values are neither URLs with a password " +
+    "nor Authorization headers " +
     "(--unset-env them, or --profile ci / --clear-env to start from an allow-list)",
   "the command's own arguments, and whatever the policy sets with --env",
   "in landlock-only mode, host unix sockets other than the listed ones (a keyring or credential-helper daemon)",

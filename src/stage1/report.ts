@@ -27,6 +27,8 @@ export interface EnforcementReport {
   degraded: Degradation[];
   /** The caller's environment variables the command did not get: names and why, never values. */
   environmentRemoved: RemovedVariable[];
+  /** Credential files the command saw as copies without their secrets, and the keys each copy left out. */
+  redactedCopies: { path: string; secret: string; removed: string[] }[];
   /** Processes the command left running, which cordon killed when it ended (none survive a run). */
   leftoversKilled?: number;
   /** The command's status, or 125 when cordon refused. */
@@ -45,6 +47,7 @@ export function emptyReport(): EnforcementReport {
     enforced: null,
     degraded: [],
     environmentRemoved: [],
+    redactedCopies: [],
     exitStatus: 125,
     durationMs: 0,
   };
@@ -80,6 +83,9 @@ export function reportOf(prepared: PreparedRun): EnforcementReport {
     enforced: ran ? enforcementOf(plan) : null,
     degraded: plan.degradations,
     environmentRemoved: plan.env.removed,
+    redactedCopies: plan.redactions
+      .filter((redaction) => redaction.how === "copy" || redaction.how === "hidden")
+      .map(({ path, secret, removed }) => ({ path, secret, removed })),
   };
 }
 
@@ -108,6 +114,9 @@ export function summaryLine(report: EnforcementReport): string {
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
     ...(report.environmentRemoved.length > 0
       ? [`environment without ${report.environmentRemoved.map((variable) => variable.name).join(" ")}`]
+      : []),
+    ...(report.redactedCopies.length > 0
+      ? [`redacted copies of ${report.redactedCopies.map((copy) => copy.path).join(" ")}`]
       : []),
     `exit ${report.exitStatus} after ${report.durationMs} ms` +
       (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),

@@ -188,10 +188,28 @@ describe.each(USERS)("as %s", (user) => {
 
     test("--report names the removed variables, never their values", () => {
       const file = join(home.dir, `report-${mode}.json`);
-      sandboxed(["--report", file, "--", "true"], { VAULT_TOKEN: "hvs_SECRET" });
+      sandboxed(["--report", file, "--", "true"], { VAULT_TOKEN: "hvs-SECRET" });
       const text = readFileSync(file, "utf8");
-      expect(JSON.parse(text).environmentRemoved).toContainEqual({ name: "VAULT_TOKEN", why: "secret" });
-      expect(text).not.toContain("hvs_SECRET");
+      const report = JSON.parse(text) as {
+        environmentRemoved: unknown[];
+        redactedCopies: { path: string; secret: string; removed: string[] }[];
+      };
+      expect(report.environmentRemoved).toContainEqual({ name: "VAULT_TOKEN", why: "secret" });
+      expect(report.redactedCopies).toContainEqual({
+        path: join(home.dir, ".npmrc"),
+        secret: "npmrc",
+        removed: ["//npm.example/:_authToken"],
+      });
+      expect(text).not.toContain("SECRET");
+    });
+
+    test("explain says which file is hidden, which is a redacted copy, and what is not hidden", () => {
+      const text = cordon(["explain", ...modeArgs(mode)], options()).stdout;
+      expect(text).toContain(`hidden ${join(home.dir, ".vault-token")} (vault)`);
+      const how = mode === "bwrap" ? "a redacted copy, bound read-only over it" : "hidden; the tool reads a redacted";
+      expect(text).toContain(`${join(home.dir, ".npmrc")} (npmrc): ${how}`);
+      expect(text).toContain("NOT hidden: files in the working directory");
+      expect(text).not.toContain("SECRET");
     });
 
     // Review: a planted `.git/config -> ~/.npmrc` must not give the npm file git's redaction (which keeps its token).

@@ -6,6 +6,7 @@ import {
   environmentRemovals,
   isAllowedInCi,
   isCredentialUrl,
+  isCredentialValue,
   isSecretName,
 } from "../../src/policy/environment.ts";
 
@@ -84,6 +85,13 @@ test("a URL with a password is a credential whatever its name; one without is no
   expect(isCredentialUrl("not a url: a:b@c")).toBe(false);
 });
 
+test("an Authorization header is a credential wherever it sits: git reads extraheader from the environment", () => {
+  expect(isCredentialValue("'http.extraheader'='AUTHORIZATION: basic eC1hY2Nlc3M='")).toBe(true);
+  expect(isCredentialValue("Authorization: Bearer ghs_abc")).toBe(true);
+  expect(isCredentialValue("postgres://app:pw@db/app")).toBe(true);
+  expect(isCredentialValue("authorization is required")).toBe(false);
+});
+
 test("the ci allow-list keeps the basics, locales and the runner's description, and no GITHUB_ENV", () => {
   for (const name of ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ", "CI", "USER", "GITHUB_SHA", "RUNNER_OS"]) {
     expect(isAllowedInCi(name)).toBe(true);
@@ -110,7 +118,7 @@ describe("environmentRemovals", () => {
     const removed = environmentRemovals(vars, policy);
     expect(removed).toEqual([
       { name: "GITHUB_TOKEN", why: "secret" },
-      { name: "DATABASE_URL", why: "credential-url" },
+      { name: "DATABASE_URL", why: "credential-value" },
       { name: "CI_JOB_TOKEN", why: "secret" },
     ]);
     expect(JSON.stringify(removed)).not.toContain("ghs_secret");
@@ -119,7 +127,7 @@ describe("environmentRemovals", () => {
   test("ci: only the allow-list stays, minus secret-shaped names", () => {
     expect(environmentRemovals(vars, { ...policy, allowList: true })).toEqual([
       { name: "GITHUB_TOKEN", why: "secret" },
-      { name: "DATABASE_URL", why: "credential-url" },
+      { name: "DATABASE_URL", why: "credential-value" },
       { name: "MY_SETTING", why: "not-allowed" },
       { name: "CI_JOB_TOKEN", why: "secret" },
     ]);
