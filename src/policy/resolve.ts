@@ -225,6 +225,20 @@ interface ResolveContext {
 }
 
 /**
+ * A candidate's resolution, or undefined when a symlink inside a write root
+ * lies on its way (a worktree's `gitdir:` through a planted link): the same
+ * reason as below to leave it out, rather than refuse the whole run.
+ */
+function resolvedOrPlanted(resolver: DenyResolver, path: string, origin: string): ResolvedPath[] | undefined {
+  try {
+    return resolver.resolve(path, origin);
+  } catch (error) {
+    if (error instanceof CordonError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * The redacted-copy files that exist, canonical, minus those already hidden
  * (hiding wins). A candidate that is a symlink inside a write root is
  * skipped: an earlier sandboxed run could have planted `.git/config ->
@@ -243,7 +257,8 @@ function redactedFiles(
     entry.kind === "symlink" && writeRoots.some((root) => isWithin(entry.path, root) && entry.path !== root);
   for (const { name, path, format } of redactedSecrets(policy.reveal, context)) {
     if (!lstatOrUndefined(path)) continue;
-    const entries = resolver.resolve(path, `default:${name}`);
+    const entries = resolvedOrPlanted(resolver, path, `default:${name}`);
+    if (!entries) continue;
     const target = entries.at(-1)!;
     if (entries.some(planted) || target.kind !== "file" || hidden(target) || files.has(target.path)) continue;
     files.set(target.path, { path: target.path, secret: name, format, links: target.links ?? 1 });
