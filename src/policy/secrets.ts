@@ -221,7 +221,8 @@ export const NOT_HIDDEN = [
     "nor Authorization headers " +
     "(--unset-env them, or --profile ci / --clear-env to start from an allow-list)",
   "the command's own arguments, and whatever the policy sets with --env",
-  "in landlock-only mode, host unix sockets other than the listed ones (a keyring or credential-helper daemon)",
+  "in landlock-only mode, host unix sockets, the listed ones included: Landlock before ABI 9 cannot stop " +
+    "connect(2) to an agent or keyring daemon (auto mode does not fall back to it while such sockets exist)",
 ] as const;
 
 /** Every candidate path of each secret hidden whole that is not revealed. */
