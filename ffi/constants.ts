@@ -23,6 +23,9 @@ export const O_NONBLOCK = 0o4000;
 // arm64 swaps these two with O_DIRECT and O_LARGEFILE (arch/arm64/include/uapi/asm/fcntl.h).
 export const O_DIRECTORY = HOST_ARCH === "aarch64" ? 0o40000 : 0o200000;
 export const O_NOFOLLOW = HOST_ARCH === "aarch64" ? 0o100000 : 0o400000;
+/** The file type bits of a mode (<sys/stat.h>), and the type of a socket. */
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
 export const AT_FDCWD = -100;
 /** The call works on the descriptor itself when the path is "". */
 export const AT_EMPTY_PATH = 0x1000;

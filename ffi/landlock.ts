@@ -21,12 +21,20 @@ export const ACCESS_FS = {
   REFER: 1n << 13n,
   TRUNCATE: 1n << 14n,
   IOCTL_DEV: 1n << 15n,
+  RESOLVE_UNIX: 1n << 16n,
 } as const;
 
 export type FsRight = keyof typeof ACCESS_FS;
 
 /** The only rights a rule on a non-directory may carry. */
-export const FILE_RIGHTS: readonly FsRight[] = ["EXECUTE", "WRITE_FILE", "READ_FILE", "TRUNCATE", "IOCTL_DEV"];
+export const FILE_RIGHTS: readonly FsRight[] = [
+  "EXECUTE",
+  "WRITE_FILE",
+  "READ_FILE",
+  "TRUNCATE",
+  "IOCTL_DEV",
+  "RESOLVE_UNIX",
+];
 
 export const ACCESS_NET = {
   BIND_TCP: 1n << 0n,
@@ -70,6 +78,7 @@ export const FS_RIGHT_SINCE: Record<FsRight, number> = {
   REFER: 2,
   TRUNCATE: 3,
   IOCTL_DEV: 5,
+  RESOLVE_UNIX: 9,
 };
 export const NET_RIGHTS_SINCE = 4;
 export const SCOPES_SINCE = 6;

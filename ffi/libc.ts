@@ -101,8 +101,12 @@ const pathBuffers = [new Uint8Array(PATH_MAX), new Uint8Array(PATH_MAX)] as cons
 let pathPointers: [Pointer, Pointer] | undefined;
 const utf8 = new TextEncoder();
 
-/** `path` as a NUL-terminated string in reused buffer `slot`, valid until the next call with that slot. */
-export function pathArgument(call: string, path: string, slot: 0 | 1 = 0): Pointer {
+/**
+ * `path` as a NUL-terminated string in reused buffer `slot`, valid until the
+ * next call with that slot. Bytes are taken as they are: a path need not be UTF-8.
+ */
+export function pathArgument(call: string, path: string | Uint8Array, slot: 0 | 1 = 0): Pointer {
+  if (typeof path !== "string") return bytesArgument(call, path, slot);
   // A NUL would silently cut the path short: open a parent instead of the name asked for.
   if (path.includes("\0")) throw new SyscallError(`${call}(${JSON.stringify(path)})`, ERRNO.EINVAL);
   const buffer = pathBuffers[slot];
@@ -113,9 +117,23 @@ export function pathArgument(call: string, path: string, slot: 0 | 1 = 0): Point
   return pathPointers[slot];
 }
 
+function bytesArgument(call: string, path: Uint8Array, slot: 0 | 1): Pointer {
+  const shown = `${call}(${Buffer.from(path).toString("latin1").slice(0, 64)})`;
+  if (path.includes(0)) throw new SyscallError(shown, ERRNO.EINVAL);
+  if (path.length >= PATH_MAX) throw new SyscallError(shown, ERRNO.ENAMETOOLONG);
+  const buffer = pathBuffers[slot];
+  buffer.set(path);
+  buffer[path.length] = 0;
+  pathPointers ??= [ptr(pathBuffers[0]), ptr(pathBuffers[1])];
+  return pathPointers[slot];
+}
+
 /** A -1 from a call on `path`: the error names the call and the path. */
-function checkPath(call: string, path: string, result: number): number {
-  if (result === -1) throw new SyscallError(`${call}(${path})`, lastErrno());
+function checkPath(call: string, path: string | Uint8Array, result: number): number {
+  if (result === -1) {
+    const shown = typeof path === "string" ? path : Buffer.from(path).toString("latin1");
+    throw new SyscallError(`${call}(${shown})`, lastErrno());
+  }
   return result;
 }
 
@@ -124,7 +142,7 @@ export function unshare(flags: number): void {
 }
 
 /** openat2(2) with an encoded struct open_how (encodeOpenHow, made once by the caller). */
-export function openat2(dirFd: number, path: string, how: BigUint64Array): number {
+export function openat2(dirFd: number, path: string | Uint8Array, how: BigUint64Array): number {
   return checkPath(
     "openat2",
     path,

@@ -18,9 +18,15 @@ type DoctorFacts = Pick<
   "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch"
 >;
 
-/** What falling back to landlock-only mode means for user `uid`. */
-function landlockOnlyConsequence(uid: number): string {
-  const losses = landlockOnlyLosses(uid);
+/** Who falls back to landlock-only mode, on which Landlock ABI. */
+interface Fallback {
+  uid: number;
+  abi: number;
+}
+
+/** What falling back to landlock-only mode means for this user and ABI. */
+function landlockOnlyConsequence({ uid, abi }: Fallback): string {
+  const losses = landlockOnlyLosses(uid, abi);
   const refused = losses.filter((loss) => loss.refusedByDefault);
   return (
     `auto mode will use landlock-only mode, which does not enforce: ` +
@@ -117,7 +123,7 @@ function assessUserNamespaces(
   sysctls: UsernsSysctls,
   attempt: BwrapAttempt | undefined,
   diagnosis: BwrapDiagnosis | null,
-  uid: number,
+  fallback: Fallback,
 ): Check {
   const details = {
     apparmorRestrictUnprivilegedUserns: sysctls.apparmorRestrict ?? null,
@@ -152,7 +158,7 @@ function assessUserNamespaces(
       id: "user-namespaces",
       status: "fail",
       summary: `a real bwrap attempt failed: ${attempt.message || `exit ${attempt.status}`}`,
-      consequence: landlockOnlyConsequence(uid),
+      consequence: landlockOnlyConsequence(fallback),
       fixes: diagnosis.fixes,
       details,
     };
@@ -172,14 +178,14 @@ function assessBwrap(
   bwrap: BwrapLocation,
   attempt: BwrapAttempt | undefined,
   diagnosis: BwrapDiagnosis | null,
-  uid: number,
+  fallback: Fallback,
 ): Check {
   if (!bwrap.found || !attempt) {
     return {
       id: "bwrap",
       status: "fail",
       summary: bwrap.found ? `${bwrap.path} was not tried` : bwrap.reason,
-      consequence: landlockOnlyConsequence(uid),
+      consequence: landlockOnlyConsequence(fallback),
       fixes: [
         "`sudo apt-get install bubblewrap` (Fedora: `dnf install bubblewrap`; Alpine: " +
           "`apk add bubblewrap`), or pass --bwrap PATH to one outside every write root",
@@ -214,7 +220,7 @@ function assessBwrap(
     summary: `${bwrap.path} failed (exit ${attempt.status}): ${attempt.message || "no message"}`,
     consequence:
       `${diagnosis?.cause ?? "bwrap mode does not work here"}` +
-      `${userns ? " (fixes under user-namespaces)" : `; ${landlockOnlyConsequence(uid)}`}`,
+      `${userns ? " (fixes under user-namespaces)" : `; ${landlockOnlyConsequence(fallback)}`}`,
     fixes: userns ? [] : (diagnosis?.fixes ?? []),
     details,
   };
@@ -267,8 +273,8 @@ export function doctorReport(host: DoctorFacts): DoctorReport {
   const checks = [
     assessLandlock(host.landlock),
     assessSeccomp(host.seccomp),
-    assessUserNamespaces(host.sysctls, attempt, diagnosis, host.uid),
-    assessBwrap(host.bwrap, attempt, diagnosis, host.uid),
+    assessUserNamespaces(host.sysctls, attempt, diagnosis, { uid: host.uid, abi: host.landlock.abi }),
+    assessBwrap(host.bwrap, attempt, diagnosis, { uid: host.uid, abi: host.landlock.abi }),
     assessPrivileges(host.uid),
     assessContainer(host.container),
   ];

@@ -116,6 +116,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
     },
     bwrap: bwrapPath ? { path: bwrapPath, arguments: bwrapArguments(plan, slotsFor(options.preserveFds).info) } : null,
     mounts: plan.mounts.map((op) => ({ ...op })),
+    sockets: plan.sockets,
     denyPaths: denyPaths(input.prepared),
     landlock: {
       abi: plan.landlock.abi,

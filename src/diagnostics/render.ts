@@ -114,6 +114,14 @@ export function renderExplain(report: ExplainReport): string {
         : `${op.kind.padEnd(7)} ${op.dest}`,
     ),
   );
+  section("host unix sockets", [
+    ...(report.sockets.emptied.length > 0
+      ? [`emptied, whatever the network: ${report.sockets.emptied.join(" ")}`]
+      : []),
+    ...report.sockets.covered.map((path) => `covered ${path}`),
+    ...report.sockets.allowed.map((path) => `allowed ${path}`),
+    ...report.sockets.open.map((what) => `open: ${what}`),
+  ]);
   section(
     "deny paths",
     report.denyPaths.map((entry) => `deny-${entry.deny} ${entry.path} (${entry.kind}): ${entry.how}`),

@@ -84,6 +84,13 @@ export const ExplainReportSchema = v.strictObject({
   }),
   bwrap: v.nullable(v.strictObject({ path: v.string(), arguments: v.array(v.string()) })),
   mounts: v.array(MountSchema),
+  /** Host unix sockets: covered one by one, allowed by the policy, and what stays reachable. */
+  sockets: v.strictObject({
+    emptied: v.array(v.string()),
+    covered: v.array(v.string()),
+    allowed: v.array(v.string()),
+    open: v.array(v.string()),
+  }),
   /** Every deny entry after resolution, and how this mode enforces it. */
   denyPaths: v.array(
     v.strictObject({ path: v.string(), deny: v.picklist(["write", "read"]), kind: v.string(), how: v.string() }),

@@ -1,6 +1,7 @@
 // Everything cordon learns about the host, gathered in one step before
 // planning so that planning stays pure. run, explain, doctor and selftest all
 // start here, so none of them can see a different host than the others.
+import { realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { HOST_ARCH, type KernelArch } from "../../ffi/syscalls.ts";
 import type { DirEntry } from "../landlock/deny.ts";
@@ -12,15 +13,8 @@ import { cordonFiles, type CordonFile } from "./cordon-files.ts";
 import { hostEnvironment, type EnvEntry } from "./environment.ts";
 import { readRedactedFiles } from "./secret-files.ts";
 import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
-import {
-  DEVICE_PATHS,
-  hostUnixSockets,
-  identitiesOf,
-  listDirectory,
-  pathFact,
-  runtimeDirs,
-  terminalsOfStdio,
-} from "./filesystem.ts";
+import { DEVICE_PATHS, identitiesOf, listDirectory, pathFact, runtimeDirs, terminalsOfStdio } from "./filesystem.ts";
+import { hostUnixSockets, type ForeignSocket } from "./sockets.ts";
 import { landlockAvailability, type LandlockAvailability } from "./landlock.ts";
 import {
   detectContainer,
@@ -51,8 +45,12 @@ export interface HostFacts {
   terminals: PathFact[];
   /** /run and /var/run where they are real directories. */
   runtimeDirs: string[];
-  /** Pathname unix sockets bound on the host (from /proc/net/unix) whose files exist. */
+  /** Pathname unix sockets bound on the host, in any network namespace in sight, whose files exist. */
   unixSockets: string[];
+  /** Such sockets whose paths are not UTF-8. */
+  foreignSockets: ForeignSocket[];
+  /** Where /etc/resolv.conf really is, when a symlink leads elsewhere (often under /run). */
+  resolvConf?: string;
   /** Descriptors above 2 open in this process: when its JavaScript began, and now (host/descriptors.ts). */
   descriptors: { atStart: readonly OpenDescriptor[]; now: readonly OpenDescriptor[] };
   /** dev:ino of the policy's working directory, write roots, and each path down to each deny path. */
@@ -95,7 +93,9 @@ function withAncestors(path: string, into: Set<string>): void {
  */
 function policyPaths(policy: ResolvedPolicy): Set<string> {
   const paths = new Set<string>();
-  for (const path of [policy.cwd, ...policy.writeRoots]) withAncestors(path, paths);
+  for (const path of [policy.cwd, ...policy.writeRoots, ...policy.allowSockets, ...resolvConfPath()]) {
+    withAncestors(path, paths);
+  }
   for (const deny of [...policy.denyWrite, ...policy.denyRead]) {
     if (deny.kind === "dir" || deny.kind === "file") withAncestors(deny.path, paths);
     else if (deny.kind === "missing" && deny.existing !== undefined) withAncestors(deny.existing, paths);
@@ -115,7 +115,8 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     devices: DEVICE_PATHS.map(pathFact).filter((fact): fact is PathFact => fact !== undefined),
     terminals: terminalsOfStdio(),
     runtimeDirs: runtimeDirs(),
-    unixSockets: hostUnixSockets(),
+    ...socketFacts(),
+    ...resolvConfFact(),
     descriptors: { atStart: STARTUP_DESCRIPTORS, now: readOpenDescriptors() },
     identities: questions.policy ? identitiesOf(policyPaths(questions.policy)) : new Map(),
     listDirectory,
@@ -126,4 +127,23 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     environment: hostEnvironment(),
     redactSources: readRedactedFiles(questions.policy?.redact ?? []),
   };
+}
+
+function socketFacts(): Pick<HostFacts, "unixSockets" | "foreignSockets"> {
+  const sockets = hostUnixSockets();
+  return { unixSockets: sockets.paths, foreignSockets: sockets.foreign };
+}
+
+function resolvConfPath(): string[] {
+  try {
+    const real = realpathSync("/etc/resolv.conf");
+    return real === "/etc/resolv.conf" ? [] : [real];
+  } catch {
+    return [];
+  }
+}
+
+function resolvConfFact(): Pick<HostFacts, "resolvConf"> {
+  const [real] = resolvConfPath();
+  return real ? { resolvConf: real } : {};
 }

@@ -1,7 +1,7 @@
 // What the filesystem holds that planning depends on: device nodes, the
-// terminals behind stdio, runtime directories, host unix sockets, directory
+// terminals behind stdio, runtime directories, directory
 // listings and the identities of the policy's paths.
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, statSync, type BigIntStats, type Dirent } from "node:fs";
 import type { DirEntry, EntryKind } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
 import type { Identity } from "../policy/paths.ts";
@@ -72,41 +72,27 @@ export function listDirectory(dir: string): DirEntry[] | undefined {
     return undefined;
   }
   return entries.map((entry) => {
-    const stat = lstatSync(`${dir === "/" ? "" : dir}/${entry.name}`, { bigint: true, throwIfNoEntry: false });
+    const stat = quietLstat(`${dir === "/" ? "" : dir}/${entry.name}`);
     const listed: DirEntry = { name: entry.name, kind: entryKind(entry) };
     return stat ? { ...listed, identity: { dev: stat.dev, ino: stat.ino } } : listed;
   });
-}
-
-/**
- * Every pathname unix socket bound in this network namespace. connect(2)
- * ignores read-only mounts, so bwrap mode hides each of these that lies
- * outside the write roots; reading the kernel's list beats walking the disk.
- */
-export function hostUnixSockets(text?: string): string[] {
-  let table = text;
-  if (table === undefined) {
-    try {
-      table = readFileSync("/proc/net/unix", "utf8");
-    } catch {
-      return [];
-    }
-  }
-  const paths = new Set<string>();
-  for (const line of table.split("\n").slice(1)) {
-    const path = line.trim().split(/\s+/)[7];
-    if (path?.startsWith("/") && (text !== undefined || lstatSync(path, { throwIfNoEntry: false })?.isSocket()))
-      paths.add(path);
-  }
-  return [...paths].sort();
 }
 
 /** The identity of each path (never following a final symlink); a path that is gone is left out. */
 export function identitiesOf(paths: Iterable<string>): Map<string, Identity> {
   const identities = new Map<string, Identity>();
   for (const path of paths) {
-    const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    const stat = quietLstat(path);
     if (stat) identities.set(path, { dev: stat.dev, ino: stat.ino });
   }
   return identities;
+}
+
+/** lstat, or undefined for any failure: a path this user cannot reach (EACCES), the sandbox cannot reach either. */
+function quietLstat(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
 }

@@ -16,7 +16,7 @@ import {
 } from "../../ffi/landlock.ts";
 
 /** The newest ABI this cordon knows; a newer kernel is treated as this one. */
-export const NEWEST_KNOWN_ABI = 8;
+export const NEWEST_KNOWN_ABI = 9;
 
 export const ALL_FS_RIGHTS = Object.keys(ACCESS_FS) as FsRight[];
 const ALL_NET_RIGHTS = Object.keys(ACCESS_NET) as NetRight[];

@@ -34,13 +34,15 @@ export interface PathFact {
 }
 
 /** What a path is granted; everything not granted is denied once handled. */
-type Grant = "read" | "write" | "device";
+type Grant = "read" | "write" | "device" | "socket";
 
 export interface LandlockIntent {
   readRoots: PathFact[];
   writeRoots: PathFact[];
   /** Device nodes that must stay usable (null, tty, pts); skipped when absent. */
   devices: PathFact[];
+  /** Host unix sockets the command may connect to (Landlock ABI 9 restricts the rest). */
+  sockets?: PathFact[];
   network: { allow: boolean; connectPorts: number[]; bindPorts: number[] };
   /** Denied paths under the grants, compiled into rules on their siblings (deny.ts). */
   exclusions?: Exclusion[];
@@ -97,6 +99,7 @@ const GRANT_RIGHTS: Record<Grant, FsRight[]> = {
   read: READ_RIGHTS,
   write: WRITE_RIGHTS,
   device: DEVICE_RIGHTS,
+  socket: ["RESOLVE_UNIX"],
 };
 
 export function rightsForGrant(grant: Grant, kind: PathKind, handled: bigint): bigint {
@@ -150,6 +153,7 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
     add(intent.readRoots, "read", false);
     add(intent.writeRoots, "write", false);
     add(intent.devices, "device", true);
+    add(intent.sockets ?? [], "socket", false);
   } catch (error) {
     if (!(error instanceof TooManyRules)) throw error;
     throw new CordonError(`the deny paths need more than ${error.limit} Landlock rules in landlock-only mode`, {

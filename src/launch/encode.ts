@@ -66,6 +66,7 @@ export function launchMessageFor(input: LaunchInput): Uint8Array {
           ...identityFields(component.path, component.identity, created),
         })),
       })),
+      socketCovers: plan.socketCovers.map((cover) => cover.hex),
       preserveFds: input.preserveFds,
       parentDeathSignal: plan.parentDeathSignal,
       parentPid: input.parentPid,

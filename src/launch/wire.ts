@@ -99,6 +99,8 @@ export interface LaunchHeader {
    */
   denyAnchors: WireAnchor[];
   denyMounts: WireDenyMount[];
+  /** bwrap mode: host socket files stage 2 covers with an empty file, each path's bytes in hex. */
+  socketCovers: string[];
   /** bwrap mode: mounts stage 2 verifies before exec (dev and ino as decimal strings). */
   mountChecks: WireMountCheck[];
   /** Descriptors 3..3+N-1 reach the command; everything above is closed. */

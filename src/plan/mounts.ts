@@ -13,7 +13,7 @@ export type MountOp =
   | { kind: "dev"; dest: string }
   | { kind: "tmpfs"; dest: string };
 
-type MountReason = "root" | "write-root" | "host-socket" | "working-directory" | "redacted-copy";
+type MountReason = "root" | "write-root" | "allowed-socket" | "runtime-file" | "working-directory" | "redacted-copy";
 
 interface DenyPath {
   path: string;
@@ -26,18 +26,17 @@ export interface MountInput {
   /** Read-denied directories hide the sockets inside them. */
   denyRead: DenyPath[];
   cwd: string;
-  network: NetworkAccess;
   /**
    * Existing runtime directories (/run, /var/run when not a symlink). Their
-   * unix sockets (docker.sock, the session bus, agents) stay reachable through
-   * a read-only bind, since connect(2) ignores read-only mounts; without
-   * network they are replaced by an empty tmpfs.
+   * unix sockets (docker.sock, the session bus, systemd) would stay reachable
+   * through a read-only bind, since connect(2) ignores read-only mounts, so
+   * they are replaced by an empty tmpfs, whatever the network.
    */
   runtimeDirs: string[];
-  /** Unix socket files bound on the host; without network, those outside the write roots are hidden. */
-  unixSockets: string[];
-  /** The host path of an empty file that covers host sockets. */
-  emptyFile: string;
+  /** Files under a runtime directory the sandbox still needs (the resolv.conf behind /etc/resolv.conf). */
+  runtimeFiles: string[];
+  /** Host sockets the policy allows: bound into the sandbox where a tmpfs would hide them. */
+  allowedSockets: string[];
   /** Redacted copies of credential files, each bound read-only over its file. */
   copies?: readonly { source: string; dest: string }[];
 }
@@ -55,7 +54,8 @@ const REASON_RANK: Record<MountReason, number> = {
   root: 0,
   "working-directory": 1,
   "write-root": 2,
-  "host-socket": 3,
+  "runtime-file": 3,
+  "allowed-socket": 3,
   "redacted-copy": 4,
 };
 
@@ -80,7 +80,7 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     { kind: "dev", dest: "/dev" },
     ...SANDBOX_TMPFS.map((dest): MountOp => ({ kind: "tmpfs", dest })),
   ];
-  if (input.network !== "all") for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
+  for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
   // A working directory under a private tmpfs would otherwise vanish.
   const hiddenByTmpfs = SANDBOX_TMPFS.some((tmp) => isWithin(input.cwd, tmp));
@@ -90,20 +90,18 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   for (const copy of input.copies ?? []) {
     ops.push({ kind: "ro-bind", source: copy.source, dest: copy.dest, why: "redacted-copy" });
   }
-  // Deny paths are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
-  if (input.network !== "all") {
-    const hiddenDirs = [
-      ...SANDBOX_TMPFS,
-      ...input.runtimeDirs,
-      ...input.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
-    ];
-    const taken = new Set(ops.map((op) => op.dest));
-    for (const socket of input.unixSockets) {
-      const reachable =
-        !input.writeRoots.some((root) => isWithin(socket, root)) && !hiddenDirs.some((dir) => isWithin(socket, dir));
-      if (reachable && !taken.has(socket))
-        ops.push({ kind: "ro-bind", source: input.emptyFile, dest: socket, why: "host-socket" });
+  // Deny paths and host socket covers are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
+  const writable = (path: string) => input.writeRoots.some((root) => isWithin(path, root));
+  const replaced = [...SANDBOX_TMPFS, ...input.runtimeDirs];
+  const readDenied = (path: string) =>
+    input.denyRead.some((deny) => deny.path === path || (deny.kind !== "file" && isWithin(path, deny.path)));
+  for (const file of input.runtimeFiles) {
+    if (replaced.some((dir) => isWithin(file, dir)) && !readDenied(file)) {
+      ops.push({ kind: "ro-bind", source: file, dest: file, why: "runtime-file" });
     }
+  }
+  for (const socket of input.allowedSockets) {
+    if (!writable(socket)) ops.push({ kind: "ro-bind", source: socket, dest: socket, why: "allowed-socket" });
   }
   return ops.sort(compareOps);
 }

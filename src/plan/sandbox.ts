@@ -2,7 +2,7 @@
 // the seccomp program, the environment, what the run creates on the host, and
 // every degradation. Pure. `run` executes the plan and `explain` prints it.
 import { SIGNALS } from "../../ffi/constants.ts";
-import { NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
+import { FS_RIGHT_SINCE, NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
 import type { SockFilter } from "../../ffi/seccomp.ts";
 import { CordonError } from "../errors.ts";
 import type { CordonFile } from "../host/cordon-files.ts";
@@ -50,8 +50,10 @@ export interface SandboxPlan {
   mode: SandboxMode;
   cwd: string;
   network: NetworkAccess;
-  /** What bwrap mounts: the root, /proc, /dev, tmpfs, write roots, socket covers. */
+  /** What bwrap mounts: the root, /proc, /dev, tmpfs, write roots, allowed sockets. */
   mounts: MountOp[];
+  /** Host sockets stage 2 covers with an empty file (bwrap mode). */
+  socketCovers: SocketCover[];
   mountChecks: MountCheck[];
   /** What stage 2 mounts by descriptor for the deny paths (bwrap mode), shallowest first. */
   denyMounts: PlannedDenyMount[];
@@ -72,24 +74,85 @@ export interface SandboxPlan {
   degradations: Degradation[];
   /** The secure defaults' files presented as redacted copies, and how this mode does it. */
   redactions: PlannedRedaction[];
+  /** Host unix sockets: what the plan keeps out of reach, what it lets through, and what stays open. */
+  sockets: SocketExposure;
+}
+
+/** A host socket file to cover; `hex` holds its path's bytes, which need not be UTF-8. */
+export interface SocketCover {
+  shown: string;
+  hex: string;
+}
+
+export interface SocketExposure {
+  /** Directories replaced by an empty tmpfs, with every socket in them (bwrap mode). */
+  emptied: string[];
+  /** Host socket files covered one by one (bwrap mode). */
+  covered: string[];
+  /** Host socket files the policy allows. */
+  allowed: string[];
+  /** What stays reachable, in plain words. */
+  open: string[];
+}
+
+/**
+ * What reaches host daemons over unix sockets, stated for `explain`. bwrap
+ * mode empties /run, /tmp and /dev/shm and covers each listed socket file
+ * elsewhere; Landlock from ABI 9 refuses connect(2) to any socket file
+ * outside the write roots. Abstract names live in the network namespace.
+ */
+function socketExposure(
+  mode: SandboxMode,
+  network: NetworkAccess,
+  abi: number,
+  mounts: readonly MountOp[],
+  covers: readonly SocketCover[],
+  allowed: string[],
+): SocketExposure {
+  const resolveUnix = abi >= FS_RIGHT_SINCE.RESOLVE_UNIX;
+  const covered = covers.map((cover) => cover.shown);
+  const emptied = mounts.filter((op) => op.kind === "tmpfs").map((op) => op.dest);
+  const open = ["socket files inside the write roots"];
+  if (mode === "landlock" && !resolveUnix) {
+    open.push(
+      `every host socket file the user can reach (Landlock ABI ${abi} has no unix-socket right; ` +
+        `ABI ${FS_RIGHT_SINCE.RESOLVE_UNIX} adds it)`,
+    );
+  } else if (mode === "bwrap" && !resolveUnix) {
+    open.push(
+      "a socket file a host program binds after the run starts outside /run, /tmp, /dev/shm and the write " +
+        "roots, or one the kernel lists without a full path (bound by a relative name)",
+    );
+  }
+  if (mode === "landlock" || network !== "none") {
+    open.push(
+      "abstract unix names (@name) are shared with the host's network namespace: Landlock keeps the command " +
+        "from connecting to a host's, but it can bind a name that a host program connects to later",
+    );
+  }
+  return { emptied, covered, allowed, open };
 }
 
 /**
  * What the policy asks for that landlock-only mode cannot give here; auto
  * mode refuses to fall back while any remains (unless accepted by name).
  * Landlock before ABI 9 cannot stop connect(2) to a unix socket file: a
- * systemd or D-Bus socket of the same user runs commands outside any sandbox.
+ * systemd or D-Bus socket of the same user runs commands outside any
+ * sandbox, with or without network.
  */
-export function landlockOnlyDegradations(policy: ResolvedPolicy, facts: Pick<HostFacts, "unixSockets">): Degradation[] {
-  if (policy.allowDegraded.includes("unix-sockets")) return [];
-  const hiddenSockets = policy.denyRead
-    .filter((deny) => facts.unixSockets.includes(deny.path))
-    .map((deny) => deny.path);
+export function landlockOnlyDegradations(
+  policy: ResolvedPolicy,
+  facts: Pick<HostFacts, "unixSockets" | "foreignSockets" | "landlock">,
+): Degradation[] {
+  if (policy.allowDegraded.includes("unix-sockets") || facts.landlock.abi >= FS_RIGHT_SINCE.RESOLVE_UNIX) return [];
+  const sockets = [...facts.unixSockets, ...facts.foreignSockets.map((socket) => socket.shown)];
+  const hiddenByPolicy = (socket: string) =>
+    policy.denyRead.some((deny) => deny.path === socket || (deny.kind === "dir" && isWithin(socket, deny.path)));
+  const hiddenSockets = sockets.filter(hiddenByPolicy);
   const outsideRoots = (socket: string) => !policy.writeRoots.some((root) => isWithin(socket, root));
-  const reachable =
-    networkAccessOf(policy) === "all"
-      ? []
-      : facts.unixSockets.filter((socket) => outsideRoots(socket) && !hiddenSockets.includes(socket));
+  const reachable = sockets.filter(
+    (socket) => outsideRoots(socket) && !hiddenByPolicy(socket) && !policy.allowSockets.includes(socket),
+  );
   const degradations: Degradation[] = [];
   const unixSockets = CATALOG["unix-sockets"];
   if (hiddenSockets.length > 0) {
@@ -143,8 +206,33 @@ function bwrapExclusions(policy: ResolvedPolicy, deny: DenyMountPlan): Exclusion
 }
 
 /** Directories bwrap replaces with the sandbox's own: host files below them are out of sight. */
-function replacedInSandbox(network: NetworkAccess, runtimeDirs: readonly string[]): string[] {
-  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...(network === "all" ? [] : runtimeDirs)];
+function replacedInSandbox(runtimeDirs: readonly string[]): string[] {
+  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...runtimeDirs];
+}
+
+/**
+ * The host sockets stage 2 covers with an empty file in bwrap mode: every
+ * one outside the private tmpfs mounts, the write roots, the read-denied
+ * directories and the allowed sockets. Compared byte for byte (latin1), so a
+ * path that is not UTF-8 is placed like any other; stage 2 opens it by its bytes.
+ */
+function socketCoversFor(policy: ResolvedPolicy, facts: HostFacts): SocketCover[] {
+  const bytes = (path: string) => Buffer.from(path).toString("latin1");
+  const outOfSight = [
+    ...SANDBOX_TMPFS,
+    ...facts.runtimeDirs,
+    ...policy.writeRoots,
+    ...policy.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
+  ].map(bytes);
+  const allowed = new Set(policy.allowSockets.map(bytes));
+  const sockets = [
+    ...facts.unixSockets.map((path) => ({ shown: path, hex: Buffer.from(path).toString("hex") })),
+    ...facts.foreignSockets,
+  ];
+  return sockets.filter((socket) => {
+    const path = Buffer.from(socket.hex, "hex").toString("latin1");
+    return !allowed.has(path) && !outOfSight.some((dir) => isWithin(path, dir));
+  });
 }
 
 function identifiedDenyMounts(
@@ -281,18 +369,19 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  const replaced = replacedInSandbox(network, facts.runtimeDirs);
-  const emptyFile = stateFilesIn(stateDir).emptyFile;
+  // From ABI 9 Landlock refuses connect(2) to every socket file outside the write roots, whatever its name.
+  const replaced = replacedInSandbox(facts.runtimeDirs);
+  const socketCovers = bwrap ? socketCoversFor(policy, facts) : [];
   const redaction = redactionPlanFor({ policy, sources: facts.redactSources, bwrap, replaced, stateDir });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
         denyRead: policy.denyRead,
         cwd: policy.cwd,
-        network,
         runtimeDirs: facts.runtimeDirs,
-        unixSockets: facts.unixSockets,
-        emptyFile,
+        // Name resolution needs resolv.conf, which often lives under /run.
+        runtimeFiles: network !== "none" && facts.resolvConf ? [facts.resolvConf] : [],
+        allowedSockets: policy.allowSockets,
         copies: redaction.binds,
       })
     : [];
@@ -301,7 +390,7 @@ export function planSandbox(
         policy,
         replaced,
         reboundReadOnly: mounts.filter((op) => "why" in op && op.why === "working-directory").map((op) => op.dest),
-        coveredSockets: new Set(mounts.filter((op) => "why" in op && op.why === "host-socket").map((op) => op.dest)),
+        coveredSockets: new Set(socketCovers.map((cover) => cover.shown)),
       })
     : { mounts: [], placeholders: [], covered: [], landlockReadDenies: [] };
   const placeholders = deny.placeholders.map((placeholder) => placeholder.path);
@@ -331,6 +420,7 @@ export function planSandbox(
             ...(facts.terminals.length > 0 ? [{ path: "/dev/console", kind: "file" as const }] : []),
           ]
         : [...facts.devices, ...facts.terminals],
+      sockets: policy.allowSockets.map((path) => ({ path, kind: "file" as const })),
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
       exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy, redaction.hidden),
@@ -353,10 +443,12 @@ export function planSandbox(
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
+    socketCovers,
+    sockets: socketExposure(mode, network, abi, mounts, socketCovers, policy.allowSockets),
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid)]),
+        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
       ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],

@@ -13,6 +13,7 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     network: layer.network ?? base.network,
     allowConnect: [...new Set([...base.allowConnect, ...(layer.allowConnect ?? [])])],
     allowBind: [...new Set([...base.allowBind, ...(layer.allowBind ?? [])])],
+    allowSockets: [...new Set([...base.allowSockets, ...(layer.allowSockets ?? [])])],
     env: {
       clear: base.env.clear || (layer.env?.clear ?? false),
       allowList: base.env.allowList || (layer.env?.allowList ?? false),

@@ -85,6 +85,7 @@ export const CATALOG = {
     name: "unix-sockets",
     layer: "namespaces",
     feature: "unix socket files",
+    since: FS_RIGHT_SINCE.RESOLVE_UNIX,
     consequence:
       "connecting to unix socket files outside the write roots (docker.sock, session " +
       "bus, agents) is not blocked (Landlock ABI < 9)",
@@ -149,9 +150,13 @@ export const TCP_PORTS_REQUESTED: Degradation = {
   weakensSecurity: true,
 };
 
-/** What landlock-only mode cannot enforce whatever the policy, as user `uid`. */
-export function landlockOnlyLosses(uid: number): Degradation[] {
-  return [CATALOG["unix-sockets"], uid === 0 ? METADATA_AS_ROOT : CATALOG.metadata, CATALOG["process-isolation"]];
+/** What landlock-only mode cannot enforce whatever the policy, as user `uid`, with Landlock `abi`. */
+export function landlockOnlyLosses(uid: number, abi: number): Degradation[] {
+  return [
+    ...(abi < FS_RIGHT_SINCE.RESOLVE_UNIX ? [CATALOG["unix-sockets"]] : []),
+    uid === 0 ? METADATA_AS_ROOT : CATALOG.metadata,
+    CATALOG["process-isolation"],
+  ];
 }
 
 /**

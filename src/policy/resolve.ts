@@ -334,6 +334,7 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
       throw new CordonError(`the working directory ${cwd} is inside the read-denied path ${hidden.path}${reveal}`);
     }
   }
+  const allowSockets = policy.allowSockets.map((socket) => allowedSocket(expandPath(socket, cwd, home), denyRead));
   const redact = redactedFiles(
     policy,
     secretContext,
@@ -342,5 +343,32 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)),
   );
   const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
-  return { ...rest, cwd, writeRoots, denyWrite, denyRead, redact, unreadableGlobDirs: budget.skippedDirs() };
+  return {
+    ...rest,
+    cwd,
+    writeRoots,
+    denyWrite,
+    denyRead,
+    redact,
+    allowSockets: [...new Set(allowSockets)],
+    unreadableGlobDirs: budget.skippedDirs(),
+  };
+}
+
+/** An allowed socket, canonical; it must be a socket now, and not one the policy hides. */
+function allowedSocket(path: string, denyRead: readonly ResolvedPath[]): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch (error) {
+    if (error instanceof CordonError) throw error;
+    throw new CordonError(`--allow-socket ${path}: no such socket`);
+  }
+  if (!statSync(real).isSocket()) throw new CordonError(`--allow-socket ${path}: not a unix socket`);
+  const hidden = denyRead.find((entry) => entry.path === real || (entry.kind === "dir" && isWithin(real, entry.path)));
+  if (hidden) {
+    const reveal = hidden.origin.startsWith("default:") ? `; --reveal ${hidden.origin.slice(8)} lifts it` : "";
+    throw new CordonError(`--allow-socket ${path}: the policy hides ${hidden.path}${reveal}`);
+  }
+  return real;
 }

@@ -86,7 +86,9 @@ const POLICY_FIELDS = {
   ),
   network: described(
     v.picklist(NETWORK, 'must be "none" or "all"'),
-    "`none` (default): only AF_UNIX sockets. `all`: the host network (`--net`).",
+    "`none` (default): only AF_UNIX sockets. `all`: the host network (`--net`): IP in the host's network " +
+      "namespace. Host unix socket files stay out of reach; abstract unix names are shared, so the command can " +
+      "bind one that a host program connects to later.",
   ),
   allowConnect: described(
     v.array(
@@ -109,7 +111,13 @@ const POLICY_FIELDS = {
         v.maxValue(65535, "must be 0-65535"),
       ),
     ),
-    "With network `none`: TCP ports the command may bind (`--allow-bind`), enforced by Landlock (ABI 4+).",
+    "With network `none`: TCP ports the command may bind (`--allow-bind`), enforced by Landlock (ABI 4+). " +
+      "Where a port rule shares the host's network namespace, see `network`.",
+  ),
+  allowSockets: described(
+    v.array(PathSchema, "must be a list of paths"),
+    "Host unix socket files the command may connect to (`--allow-socket`). Every other host socket " +
+      "outside the write roots is out of reach in bwrap mode, and in landlock-only mode from Landlock ABI 9.",
   ),
   env: described(
     EnvSchema,
@@ -194,6 +202,7 @@ export interface Policy {
   network: (typeof NETWORK)[number];
   allowConnect: number[];
   allowBind: number[];
+  allowSockets: string[];
   env: EnvChanges;
   mode: (typeof MODES)[number];
   allowDegraded: DegradationName[];
@@ -207,6 +216,7 @@ export const EMPTY_POLICY: Policy = {
   network: "none",
   allowConnect: [],
   allowBind: [],
+  allowSockets: [],
   env: { clear: false, allowList: false, set: {}, unset: [] },
   mode: "auto",
   allowDegraded: [],

@@ -16,10 +16,13 @@ import {
   O_CREAT,
   O_DIRECTORY,
   O_EXCL,
+  O_NOFOLLOW,
   O_PATH,
   O_WRONLY,
   RESOLVE_BENEATH,
   RESOLVE_NO_SYMLINKS,
+  S_IFMT,
+  S_IFSOCK,
   ST_RDONLY,
 } from "../../ffi/constants.ts";
 import { closeFd, fstatfsFlags, fstatx, mkdirat, openat, openat2, SyscallError, unshare } from "../../ffi/libc.ts";
@@ -65,6 +68,8 @@ const ANCHOR_HOW = encodeOpenHow(O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO
  * is ELOOP rather than a descriptor of the link; BENEATH refuses "..".
  */
 const COMPONENT_HOW = encodeOpenHow(O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+/** A host socket's canonical path: any symlink met now was not there when stage 1 resolved it. */
+const COVER_HOW = encodeOpenHow(O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
 const READ_ONLY = encodeMountAttr(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
 const STAND_IN_ATTR = encodeMountAttr(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0);
 const CLONE_TREE = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE;
@@ -346,6 +351,32 @@ function attach(walk: Walk, prepared: Prepared): void {
 }
 
 /**
+ * Covers a host socket file with the empty stand-in file: connect(2) ignores
+ * read-only mounts, so hiding is the only way in bwrap mode before Landlock
+ * ABI 9. The path is canonical and outside every write root, so the sandbox
+ * cannot have changed it; a socket that is gone, or no longer a socket, or
+ * out of this user's reach, needs no cover. Opened by its bytes: a path need
+ * not be UTF-8, and no mount argument could name it.
+ */
+function coverSocket(walk: Walk, path: Buffer): void {
+  let target: number;
+  try {
+    target = track(walk, openat2(AT_FDCWD, path, COVER_HOW));
+  } catch (error) {
+    if (error instanceof SyscallError && NO_SOCKET_THERE.has(error.errno)) return;
+    throw error;
+  }
+  if ((fstatx(target).mode & S_IFMT) !== S_IFSOCK) return release(walk, target);
+  const clone = cloneStandIn(walk, "hide-file");
+  moveMount(clone, "", target, "", ONTO_TARGET);
+  release(walk, clone);
+  release(walk, target);
+}
+
+/** Errors that mean there is no socket to cover at a path: gone, a symlink now, or out of reach. */
+const NO_SOCKET_THERE = new Set<number>([ERRNO.ENOENT, ERRNO.ENOTDIR, ERRNO.ELOOP, ERRNO.EACCES]);
+
+/**
  * The working directory still names the directory bwrap chose, on the mount
  * that was there then: below a new mount, relative paths would reach the
  * covered tree. Entering it again by path goes through the new mounts.
@@ -375,9 +406,10 @@ function enterPrivateMountNamespace(): void {
 export function applyDenyMounts(
   anchors: readonly WireAnchor[],
   mounts: readonly WireDenyMount[],
+  socketCovers: readonly string[] = [],
   options: DenyMountOptions = {},
 ): void {
-  if (mounts.length === 0) return;
+  if (mounts.length === 0 && socketCovers.length === 0) return;
   const anchorsByPath = new Map(anchors.map((anchor) => [anchor.path, anchor]));
   const { targets, ancestors } = targetsOf(mounts, anchorsByPath);
   enterPrivateMountNamespace();
@@ -388,6 +420,7 @@ export function applyDenyMounts(
     // two-phase) saved 15-20 ms of 1,000 flat mounts, but needs two descriptors
     // per mount held at once; bounded to a few hundred it saved nothing measurable.
     for (const target of [...targets].sort((a, b) => a.depth - b.depth)) attach(walk, prepare(walk, target));
+    for (const socket of socketCovers) coverSocket(walk, Buffer.from(socket, "hex"));
     detachStandIn(walk);
   } catch (error) {
     // Leave no directory behind in a /tmp that may be shared; the first error is the one to report.

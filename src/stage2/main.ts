@@ -102,7 +102,7 @@ function stage2(fd: number, statusFd: number): never {
 
   const steps: [string, () => void][] = [
     // While bwrap's CAP_SYS_ADMIN is still held (bwrap mode); dropped below.
-    ["deny mounts", () => applyDenyMounts(header.denyAnchors, header.denyMounts)],
+    ["deny mounts", () => applyDenyMounts(header.denyAnchors, header.denyMounts, header.socketCovers)],
     ["verifying mounts", () => verifyMounts(header.mountChecks)],
     ["no-new-privs", setNoNewPrivileges],
     ["parent-death signal", () => setParentDeathSignal(header.parentDeathSignal, header.parentPid)],

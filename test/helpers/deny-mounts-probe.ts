@@ -82,7 +82,7 @@ function main(): ProbeOutput {
   const fdsBefore = openFds();
   const start = performance.now();
   try {
-    applyDenyMounts(spec.anchors, spec.mounts, spec.options);
+    applyDenyMounts(spec.anchors, spec.mounts, [], spec.options);
   } catch (error) {
     return { setupError: (error as Error).message, results: [], applyMs: 0, leakedFds: 0 };
   }

@@ -61,9 +61,9 @@ describe("rights per ABI", () => {
 
 describe("effectiveAbi", () => {
   test("a kernel newer than cordon is treated as the newest known ABI", () => {
-    expect(NEWEST_KNOWN_ABI).toBe(8);
-    expect(effectiveAbi(9, undefined)).toBe(8);
-    expect(effectiveAbi(42, undefined)).toBe(8);
+    expect(NEWEST_KNOWN_ABI).toBe(9);
+    expect(effectiveAbi(10, undefined)).toBe(9);
+    expect(effectiveAbi(42, undefined)).toBe(9);
     expect(effectiveAbi(7, undefined)).toBe(7);
   });
 

@@ -74,6 +74,7 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
         mountChecks: [],
         denyAnchors: [],
         denyMounts: [],
+        socketCovers: [],
         preserveFds: 0,
         parentDeathSignal: 0,
       },

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { ACCESS_FS } from "../../ffi/landlock.ts";
 import { landlockRulesFor, rightsForGrant, type LandlockIntent, type LandlockPlan } from "../../src/landlock/rules.ts";
 
-const ABIS = [1, 2, 3, 4, 5, 6, 7, 8];
+const ABIS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 // Independent of ffi/: the bits of landlock(7).
 const BIT = {
@@ -24,9 +24,10 @@ const BIT = {
   REFER: 8192n,
   TRUNCATE: 16384n,
   IOCTL_DEV: 32768n,
+  RESOLVE_UNIX: 65536n,
 } as const;
-const FILE_ONLY = BIT.EXECUTE | BIT.WRITE_FILE | BIT.READ_FILE | BIT.TRUNCATE | BIT.IOCTL_DEV;
-const ALL_FS = 0xffffn;
+const FILE_ONLY = BIT.EXECUTE | BIT.WRITE_FILE | BIT.READ_FILE | BIT.TRUNCATE | BIT.IOCTL_DEV | BIT.RESOLVE_UNIX;
+const ALL_FS = 0x1ffffn;
 
 function intent(overrides: Partial<LandlockIntent> = {}): LandlockIntent {
   return {
@@ -65,6 +66,16 @@ describe.each(plans)("landlockRulesFor at ABI %d", (abi, plan) => {
     expect((plan.handledFs & BIT.REFER) !== 0n).toBe(abi >= 2);
     expect((plan.handledFs & BIT.TRUNCATE) !== 0n).toBe(abi >= 3);
     expect((plan.handledFs & BIT.IOCTL_DEV) !== 0n).toBe(abi >= 5);
+    expect((plan.handledFs & BIT.RESOLVE_UNIX) !== 0n).toBe(abi >= 9);
+  });
+
+  test("connecting to a unix socket file: write roots and allowed sockets only (ABI 9+)", () => {
+    const withSocket = landlockRulesFor(intent({ sockets: [{ path: "/run/user/1/bus", kind: "file" }] }), abi);
+    expect(ruleFor(withSocket, "/").access & BIT.RESOLVE_UNIX).toBe(0n);
+    expect(ruleFor(withSocket, "/dev/pts").access & BIT.RESOLVE_UNIX).toBe(0n);
+    expect((ruleFor(withSocket, "/work/project").access & BIT.RESOLVE_UNIX) !== 0n).toBe(abi >= 9);
+    if (abi >= 9) expect(ruleFor(withSocket, "/run/user/1/bus").access).toBe(BIT.RESOLVE_UNIX);
+    else expect(withSocket.pathRules.some((rule) => rule.path === "/run/user/1/bus")).toBe(false);
   });
 
   test("rules on files carry only file rights", () => {

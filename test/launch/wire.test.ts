@@ -19,6 +19,7 @@ const HEADER: LaunchHeader = {
   mountChecks: [],
   denyAnchors: [],
   denyMounts: [],
+  socketCovers: [],
   preserveFds: 0,
   parentDeathSignal: 9,
 };

@@ -10,17 +10,14 @@ import {
   type MountOp,
 } from "../../src/plan/mounts.ts";
 
-const EMPTY_FILE = "/state/empty-file";
-
 function input(overrides: Partial<MountInput> = {}): MountInput {
   return {
     writeRoots: ["/ws"],
     denyRead: [],
     cwd: "/ws",
-    network: "none",
     runtimeDirs: ["/run"],
-    unixSockets: [],
-    emptyFile: EMPTY_FILE,
+    runtimeFiles: [],
+    allowedSockets: [],
     ...overrides,
   };
 }
@@ -64,7 +61,7 @@ const RICH = input({
     { path: "/home/u/proj/sub/.env", kind: "file" },
     { path: "/home/u/.ssh", kind: "dir" },
   ],
-  unixSockets: ["/srv/deep/down/d.sock", "/srv/d.sock"],
+  allowedSockets: ["/srv/deep/down/d.sock", "/run/user/1000/bus"],
 });
 
 describe("mountPlanFor: order by construction", () => {
@@ -85,7 +82,7 @@ describe("mountPlanFor: order by construction", () => {
       ...RICH,
       writeRoots: [...RICH.writeRoots].reverse(),
       denyRead: [...RICH.denyRead].reverse(),
-      unixSockets: [...RICH.unixSockets].reverse(),
+      allowedSockets: [...RICH.allowedSockets].reverse(),
     });
     expect(reversed).toEqual(mountPlanFor(RICH));
   });
@@ -125,57 +122,36 @@ describe("mountPlanFor: deny paths are not bwrap's", () => {
   });
 });
 
-describe("mountPlanFor: host sockets and runtime directories", () => {
-  const sockets = {
-    inRoot: "/ws/app.sock",
-    inTmp: "/tmp/.X11-unix/X0",
-    inShm: "/dev/shm/s.sock",
-    inRun: "/run/docker.sock",
-    inHiddenDir: "/home/u/.gnupg/S.gpg-agent",
-    inMissingHidden: "/ws/gone/x.sock",
-    readDenied: "/home/u/bus.sock",
-    reachable: "/srv/daemon.sock",
-    reachableDeep: "/var/lib/thing/ctl.sock",
-  };
-  const socketInput = (network: MountInput["network"]) =>
-    input({
-      network,
-      denyRead: [
-        { path: "/home/u/.gnupg", kind: "dir" },
-        { path: "/ws/gone", kind: "missing" },
-        { path: sockets.readDenied, kind: "file" },
-      ],
-      unixSockets: Object.values(sockets),
-    });
-
-  test("covers only sockets outside write roots and read-denied directories", () => {
-    for (const network of ["none", "tcp"] as const) {
-      const ops = mountPlanFor(socketInput(network));
-      const covers = ops.filter((op) => isBind(op) && op.why === "host-socket");
-      // A read-denied socket file is a socket like any other to bwrap; whether stage 2 may
-      // still mount over it is planSandbox's to decide (test/plan/sandbox.test.ts).
-      expect(covers.filter((op) => op.dest !== sockets.readDenied)).toEqual([
-        { kind: "ro-bind", source: EMPTY_FILE, dest: sockets.reachable, why: "host-socket" },
-        { kind: "ro-bind", source: EMPTY_FILE, dest: sockets.reachableDeep, why: "host-socket" },
-      ]);
-      expect(at(ops, "/run")).toEqual([{ kind: "tmpfs", dest: "/run" }]);
-      // Seen from inside bwrap's mounts alone: the sockets in the write root are the host's, and
-      // the one in the read-denied directory too, until stage 2 hides that directory.
-      const hostOnes: string[] = [sockets.inRoot, sockets.inMissingHidden, sockets.inHiddenDir];
-      for (const socket of Object.values(sockets)) {
-        if (socket === sockets.readDenied) continue;
-        expect(visibleSource(ops, socket) === socket).toBe(hostOnes.includes(socket));
-      }
-    }
+describe("mountPlanFor: runtime directories and allowed sockets", () => {
+  test("/run is an empty tmpfs: the plan has no network input at all", () => {
+    // --net means IP networking: host sockets under /run stay out of sight whatever the network.
+    const ops = mountPlanFor(input());
+    expect(at(ops, "/run")).toEqual([{ kind: "tmpfs", dest: "/run" }]);
+    expect(visibleSource(ops, "/run/docker.sock")).toBeUndefined();
   });
 
-  test('with network "all": no runtime-dir tmpfs and no socket covers', () => {
-    const ops = mountPlanFor(socketInput("all"));
-    expect(ops.some((op) => isBind(op) && op.why === "host-socket")).toBe(false);
-    expect(at(ops, "/run")).toEqual([]);
-    expect(ops.filter((op) => op.kind === "tmpfs").map((op) => op.dest)).toEqual(["/tmp", "/dev/shm"]);
-    expect(visibleSource(ops, sockets.inRun)).toBe(sockets.inRun);
-    expect(visibleSource(ops, sockets.reachable)).toBe(sockets.reachable);
+  test("an allowed socket is bound back where a tmpfs would hide it; inside a write root it is visible already", () => {
+    const allowed = ["/run/user/1000/bus", "/srv/daemon.sock", "/ws/app.sock"];
+    const ops = mountPlanFor(input({ allowedSockets: allowed }));
+    expect(visibleSource(ops, "/run/user/1000/bus")).toBe("/run/user/1000/bus");
+    expect(at(ops, "/srv/daemon.sock")).toEqual([
+      { kind: "ro-bind", source: "/srv/daemon.sock", dest: "/srv/daemon.sock", why: "allowed-socket" },
+    ]);
+    expect(at(ops, "/ws/app.sock")).toEqual([]);
+  });
+
+  test("a runtime file is bound back above the runtime tmpfs, unless read-denied", () => {
+    const conf = "/run/systemd/resolve/stub-resolv.conf";
+    const ops = mountPlanFor(input({ runtimeFiles: [conf] }));
+    expect(visibleSource(ops, conf)).toBe(conf);
+    expect(visibleSource(ops, "/run/systemd/resolve/io.systemd.Resolve")).toBeUndefined();
+    expect(indexOf(ops, (op) => op.dest === conf)).toBeGreaterThan(indexOf(ops, (op) => op.dest === "/run"));
+    for (const deny of [
+      { path: conf, kind: "file" as const },
+      { path: "/run/systemd", kind: "dir" as const },
+    ]) {
+      expect(at(mountPlanFor(input({ runtimeFiles: [conf], denyRead: [deny] })), conf)).toEqual([]);
+    }
   });
 });
 
@@ -209,7 +185,7 @@ describe("mountPlanFor: the working directory", () => {
 describe("rendering", () => {
   test("mountArgs renders each kind of operation", () => {
     const ops: MountOp[] = [
-      { kind: "ro-bind", source: "/a", dest: "/b", why: "host-socket" },
+      { kind: "ro-bind", source: "/a", dest: "/b", why: "allowed-socket" },
       { kind: "bind", source: "/c", dest: "/d", why: "write-root" },
       { kind: "proc", dest: "/proc" },
       { kind: "dev", dest: "/dev" },
@@ -256,7 +232,7 @@ describe("rendering", () => {
   // paths itself), and this golden changes with it.
   test("golden: a small plan's full bwrap argument list, with no deny path in it", () => {
     const mounts = mountPlanFor(
-      input({ denyRead: [{ path: "/ws/.git", kind: "dir" }], unixSockets: ["/srv/d.sock", "/ws/a.sock"] }),
+      input({ denyRead: [{ path: "/ws/.git", kind: "dir" }], allowedSockets: ["/srv/d.sock", "/ws/a.sock"] }),
     );
     expect(bwrapArguments({ network: "none", cwd: "/ws", mounts }, 7)).toEqual([
       "--unshare-all",
@@ -288,7 +264,7 @@ describe("rendering", () => {
       "--tmpfs",
       "/dev/shm",
       "--ro-bind",
-      EMPTY_FILE,
+      "/srv/d.sock",
       "/srv/d.sock",
       "--info-fd",
       "7",

@@ -37,6 +37,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     network: "none",
     allowConnect: [],
     allowBind: [],
+    allowSockets: [],
     env: { clear: false, allowList: false, set: {}, unset: [] },
     mode: "auto",
     allowDegraded: [],
@@ -62,7 +63,7 @@ function identitiesFor(policy: ResolvedPolicy): Map<string, Identity> {
     if (deny.kind === "dir" || deny.kind === "file") return withAncestors(deny.path);
     return deny.kind === "missing" && deny.existing !== undefined ? withAncestors(deny.existing) : [];
   });
-  const paths = [...new Set([policy.cwd, ...policy.writeRoots, ...denied])];
+  const paths = [...new Set([policy.cwd, ...policy.writeRoots, ...policy.allowSockets, ...denied])];
   return new Map(paths.map((path, i) => [path, { dev: 64n, ino: BigInt(1000 + i) }]));
 }
 
@@ -110,6 +111,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     terminals: [{ path: "/dev/pts/3", kind: "file" }],
     runtimeDirs: ["/run"],
     unixSockets: [],
+    foreignSockets: [],
     descriptors: { atStart: [], now: [] },
     identities: identitiesFor(policy),
     listDirectory: TREE,
@@ -166,9 +168,7 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
     const result = planSandbox(RICH, facts, "bwrap", STATE);
     const binds = result.mounts.filter(isCheckedBind);
     // No deny path among them: stage 2 mounts those (denyMounts).
-    expect(binds.map((op): string => op.why).sort()).toEqual(
-      ["host-socket", "working-directory", "write-root", "write-root"].sort(),
-    );
+    expect(binds.map((op): string => op.why).sort()).toEqual(["working-directory", "write-root", "write-root"].sort());
     expect(result.mountChecks).toHaveLength(binds.length);
     for (const op of binds) {
       const checks = result.mountChecks.filter((check) => check.path === op.dest);
@@ -180,9 +180,9 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
       expect(check!.identity).toEqual(created ? "created" : facts.identities.get(op.source)!);
       expect(check!.identity).toBeDefined();
     }
-    // The socket cover is what the run creates; the rest is on the host.
-    const createdDests = result.mountChecks.filter((check) => check.identity === "created").map((check) => check.path);
-    expect(createdDests).toEqual(["/srv/d.sock"]);
+    // Every bind source is on the host: host sockets are covered by stage 2, not by a bind.
+    expect(result.mountChecks.some((check) => check.identity === "created")).toBe(false);
+    expect(result.socketCovers.map((cover) => cover.shown)).toEqual(["/srv/d.sock"]);
   });
 
   test("the root bind and the system mounts are never checked", () => {
@@ -380,17 +380,16 @@ describe("planSandbox: deny mounts (bwrap mode)", () => {
     expect(result.denyMounts).toEqual([]);
     expect(result.denyCovered).toEqual([{ path: "/run/user/1000", reason: "the sandbox has its own /run" }]);
     expect(visibleSource(result.mounts, "/run/user/1000/bus")).toBeUndefined();
-    // With the host's network namespace /run is the host's, and the deny needs its mount.
-    const shared = plan(policyOf({ ...policy, network: "all" }), "bwrap");
-    expect(shared.denyMounts.map(({ path, action, anchor }) => [path, action, anchor])).toEqual([
-      ["/run/user/1000", "read-only", "/"],
-    ]);
+    // With the host's network namespace too: --net means IP networking, and /run stays the sandbox's own.
+    const shared = plan(policyOf({ ...policy, network: "all" }), "bwrap", { unixSockets: ["/run/user/1000/bus"] });
+    expect(shared.denyMounts).toEqual([]);
+    expect(visibleSource(shared.mounts, "/run/user/1000/bus")).toBeUndefined();
   });
 
-  test("a write-denied socket outside the write roots is still covered by an empty file", () => {
+  test("a write-denied socket outside the write roots is still covered by an empty file (stage 2)", () => {
     const policy = policyOf({ denyWrite: [existing("/srv/d.sock", "file")] });
     const result = plan(policy, "bwrap", { unixSockets: ["/srv/d.sock"] });
-    expect(visibleSource(result.mounts, "/srv/d.sock")).toBe(result.hostState.emptyFile);
+    expect(result.socketCovers.map((cover) => cover.shown)).toEqual(["/srv/d.sock"]);
   });
 
   // Suspected bug (src/plan/mounts.ts, the `taken` set of the host-socket loop, with
@@ -404,7 +403,7 @@ describe("planSandbox: deny mounts (bwrap mode)", () => {
     for (const list of ["denyWrite", "denyRead"] as const) {
       const policy = policyOf({ [list]: [existing("/srv/d.sock", "file")] });
       const result = plan(policy, "bwrap", { unixSockets: ["/srv/d.sock"] });
-      // bwrap's empty-file cover hides the socket; stage 2 adds no mount that would expect the socket there.
+      // Stage 2's socket cover hides it; no deny mount is planned that would expect the socket there.
       expect(result.denyCovered.map(({ path }) => path)).toContain("/srv/d.sock");
       for (const mount of result.denyMounts) {
         for (const { path } of mount.components) expect(visibleSource(result.mounts, path)).toBe(path);
@@ -611,10 +610,11 @@ describe("planSandbox: degradations", () => {
 });
 
 describe("landlockOnlyDegradations", () => {
-  const sockets = { unixSockets: ["/srv/d.sock"] };
+  const facts = (unixSockets: string[], abi = 7) => ({ unixSockets, foreignSockets: [], landlock: { abi } });
+  const sockets = facts(["/srv/d.sock"]);
 
-  test("a host socket outside the write roots is a loss", () => {
-    for (const policy of [policyOf(), policyOf({ allowConnect: [443] })]) {
+  test("a host socket outside the write roots is a loss, whatever the network", () => {
+    for (const policy of [policyOf(), policyOf({ allowConnect: [443] }), policyOf({ network: "all" })]) {
       const losses = landlockOnlyDegradations(policy, sockets);
       expect(losses).toHaveLength(1);
       expect(losses[0]).toMatchObject({ name: "unix-sockets", weakensSecurity: true });
@@ -622,17 +622,28 @@ describe("landlockOnlyDegradations", () => {
     }
   });
 
-  test('not with network "all", not inside a write root, not when unix-sockets is allowed by name', () => {
-    expect(landlockOnlyDegradations(policyOf({ network: "all" }), sockets)).toEqual([]);
-    expect(landlockOnlyDegradations(policyOf(), { unixSockets: ["/ws/app.sock"] })).toEqual([]);
+  test("not inside a write root, not when allowed, not when unix-sockets is accepted by name", () => {
+    expect(landlockOnlyDegradations(policyOf(), facts(["/ws/app.sock"]))).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf({ allowSockets: ["/srv/d.sock"] }), sockets)).toEqual([]);
     expect(landlockOnlyDegradations(policyOf({ allowDegraded: ["unix-sockets"] }), sockets)).toEqual([]);
-    expect(landlockOnlyDegradations(policyOf(), { unixSockets: [] })).toEqual([]);
+    expect(landlockOnlyDegradations(policyOf(), facts([]))).toEqual([]);
+  });
+
+  test("from Landlock ABI 9, RESOLVE_UNIX closes it: no loss", () => {
+    expect(landlockOnlyDegradations(policyOf(), facts(["/srv/d.sock"], 8))).toHaveLength(1);
+    expect(landlockOnlyDegradations(policyOf(), facts(["/srv/d.sock"], 9))).toEqual([]);
+  });
+
+  test("a socket whose path is not UTF-8 counts, shown escaped", () => {
+    const foreign = { unixSockets: [], foreignSockets: [{ shown: "/srv/\\xff.sock", hex: "2f7372762fff2e736f636b" }] };
+    const [loss] = landlockOnlyDegradations(policyOf(), { ...foreign, landlock: { abi: 7 } });
+    expect(loss!.consequence).toContain("/srv/\\xff.sock");
   });
 
   test("a read-denied socket is a loss, whatever the network", () => {
     for (const network of ["none", "all"] as const) {
       const policy = policyOf({ network, denyRead: [existing("/run/user/1000/bus", "file")] });
-      const losses = landlockOnlyDegradations(policy, { unixSockets: ["/run/user/1000/bus"] });
+      const losses = landlockOnlyDegradations(policy, facts(["/run/user/1000/bus"]));
       expect(losses).toHaveLength(1);
       expect(losses[0]!.consequence).toContain("hiding the unix sockets /run/user/1000/bus");
     }
@@ -642,18 +653,52 @@ describe("landlockOnlyDegradations", () => {
 
   test("a long list is previewed", () => {
     const many = ["/srv/1.sock", "/srv/2.sock", "/srv/3.sock", "/srv/4.sock", "/srv/5.sock"];
-    const [loss] = landlockOnlyDegradations(policyOf(), { unixSockets: many });
+    const [loss] = landlockOnlyDegradations(policyOf(), facts(many));
     expect(loss!.consequence).toContain("/srv/1.sock, /srv/2.sock, /srv/3.sock and 2 more");
   });
 
-  // Suspected bug (src/plan/sandbox.ts, `hiddenSockets` in landlockOnlyDegradations): only a socket
-  // that is itself read-denied counts, not one inside a read-denied directory, e.g. the
-  // gpg-agent secure default hides $XDG_RUNTIME_DIR/gnupg, a directory of sockets. With
-  // network "all" (or inside a write root) no loss is reported, so auto mode falls back to
-  // landlock-only mode silently, where connect(2) to those sockets still works before ABI 9.
-  test.failing("a socket inside a read-denied directory is a loss, even with network all", () => {
+  test("a socket inside a read-denied directory is a loss, even with network all", () => {
     const policy = policyOf({ network: "all", denyRead: [existing("/run/user/1000/gnupg", "dir")] });
-    const losses = landlockOnlyDegradations(policy, { unixSockets: ["/run/user/1000/gnupg/S.gpg-agent"] });
+    const losses = landlockOnlyDegradations(policy, facts(["/run/user/1000/gnupg/S.gpg-agent"]));
     expect(losses).toHaveLength(1);
+    expect(losses[0]!.consequence).toContain("hiding the unix sockets /run/user/1000/gnupg/S.gpg-agent");
+  });
+});
+
+describe("planSandbox: host socket covers (bwrap mode)", () => {
+  const sockets = {
+    unixSockets: [
+      "/ws/app.sock",
+      "/tmp/.X11-unix/X0",
+      "/run/user/1000/bus",
+      "/home/u/.gnupg/S.gpg-agent",
+      "/srv/d.sock",
+      "/srv/allowed.sock",
+    ],
+    foreignSockets: [
+      { shown: "/var/tmp/\\xff.sock", hex: Buffer.from("/var/tmp/\xff.sock", "latin1").toString("hex") },
+    ],
+  };
+
+  test("every socket outside the tmpfs mounts, write roots, hidden directories and allowed sockets", () => {
+    for (const network of ["none", "all"] as const) {
+      const policy = policyOf({
+        network,
+        denyRead: [existing("/home/u/.gnupg", "dir")],
+        allowSockets: ["/srv/allowed.sock"],
+      });
+      const result = plan(policy, "bwrap", sockets);
+      expect(result.socketCovers.map((cover) => cover.shown)).toEqual(["/srv/d.sock", "/var/tmp/\\xff.sock"]);
+      expect(result.sockets.covered).toEqual(["/srv/d.sock", "/var/tmp/\\xff.sock"]);
+    }
+  });
+
+  test("a socket path that is not UTF-8 is carried as its bytes", () => {
+    const foreign = plan(policyOf(), "bwrap", sockets).socketCovers.find((cover) => cover.shown.includes("\\x"));
+    expect(Buffer.from(foreign!.hex, "hex")).toEqual(Buffer.from("/var/tmp/\xff.sock", "latin1"));
+  });
+
+  test("landlock-only mode covers nothing: it has no mounts", () => {
+    expect(plan(policyOf(), "landlock", sockets).socketCovers).toEqual([]);
   });
 });

@@ -419,6 +419,7 @@ describe.skipIf(noBwrap !== undefined || noLandlock !== undefined)("the compiled
         mountChecks: [],
         denyAnchors: [anchorOf(root)],
         denyMounts: [planned(root, ".git", "read-only"), planned(root, ".env", "hide-file")],
+        socketCovers: [],
         preserveFds: 0,
         parentDeathSignal: 0,
       },

@@ -42,18 +42,36 @@ export const POLICY_OPTIONS = {
     repeatable: true,
     description: "Hide PATH: a directory shows up empty, a file reads as empty; globs allowed",
   },
-  net: { type: "boolean", description: "Allow network access (default: none; only AF_UNIX sockets)" },
+  net: {
+    type: "boolean",
+    description:
+      "Allow IP networking in the host's network namespace (default: none; only AF_UNIX sockets). Host unix " +
+      "socket files stay out of reach, but abstract unix names are shared: the command can bind one that a host " +
+      "program connects to later",
+  },
   "allow-connect": {
     type: "string",
     valueHint: "PORT",
     repeatable: true,
-    description: "Without --net, still allow TCP connections to PORT (Landlock ABI 4+)",
+    description:
+      "Without --net, still allow TCP connections to PORT (Landlock ABI 4+). Shares the host's network " +
+      "namespace: the command can bind an abstract unix name that a host program connects to later",
   },
   "allow-bind": {
     type: "string",
     valueHint: "PORT",
     repeatable: true,
-    description: "Without --net, still allow binding TCP PORT (Landlock ABI 4+)",
+    description:
+      "Without --net, still allow binding TCP PORT (Landlock ABI 4+). Shares the host's network namespace, " +
+      "with the same abstract unix name caveat as --allow-connect",
+  },
+  "allow-socket": {
+    type: "string",
+    valueHint: "PATH",
+    repeatable: true,
+    description:
+      "Let the command connect to the host unix socket PATH; every other host socket outside the write " +
+      "roots is out of reach (bwrap mode; landlock-only mode from Landlock ABI 9)",
   },
   "preserve-fds": {
     type: "string",
@@ -138,6 +156,7 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
     network: options.net ? "all" : undefined,
     allowConnect: list("allow-connect").map(portNumber),
     allowBind: list("allow-bind").map(portNumber),
+    allowSockets: list("allow-socket"),
     env: { clear: options["clear-env"] === true, set, unset: list("unset-env") },
     mode: options.mode,
     allowDegraded: list("allow-degraded"),

@@ -43,7 +43,9 @@ Secret-shaped environment variables (*_TOKEN, *_SECRET*, *_PASSWORD, *_API_KEY, 
 removed; --profile ci keeps only an allow-list; --env NAME passes one on purpose. Nothing is
 writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
 temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the TCP ports of
---allow-connect/--allow-bind). No capabilities, no new privileges, no setuid files, no core dumps; a seccomp
+--allow-connect/--allow-bind). With or without --net, bwrap mode keeps every host unix socket file outside
+the write roots out of reach, unless --allow-socket names it. No capabilities, no new privileges, no setuid
+files, no core dumps; a seccomp
 filter refuses io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf, perf, userfaultfd and
 32-bit entry points.`;
 
@@ -51,14 +53,15 @@ const MODES = `bwrap (default where user namespaces work): bubblewrap namespaces
 seccomp inside.
 
 landlock-only (--mode landlock, or auto mode's fallback when it loses nothing): Landlock and seccomp alone.
-It cannot stop connecting to host unix socket files, or seeing host processes, and Landlock has no right for
+Before Landlock ABI 9 it cannot stop connecting to host unix socket files; it cannot stop seeing host
+processes, and Landlock has no right for
 chmod: the command can make the user's own files outside the write roots, hidden ones included (~/.ssh),
 readable or writable by every local user. As root that reaches every system file, so landlock-only mode
 refuses to run as root unless --allow-degraded metadata. A warning line says what is weaker (under --mode
 landlock, only with -v). \`cordon explain\` shows it all.
 
-In both modes, nothing the command started outlives cordon: every leftover process is frozen, killed and
-reaped before cordon returns, and the terminal's foreground group and settings are put back.`;
+In both modes, nothing the command started outlives cordon: every leftover process is killed and reaped
+before cordon returns, and the terminal's foreground group and settings are put back.`;
 
 const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the
 command did not run, or a process it left could not be killed); 126 cannot execute; 127 not found.`;
