@@ -120,8 +120,9 @@ function socketExposure(
     );
   } else if (mode === "bwrap" && !resolveUnix) {
     open.push(
-      "a socket file a host program binds after the run starts outside /run, /tmp, /dev/shm and the write " +
-        "roots, or one the kernel lists without a full path (bound by a relative name)",
+      "outside /run, /tmp, /dev/shm and the write roots: a socket file a host program binds after the run " +
+        "starts, one renamed or moved since it was bound, one bound in another mount namespace (a container's " +
+        "volume, seen at another path), or one bound by a relative name",
     );
   }
   if (mode === "landlock" || network !== "none") {
@@ -212,15 +213,17 @@ function replacedInSandbox(runtimeDirs: readonly string[]): string[] {
 
 /**
  * The host sockets stage 2 covers with an empty file in bwrap mode: every
- * one outside the private tmpfs mounts, the write roots, the read-denied
- * directories and the allowed sockets. Compared byte for byte (latin1), so a
- * path that is not UTF-8 is placed like any other; stage 2 opens it by its bytes.
+ * one that bwrap's mounts leave in sight as the host's own file (the last
+ * mount over it binds a host path: the root, or a working directory bound
+ * back under /tmp), outside the write roots, the read-denied directories and
+ * the allowed sockets. Compared byte for byte (latin1), so a path that is not
+ * UTF-8 is placed like any other; stage 2 opens it by its bytes.
  */
-function socketCoversFor(policy: ResolvedPolicy, facts: HostFacts): SocketCover[] {
+function socketCoversFor(policy: ResolvedPolicy, facts: HostFacts, mounts: readonly MountOp[]): SocketCover[] {
   const bytes = (path: string) => Buffer.from(path).toString("latin1");
-  const outOfSight = [
-    ...SANDBOX_TMPFS,
-    ...facts.runtimeDirs,
+  const byDest = mounts.map((op) => ({ dest: bytes(op.dest), hostView: op.kind === "bind" || op.kind === "ro-bind" }));
+  const inHostView = (path: string) => byDest.findLast((op) => isWithin(path, op.dest))?.hostView === true;
+  const ownOrHidden = [
     ...policy.writeRoots,
     ...policy.denyRead.filter((deny) => deny.kind !== "file").map((deny) => deny.path),
   ].map(bytes);
@@ -231,7 +234,7 @@ function socketCoversFor(policy: ResolvedPolicy, facts: HostFacts): SocketCover[
   ];
   return sockets.filter((socket) => {
     const path = Buffer.from(socket.hex, "hex").toString("latin1");
-    return !allowed.has(path) && !outOfSight.some((dir) => isWithin(path, dir));
+    return !allowed.has(path) && inHostView(path) && !ownOrHidden.some((dir) => isWithin(path, dir));
   });
 }
 
@@ -369,9 +372,7 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  // From ABI 9 Landlock refuses connect(2) to every socket file outside the write roots, whatever its name.
   const replaced = replacedInSandbox(facts.runtimeDirs);
-  const socketCovers = bwrap ? socketCoversFor(policy, facts) : [];
   const redaction = redactionPlanFor({ policy, sources: facts.redactSources, bwrap, replaced, stateDir });
   const mounts = bwrap
     ? mountPlanFor({
@@ -385,6 +386,7 @@ export function planSandbox(
         copies: redaction.binds,
       })
     : [];
+  const socketCovers = bwrap ? socketCoversFor(policy, facts, mounts) : [];
   const deny: DenyMountPlan = bwrap
     ? denyMountsFor({
         policy,

@@ -5,7 +5,8 @@
 // user cannot reach never breaks a run. `--allow-socket` lets one through.
 // Abstract names under a shared network namespace stay open, as documented.
 import { afterAll, describe, expect } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { attackTest, hostDir, python3Missing, randomKey, removeDir, sandboxed } from "../helpers/attacks.ts";
 import { cordon, CORDON, isRoot, modeArgs, run } from "../helpers/cordon.ts";
@@ -155,6 +156,26 @@ describe("bwrap mode: host socket files stay out of reach, whatever the network"
     });
   }
 
+  attackTest(
+    "a socket in a working directory under /tmp, which bwrap binds back, is covered",
+    [python3Missing],
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "cordon-cwd-socket-"));
+      chmodSync(dir, 0o755);
+      const path = join(dir, "dev-server.sock");
+      const listener = await listen(path);
+      try {
+        expect(connectPlainly(path, "plain")).toBe("connected");
+        const result = sandboxed("bwrap", ["python3", "-c", CLIENT, hex(path), "sandboxed"], { cwd: dir });
+        expect(["ECONNREFUSED", "EACCES"]).toContain(result.stdout.trim());
+        expect(await listener.messages()).toEqual(["plain"]);
+      } finally {
+        listener.stop();
+        removeDir(dir);
+      }
+    },
+  );
+
   attackTest("a socket bound in another network namespace is covered", [python3Missing, unshareMissing], async () => {
     const path = join(scratch, `other-netns-${randomKey()}.sock`);
     const listener = await listen(path, { ownNetns: true });
@@ -172,38 +193,31 @@ describe("bwrap mode: host socket files stay out of reach, whatever the network"
     }
   });
 
-  attackTest("a socket whose path is not UTF-8 is hidden with its directory", [python3Missing], async () => {
-    const parent = join(scratch, `foreign-${randomKey()}`);
-    mkdirSync(parent, { mode: 0o755 });
-    const dir = Buffer.concat([Buffer.from(`${parent}/d`), Buffer.from([0xff])]);
-    run(["python3", "-c", `import os,sys; os.mkdir(bytes.fromhex(sys.argv[1]), 0o755)`, hex(dir)]);
-    const path = Buffer.concat([dir, Buffer.from("/s.sock")]);
-    const listener = await listen(path);
-    try {
-      expect(connectPlainly(path, "plain")).toBe("connected");
-      const result = sandboxed("bwrap", ["python3", "-c", CLIENT, hex(path), "sandboxed"]);
-      expect(result.exitCode).toBe(0);
-      expect(result.stdout.trim()).toBe("ENOENT");
-      expect(cordon(["explain", "--mode", "bwrap", "--", "true"]).stdout).toContain(`empty-dir ${parent}`);
-      // Inside a write root, the socket is the project's own: nothing to hide.
-      expect(sandboxed("bwrap", ["true"], { write: [parent] }).exitCode).toBe(0);
-      // When the run needs that directory otherwise, cordon refuses rather than leave the socket open.
-      const inside = sandboxed("bwrap", ["true"], { cwd: parent });
-      expect(inside.exitCode).toBe(125);
-      expect(inside.stderr).toContain("not UTF-8");
-      expect(inside.stderr).toContain("\\xff");
-      expect(inside.stderr).toContain("--allow-degraded unix-sockets");
-      // Accepted by name, the run goes ahead, and the socket is reachable, as the acceptance says.
-      const accepted = sandboxed("bwrap", ["python3", "-c", CLIENT, hex(path), "accepted"], {
-        cwd: parent,
-        extra: ["--allow-degraded", "unix-sockets"],
-      });
-      expect(accepted.stdout.trim()).toBe("connected");
-      expect(await listener.messages()).toEqual(["plain", "accepted"]);
-    } finally {
-      listener.stop();
-    }
-  });
+  attackTest(
+    "a socket whose path is not UTF-8 is covered by its bytes; its directory stays usable",
+    [python3Missing],
+    async () => {
+      const parent = join(scratch, `foreign-${randomKey()}`);
+      mkdirSync(parent, { mode: 0o755 });
+      const dir = Buffer.concat([Buffer.from(`${parent}/d`), Buffer.from([0xff])]);
+      run(["python3", "-c", `import os,sys; os.mkdir(bytes.fromhex(sys.argv[1]), 0o755)`, hex(dir)]);
+      const path = Buffer.concat([dir, Buffer.from("/s.sock")]);
+      const listener = await listen(path);
+      try {
+        expect(connectPlainly(path, "plain")).toBe("connected");
+        // From a working directory right next to it, too: nothing is hidden but the socket.
+        const result = sandboxed("bwrap", ["python3", "-c", CLIENT, hex(path), "sandboxed"], { cwd: parent });
+        expect(result.exitCode).toBe(0);
+        expect(["ECONNREFUSED", "EACCES"]).toContain(result.stdout.trim());
+        expect(cordon(["explain", "--mode", "bwrap", "--", "true"]).stdout).toContain(
+          `covered ${parent}/d\\xff/s.sock`,
+        );
+        expect(await listener.messages()).toEqual(["plain"]);
+      } finally {
+        listener.stop();
+      }
+    },
+  );
 
   attackTest("--allow-socket lets exactly that socket through, with and without --net", [python3Missing], async () => {
     const allowed = join(scratch, `allowed-${randomKey()}.sock`);
@@ -280,7 +294,7 @@ describe("the socket list is complete, and explain says what stays open", () => 
         const explain = cordon(["explain", "--mode", "bwrap", "--net", "--", "true"]).stdout;
         expect(explain).toContain(`covered ${spaced}\n`);
         expect(explain).toContain(`covered ${otherNetns}\n`);
-        expect(explain).toContain("emptied, whatever the network: /tmp /dev/shm /run");
+        expect(explain).toContain("emptied, whatever the network: /run /tmp /dev/shm");
         // Landlock-only mode on this ABI says plainly that every socket file stays reachable.
         const landlock = cordon(["explain", ...modeArgs("landlock"), "--", "true"]).stdout;
         expect(landlock).toContain("open: every host socket file the user can reach (Landlock ABI");

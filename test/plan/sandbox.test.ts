@@ -698,6 +698,12 @@ describe("planSandbox: host socket covers (bwrap mode)", () => {
     expect(Buffer.from(foreign!.hex, "hex")).toEqual(Buffer.from("/var/tmp/\xff.sock", "latin1"));
   });
 
+  test("a socket in a working directory bound back under /tmp is the host's again: covered", () => {
+    const policy = policyOf({ cwd: "/tmp/build", writeRoots: [] });
+    const result = plan(policy, "bwrap", { unixSockets: ["/tmp/build/x.sock", "/tmp/other.sock"] });
+    expect(result.socketCovers.map((cover) => cover.shown)).toEqual(["/tmp/build/x.sock"]);
+  });
+
   test("landlock-only mode covers nothing: it has no mounts", () => {
     expect(plan(policyOf(), "landlock", sockets).socketCovers).toEqual([]);
   });
