@@ -67,6 +67,7 @@ const REDACTED_HOW = {
   hidden: "hidden; the tool reads a redacted copy instead",
   refused: "REFUSED: landlock-only mode cannot replace it",
   unchanged: "left as it is: nothing secret in it",
+  "helpers only": "left as it is: it only names credential helpers, no secret is in the file itself",
   "out of sight": "out of sight: the sandbox has its own directory there",
 } as const;
 

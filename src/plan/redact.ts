@@ -10,6 +10,11 @@ export interface Redaction {
   text: string;
   /** What was taken out, by key or section: `//registry.npmjs.org/:_authToken`, `credential.helper`. */
   removed: string[];
+  /**
+   * Those of `removed` that only name where credentials are kept (a credential
+   * helper, Docker's credsStore): no secret is in the file itself.
+   */
+  pointers: string[];
 }
 
 /** An .npmrc key whose value is a secret: `_auth`, `_authToken`, `//host/:_password`, `token`. */
@@ -18,6 +23,8 @@ const NPM_SECRET_KEY = /(?:^|[._:-])_?(?:auth|authtoken|password|passwd|token|se
 const NPM_NOT_SECRET = new Set(["always-auth"]);
 /** A git key whose value is a secret: `sendemail.smtpPass`, `*.token`, `*.password`. */
 const GIT_SECRET_KEY = /(?:pass|password|passwd|token|secret)$/i;
+/** Ends like one, but names a program that asks for a password: not a secret. */
+const GIT_NOT_SECRET = new Set(["askpass"]);
 
 /** A value that carries a password: `https://user:secret@host/`. */
 function hasCredentialUrl(value: string): boolean {
@@ -40,7 +47,7 @@ export function redactNpmrc(text: string): Redaction {
     removed.push(key);
     return false;
   });
-  return { text: lines.join("\n"), removed };
+  return { text: lines.join("\n"), removed, pointers: [] };
 }
 
 interface GitSection {
@@ -78,7 +85,7 @@ function secretGitKey(section: GitSection, key: string, value: string): string |
       ? `${full} (a checkout token)`
       : undefined;
   }
-  if (GIT_SECRET_KEY.test(name) || hasCredentialUrl(value)) return full;
+  if ((GIT_SECRET_KEY.test(name) && !GIT_NOT_SECRET.has(name)) || hasCredentialUrl(value)) return full;
   return undefined;
 }
 
@@ -90,6 +97,7 @@ function secretGitKey(section: GitSection, key: string, value: string): string |
  */
 export function redactGitConfig(text: string): Redaction {
   const removed: string[] = [];
+  const pointers: string[] = [];
   const out: string[] = [];
   let section: GitSection = { name: "", sub: "" };
   let dropSection = false;
@@ -117,11 +125,12 @@ export function redactGitConfig(text: string): Redaction {
     const match = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=(.*))?$/.exec(body);
     const secret = match ? secretGitKey(section, match[1]!, match[2] ?? "") : undefined;
     if (secret) removed.push(secret);
+    if (secret && section.name === "credential" && match![1]!.toLowerCase() === "helper") pointers.push(secret);
     if (!secret && body !== line) out[out.length - 1] += body;
     else if (!secret) out.push(line);
     if (line.endsWith("\\")) continuing = secret ? "drop" : "keep";
   }
-  return { text: out.join("\n"), removed };
+  return { text: out.join("\n"), removed, pointers };
 }
 
 /** Fields of an `auths` entry that carry a credential. */
@@ -138,17 +147,19 @@ export function redactDockerConfig(text: string): Redaction {
   try {
     config = JSON.parse(text);
   } catch {
-    return { text: "{}\n", removed: ["everything (not valid JSON)"] };
+    return { text: "{}\n", removed: ["everything (not valid JSON)"], pointers: [] };
   }
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    return { text: "{}\n", removed: ["everything (not a JSON object)"] };
+    return { text: "{}\n", removed: ["everything (not a JSON object)"], pointers: [] };
   }
   const copy = { ...(config as Record<string, unknown>) };
   const removed: string[] = [];
+  const pointers: string[] = [];
   for (const key of ["credsStore", "credHelpers"]) {
     if (key in copy) {
       delete copy[key];
       removed.push(key);
+      pointers.push(key);
     }
   }
   const auths = copy.auths;
@@ -165,8 +176,8 @@ export function redactDockerConfig(text: string): Redaction {
       }),
     );
   }
-  if (removed.length === 0) return { text, removed };
-  return { text: `${JSON.stringify(copy, null, 2)}\n`, removed };
+  if (removed.length === 0) return { text, removed, pointers };
+  return { text: `${JSON.stringify(copy, null, 2)}\n`, removed, pointers };
 }
 
 const REDACTORS: Record<RedactFormat, (text: string) => Redaction> = {
@@ -176,7 +187,7 @@ const REDACTORS: Record<RedactFormat, (text: string) => Redaction> = {
 };
 
 /** The copy of a file cordon could not read (or one too large to read whole): empty, never the original. */
-export const UNREADABLE: Redaction = { text: "", removed: ["everything (cordon could not read it)"] };
+export const UNREADABLE: Redaction = { text: "", removed: ["everything (cordon could not read it)"], pointers: [] };
 
 export function redact(format: RedactFormat, text: string | undefined): Redaction {
   return text === undefined ? UNREADABLE : REDACTORS[format](text);

@@ -20,9 +20,12 @@ export interface PlannedRedaction {
    * - "hidden": landlock-only mode hides the file; `variables` point the tool at the copy.
    * - "refused": landlock-only mode cannot keep this secret from the command; the run is refused.
    * - "unchanged": nothing secret in it, so nothing is done.
+   * - "helpers only": landlock-only mode leaves a .git/config as it is when it only names credential
+   *   helpers: no secret is in the file itself (a helper's store is a secure default of its own, or a
+   *   daemon the command could ask without the config line), so refusing would protect nothing.
    * - "out of sight": the sandbox replaces the directory it lies in (a private /tmp).
    */
-  how: "copy" | "hidden" | "refused" | "unchanged" | "out of sight";
+  how: "copy" | "hidden" | "refused" | "unchanged" | "helpers only" | "out of sight";
   /** Where the copy is on the host (in the run's state directory). */
   copy?: string;
   /** landlock-only mode: the variables set to the copy. */
@@ -112,7 +115,8 @@ export function redactionPlanFor(input: RedactionInput): RedactionPlan {
       return { ...base, how: "out of sight" };
     }
     if (input.bwrap) return { ...base, how: "copy" };
-    return { ...base, how: SECRETS[file.secret].redact!.landlock === "refuse" ? "refused" : "hidden" };
+    if (SECRETS[file.secret].redact!.landlock !== "refuse") return { ...base, how: "hidden" };
+    return { ...base, how: result.removed.length > result.pointers.length ? "refused" : "helpers only" };
   });
   return input.bwrap ? bwrapPlan(input, redactions, texts) : landlockPlan(input, redactions, texts);
 }

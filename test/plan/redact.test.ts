@@ -33,7 +33,7 @@ describe("redactNpmrc", () => {
   });
 
   test("nothing secret: the text is unchanged and nothing is removed", () => {
-    expect(redactNpmrc("registry=https://r/\n")).toEqual({ text: "registry=https://r/\n", removed: [] });
+    expect(redactNpmrc("registry=https://r/\n")).toEqual({ text: "registry=https://r/\n", removed: [], pointers: [] });
   });
 });
 
@@ -75,11 +75,16 @@ describe("redactGitConfig", () => {
       '[url "https://x-access-token:SECRET3@github.com/"]',
       "\tinsteadOf = https://github.com/",
       "[http] proxy = http://u:SECRET4@proxy:3128",
+      "[core]",
+      "\taskPass = /usr/bin/ksshaskpass",
       "[alias]",
       "\tst = status",
     ].join("\n");
     const result = redactGitConfig(text);
     expect(result.text).not.toMatch(/SECRET/);
+    // askPass names a program that asks for a password: a setting, not a secret.
+    expect(result.text).toContain("askPass = /usr/bin/ksshaskpass");
+    expect(result.pointers).toEqual(["credential.helper", "credential.https://example.com.helper"]);
     expect(result.text).toContain("name = Me");
     expect(result.text).toContain("st = status");
     expect(result.removed).toEqual([
@@ -116,7 +121,11 @@ describe("redactDockerConfig", () => {
 });
 
 test("a file cordon could not read becomes an empty copy, never the original", () => {
-  expect(redact("npmrc", undefined)).toEqual({ text: "", removed: ["everything (cordon could not read it)"] });
+  expect(redact("npmrc", undefined)).toEqual({
+    text: "",
+    removed: ["everything (cordon could not read it)"],
+    pointers: [],
+  });
 });
 
 describe("redactionPlanFor", () => {
@@ -158,5 +167,24 @@ describe("redactionPlanFor", () => {
     // git reads $XDG_CONFIG_HOME/git/config, then ~/.gitconfig: GIT_CONFIG_GLOBAL stands for both.
     const git = plan.copies.find((copy) => copy.path === "/s/redacted/gitconfig/config")!;
     expect(git.text).toBe("[alias]\n\tst = status\n[credential]");
+  });
+
+  test("landlock-only mode leaves a .git/config that only names a credential helper: no secret to refuse for", () => {
+    const helperOnly = new Map([["/ws/.git/config", "[credential]\n\thelper = store"]]);
+    const plan = redactionPlanFor({
+      ...input,
+      policy: { ...input.policy, redact: [files[3]!] },
+      sources: helperOnly,
+      bwrap: false,
+    });
+    expect(plan.redactions.map((r) => r.how)).toEqual(["helpers only"]);
+    // bwrap mode still shows a copy without it.
+    const bwrap = redactionPlanFor({
+      ...input,
+      policy: { ...input.policy, redact: [files[3]!] },
+      sources: helperOnly,
+      bwrap: true,
+    });
+    expect(bwrap.redactions.map((r) => r.how)).toEqual(["copy"]);
   });
 });
