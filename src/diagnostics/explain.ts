@@ -7,6 +7,7 @@ import { fsRightsOf } from "../landlock/abi.ts";
 import { slotsFor } from "../launch/wire.ts";
 import { OUTSIDE_WRITE_ROOTS } from "../plan/deny-mounts.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
+import { NOT_HIDDEN } from "../policy/secrets.ts";
 import { disassembleSeccompProgram } from "../seccomp/disassemble.ts";
 import type { PreparedRun } from "../stage1/prepare.ts";
 import type { ExplainReport } from "./schema.ts";
@@ -74,6 +75,26 @@ function denyPaths(prepared: PreparedRun): ExplainReport["denyPaths"] {
   return [...policy.denyWrite.map(describe("write")), ...policy.denyRead.map(describe("read"))];
 }
 
+/** The secure defaults as this run applies them, and what they leave readable. */
+function secretsOf(prepared: PreparedRun): ExplainReport["secrets"] {
+  const { policy, plan } = prepared;
+  return {
+    hidden: policy.denyRead
+      .filter((entry) => entry.origin.startsWith("default:"))
+      .map((entry) => ({ secret: entry.origin.slice("default:".length), path: entry.path })),
+    redacted: plan.redactions.map((redaction) => ({
+      secret: redaction.secret,
+      path: redaction.path,
+      how: redaction.how,
+      removed: redaction.removed,
+      copy: redaction.copy ?? null,
+      variables: redaction.variables ?? {},
+    })),
+    revealed: policy.reveal,
+    notHidden: [...NOT_HIDDEN],
+  };
+}
+
 export function explainReport(input: ExplainInput): ExplainReport {
   const { policy, facts, decision, plan, refusal, options } = input.prepared;
   // Disassemble the bytes stage 2 would receive, not the in-memory program.
@@ -119,7 +140,14 @@ export function explainReport(input: ExplainInput): ExplainReport {
       listing: disassembleSeccompProgram(decodeSockFilters(bytes), facts.arch),
     },
     terminal: { session: plan.terminal.session, why: plan.terminal.why },
-    environment: { clear: plan.env.clear, set: plan.env.set, unset: plan.env.unset },
+    environment: {
+      clear: plan.env.clear,
+      allowList: plan.env.allowList,
+      set: plan.env.set,
+      unset: plan.env.unset,
+      removed: plan.env.removed,
+    },
+    secrets: secretsOf(input.prepared),
     notEnforced: plan.degradations,
   };
 }

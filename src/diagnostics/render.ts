@@ -48,6 +48,43 @@ function groupOptions(args: readonly string[]): string[] {
   return lines;
 }
 
+const REMOVED_BECAUSE = {
+  secret: "removed, secret-shaped name",
+  "credential-value": "removed, a URL with a password or an Authorization header",
+  "not-allowed": "removed, not on the CI allow-list",
+} as const;
+
+/** One line per reason, names only: a value never appears in cordon's output. */
+function removedLines(removed: ExplainReport["environment"]["removed"]): string[] {
+  return (Object.keys(REMOVED_BECAUSE) as (keyof typeof REMOVED_BECAUSE)[]).flatMap((why) => {
+    const names = removed.filter((variable) => variable.why === why).map((variable) => variable.name);
+    return names.length > 0 ? [`${REMOVED_BECAUSE[why]} (--env NAME passes one): ${names.join(" ")}`] : [];
+  });
+}
+
+const REDACTED_HOW = {
+  copy: "a redacted copy, bound read-only over it",
+  hidden: "hidden; the tool reads a redacted copy instead",
+  refused: "REFUSED: landlock-only mode cannot replace it",
+  unchanged: "left as it is: nothing secret in it",
+  "helpers only": "left as it is: it only names credential helpers, no secret is in the file itself",
+  "out of sight": "out of sight: the sandbox has its own directory there",
+} as const;
+
+function secretLines(secrets: ExplainReport["secrets"]): string[] {
+  return [
+    ...secrets.hidden.map((entry) => `hidden ${entry.path} (${entry.secret})`),
+    ...secrets.redacted.map((entry) => {
+      const removed = entry.removed.length > 0 ? `; without ${entry.removed.join(", ")}` : "";
+      const variables = Object.entries(entry.variables).map(([name, value]) => `${name}=${value}`);
+      const pointed = variables.length > 0 ? `; ${variables.join(" ")}` : "";
+      return `${entry.path} (${entry.secret}): ${REDACTED_HOW[entry.how]}${removed}${pointed}`;
+    }),
+    ...(secrets.revealed.length > 0 ? [`revealed (not hidden): ${secrets.revealed.join(", ")}`] : []),
+    ...secrets.notHidden.map((text) => `NOT hidden: ${text}`),
+  ];
+}
+
 export function renderExplain(report: ExplainReport): string {
   const out: string[] = [];
   const section = (title: string, body: string[]) => {
@@ -113,10 +150,16 @@ export function renderExplain(report: ExplainReport): string {
   ]);
   const env = report.environment;
   section("environment", [
-    ...(env.clear ? ["cleared (only what is set below reaches the command)"] : ["inherited from cordon's caller"]),
+    env.clear
+      ? "cleared (only what is set below reaches the command)"
+      : env.allowList
+        ? "the CI allow-list of the caller's variables, minus secret-shaped ones"
+        : "inherited from cordon's caller, minus secret-shaped variables",
     ...Object.entries(env.set).map(([name, value]) => `set ${name}=${value}`),
     ...env.unset.map((name) => `unset ${name}`),
+    ...removedLines(env.removed),
   ]);
+  section("secrets (secure defaults)", secretLines(report.secrets));
   section(
     "not enforced here",
     report.notEnforced.map(

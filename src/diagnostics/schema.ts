@@ -119,8 +119,31 @@ export const ExplainReportSchema = v.strictObject({
   terminal: v.strictObject({ session: v.picklist(["inherit", "new"]), why: v.string() }),
   environment: v.strictObject({
     clear: v.boolean(),
+    /** The `ci` profile: only the allow-list of the caller's variables is kept. */
+    allowList: v.boolean(),
     set: v.record(v.string(), v.string()),
     unset: v.array(v.string()),
+    /** The caller's variables the command would not get, by name (never a value), and why. */
+    removed: v.array(
+      v.strictObject({ name: v.string(), why: v.picklist(["secret", "credential-value", "not-allowed"]) }),
+    ),
+  }),
+  /** The secure defaults on this host: what is hidden, what is a redacted copy, and what is not hidden. */
+  secrets: v.strictObject({
+    hidden: v.array(v.strictObject({ secret: v.string(), path: v.string() })),
+    redacted: v.array(
+      v.strictObject({
+        secret: v.string(),
+        path: v.string(),
+        how: v.picklist(["copy", "hidden", "refused", "unchanged", "helpers only", "out of sight"]),
+        /** What the copy leaves out, by key; never a value. */
+        removed: v.array(v.string()),
+        copy: v.nullable(v.string()),
+        variables: v.record(v.string(), v.string()),
+      }),
+    ),
+    revealed: v.array(v.string()),
+    notHidden: v.array(v.string()),
   }),
   notEnforced: v.array(DegradationSchema),
 });

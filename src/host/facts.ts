@@ -10,6 +10,8 @@ import type { Identity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { readOpenDescriptors, type OpenDescriptor } from "./descriptors.ts";
 import { cordonFiles, type CordonFile } from "./cordon-files.ts";
+import { hostEnvironment, type EnvEntry } from "./environment.ts";
+import { readRedactedFiles } from "./secret-files.ts";
 import { attemptBwrap, locateBwrap, type BwrapAttempt, type BwrapLocation } from "./bwrap.ts";
 import { DEVICE_PATHS, identitiesOf, listDirectory, pathFact, runtimeDirs, terminalsOfStdio } from "./filesystem.ts";
 import { hostUnixSockets, type ForeignSocket } from "./sockets.ts";
@@ -63,6 +65,10 @@ export interface HostFacts {
   container: ContainerFacts;
   /** Where cordon's own executable and package are: no write root may reach them. */
   cordon: CordonFile[];
+  /** The caller's environment, read once: the plan decides what of it the command gets, the run passes that. */
+  environment: EnvEntry[];
+  /** The text of each file the policy presents as a redacted copy; undefined where it cannot be read whole. */
+  redactSources: ReadonlyMap<string, string | undefined>;
 }
 
 interface HostQuestions {
@@ -122,6 +128,8 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     sysctls: readUsernsSysctls(),
     container: detectContainer(),
     cordon: cordonFiles(questions.env),
+    environment: hostEnvironment(),
+    redactSources: readRedactedFiles(questions.policy?.redact ?? []),
   };
 }
 

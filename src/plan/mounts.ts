@@ -13,7 +13,7 @@ export type MountOp =
   | { kind: "dev"; dest: string }
   | { kind: "tmpfs"; dest: string };
 
-type MountReason = "root" | "write-root" | "allowed-socket" | "runtime-file" | "working-directory";
+type MountReason = "root" | "write-root" | "allowed-socket" | "runtime-file" | "working-directory" | "redacted-copy";
 
 interface DenyPath {
   path: string;
@@ -37,6 +37,8 @@ export interface MountInput {
   runtimeFiles: string[];
   /** Host sockets the policy allows: bound into the sandbox where a tmpfs would hide them. */
   allowedSockets: string[];
+  /** Redacted copies of credential files, each bound read-only over its file. */
+  copies?: readonly { source: string; dest: string }[];
 }
 
 /** Private, writable places every bwrap sandbox gets. */
@@ -54,6 +56,7 @@ const REASON_RANK: Record<MountReason, number> = {
   "write-root": 2,
   "runtime-file": 3,
   "allowed-socket": 3,
+  "redacted-copy": 4,
 };
 
 function orderOf(op: MountOp): [number, number, number, string] {
@@ -83,6 +86,9 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   const hiddenByTmpfs = [...SANDBOX_TMPFS, ...input.runtimeDirs].some((tmp) => isWithin(input.cwd, tmp));
   if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
+  }
+  for (const copy of input.copies ?? []) {
+    ops.push({ kind: "ro-bind", source: copy.source, dest: copy.dest, why: "redacted-copy" });
   }
   // Deny paths and host socket covers are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
   const writable = (path: string) => input.writeRoots.some((root) => isWithin(path, root));

@@ -6,10 +6,12 @@ import { FS_RIGHT_SINCE, NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
 import type { SockFilter } from "../../ffi/seccomp.ts";
 import { CordonError } from "../errors.ts";
 import type { CordonFile } from "../host/cordon-files.ts";
+import { hostVariables } from "../host/environment.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
 import { CATALOG, landlockOnlyLosses, unaccepted, type Degradation } from "../policy/degradations.ts";
+import { environmentRemovals, type RemovedVariable } from "../policy/environment.ts";
 import { isWithin, type ExpectedIdentity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import type { EnvChanges } from "../policy/schema.ts";
@@ -18,6 +20,7 @@ import { seccompSpecFor } from "../seccomp/profile.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
 import { sessionPlanFor, type Session, type SessionPlan } from "./session.ts";
+import { redactionPlanFor, type PlannedRedaction } from "./redacted-copies.ts";
 import { hostStateFor, stateFilesIn, type HostState } from "./state.ts";
 
 export type SandboxMode = "bwrap" | "landlock";
@@ -39,6 +42,11 @@ export interface PlannedDenyMount {
   components: { path: string; identity: ExpectedIdentity }[];
 }
 
+/** The policy's environment changes, and the caller's variables the command does not get (names only). */
+export interface PlannedEnvironment extends EnvChanges {
+  removed: RemovedVariable[];
+}
+
 export interface SandboxPlan {
   mode: SandboxMode;
   cwd: string;
@@ -58,7 +66,7 @@ export interface SandboxPlan {
   denyLandlockReads: string[];
   landlock: LandlockPlan;
   seccomp: SockFilter[];
-  env: EnvChanges;
+  env: PlannedEnvironment;
   /** What the run creates on the host before the command starts, and removes after it. */
   hostState: HostState;
   /** Delivered to the command when stage 1 dies; 0 where bwrap's --die-with-parent covers it. */
@@ -67,6 +75,8 @@ export interface SandboxPlan {
   terminal: SessionPlan;
   /** Guarantees this mode or this kernel cannot give for this policy. */
   degradations: Degradation[];
+  /** The secure defaults' files presented as redacted copies, and how this mode does it. */
+  redactions: PlannedRedaction[];
   /** Host unix sockets: what the plan keeps out of reach, what it lets through, and what stays open. */
   sockets: SocketExposure;
 }
@@ -248,8 +258,11 @@ function identifiedDenyMounts(
 }
 
 /** The degradation a denied file with other names brings: a mount or a rule covers one name only. */
-function hardLinkDegradations(policy: ResolvedPolicy): Degradation[] {
-  const linked = [...policy.denyWrite, ...policy.denyRead].filter((deny) => (deny.links ?? 1) > 1);
+function hardLinkDegradations(policy: ResolvedPolicy, redactions: readonly PlannedRedaction[]): Degradation[] {
+  // A redacted file counts where the copy stands for it; one with nothing secret in it is left as it is.
+  const covered = new Set(redactions.filter((r) => r.how === "copy" || r.how === "hidden").map((r) => r.path));
+  const redacted = policy.redact.filter((file) => covered.has(file.path));
+  const linked = [...policy.denyWrite, ...policy.denyRead, ...redacted].filter((deny) => (deny.links ?? 1) > 1);
   if (linked.length === 0) return [];
   const names = linked.map((deny) => `${deny.path} has ${deny.links} hard links`);
   return [
@@ -287,8 +300,9 @@ function cordonWritableDegradations(policy: ResolvedPolicy, files: readonly Cord
 }
 
 /** landlock-only mode enforces denies with rules on the siblings of each denied path. */
-function landlockOnlyExclusions(policy: ResolvedPolicy): Exclusion[] {
+function landlockOnlyExclusions(policy: ResolvedPolicy, hiddenFiles: readonly string[]): Exclusion[] {
   return [
+    ...hiddenFiles.map((path): Exclusion => ({ path, deny: "read-file" })),
     // As root (without capabilities, still the owner) /dev/sda and other
     // users' terminals would be readable through the grant on /.
     { path: "/dev", deny: "device" },
@@ -357,6 +371,16 @@ function devicesFor(mode: SandboxMode, session: Session, facts: HostFacts): Path
   ];
 }
 
+/** The policy's changes plus what cordon sets itself, and the caller's variables that are removed. */
+function environmentFor(
+  policy: ResolvedPolicy,
+  facts: Pick<HostFacts, "environment">,
+  own: Record<string, string>,
+): PlannedEnvironment {
+  const set = { ...policy.env.set, ...own };
+  return { ...policy.env, set, removed: environmentRemovals(hostVariables(facts.environment), { ...policy.env, set }) };
+}
+
 export function planSandbox(
   policy: ResolvedPolicy,
   facts: HostFacts,
@@ -374,6 +398,7 @@ export function planSandbox(
     );
   }
   const replaced = replacedInSandbox(facts.runtimeDirs);
+  const redaction = redactionPlanFor({ policy, sources: facts.redactSources, bwrap, replaced, stateDir });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
@@ -383,6 +408,7 @@ export function planSandbox(
         // Name resolution needs resolv.conf, which often lives under /run.
         runtimeFiles: network !== "none" && facts.resolvConf ? [facts.resolvConf] : [],
         allowedSockets: policy.allowSockets,
+        copies: redaction.binds,
       })
     : [];
   const socketCovers = bwrap ? socketCoversFor(policy, facts, mounts) : [];
@@ -401,7 +427,7 @@ export function planSandbox(
   const lockedDirs = deny.mounts
     .filter((mount) => mount.anchor !== "/" && mount.action !== "pin" && deniedDirs.has(mount.path))
     .map((mount) => mount.path);
-  const hostState = hostStateFor(placeholders, lockedDirs, stateDir);
+  const hostState = hostStateFor(placeholders, lockedDirs, stateDir, redaction.copies);
   const identityOf = (path: string) => requiredIdentity(path, facts, hostState);
   const terminal = sessionPlanFor(facts.controllingTerminal);
   const landlock = landlockRulesFor(
@@ -417,7 +443,7 @@ export function planSandbox(
       sockets: policy.allowSockets.map((path) => ({ path, kind: "file" as const })),
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
-      exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy),
+      exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy, redaction.hidden),
       listDirectory: facts.listDirectory,
     },
     abi,
@@ -433,7 +459,7 @@ export function planSandbox(
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
     seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
-    env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir } },
+    env: environmentFor(policy, facts, { ...redaction.env, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,
@@ -444,8 +470,9 @@ export function planSandbox(
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
         : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
-      ...hardLinkDegradations(policy),
+      ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],
+    redactions: redaction.redactions,
   };
 }

@@ -5,6 +5,7 @@
 // creates exactly this and removes exactly this; nothing is recomputed from
 // the policy afterwards.
 import { join } from "node:path";
+import type { CopyFile } from "./redacted-copies.ts";
 
 export interface HostState {
   /** The run's private directory: created first, removed last. */
@@ -23,6 +24,8 @@ export interface HostState {
    * recognise, which that run must then not remove under this one's mount.
    */
   lockedDirs: string[];
+  /** Redacted copies of credential files (read-only, 0400), written before the command starts. */
+  copies: CopyFile[];
   /** Every path above that the run creates, so the plan can expect their identities. */
   created: string[];
 }
@@ -35,13 +38,19 @@ export function stateFilesIn(dir: string): Pick<HostState, "tmpdir" | "emptyFile
   return { tmpdir: join(dir, "tmp"), emptyFile: join(dir, "empty-file") };
 }
 
-export function hostStateFor(placeholders: readonly string[], lockedDirs: readonly string[], dir: string): HostState {
+export function hostStateFor(
+  placeholders: readonly string[],
+  lockedDirs: readonly string[],
+  dir: string,
+  copies: readonly CopyFile[] = [],
+): HostState {
   const paths = stateFilesIn(dir);
   return {
     dir,
     ...paths,
     placeholders: [...placeholders],
     lockedDirs: [...lockedDirs],
-    created: [paths.tmpdir, paths.emptyFile, ...placeholders],
+    copies: [...copies],
+    created: [paths.tmpdir, paths.emptyFile, ...copies.map((copy) => copy.path), ...placeholders],
   };
 }

@@ -16,6 +16,7 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     allowSockets: [...new Set([...base.allowSockets, ...(layer.allowSockets ?? [])])],
     env: {
       clear: base.env.clear || (layer.env?.clear ?? false),
+      allowList: base.env.allowList || (layer.env?.allowList ?? false),
       set: { ...base.env.set, ...(layer.env?.set ?? {}) },
       unset: [...base.env.unset, ...(layer.env?.unset ?? [])],
     },

@@ -3,7 +3,16 @@
 import type * as v from "valibot";
 import { BUILTIN_PROFILES } from "./profiles.ts";
 import { PolicyFileSchema } from "./schema.ts";
-import { SECRETS } from "./secrets.ts";
+import {
+  CI_ALLOWED_PREFIXES,
+  CI_ALLOWED_VARIABLES,
+  SECRET_LAST_WORDS,
+  SECRET_PREFIXES,
+  SECRET_VARIABLES,
+  SECRET_WORD_PAIRS,
+  SECRET_WORDS,
+} from "./environment.ts";
+import { NOT_HIDDEN, SECRETS } from "./secrets.ts";
 
 type AnySchema = v.GenericSchema & {
   type: string;
@@ -54,7 +63,10 @@ export function policyReference(): string {
   const profiles = Object.entries(BUILTIN_PROFILES).map(
     ([name, profile]) => `| \`${name}\` | ${profile.description} |`,
   );
-  const secrets = Object.entries(SECRETS).map(([name, secret]) => `| \`${name}\` | ${secret.what} |`);
+  const secrets = Object.entries(SECRETS).map(
+    ([name, secret]) => `| \`${name}\` | ${secret.redact ? "redacted copy" : "hidden"} | ${secret.what} |`,
+  );
+  const code = (names: readonly string[]) => names.map((name) => `\`${name}\``).join(", ");
   return [
     "# Policy reference",
     "",
@@ -75,11 +87,34 @@ export function policyReference(): string {
     "",
     "## Secure defaults",
     "",
-    "Every profile hides these when they exist, unless `reveal` (or `--reveal NAME`) names them.",
+    "Every profile hides these when they exist, or presents a copy without the secret lines (bwrap mode binds",
+    "the copy over the file; landlock-only mode hides the file and points the tool's variable at the copy, and",
+    "refuses a checkout token in `.git/config`), unless `reveal` (or `--reveal NAME`) names them.",
     "",
-    "| name | hides |",
-    "|---|---|",
+    "| name | how | covers |",
+    "|---|---|---|",
     ...secrets,
+    "",
+    "Not hidden:",
+    "",
+    ...NOT_HIDDEN.map((text) => `- ${text}`),
+    "",
+    "## Environment",
+    "",
+    "Every profile removes the caller's secret-shaped variables (a variable the policy sets, or `--env NAME`",
+    "passes, is kept). A name is secret-shaped when, split at `_` and other non-alphanumerics and compared",
+    "case-insensitively:",
+    "",
+    `- it is one of ${code(SECRET_VARIABLES)}, or starts with ${code(SECRET_PREFIXES)};`,
+    `- a word of it is one of ${code(SECRET_WORDS)};`,
+    `- two words in a row are ${SECRET_WORD_PAIRS.map(([a, b]) => `\`${a}_${b}\``).join(", ")};`,
+    `- its last word (of two or more) is ${code(SECRET_LAST_WORDS)}.`,
+    "",
+    "A variable whose value is a URL with a password (`postgres://app:pw@db/app`) or holds an HTTP",
+    "`Authorization:` header (git reads `http.extraheader` from `GIT_CONFIG_PARAMETERS`) is removed too.",
+    "",
+    "`--profile ci` (`env.allowList`) keeps only these of the caller's variables, minus secret-shaped ones:",
+    `${code(CI_ALLOWED_VARIABLES)}, and names starting with ${code(CI_ALLOWED_PREFIXES)}.`,
     "",
   ].join("\n");
 }

@@ -1,8 +1,8 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { lstatSync, statSync, type Stats } from "node:fs";
+import { readFileSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
-import { dirname } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import { CordonError } from "../errors.ts";
 import { expandGlob, GlobBudget, splitGlob } from "./glob.ts";
 import {
@@ -18,7 +18,7 @@ import {
   walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";
-import { hiddenSecrets, type SecretContext } from "./secrets.ts";
+import { hiddenSecrets, redactedSecrets, type RedactFormat, type SecretContext, type SecretName } from "./secrets.ts";
 
 type ResolvedKind = "dir" | "file" | "missing" | "symlink";
 
@@ -33,11 +33,23 @@ interface ResolvedPath {
   links?: number;
 }
 
+/** A file of a secure default that the command sees as a copy with the secret lines removed. */
+export interface RedactedFile {
+  /** Canonical: a copy is mounted on the file itself, never on a symlink to it. */
+  path: string;
+  secret: SecretName;
+  format: RedactFormat;
+  /** Its hard-link count: a copy bound over one name leaves the others readable. */
+  links: number;
+}
+
 export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
   cwd: string;
   writeRoots: string[];
   denyWrite: ResolvedPath[];
   denyRead: ResolvedPath[];
+  /** Existing files of the secure defaults presented as redacted copies (not hidden, not revealed). */
+  redact: RedactedFile[];
   /** Directories a deny glob could not look inside (the user may not list them), for -v and explain. */
   unreadableGlobDirs: string[];
 }
@@ -167,10 +179,91 @@ function unique(paths: ResolvedPath[]): ResolvedPath[] {
   return [...new Map(paths.map((entry) => [key(entry), entry])).values()];
 }
 
+/**
+ * The git directory of the repository `dir` lies in, as git discovers it: the
+ * nearest `.git` directory, or the `gitdir:` a `.git` file names (a linked
+ * worktree), plus the common directory a worktree shares with its main
+ * repository, where the repository's config lives.
+ */
+function gitDirsOf(dir: string): string[] {
+  for (let at = dir; ; at = dirname(at)) {
+    const dotGit = at === "/" ? "/.git" : `${at}/.git`;
+    const stat = lstatOrUndefined(dotGit);
+    if (stat?.isDirectory()) return [dotGit];
+    if (stat?.isFile()) return linkedGitDirs(dotGit);
+    if (at === "/") return [];
+  }
+}
+
+function readSmall(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").slice(0, 4096);
+  } catch {
+    return undefined;
+  }
+}
+
+function linkedGitDirs(dotGitFile: string): string[] {
+  const pointer = /^gitdir: *(.+)$/m.exec(readSmall(dotGitFile) ?? "")?.[1]?.trim();
+  if (!pointer) return [];
+  const gitDir = resolvePath(dirname(dotGitFile), pointer);
+  const common = readSmall(`${gitDir}/commondir`)?.trim();
+  return common ? [gitDir, resolvePath(gitDir, common)] : [gitDir];
+}
+
+/** Candidate secret paths, each glob (`$RUNNER_TEMP/git-credentials-*.config`) expanded. */
+function existingCandidates(path: string, budget: GlobBudget): string[] {
+  if (!isGlob(path)) return lstatOrUndefined(path) ? [path] : [];
+  const { base, rest } = splitGlob(path);
+  return expandGlob(base, rest, budget).matches;
+}
+
 interface ResolveContext {
   cwd: string | undefined;
   home?: string;
   env?: Record<string, string | undefined>;
+}
+
+/**
+ * A candidate's resolution, or undefined when a symlink inside a write root
+ * lies on its way (a worktree's `gitdir:` through a planted link): the same
+ * reason as below to leave it out, rather than refuse the whole run.
+ */
+function resolvedOrPlanted(resolver: DenyResolver, path: string, origin: string): ResolvedPath[] | undefined {
+  try {
+    return resolver.resolve(path, origin);
+  } catch (error) {
+    if (error instanceof CordonError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The redacted-copy files that exist, canonical, minus those already hidden
+ * (hiding wins). A candidate that is a symlink inside a write root is
+ * skipped: an earlier sandboxed run could have planted `.git/config ->
+ * ~/.npmrc` so that the npm file got git's redaction, which keeps its token.
+ * The target is covered under its own name, if it is a secret at all.
+ */
+function redactedFiles(
+  policy: Policy,
+  context: SecretContext,
+  resolver: DenyResolver,
+  writeRoots: readonly string[],
+  hidden: (entry: ResolvedPath) => boolean,
+): RedactedFile[] {
+  const files = new Map<string, RedactedFile>();
+  const planted = (entry: ResolvedPath) =>
+    entry.kind === "symlink" && writeRoots.some((root) => isWithin(entry.path, root) && entry.path !== root);
+  for (const { name, path, format } of redactedSecrets(policy.reveal, context)) {
+    if (!lstatOrUndefined(path)) continue;
+    const entries = resolvedOrPlanted(resolver, path, `default:${name}`);
+    if (!entries) continue;
+    const target = entries.at(-1)!;
+    if (entries.some(planted) || target.kind !== "file" || hidden(target) || files.has(target.path)) continue;
+    files.set(target.path, { path: target.path, secret: name, format, links: target.links ?? 1 });
+  }
+  return [...files.values()];
 }
 
 export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {
@@ -203,10 +296,11 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
 
   const budget = new GlobBudget();
   const resolver = new DenyResolver(writeRoots);
-  const secretContext: SecretContext = { home, env: context.env ?? process.env };
-  const secrets = hiddenSecrets(policy.reveal, secretContext)
-    .filter(({ path }) => lstatOrUndefined(path) !== undefined)
-    .flatMap(({ name, path }) => resolver.resolve(path, `default:${name}`));
+  const gitDirs = [...new Set([cwd, ...writeRoots].flatMap(gitDirsOf))];
+  const secretContext: SecretContext = { home, env: context.env ?? process.env, gitDirs };
+  const secrets = hiddenSecrets(policy.reveal, secretContext).flatMap(({ name, path }) =>
+    existingCandidates(path, budget).flatMap((match) => resolver.resolve(match, `default:${name}`)),
+  );
 
   // A missing read-denied path outside the write roots stays in: the host could create it during the run.
   const allRead = unique([...expandDenyList(policy.denyRead, cwd, writeRoots, budget, resolver), ...secrets]);
@@ -241,6 +335,13 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     }
   }
   const allowSockets = policy.allowSockets.map((socket) => allowedSocket(expandPath(socket, cwd, home), denyRead));
+  const redact = redactedFiles(
+    policy,
+    secretContext,
+    resolver,
+    writeRoots,
+    (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)),
+  );
   const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
   return {
     ...rest,
@@ -248,6 +349,7 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     writeRoots,
     denyWrite,
     denyRead,
+    redact,
     allowSockets: [...new Set(allowSockets)],
     unreadableGlobDirs: budget.skippedDirs(),
   };

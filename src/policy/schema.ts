@@ -13,12 +13,23 @@ export const SECRET_NAMES = [
   "gnupg",
   "aws",
   "gcloud",
+  "azure",
   "kube",
   "docker-config",
+  "containers-auth",
   "netrc",
   "git-credentials",
+  "gitconfig",
+  "git-checkout-token",
+  "gh",
   "npmrc",
   "pypirc",
+  "cargo",
+  "vault",
+  "terraform",
+  "rclone",
+  "pgpass",
+  "shell-history",
   "docker-socket",
   "containerd-socket",
   "podman-socket",
@@ -45,6 +56,8 @@ const EnvValue = v.pipe(v.string("must be a string"), v.check(noNul, "must not c
 const EnvSchema = v.strictObject({
   /** Start from an empty environment instead of the caller's. */
   clear: v.optional(v.boolean("must be true or false")),
+  /** Keep only the CI allow-list of the caller's variables (the `ci` profile). */
+  allowList: v.optional(v.boolean("must be true or false")),
   /** Variables to set (after clear/unset). */
   set: v.optional(v.record(EnvName, EnvValue, "must map names to string values")),
   /** Variables to remove. */
@@ -108,7 +121,9 @@ const POLICY_FIELDS = {
   ),
   env: described(
     EnvSchema,
-    "Changes to the command's environment: `clear` (bool), `set` (name to value), `unset` (names).",
+    "Changes to the command's environment: `clear` (bool), `allowList` (bool: keep only the CI allow-list " +
+      "of the caller's variables, as `ci` does), `set` (name to value), `unset` (names). Secret-shaped " +
+      "variables are removed in every profile unless set here (`--env NAME` passes the caller's value).",
   ),
   mode: described(
     v.picklist(MODES, `must be one of ${MODES.join(", ")}`),
@@ -173,6 +188,8 @@ export const RunokPresetSchema = v.strictObject({
 /** Changes to the command's environment, applied to the caller's. */
 export interface EnvChanges {
   clear: boolean;
+  /** Keep only the CI allow-list of the caller's variables (policy/environment.ts). */
+  allowList: boolean;
   set: Record<string, string>;
   unset: string[];
 }
@@ -200,7 +217,7 @@ export const EMPTY_POLICY: Policy = {
   allowConnect: [],
   allowBind: [],
   allowSockets: [],
-  env: { clear: false, set: {}, unset: [] },
+  env: { clear: false, allowList: false, set: {}, unset: [] },
   mode: "auto",
   allowDegraded: [],
   reveal: [],

@@ -1,16 +1,54 @@
 // Secure defaults: credential stores and host control sockets every profile
-// hides unless a policy reveals them by name. Only paths that exist are hidden.
+// hides unless a policy reveals them by name. Only paths that exist are
+// hidden. Where hiding a whole file would cost the user working settings
+// (~/.npmrc, ~/.gitconfig, Docker's config.json) or break git (a checkout's
+// .git/config), the command sees a copy with the secret lines removed
+// instead (plan/redact.ts). Locations follow the variables the tools
+// themselves read ($XDG_CONFIG_HOME, $DOCKER_CONFIG, $CARGO_HOME...), taken
+// from the caller's environment.
 import type { SECRET_NAMES } from "./schema.ts";
 
-type SecretName = (typeof SECRET_NAMES)[number];
+export type SecretName = (typeof SECRET_NAMES)[number];
 
 export interface SecretContext {
   home: string;
   env: Record<string, string | undefined>;
+  /** The git directories of the working directory's and the write roots' repositories. */
+  gitDirs: readonly string[];
 }
 
+/** How a redacted copy is made: which lines or fields are secret. */
+export type RedactFormat = "npmrc" | "git-config" | "docker-config";
+
+/**
+ * Landlock-only mode cannot put a copy over a file: either the file is
+ * hidden and the tool is pointed at the copy by these variables (a
+ * directory variable gets the copy's directory), or the run is refused.
+ */
+export type LandlockRedaction = { env: readonly string[]; directory?: boolean } | "refuse";
+
+interface SecretDefault {
+  what: string;
+  /** Hidden whole. The last component may be a glob. */
+  hide?: (context: SecretContext) => string[];
+  /** Presented as a copy with the secret lines removed. */
+  redact?: { format: RedactFormat; paths: (context: SecretContext) => string[]; landlock: LandlockRedaction };
+}
+
+const home = (rest: string) => (context: SecretContext) => [`${context.home}/${rest}`];
+const set = (value: string | undefined): string[] => (value ? [value] : []);
+
 function runtimeDir(context: SecretContext): string[] {
-  return context.env.XDG_RUNTIME_DIR ? [context.env.XDG_RUNTIME_DIR] : [];
+  return set(context.env.XDG_RUNTIME_DIR);
+}
+
+/** $XDG_CONFIG_HOME, or ~/.config when it is unset (XDG Base Directory specification). */
+function configHome(context: SecretContext): string {
+  return context.env.XDG_CONFIG_HOME || `${context.home}/.config`;
+}
+
+function dataHome(context: SecretContext): string {
+  return context.env.XDG_DATA_HOME || `${context.home}/.local/share`;
 }
 
 function sessionBusPath(context: SecretContext): string[] {
@@ -19,44 +57,193 @@ function sessionBusPath(context: SecretContext): string[] {
   return [...(match ? [match[1]!] : []), ...runtimeDir(context).map((dir) => `${dir}/bus`)];
 }
 
-export const SECRETS: Record<SecretName, { what: string; paths: (context: SecretContext) => string[] }> = {
-  ssh: { what: "SSH keys", paths: ({ home }) => [`${home}/.ssh`] },
-  gnupg: { what: "GnuPG keys", paths: ({ home }) => [`${home}/.gnupg`] },
-  aws: { what: "AWS credentials", paths: ({ home }) => [`${home}/.aws`] },
-  gcloud: { what: "Google Cloud credentials", paths: ({ home }) => [`${home}/.config/gcloud`] },
-  kube: { what: "Kubernetes config", paths: ({ home }) => [`${home}/.kube`] },
-  "docker-config": { what: "Docker registry credentials", paths: ({ home }) => [`${home}/.docker/config.json`] },
-  netrc: { what: "~/.netrc", paths: ({ home }) => [`${home}/.netrc`] },
-  "git-credentials": { what: "git credential store", paths: ({ home }) => [`${home}/.git-credentials`] },
-  npmrc: { what: "npm tokens", paths: ({ home }) => [`${home}/.npmrc`] },
-  pypirc: { what: "PyPI tokens", paths: ({ home }) => [`${home}/.pypirc`] },
+/** Shell and REPL histories: typed passwords and tokens end up there. */
+function histories(context: SecretContext): string[] {
+  const names = [
+    ".bash_history",
+    ".zsh_history",
+    ".zhistory",
+    ".sh_history",
+    ".python_history",
+    ".psql_history",
+    ".mysql_history",
+    ".sqlite_history",
+    ".node_repl_history",
+    ".rediscli_history",
+    ".irb_history",
+    ".lesshst",
+  ];
+  return [
+    ...names.map((name) => `${context.home}/${name}`),
+    `${dataHome(context)}/fish/fish_history`,
+    ...set(context.env.HISTFILE),
+  ];
+}
+
+export const SECRETS: Record<SecretName, SecretDefault> = {
+  ssh: { what: "SSH keys (~/.ssh)", hide: home(".ssh") },
+  gnupg: { what: "GnuPG keys (~/.gnupg)", hide: home(".gnupg") },
+  aws: {
+    what: "AWS credentials (~/.aws, $AWS_SHARED_CREDENTIALS_FILE, $AWS_CONFIG_FILE)",
+    hide: (c) => [`${c.home}/.aws`, ...set(c.env.AWS_SHARED_CREDENTIALS_FILE), ...set(c.env.AWS_CONFIG_FILE)],
+  },
+  gcloud: {
+    what: "Google Cloud credentials ($XDG_CONFIG_HOME/gcloud, $CLOUDSDK_CONFIG, $GOOGLE_APPLICATION_CREDENTIALS)",
+    hide: (c) => [
+      `${configHome(c)}/gcloud`,
+      ...set(c.env.CLOUDSDK_CONFIG),
+      ...set(c.env.GOOGLE_APPLICATION_CREDENTIALS),
+    ],
+  },
+  azure: {
+    what: "Azure CLI credentials (~/.azure, $AZURE_CONFIG_DIR)",
+    hide: (c) => [c.env.AZURE_CONFIG_DIR || `${c.home}/.azure`],
+  },
+  kube: {
+    what: "Kubernetes config (~/.kube, every file of $KUBECONFIG)",
+    hide: (c) => [`${c.home}/.kube`, ...(c.env.KUBECONFIG ?? "").split(":").filter(Boolean)],
+  },
+  "docker-config": {
+    what: "Docker registry credentials in $DOCKER_CONFIG/config.json (~/.docker/config.json): a copy without them",
+    redact: {
+      format: "docker-config",
+      paths: (c) => [`${c.env.DOCKER_CONFIG || `${c.home}/.docker`}/config.json`],
+      landlock: { env: ["DOCKER_CONFIG"], directory: true },
+    },
+  },
+  "containers-auth": {
+    what:
+      "Podman/Buildah/Skopeo registry credentials ($XDG_CONFIG_HOME/containers/auth.json, " +
+      "$XDG_RUNTIME_DIR/containers/auth.json, $REGISTRY_AUTH_FILE)",
+    hide: (c) => [
+      `${configHome(c)}/containers/auth.json`,
+      ...runtimeDir(c).map((dir) => `${dir}/containers/auth.json`),
+      ...set(c.env.REGISTRY_AUTH_FILE),
+    ],
+  },
+  netrc: { what: "~/.netrc, $NETRC", hide: (c) => [`${c.home}/.netrc`, ...set(c.env.NETRC)] },
+  "git-credentials": {
+    what: "git's credential store (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials)",
+    hide: (c) => [`${c.home}/.git-credentials`, `${configHome(c)}/git/credentials`],
+  },
+  gitconfig: {
+    what:
+      "credentials in git's global config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, $GIT_CONFIG_GLOBAL): " +
+      "a copy without credential helpers, extra headers, URLs with passwords, password and token keys",
+    redact: {
+      format: "git-config",
+      paths: (c) => [`${configHome(c)}/git/config`, `${c.home}/.gitconfig`, ...set(c.env.GIT_CONFIG_GLOBAL)],
+      landlock: { env: ["GIT_CONFIG_GLOBAL"] },
+    },
+  },
+  "git-checkout-token": {
+    what:
+      "a CI checkout token: the extra header or credentials include actions/checkout writes to .git/config " +
+      "(a copy without it), and $RUNNER_TEMP/git-credentials-*.config",
+    hide: (c) => (c.env.RUNNER_TEMP ? [`${c.env.RUNNER_TEMP}/git-credentials-*.config`] : []),
+    redact: { format: "git-config", paths: (c) => c.gitDirs.map((dir) => `${dir}/config`), landlock: "refuse" },
+  },
+  gh: {
+    what: "GitHub CLI tokens ($GH_CONFIG_DIR/hosts.yml, $XDG_CONFIG_HOME/gh/hosts.yml)",
+    hide: (c) => [`${c.env.GH_CONFIG_DIR || `${configHome(c)}/gh`}/hosts.yml`],
+  },
+  npmrc: {
+    what: "npm tokens in $NPM_CONFIG_USERCONFIG (~/.npmrc): a copy without _auth, _authToken and _password lines",
+    redact: {
+      format: "npmrc",
+      paths: (c) => [c.env.NPM_CONFIG_USERCONFIG || c.env.npm_config_userconfig || `${c.home}/.npmrc`],
+      landlock: { env: ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] },
+    },
+  },
+  pypirc: { what: "PyPI tokens (~/.pypirc)", hide: home(".pypirc") },
+  cargo: {
+    what: "Cargo registry tokens ($CARGO_HOME/credentials.toml, $CARGO_HOME/credentials; ~/.cargo)",
+    hide: (c) => {
+      const dir = c.env.CARGO_HOME || `${c.home}/.cargo`;
+      return [`${dir}/credentials.toml`, `${dir}/credentials`];
+    },
+  },
+  vault: { what: "the HashiCorp Vault token (~/.vault-token)", hide: home(".vault-token") },
+  terraform: {
+    what: "Terraform credentials (~/.terraform.d/credentials.tfrc.json, ~/.terraformrc, $TF_CLI_CONFIG_FILE)",
+    hide: (c) => [
+      `${c.home}/.terraform.d/credentials.tfrc.json`,
+      `${c.home}/.terraformrc`,
+      ...set(c.env.TF_CLI_CONFIG_FILE),
+    ],
+  },
+  rclone: {
+    what: "rclone remotes ($XDG_CONFIG_HOME/rclone/rclone.conf, ~/.rclone.conf, $RCLONE_CONFIG)",
+    hide: (c) => [`${configHome(c)}/rclone/rclone.conf`, `${c.home}/.rclone.conf`, ...set(c.env.RCLONE_CONFIG)],
+  },
+  pgpass: {
+    what: "PostgreSQL passwords (~/.pgpass, $PGPASSFILE)",
+    hide: (c) => [`${c.home}/.pgpass`, ...set(c.env.PGPASSFILE)],
+  },
+  "shell-history": {
+    what:
+      "shell and REPL histories (bash, zsh, fish, sh, python, psql, mysql, sqlite, node, redis, irb, less; " +
+      "$HISTFILE)",
+    hide: histories,
+  },
   "docker-socket": {
     what: "the Docker daemon socket",
-    paths: (context) => [
+    hide: (context) => [
       "/var/run/docker.sock",
       "/run/docker.sock",
       ...runtimeDir(context).map((dir) => `${dir}/docker.sock`),
     ],
   },
-  "containerd-socket": { what: "the containerd socket", paths: () => ["/run/containerd/containerd.sock"] },
+  "containerd-socket": { what: "the containerd socket", hide: () => ["/run/containerd/containerd.sock"] },
   "podman-socket": {
     what: "the Podman socket",
-    paths: (context) => ["/run/podman/podman.sock", ...runtimeDir(context).map((dir) => `${dir}/podman/podman.sock`)],
+    hide: (context) => ["/run/podman/podman.sock", ...runtimeDir(context).map((dir) => `${dir}/podman/podman.sock`)],
   },
-  "session-bus": { what: "the D-Bus session bus", paths: sessionBusPath },
-  "ssh-agent": { what: "the SSH agent socket", paths: ({ env }) => (env.SSH_AUTH_SOCK ? [env.SSH_AUTH_SOCK] : []) },
+  "session-bus": { what: "the D-Bus session bus (desktop keyrings answer there)", hide: sessionBusPath },
+  "ssh-agent": { what: "the SSH agent socket ($SSH_AUTH_SOCK)", hide: ({ env }) => set(env.SSH_AUTH_SOCK) },
   "gpg-agent": {
     what: "the GnuPG agent sockets",
-    paths: (context) => runtimeDir(context).map((dir) => `${dir}/gnupg`),
+    hide: (context) => runtimeDir(context).map((dir) => `${dir}/gnupg`),
   },
 };
 
-/** Every candidate path of each secret that is not revealed. */
+/**
+ * What the secure defaults do not cover, said in `explain` and the README
+ * (a test keeps the two the same): a credential cordon does not know by
+ * name is readable like any other file.
+ */
+export const NOT_HIDDEN = [
+  "files in the working directory and the write roots (.env files, keys committed to the project): " +
+    "--deny-read them",
+  "credential files of tools not listed above, anywhere the user can read them (browser profiles, " +
+    "other ~/.config directories): --deny-read them",
+  "environment variables whose names do not look secret and whose values are neither URLs with a password " +
+    "nor Authorization headers " +
+    "(--unset-env them, or --profile ci / --clear-env to start from an allow-list)",
+  "the command's own arguments, and whatever the policy sets with --env",
+  "in landlock-only mode, host unix sockets, the listed ones included: Landlock before ABI 9 cannot stop " +
+    "connect(2) to an agent or keyring daemon (auto mode does not fall back to it while such sockets exist)",
+] as const;
+
+/** Every candidate path of each secret hidden whole that is not revealed. */
 export function hiddenSecrets(
   reveal: readonly SecretName[],
   context: SecretContext,
 ): { name: SecretName; path: string }[] {
   return (Object.keys(SECRETS) as SecretName[])
     .filter((name) => !reveal.includes(name))
-    .flatMap((name) => SECRETS[name].paths(context).map((path) => ({ name, path })));
+    .flatMap((name) => (SECRETS[name].hide?.(context) ?? []).map((path) => ({ name, path })));
+}
+
+/** Every candidate file of each secret presented as a redacted copy that is not revealed. */
+export function redactedSecrets(
+  reveal: readonly SecretName[],
+  context: SecretContext,
+): { name: SecretName; path: string; format: RedactFormat }[] {
+  return (Object.keys(SECRETS) as SecretName[])
+    .filter((name) => !reveal.includes(name))
+    .flatMap((name) => {
+      const redact = SECRETS[name].redact;
+      return redact ? redact.paths(context).map((path) => ({ name, path, format: redact.format })) : [];
+    });
 }

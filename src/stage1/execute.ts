@@ -4,7 +4,7 @@
 // the status and the report as data. It prints only through `io`.
 import { CordonError } from "../errors.ts";
 import type { LaunchInput } from "../launch/encode.ts";
-import { applyEnvChanges, hostEnvironment } from "./environment.ts";
+import { applyEnvChanges } from "./environment.ts";
 import { prepareFallback, type PreparedRun } from "./prepare.ts";
 import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
 import { runInBwrap } from "./run-bwrap.ts";
@@ -48,7 +48,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   for (const degradation of prepared.plan.degradations) {
     if (degradation.layer === "filesystem") io.say(`warning: ${degradation.consequence}`);
   }
-  const environment = hostEnvironment();
+  const environment = prepared.facts.environment;
   const terminal = saveTerminal();
   const state = createHostState(prepared.plan.hostState);
   const launchOf = (run: PreparedRun): LaunchInput => ({

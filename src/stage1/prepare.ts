@@ -103,6 +103,25 @@ function strictRefusal(plan: SandboxPlan, policy: ResolvedPolicy): Refusal | und
   };
 }
 
+/**
+ * A secret that this mode cannot keep from the command: landlock-only mode
+ * cannot put a copy over a repository's .git/config, and hiding the file
+ * would break git itself.
+ */
+function secretRefusal(plan: SandboxPlan): Refusal | undefined {
+  const refused = plan.redactions.filter((redaction) => redaction.how === "refused");
+  if (refused.length === 0) return undefined;
+  const what = refused.map((redaction) => `${redaction.path} (${redaction.removed.join(", ")})`).join("; ");
+  return {
+    message:
+      `the CI checkout token in ${what} would be readable: landlock-only mode cannot present a redacted ` +
+      "copy of a file, and hiding .git/config would break git",
+    hint:
+      "check out with `persist-credentials: false` (actions/checkout), or run where bwrap works; " +
+      "--reveal git-checkout-token accepts it; the command was not run",
+  };
+}
+
 export function prepareRun(policy: ResolvedPolicy, facts: HostFacts, options: PrepareOptions): PreparedRun {
   const decision = decideMode({
     requested: policy.mode,
@@ -119,6 +138,7 @@ export function prepareRun(policy: ResolvedPolicy, facts: HostFacts, options: Pr
     preflightRefusal(facts, options) ??
     (decision.kind === "refuse" ? { message: decision.reason, hint: decision.hint } : undefined) ??
     defaultRefusal(plan, policy) ??
+    secretRefusal(plan) ??
     (options.strict ? strictRefusal(plan, policy) : undefined);
   return { policy, facts, options, decision, plan, ...(refusal ? { refusal } : {}) };
 }

@@ -3,6 +3,7 @@
 import { fsRightsOf } from "../landlock/abi.ts";
 import type { SandboxPlan } from "../plan/sandbox.ts";
 import type { Degradation } from "../policy/degradations.ts";
+import type { RemovedVariable } from "../policy/environment.ts";
 import type { PreparedRun } from "./prepare.ts";
 
 export interface EnforcementReport {
@@ -26,6 +27,10 @@ export interface EnforcementReport {
   } | null;
   /** The degradations of the plan that ran. */
   degraded: Degradation[];
+  /** The caller's environment variables the command did not get: names and why, never values. */
+  environmentRemoved: RemovedVariable[];
+  /** Credential files the command saw as copies without their secrets, and the keys each copy left out. */
+  redactedCopies: { path: string; secret: string; removed: string[] }[];
   /** Processes the command left running, which cordon killed when it ended (none survive a run). */
   leftoversKilled?: number;
   /** The command's status, or 125 when cordon refused. */
@@ -43,6 +48,8 @@ export function emptyReport(): EnforcementReport {
     landlockAbi: 0,
     enforced: null,
     degraded: [],
+    environmentRemoved: [],
+    redactedCopies: [],
     exitStatus: 125,
     durationMs: 0,
   };
@@ -78,6 +85,10 @@ export function reportOf(prepared: PreparedRun): EnforcementReport {
     ...(prepared.facts.landlock.note ? { landlockNote: prepared.facts.landlock.note } : {}),
     enforced: ran ? enforcementOf(plan) : null,
     degraded: plan.degradations,
+    environmentRemoved: plan.env.removed,
+    redactedCopies: plan.redactions
+      .filter((redaction) => redaction.how === "copy" || redaction.how === "hidden")
+      .map(({ path, secret, removed }) => ({ path, secret, removed })),
   };
 }
 
@@ -105,6 +116,12 @@ export function summaryLine(report: EnforcementReport): string {
         (enforced.session === "new" ? "a new session" : "the terminal's session")
       : "nothing enforced",
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
+    ...(report.environmentRemoved.length > 0
+      ? [`environment without ${report.environmentRemoved.map((variable) => variable.name).join(" ")}`]
+      : []),
+    ...(report.redactedCopies.length > 0
+      ? [`redacted copies of ${report.redactedCopies.map((copy) => copy.path).join(" ")}`]
+      : []),
     `exit ${report.exitStatus} after ${report.durationMs} ms` +
       (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),
   ].join("; ");

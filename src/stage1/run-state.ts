@@ -1,7 +1,7 @@
 // Creates and removes exactly what the plan says a run creates on the host
 // (plan/state.ts): the private state directory and the placeholders.
 import { closeSync, lstatSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { identitiesOf } from "../host/filesystem.ts";
 import {
   encodePlaceholderRecords,
@@ -114,6 +114,11 @@ export function createHostState(state: HostState): CreatedState {
   mkdirSync(state.dir, { mode: 0o700 });
   mkdirSync(state.tmpdir, { mode: 0o700 });
   writeFileSync(state.emptyFile, "", { mode: 0o444 });
+  // Redacted copies: read-only for the owner (the caller, and the command's uid).
+  for (const copy of state.copies) {
+    mkdirSync(dirname(copy.path), { recursive: true, mode: 0o700 });
+    writeFileSync(copy.path, copy.text, { mode: 0o400 });
+  }
   const held: HeldPlaceholder[] = [];
   const locks = state.lockedDirs.map(lockDirectory).filter((fd) => fd !== undefined);
   const removePlaceholders = () => {
@@ -132,7 +137,7 @@ export function createHostState(state: HostState): CreatedState {
     remove();
     throw error;
   }
-  const identities = identitiesOf([state.tmpdir, state.emptyFile]);
+  const identities = identitiesOf([state.tmpdir, state.emptyFile, ...state.copies.map((copy) => copy.path)]);
   for (const placeholder of held) identities.set(placeholder.path, placeholder.identity);
   return { identities, removePlaceholders, remove };
 }

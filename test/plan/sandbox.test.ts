@@ -33,11 +33,12 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     denyWrite: [],
     denyRead: [],
     unreadableGlobDirs: [],
+    redact: [],
     network: "none",
     allowConnect: [],
     allowBind: [],
     allowSockets: [],
-    env: { clear: false, set: {}, unset: [] },
+    env: { clear: false, allowList: false, set: {}, unset: [] },
     mode: "auto",
     allowDegraded: [],
     reveal: [],
@@ -119,6 +120,8 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     sysctls: {},
     container: {},
     cordon: [{ name: "cordon's executable /usr/local/bin/cordon", path: "/usr/local/bin/cordon", directory: false }],
+    environment: [],
+    redactSources: new Map(),
     ...overrides,
   };
 }
@@ -230,7 +233,9 @@ describe("planSandbox: mount checks (bwrap mode)", () => {
 
 describe("planSandbox: modes", () => {
   test("landlock mode: no mounts or checks, SIGKILL on parent death, TMPDIR is the created private dir", () => {
-    const policy = policyOf({ env: { clear: false, set: { TMPDIR: "/elsewhere", FOO: "bar" }, unset: [] } });
+    const policy = policyOf({
+      env: { clear: false, allowList: false, set: { TMPDIR: "/elsewhere", FOO: "bar" }, unset: [] },
+    });
     const result = plan(policy, "landlock");
     expect(result.mode).toBe("landlock");
     expect(result.mounts).toEqual([]);
@@ -247,11 +252,11 @@ describe("planSandbox: modes", () => {
   });
 
   test("bwrap mode: no parent-death signal (bwrap covers it), TMPDIR /tmp, private tmpfs writable", () => {
-    const policy = policyOf({ env: { clear: true, set: { TMPDIR: "/elsewhere" }, unset: ["X"] } });
+    const policy = policyOf({ env: { clear: true, allowList: false, set: { TMPDIR: "/elsewhere" }, unset: ["X"] } });
     const result = plan(policy, "bwrap");
     expect(result.mode).toBe("bwrap");
     expect(result.parentDeathSignal).toBe(0);
-    expect(result.env).toEqual({ clear: true, set: { TMPDIR: "/tmp" }, unset: ["X"] });
+    expect(result.env).toEqual({ clear: true, allowList: false, set: { TMPDIR: "/tmp" }, unset: ["X"], removed: [] });
     for (const tmp of ["/tmp", "/dev/shm"]) {
       const rule = result.landlock.pathRules.find((candidate) => candidate.path === tmp);
       expect(rule).toMatchObject({ grant: "write" });
@@ -478,6 +483,7 @@ describe("hostStateFor and placeholders", () => {
       emptyFile: `${STATE}/empty-file`,
       placeholders: PLACEHOLDERS,
       lockedDirs: ["/ws/.git"],
+      copies: [],
       created: [`${STATE}/tmp`, `${STATE}/empty-file`, ...PLACEHOLDERS],
     });
     expect(hostStateFor([], [], STATE).created).toEqual([`${STATE}/tmp`, `${STATE}/empty-file`]);

@@ -156,7 +156,7 @@ describe("composition", () => {
     expect(policy.write).toEqual([".", "/data", "/more"]);
     expect(policy.denyWrite).toEqual([".git"]);
     expect(policy.network).toBe("all");
-    expect(policy.env).toEqual({ clear: false, set: { Y: "1" }, unset: ["X"] });
+    expect(policy.env).toEqual({ clear: false, allowList: false, set: { Y: "1" }, unset: ["X"] });
   });
 
   test("a file can define its own profile, chosen by --profile or by the file", () => {

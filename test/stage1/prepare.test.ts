@@ -1,5 +1,6 @@
-// How prepareRun (src/stage1/prepare.ts) words a refusal that no mode avoids:
-// cordon's own files inside a write root. Pure: hand-built facts, no binary.
+// How prepareRun (src/stage1/prepare.ts) words a refusal that no mode avoids
+// (cordon's own files inside a write root), and one that only landlock-only
+// mode makes (a checkout token in .git/config). Pure: hand-built facts, no binary.
 import { describe, expect, test } from "bun:test";
 import type { HostFacts } from "../../src/host/facts.ts";
 import type { ResolvedPolicy } from "../../src/policy/resolve.ts";
@@ -11,11 +12,12 @@ const policy: ResolvedPolicy = {
   denyWrite: [],
   denyRead: [],
   unreadableGlobDirs: [],
+  redact: [],
   network: "none",
   allowConnect: [],
   allowBind: [],
   allowSockets: [],
-  env: { clear: false, set: {}, unset: [] },
+  env: { clear: false, allowList: false, set: {}, unset: [] },
   mode: "bwrap",
   allowDegraded: [],
   reveal: [],
@@ -40,6 +42,8 @@ const facts: HostFacts = {
   sysctls: {},
   container: {},
   cordon: [{ name: "cordon's executable /ws/dist/cordon", path: "/ws/dist/cordon", directory: false }],
+  environment: [],
+  redactSources: new Map(),
 };
 
 const prepare = (allowDegraded: ResolvedPolicy["allowDegraded"] = []) =>
@@ -62,5 +66,48 @@ describe("prepareRun: cordon's own files inside a write root", () => {
     const prepared = prepare(["cordon-writable"]);
     expect(prepared.refusal).toBeUndefined();
     expect(prepared.plan.degradations.map((degradation) => degradation.name)).toContain("cordon-writable");
+  });
+});
+
+describe("prepareRun: a CI checkout token in .git/config", () => {
+  const withToken = (mode: ResolvedPolicy["mode"]) =>
+    prepareRun(
+      {
+        ...policy,
+        mode,
+        allowDegraded: ["cordon-writable"],
+        redact: [{ path: "/ws/.git/config", secret: "git-checkout-token", format: "git-config", links: 1 }],
+      },
+      {
+        ...facts,
+        landlock: { abi: 7 },
+        redactSources: new Map([["/ws/.git/config", '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: x']]),
+      },
+      { strict: false, preserveFds: 0, stateDir: "/state/run" },
+    );
+
+  test("bwrap mode binds a copy without it over .git/config", () => {
+    const prepared = withToken("bwrap");
+    expect(prepared.refusal).toBeUndefined();
+    expect(prepared.plan.mounts).toContainEqual({
+      kind: "ro-bind",
+      source: "/state/run/redacted/0/config",
+      dest: "/ws/.git/config",
+      why: "redacted-copy",
+    });
+    expect(prepared.plan.mountChecks).toContainEqual({
+      path: "/ws/.git/config",
+      source: "/state/run/redacted/0/config",
+      identity: "created",
+      readOnly: true,
+    });
+    expect(prepared.plan.hostState.copies[0]!.text).not.toContain("AUTHORIZATION");
+  });
+
+  test("landlock-only mode refuses, naming persist-credentials: false and the reveal", () => {
+    const { refusal } = withToken("landlock");
+    expect(refusal?.message).toContain("/ws/.git/config (http.https://github.com/.extraheader)");
+    expect(refusal?.hint).toContain("persist-credentials: false");
+    expect(refusal?.hint).toContain("--reveal git-checkout-token");
   });
 });

@@ -88,7 +88,9 @@ export const POLICY_OPTIONS = {
     type: "string",
     valueHint: "NAME[=VALUE]",
     repeatable: true,
-    description: "Set NAME for the command (NAME alone passes the caller's value, even with --clear-env)",
+    description:
+      "Set NAME for the command (NAME alone passes the caller's value, even with --clear-env, --profile ci " +
+      "or a secret-shaped name)",
   },
   "unset-env": {
     type: "string",

@@ -36,8 +36,11 @@ const OUTPUT_OPTIONS = {
   version: { type: "boolean", description: "Show the version" },
 } satisfies OptionDefs;
 
-const WHAT_IS_ENFORCED = `Everything is readable and executable, except the secure defaults (SSH,
-GnuPG, cloud and registry credentials, host control sockets: see --reveal) and --deny-read paths. Nothing is
+const WHAT_IS_ENFORCED = `Everything is readable and executable, except the secure defaults (SSH and GnuPG
+keys, cloud, registry, git and CI credentials, shell histories, host control sockets: see --reveal; ~/.npmrc,
+git's config and Docker's config.json are seen as copies without their secret lines) and --deny-read paths.
+Secret-shaped environment variables (*_TOKEN, *_SECRET*, *_PASSWORD, *_API_KEY, AWS_ACCESS_KEY_ID...) are
+removed; --profile ci keeps only an allow-list; --env NAME passes one on purpose. Nothing is
 writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
 temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the TCP ports of
 --allow-connect/--allow-bind). With or without --net, bwrap mode keeps every host unix socket file outside

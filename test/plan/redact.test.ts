@@ -1,0 +1,190 @@
+// The redaction functions: secrets out, settings kept, names (never values) reported.
+import { describe, expect, test } from "bun:test";
+import { redact, redactDockerConfig, redactGitConfig, redactNpmrc } from "../../src/plan/redact.ts";
+import { redactionPlanFor } from "../../src/plan/redacted-copies.ts";
+
+describe("redactNpmrc", () => {
+  test("auth lines go, registries and settings stay", () => {
+    const text = [
+      "registry=https://registry.npmjs.org/",
+      "//registry.npmjs.org/:_authToken=npm_SECRET",
+      "@me:registry=https://npm.me/",
+      "//npm.me/:_auth = U0VDUkVU",
+      "//npm.me/:_password=cGFzcw==",
+      "//npm.me/:username=me",
+      "_auth=U0VDUkVU",
+      "always-auth=true",
+      "proxy=http://u:SECRETPW@proxy:3128",
+      "; a comment",
+    ].join("\n");
+    const result = redactNpmrc(text);
+    expect(result.text).not.toMatch(/SECRET|U0VDUkVU|cGFzcw/);
+    expect(result.text).toContain("registry=https://registry.npmjs.org/");
+    expect(result.text).toContain("@me:registry=https://npm.me/");
+    expect(result.text).toContain("//npm.me/:username=me");
+    expect(result.text).toContain("always-auth=true");
+    expect(result.removed).toEqual([
+      "//registry.npmjs.org/:_authToken",
+      "//npm.me/:_auth",
+      "//npm.me/:_password",
+      "_auth",
+      "proxy",
+    ]);
+  });
+
+  test("nothing secret: the text is unchanged and nothing is removed", () => {
+    expect(redactNpmrc("registry=https://r/\n")).toEqual({ text: "registry=https://r/\n", removed: [], pointers: [] });
+  });
+});
+
+describe("redactGitConfig", () => {
+  test("actions/checkout's extra header and credentials include go; the rest of .git/config stays", () => {
+    const text = [
+      "[core]",
+      "\trepositoryformatversion = 0",
+      '[remote "origin"]',
+      "\turl = https://github.com/o/r",
+      '[http "https://github.com/"]',
+      "\textraheader = AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hzX1NFQ1JFVA==",
+      '[includeIf "gitdir:/home/runner/work/r/r/.git"]',
+      "\tpath = /home/runner/work/_temp/git-credentials-0c5a.config",
+      "[include]",
+      "\tpath = ../shared.config",
+    ].join("\n");
+    const result = redactGitConfig(text);
+    expect(result.text).not.toMatch(/eC1hY2Nl|git-credentials/);
+    expect(result.text).toContain("url = https://github.com/o/r");
+    expect(result.text).toContain("path = ../shared.config");
+    expect(result.removed).toEqual([
+      "http.https://github.com/.extraheader",
+      "includeif.gitdir:/home/runner/work/r/r/.git.path (a checkout token)",
+    ]);
+  });
+
+  test("credential helpers, password keys, URLs with passwords and continuation lines go", () => {
+    const text = [
+      "[user]",
+      "\tname = Me",
+      "[credential]",
+      "\thelper = store",
+      '[credential "https://example.com"]',
+      "\thelper = !f() { echo password=SECRET1; \\",
+      "\t  }; f",
+      "[sendemail]",
+      "\tsmtpPass = SECRET2",
+      '[url "https://x-access-token:SECRET3@github.com/"]',
+      "\tinsteadOf = https://github.com/",
+      "[http] proxy = http://u:SECRET4@proxy:3128",
+      "[core]",
+      "\taskPass = /usr/bin/ksshaskpass",
+      "[alias]",
+      "\tst = status",
+    ].join("\n");
+    const result = redactGitConfig(text);
+    expect(result.text).not.toMatch(/SECRET/);
+    // askPass names a program that asks for a password: a setting, not a secret.
+    expect(result.text).toContain("askPass = /usr/bin/ksshaskpass");
+    expect(result.pointers).toEqual(["credential.helper", "credential.https://example.com.helper"]);
+    expect(result.text).toContain("name = Me");
+    expect(result.text).toContain("st = status");
+    expect(result.removed).toEqual([
+      "credential.helper",
+      "credential.https://example.com.helper",
+      "sendemail.smtppass",
+      "url.<a URL with a password>",
+      "http.proxy",
+    ]);
+  });
+});
+
+describe("redactDockerConfig", () => {
+  test("registry credentials and credential helpers go; registries and other settings stay", () => {
+    const config = {
+      auths: { "ghcr.io": { auth: "U0VDUkVU", email: "me@x" }, "quay.io": { identitytoken: "SECRET" } },
+      credsStore: "pass",
+      credHelpers: { "gcr.io": "gcloud" },
+      proxies: { default: { httpProxy: "http://p:3128" } },
+    };
+    const result = redactDockerConfig(JSON.stringify(config));
+    expect(result.text).not.toMatch(/SECRET|U0VDUkVU|gcloud/);
+    expect(JSON.parse(result.text)).toEqual({
+      auths: { "ghcr.io": { email: "me@x" }, "quay.io": {} },
+      proxies: { default: { httpProxy: "http://p:3128" } },
+    });
+    expect(result.removed).toEqual(["credsStore", "credHelpers", "auths.ghcr.io.auth", "auths.quay.io.identitytoken"]);
+  });
+
+  test("text that is not a JSON object becomes {}", () => {
+    expect(redactDockerConfig("not json {").text).toBe("{}\n");
+    expect(redactDockerConfig("[1]").text).toBe("{}\n");
+  });
+});
+
+test("a file cordon could not read becomes an empty copy, never the original", () => {
+  expect(redact("npmrc", undefined)).toEqual({
+    text: "",
+    removed: ["everything (cordon could not read it)"],
+    pointers: [],
+  });
+});
+
+describe("redactionPlanFor", () => {
+  const files = [
+    { path: "/h/.npmrc", secret: "npmrc" as const, format: "npmrc" as const, links: 1 },
+    { path: "/h/.config/git/config", secret: "gitconfig" as const, format: "git-config" as const, links: 1 },
+    { path: "/h/.gitconfig", secret: "gitconfig" as const, format: "git-config" as const, links: 1 },
+    { path: "/ws/.git/config", secret: "git-checkout-token" as const, format: "git-config" as const, links: 1 },
+  ];
+  const sources = new Map([
+    ["/h/.npmrc", "//r/:_authToken=T\n"],
+    ["/h/.config/git/config", "[alias]\n\tst = status"],
+    ["/h/.gitconfig", "[credential]\n\thelper = store"],
+    ["/ws/.git/config", '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic T'],
+  ]);
+  const input = { policy: { redact: files, writeRoots: ["/ws"] }, sources, replaced: ["/tmp"], stateDir: "/s" };
+
+  test("bwrap mode: each file with a secret gets its own copy, bound over it", () => {
+    const plan = redactionPlanFor({ ...input, bwrap: true });
+    expect(plan.redactions.map((r) => r.how)).toEqual(["copy", "unchanged", "copy", "copy"]);
+    expect(plan.binds).toEqual([
+      { source: "/s/redacted/0/.npmrc", dest: "/h/.npmrc" },
+      { source: "/s/redacted/2/.gitconfig", dest: "/h/.gitconfig" },
+      { source: "/s/redacted/3/config", dest: "/ws/.git/config" },
+    ]);
+    expect(plan.copies.map((copy) => copy.text).join("")).not.toContain("T\n");
+    expect(plan.env).toEqual({});
+  });
+
+  test("landlock-only mode: hidden, the tool's variable names one copy per tool; a checkout token refuses", () => {
+    const plan = redactionPlanFor({ ...input, bwrap: false });
+    expect(plan.redactions.map((r) => r.how)).toEqual(["hidden", "unchanged", "hidden", "refused"]);
+    expect(plan.hidden).toEqual(["/h/.npmrc", "/h/.gitconfig"]);
+    expect(plan.env).toEqual({
+      NPM_CONFIG_USERCONFIG: "/s/redacted/npmrc/.npmrc",
+      npm_config_userconfig: "/s/redacted/npmrc/.npmrc",
+      GIT_CONFIG_GLOBAL: "/s/redacted/gitconfig/config",
+    });
+    // git reads $XDG_CONFIG_HOME/git/config, then ~/.gitconfig: GIT_CONFIG_GLOBAL stands for both.
+    const git = plan.copies.find((copy) => copy.path === "/s/redacted/gitconfig/config")!;
+    expect(git.text).toBe("[alias]\n\tst = status\n[credential]");
+  });
+
+  test("landlock-only mode leaves a .git/config that only names a credential helper: no secret to refuse for", () => {
+    const helperOnly = new Map([["/ws/.git/config", "[credential]\n\thelper = store"]]);
+    const plan = redactionPlanFor({
+      ...input,
+      policy: { ...input.policy, redact: [files[3]!] },
+      sources: helperOnly,
+      bwrap: false,
+    });
+    expect(plan.redactions.map((r) => r.how)).toEqual(["helpers only"]);
+    // bwrap mode still shows a copy without it.
+    const bwrap = redactionPlanFor({
+      ...input,
+      policy: { ...input.policy, redact: [files[3]!] },
+      sources: helperOnly,
+      bwrap: true,
+    });
+    expect(bwrap.redactions.map((r) => r.how)).toEqual(["copy"]);
+  });
+});
