@@ -10,7 +10,6 @@ import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
 import { runInBwrap } from "./run-bwrap.ts";
 import { runLandlockOnly } from "./run-landlock.ts";
 import { createHostState } from "./run-state.ts";
-import type { StderrTap } from "./stderr-tap.ts";
 import type { Ending } from "./supervise.ts";
 import { restoreTerminal, saveTerminal } from "./terminal.ts";
 
@@ -19,8 +18,6 @@ export interface RunIo {
   say(line: string): void;
   /** Prints one line of cordon's own only when asked (-v). */
   detail(line: string): void;
-  /** -v: the command's stderr passes through here, for hints afterwards. */
-  tap?: StderrTap;
   /** Why bwrap at `path` failed before the command started: a cause, and a paragraph with the fixes. */
   diagnoseBwrapFailure(path: string): Promise<{ cause: string; text: string }>;
 }
@@ -62,7 +59,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   try {
     let current = prepared;
     if (prepared.plan.mode === "bwrap" && prepared.facts.bwrap.found) {
-      const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path, io.tap);
+      const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path);
       if (outcome.started) return { status: outcome.status, report: endedReport(prepared, outcome), prepared };
       // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
       state.removePlaceholders();
@@ -82,7 +79,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     // Asked for by name (--mode landlock), the mode's limits are the user's choice: said under -v only.
     const chosen = current.policy.mode === "landlock";
     if (weaker) (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
-    const ending = await runLandlockOnly(launchOf(current), io.tap);
+    const ending = await runLandlockOnly(launchOf(current));
     return { status: ending.status, report: endedReport(current, ending), prepared: current };
   } finally {
     state.remove();

@@ -10,7 +10,6 @@ import { slotsFor } from "../launch/wire.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
 import { memoryFile } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
-import type { StderrTap } from "./stderr-tap.ts";
 import { childPids } from "../host/processes.ts";
 import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise, type Ending } from "./supervise.ts";
 
@@ -19,7 +18,7 @@ type BwrapOutcome =
   /** bwrap failed before stage 2 ran: the command did not start. */
   | { started: false; bwrapStatus: number };
 
-export async function runInBwrap(launch: LaunchInput, bwrapPath: string, tap?: StderrTap): Promise<BwrapOutcome> {
+export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promise<BwrapOutcome> {
   becomeSubreaper();
   const { plan, preserveFds } = launch;
   const slot = slotsFor(preserveFds);
@@ -60,7 +59,7 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string, tap?: S
         stdio: [
           "inherit",
           "inherit",
-          tap ? "pipe" : "inherit",
+          "inherit",
           ...preservedDescriptors(preserveFds),
           launchFd,
           exeFd,
@@ -78,9 +77,7 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string, tap?: S
       const match = /"child-pid":\s*(\d+)/.exec(info);
       return match ? childPids(Number(match[1])) : [child.pid];
     };
-    const relayed = tap && child.stderr instanceof ReadableStream ? tap.relay(child.stderr) : Promise.resolve();
     const ending = await supervise(child, forwarder, commandPids);
-    await relayed;
     const progress = readAll(statusFd).toString();
     return progress.startsWith("S") ? { started: true, ...ending } : { started: false, bwrapStatus: ending.status };
   } finally {

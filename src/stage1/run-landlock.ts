@@ -5,10 +5,9 @@ import { launchMessageFor, type LaunchInput } from "../launch/encode.ts";
 import { slotsFor } from "../launch/wire.ts";
 import { memoryFile } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
-import type { StderrTap } from "./stderr-tap.ts";
 import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise, type Ending } from "./supervise.ts";
 
-export async function runLandlockOnly(launch: LaunchInput, tap?: StderrTap): Promise<Ending> {
+export async function runLandlockOnly(launch: LaunchInput): Promise<Ending> {
   becomeSubreaper();
   const slot = slotsFor(launch.preserveFds);
   const launchFd = memoryFile("cordon-launch", launchMessageFor(launch));
@@ -21,21 +20,11 @@ export async function runLandlockOnly(launch: LaunchInput, tap?: StderrTap): Pro
       cwd: launch.plan.cwd,
       // Stage 2 starts clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN reaches it.
       env: {},
-      stdio: [
-        "inherit",
-        "inherit",
-        tap ? "pipe" : "inherit",
-        ...preservedDescriptors(launch.preserveFds),
-        launchFd,
-        exeFd,
-      ],
+      stdio: ["inherit", "inherit", "inherit", ...preservedDescriptors(launch.preserveFds), launchFd, exeFd],
     });
   } finally {
     closeSync(launchFd);
     closeSync(exeFd);
   }
-  const relayed = tap && child.stderr instanceof ReadableStream ? tap.relay(child.stderr) : Promise.resolve();
-  const ending = await supervise(child, forwarder);
-  await relayed;
-  return ending;
+  return supervise(child, forwarder);
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { cordon, missingTool, scratchDir, startCordon, statusOf, modeArgs } from "../helpers/cordon.ts";
+import { CORDON, cordon, missingTool, scratchDir, startCordon, statusOf, modeArgs } from "../helpers/cordon.ts";
 
 const LL = [...modeArgs("landlock"), "-q"];
 const cleanup: string[] = [];
@@ -67,5 +67,19 @@ describe("stdio", () => {
     expect(field("SigIgn") & (SIGPIPE_BIT | SIGXFSZ_BIT)).toBe(0n);
     expect(field("SigIgn")).toBe(0n);
     expect(field("SigBlk")).toBe(0n);
+  });
+});
+
+describe("-v leaves the command's stdio alone", () => {
+  // cordon once relayed stderr under -v to hint at denied paths: the command's fd 2 became a
+  // socket of cordon's, so `2>file` and `2>&1` ordering changed. Now -v only adds cordon's own lines.
+  test.each(["bwrap", "landlock"])("%s mode: fd 2 is the same file with and without -v", (mode) => {
+    const dir = scratchDir();
+    cleanup.push(dir);
+    const script = `for v in "" -v; do "$0" $v ${modeArgs(mode).join(" ")} -q -- readlink /proc/self/fd/2 2>>"$1/err"; done`;
+    const result = Bun.spawnSync(["sh", "-c", script, CORDON, dir], { stdout: "pipe", stderr: "pipe" });
+    const [plain, verbose] = result.stdout.toString().trim().split("\n");
+    expect(plain).toBe(join(dir, "err"));
+    expect(verbose).toBe(plain);
   });
 });

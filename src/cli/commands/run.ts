@@ -16,7 +16,6 @@ import {
 } from "../../stage1/report-file.ts";
 import { newStateDir } from "../../stage1/run-state.ts";
 import { rawArguments } from "../../stage1/self.ts";
-import { StderrTap } from "../../stage1/stderr-tap.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { defineCommand, type CommandContext } from "../command.ts";
 import { choosePolicy, POLICY_OPTIONS, preserveFdsOption, skippedGlobDirsNote } from "./policy-options.ts";
@@ -35,6 +34,15 @@ const OUTPUT_OPTIONS = {
   quiet: { type: "boolean", alias: "q", description: "Print nothing of cordon's own but errors" },
   version: { type: "boolean", description: "Show the version" },
 } satisfies OptionDefs;
+
+/**
+ * -v after a failed run. cordon never reads the command's output (that would
+ * change its stderr into a pipe of cordon's), so it cannot name the path: it
+ * says where the rules are.
+ */
+const FAILED_RUN_HINT =
+  'if the command was refused a path ("Permission denied", "Read-only file system", "Operation not ' +
+  'permitted"), `cordon explain` with the same options lists what is writable, what is hidden, and why';
 
 const WHAT_IS_ENFORCED = `Everything is readable and executable, except the secure defaults (SSH and GnuPG
 keys, cloud, registry, git and CI credentials, shell histories, host control sockets: see --reveal; ~/.npmrc,
@@ -126,7 +134,6 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
       detail: (line) => {
         if (options.verbose && !options.quiet) process.stderr.write(`cordon: ${line}\n`);
       },
-      tap: StderrTap.wanted(options.verbose === true) ? new StderrTap() : undefined,
       diagnoseBwrapFailure: bwrapDiagnosis,
     };
     const { policy, warnings } = choosePolicy(options);
@@ -146,10 +153,7 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     const argv = rawArguments(context.total).slice(context.total - command.length);
     const outcome = await runSandboxed(prepared, argv, io);
     report = outcome.report;
-    if (io.tap && outcome.status !== 0) {
-      const { hintLines } = await import("../../diagnostics/hints.ts");
-      for (const line of hintLines(io.tap.tail, policy)) process.stderr.write(`cordon: ${line}\n`);
-    }
+    if (outcome.status !== 0) io.detail(FAILED_RUN_HINT);
     return finish(outcome.status);
   } catch (error) {
     if (error instanceof CordonError) finish(error.exitCode, error.message);
