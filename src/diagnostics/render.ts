@@ -90,12 +90,7 @@ export function renderExplain(report: ExplainReport): string {
   const section = (title: string, body: string[]) => {
     out.push(`${title}:`, ...(body.length > 0 ? body.map((line) => `  ${line}`) : ["  (none)"]), "");
   };
-  const policy = report.policy;
-  section(
-    "policy",
-    Object.entries(policy).map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
-  );
-  if (report.warnings.length > 0) section("warnings", report.warnings);
+  // The answer first (mode, what is not enforced), the details after, the BPF listing last.
   const mode = report.mode;
   section("mode", [
     `requested: ${mode.requested}`,
@@ -105,6 +100,19 @@ export function renderExplain(report: ExplainReport): string {
     `why: ${mode.reason}`,
     ...mode.fixes.map((fix) => `fix: ${fix}`),
   ]);
+  section(
+    "not enforced here",
+    report.notEnforced.map(
+      (degradation) =>
+        `${degradation.feature}${degradation.weakensSecurity ? "" : " (convenience only)"}: ${degradation.consequence}`,
+    ),
+  );
+  if (report.warnings.length > 0) section("warnings", report.warnings);
+  const policy = report.policy;
+  section(
+    "policy",
+    Object.entries(policy).map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
+  );
   if (report.bwrap)
     section(`bwrap arguments (${report.bwrap.path}, read from a descriptor)`, groupOptions(report.bwrap.arguments));
   section(
@@ -139,11 +147,6 @@ export function renderExplain(report: ExplainReport): string {
       return `dropped ${degradation.feature}${since}: ${degradation.consequence}`;
     }),
   ]);
-  section(
-    `seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} ` +
-      `instructions, disassembled from the installed bytes)`,
-    report.seccomp.listing,
-  );
   section("terminal", [
     report.terminal.session === "inherit" ? "session: kept (cordon's)" : "session: new (setsid before exec)",
     `why: ${report.terminal.why}`,
@@ -161,11 +164,9 @@ export function renderExplain(report: ExplainReport): string {
   ]);
   section("secrets (secure defaults)", secretLines(report.secrets));
   section(
-    "not enforced here",
-    report.notEnforced.map(
-      (degradation) =>
-        `${degradation.feature}${degradation.weakensSecurity ? "" : " (convenience only)"}: ${degradation.consequence}`,
-    ),
+    `seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} ` +
+      `instructions, disassembled from the installed bytes)`,
+    report.seccomp.listing,
   );
   return `${out.join("\n").trimEnd()}\n`;
 }
