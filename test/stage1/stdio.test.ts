@@ -76,7 +76,8 @@ describe("-v leaves the command's stdio alone", () => {
   test.each(["bwrap", "landlock"])("%s mode: fd 2 is the same file with and without -v", (mode) => {
     const dir = scratchDir();
     cleanup.push(dir);
-    const script = `for v in "" -v; do "$0" $v ${modeArgs(mode).join(" ")} -q -- readlink /proc/self/fd/2 2>>"$1/err"; done`;
+    const run = `"$0" $v ${modeArgs(mode).join(" ")} -q -- readlink /proc/self/fd/2 2>>"$1/err"`;
+    const script = `for v in "" -v; do ${run}; done`;
     const result = Bun.spawnSync(["sh", "-c", script, CORDON, dir], { stdout: "pipe", stderr: "pipe" });
     const [plain, verbose] = result.stdout.toString().trim().split("\n");
     expect(plain).toBe(join(dir, "err"));
