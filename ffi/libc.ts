@@ -26,6 +26,7 @@ const SYMBOLS = {
   execve: { args: [P, P, P], returns: i32 },
   open: { args: [P, i32, i32], returns: i32 },
   close: { args: [i32], returns: i32 },
+  dup2: { args: [i32, i32], returns: i32 },
   // Variadic in C; a fixed third integer argument is ABI-safe on x86_64 and aarch64.
   fcntl: { args: [i32, i32, u64], returns: i32 },
   signal: { args: [i32, u64], returns: u64 },
@@ -219,6 +220,11 @@ export function openPath(path: string, flags: number): number {
 
 export function closeFd(fd: number): void {
   libc().close(fd);
+}
+
+/** dup2(2): `from` also at `to`, which (as every dup2 result) is not close-on-exec. */
+export function duplicateOnto(from: number, to: number): void {
+  check(`dup2(${from}, ${to})`, libc().dup2(from, to));
 }
 
 /** fcntl(fd, F_GETFL): the open file's status flags, or -1 when `fd` is not open. */

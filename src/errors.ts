@@ -11,7 +11,13 @@ export const EXIT = {
 export class CordonError extends Error {
   constructor(
     message: string,
-    readonly options: { hint?: string; exitCode?: number; cause?: unknown } = {},
+    readonly options: {
+      hint?: string;
+      /** Further lines of the message, each printed as a line of its own ("fix: ...", "or: ..."). */
+      lines?: string[];
+      exitCode?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message);
     this.name = "CordonError";
@@ -27,5 +33,6 @@ export class CordonError extends Error {
 }
 
 export function formatError(error: CordonError): string {
-  return `cordon: ${error.message}${error.hint ? `\ncordon: hint: ${error.hint}` : ""}\n`;
+  const lines = [error.message, ...(error.options.lines ?? []), ...(error.hint ? [`hint: ${error.hint}`] : [])];
+  return lines.map((line) => `cordon: ${line}\n`).join("");
 }

@@ -5,7 +5,7 @@
 import type { BwrapAttempt, BwrapLocation } from "../host/bwrap.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { LandlockAvailability } from "../host/landlock.ts";
-import type { SeccompFacts, UsernsSysctls, ContainerFacts } from "../host/system.ts";
+import type { SeccompFacts, UsernsSysctls, ContainerFacts, NestingFacts } from "../host/system.ts";
 import { NEWEST_KNOWN_ABI } from "../landlock/abi.ts";
 import { abiDegradations, landlockOnlyLosses } from "../policy/degradations.ts";
 import { VERSION } from "../version.ts";
@@ -259,13 +259,15 @@ function assessContainer(container: ContainerFacts): Check {
   };
 }
 
-export function doctorReport(host: DoctorFacts): DoctorReport {
+/** `nesting`: another sandbox around cordon, asked for only when bwrap failed (doctor's command passes it). */
+export function doctorReport(host: DoctorFacts, nesting: () => NestingFacts = () => ({})): DoctorReport {
   const attempt = host.bwrapAttempt;
   const diagnosis =
     host.bwrap.found && attempt && !attempt.works
       ? diagnoseBwrapMessage(attempt.message, {
           sysctls: host.sysctls,
           container: host.container,
+          nesting: nesting(),
           root: host.uid === 0,
           bwrapPath: host.bwrap.path,
         })
@@ -294,7 +296,8 @@ export function doctorReport(host: DoctorFacts): DoctorReport {
       container: host.container.kind ?? null,
     },
     checks,
-    diagnosis,
+    // The JSON keeps its documented fields; `fix` (the run's one-line pick) is `fixes[0]`.
+    diagnosis: diagnosis && { id: diagnosis.id, cause: diagnosis.cause, fixes: diagnosis.fixes },
     modes: {
       bwrap: bwrapWorks,
       landlock: landlockOnly,

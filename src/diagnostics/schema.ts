@@ -11,6 +11,7 @@ const DIAGNOSIS_IDS = [
   "userns-blocked",
   "userns-limit",
   "userns-unavailable",
+  "nested",
   "proc-mount",
   "mount-denied",
   "bwrap-too-old",

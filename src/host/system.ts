@@ -96,3 +96,50 @@ export function detectContainer(
 export function kernelRelease(): string {
   return release();
 }
+
+export interface NestingFacts {
+  /** "cordon", "bwrap", or "sandbox" (no-new-privileges and a seccomp filter, by whom unknown). */
+  kind?: "cordon" | "bwrap" | "sandbox";
+  /** What gave it away. */
+  evidence?: string;
+}
+
+interface NestingProbeInput {
+  /** The command names (comm) of this process's ancestors, parent first. */
+  ancestors: string[];
+  /** This process's /proc/self/status. */
+  status: string;
+}
+
+/** The command names of this process's ancestors, parent first (at most 64, up to pid 1 of this namespace). */
+function ancestorNames(): string[] {
+  const names: string[] = [];
+  let pid = process.ppid;
+  for (let depth = 0; depth < 64 && pid > 0; depth++) {
+    const stat = readProcFile(`/proc/${pid}/stat`);
+    if (stat === undefined) break;
+    // comm may hold spaces and parentheses: it ends at the last ')'.
+    const end = stat.lastIndexOf(")");
+    names.push(stat.slice(stat.indexOf("(") + 1, end));
+    pid = Number(stat.slice(end + 2).split(" ")[1]);
+  }
+  return names;
+}
+
+/**
+ * Whether cordon runs inside another sandbox, which forbids the user
+ * namespaces bwrap needs: an ancestor cordon (landlock-only mode) or bwrap
+ * (bwrap mode makes it PID 1 of the sandbox), else no-new-privileges with a
+ * seccomp filter, the mark of sandboxes (a container runtime sets the filter
+ * but not no-new-privileges by default).
+ */
+export function detectNesting(
+  input: NestingProbeInput = { ancestors: ancestorNames(), status: readProcFile("/proc/self/status") ?? "" },
+): NestingFacts {
+  const outer = input.ancestors.find((name) => name === "cordon" || name === "bwrap");
+  if (outer === "cordon" || outer === "bwrap") return { kind: outer, evidence: `an ancestor process is ${outer}` };
+  if (statusField(input.status, "NoNewPrivs") === "1" && statusField(input.status, "Seccomp") === "2") {
+    return { kind: "sandbox", evidence: "this process has no-new-privileges and a seccomp filter" };
+  }
+  return {};
+}

@@ -1,9 +1,13 @@
 // The stage protocol: how stage 1 starts stage 2 and what it hands over.
 //
 // Stage 2 is this same binary, started as `cordon __cordon-stage2 LAUNCH_FD
-// [STATUS_FD]`. The launch message comes through an inherited descriptor:
-// never argv or the environment, so it stays out of `ps` and carries any
-// bytes. Layout: four sections, each a u32 length then bytes: JSON header,
+// [STATUS_FD STDERR_FD]`. The launch message comes through an inherited
+// descriptor: never argv or the environment, so it stays out of `ps` and
+// carries any bytes. In bwrap mode, bwrap's fd 2 is a memory file stage 1
+// reads (bwrap's own messages are cordon's to interpret), and the caller's
+// real stderr waits at STDERR_FD: stage 2 puts it back on fd 2 first thing,
+// so its own errors and the command's stderr reach the user unchanged.
+// Layout: four sections, each a u32 length then bytes: JSON header,
 // seccomp program, argv (NUL-separated), envp (NUL-separated).
 import { joinNul, splitNul } from "../bytes.ts";
 import type { DenyAction } from "../plan/deny-mounts.ts";
@@ -14,7 +18,7 @@ export const STAGE2_ARGUMENT = "__cordon-stage2";
 /**
  * Where each descriptor sits in the child. Preserved descriptors keep
  * 3..3+N-1; cordon's own sit just above them. Landlock-only mode uses the
- * first two; bwrap mode all five.
+ * first two; bwrap mode all six.
  */
 export interface Slots {
   /** The launch message (read by stage 2). */
@@ -27,11 +31,13 @@ export interface Slots {
   info: number;
   /** bwrap's --args: its own arguments, NUL-separated. */
   args: number;
+  /** The caller's stderr, which stage 2 moves back onto fd 2 (bwrap mode). */
+  stderr: number;
 }
 
 export function slotsFor(preserveFds: number): Slots {
   const first = 3 + preserveFds;
-  return { launch: first, exe: first + 1, status: first + 2, info: first + 3, args: first + 4 };
+  return { launch: first, exe: first + 1, status: first + 2, info: first + 3, args: first + 4, stderr: first + 5 };
 }
 
 export interface WirePathRule {

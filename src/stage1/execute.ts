@@ -5,6 +5,7 @@
 import { CordonError } from "../errors.ts";
 import type { LaunchInput } from "../launch/encode.ts";
 import { applyEnvChanges } from "./environment.ts";
+import { fallbackLine, refusalLines, type BwrapWhy } from "./bwrap-fallback.ts";
 import { prepareFallback, type PreparedRun } from "./prepare.ts";
 import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
 import { runInBwrap } from "./run-bwrap.ts";
@@ -18,8 +19,8 @@ export interface RunIo {
   say(line: string): void;
   /** Prints one line of cordon's own only when asked (-v). */
   detail(line: string): void;
-  /** Why bwrap at `path` failed before the command started: a cause, and a paragraph with the fixes. */
-  diagnoseBwrapFailure(path: string): Promise<{ cause: string; text: string }>;
+  /** Why bwrap at `path` failed before the command started, from what it printed: a cause, and the fixes. */
+  diagnoseBwrapFailure(path: string, message: string): Promise<BwrapWhy>;
 }
 
 interface RunOutcome {
@@ -36,6 +37,14 @@ function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
 function refuse(prepared: PreparedRun): never {
   const refusal = prepared.refusal!;
   throw new CordonError(refusal.message, refusal.hint === undefined ? {} : { hint: refusal.hint });
+}
+
+/** landlock-only mode's weaker guarantees; asked for by name (--mode landlock), they are the user's choice: -v only. */
+function warnWeaker(run: PreparedRun, io: RunIo): void {
+  const weaker = weakerFeatures(run.plan.degradations.filter((degradation) => degradation.layer !== "filesystem"));
+  if (!weaker || run.plan.mode !== "landlock") return;
+  const chosen = run.policy.mode === "landlock";
+  (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
 }
 
 /** Runs `argv` as `prepared` says, at most once. A refused run throws a CordonError and runs nothing. */
@@ -64,21 +73,16 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
       // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
       state.removePlaceholders();
       current = prepareFallback(prepared);
-      const why = await io.diagnoseBwrapFailure(prepared.facts.bwrap.path);
-      const failure = `bubblewrap failed before the command started (exit ${outcome.bwrapStatus})`;
+      const why = await io.diagnoseBwrapFailure(prepared.facts.bwrap.path, outcome.bwrapMessage);
       if (current.refusal) {
-        throw new CordonError(`${failure}: ${current.refusal.message}`, {
-          hint: `${why.text}\n${current.refusal.hint ?? ""}`.trim(),
-        });
+        const { message, lines } = refusalLines(why, current);
+        throw new CordonError(message, { lines });
       }
-      io.say(`${failure} (${why.cause}); falling back to landlock-only mode`);
+      // One line, once: it names what landlock-only mode does not enforce, so no warning follows.
+      io.say(fallbackLine(why, current));
+    } else {
+      warnWeaker(current, io);
     }
-    const weaker = weakerFeatures(
-      current.plan.degradations.filter((degradation) => degradation.layer !== "filesystem"),
-    );
-    // Asked for by name (--mode landlock), the mode's limits are the user's choice: said under -v only.
-    const chosen = current.policy.mode === "landlock";
-    if (weaker) (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
     const ending = await runLandlockOnly(launchOf(current));
     return { status: ending.status, report: endedReport(current, ending), prepared: current };
   } finally {

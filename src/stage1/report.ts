@@ -98,6 +98,11 @@ function parenthesized(parts: (string | undefined)[]): string {
 }
 
 export function summaryLine(report: EnforcementReport): string {
+  // A refused run enforced nothing and weakened nothing: it did not run, and the reason is the one to say.
+  if (report.refused !== undefined) {
+    const ending = `exit ${report.exitStatus} after ${report.durationMs} ms`;
+    return `refused, the command was not run: ${report.refused}; ${ending}`;
+  }
   const weaker = report.degraded
     .filter((degradation) => degradation.weakensSecurity)
     .map((degradation) => degradation.name);

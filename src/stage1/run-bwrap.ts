@@ -1,7 +1,9 @@
 // bwrap mode: stage 1 runs bubblewrap, which re-invokes this same binary as
 // stage 2 inside new namespaces, through a descriptor of the binary itself
 // (so it is found even in a hidden /tmp or after being replaced on disk).
-import { closeSync, openSync } from "node:fs";
+// bwrap's own stderr is a memory file until stage 2 starts: a failure's
+// message becomes part of cordon's diagnosis instead of a raw line before it.
+import { closeSync, openSync, writeSync } from "node:fs";
 import { SIGNALS } from "../../ffi/constants.ts";
 import { changeSignalMask, SIG_BLOCK, SIG_SETMASK, signalBit } from "../../ffi/libc.ts";
 import { readAll } from "../bytes.ts";
@@ -16,7 +18,17 @@ import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise, type
 type BwrapOutcome =
   | ({ started: true } & Ending)
   /** bwrap failed before stage 2 ran: the command did not start. */
-  | { started: false; bwrapStatus: number };
+  | { started: false; bwrapStatus: number; bwrapMessage: string };
+
+/**
+ * What bwrap (or stage 2, before it had the real stderr back) wrote to the
+ * capture after the command started is about the run: it goes to the user as
+ * it is, never interpreted and never silenced.
+ */
+function passOn(bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(2, bytes, offset);
+}
 
 export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promise<BwrapOutcome> {
   becomeSubreaper();
@@ -42,6 +54,8 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
       ),
     );
     owned.push(argsFd);
+    const bwrapStderr = memoryFile("cordon-bwrap-stderr");
+    owned.push(bwrapStderr);
 
     // Ctrl-C reaches the whole foreground process group. The outer bwrap must
     // not die of it (the sandbox would be SIGKILLed with it): it inherits
@@ -56,16 +70,18 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
         cwd: "/",
         // bwrap and stage 2 start clean: no LD_PRELOAD, BUN_OPTIONS or BUN_BE_BUN.
         env: {},
+        // Bun fills a closed fd 2 with /dev/null at start-up, so 2 is always there to hand on.
         stdio: [
           "inherit",
           "inherit",
-          "inherit",
+          bwrapStderr,
           ...preservedDescriptors(preserveFds),
           launchFd,
           exeFd,
           statusFd,
           infoFd,
           argsFd,
+          2,
         ],
       });
     } finally {
@@ -79,7 +95,12 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
     };
     const ending = await supervise(child, forwarder, commandPids);
     const progress = readAll(statusFd).toString();
-    return progress.startsWith("S") ? { started: true, ...ending } : { started: false, bwrapStatus: ending.status };
+    const captured = readAll(bwrapStderr);
+    if (!progress.startsWith("S")) {
+      return { started: false, bwrapStatus: ending.status, bwrapMessage: captured.toString().trim() };
+    }
+    passOn(captured);
+    return { started: true, ...ending };
   } finally {
     for (const fd of owned) closeSync(fd);
   }

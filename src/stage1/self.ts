@@ -9,13 +9,15 @@ export { isCompiled };
 /**
  * The argv that starts stage 2 through the descriptor of this very binary
  * (bun plus the script in development), reading its plan from the launch
- * slot and, in bwrap mode, marking its start in the status slot. Through a
+ * slot and, in bwrap mode, marking its start in the status slot and taking
+ * the caller's stderr back from the stderr slot. Through a
  * descriptor, the file that runs is the one that planned: found even in a
  * hidden /tmp or after being replaced on disk.
  */
 export function stage2Command(slots: Slots, markStart: boolean): string[] {
   const prefix = isCompiled ? [`/proc/self/fd/${slots.exe}`] : [process.execPath, Bun.main];
-  return [...prefix, STAGE2_ARGUMENT, String(slots.launch), ...(markStart ? [String(slots.status)] : [])];
+  const bwrapSlots = markStart ? [String(slots.status), String(slots.stderr)] : [];
+  return [...prefix, STAGE2_ARGUMENT, String(slots.launch), ...bwrapSlots];
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   changeSignalMask,
   clearCloseOnExec,
   closeFd,
+  duplicateOnto,
   resetSignalToDefault,
   SIG_SETMASK,
   syscall,
@@ -80,17 +81,32 @@ function markStarted(statusFd: number): void {
   if (statusFd >= 0) writeSync(statusFd, "S", 0);
 }
 
+/**
+ * bwrap mode: bwrap ran with a memory file of stage 1's as fd 2, so that its
+ * messages are cordon's to interpret. From here on fd 2 is the caller's real
+ * stderr again (dup2 leaves it without close-on-exec), before anything of
+ * stage 2 or the command can write: both reach the user unchanged.
+ */
+function takeBackStderr(stderrFd: number): void {
+  if (stderrFd < 0) return;
+  duplicateOnto(stderrFd, 2);
+  closeFd(stderrFd);
+}
+
 export function runStage2(args: string[]): never {
+  const optionalFd = (arg: string | undefined) => (arg === undefined ? -1 : Number(arg));
   try {
-    stage2(Number(args[0]), args[1] === undefined ? -1 : Number(args[1]));
+    stage2(Number(args[0]), optionalFd(args[1]), optionalFd(args[2]));
   } catch (error) {
     // Whatever went wrong, the command does not run and the message is cordon's.
     fail("starting", error);
   }
 }
 
-function stage2(fd: number, statusFd: number): never {
+function stage2(fd: number, statusFd: number, stderrFd: number): never {
   markStarted(statusFd);
+  // Should this fail, the message lands in bwrap's capture, which stage 1 passes on once stage 2 has started.
+  takeBackStderr(stderrFd);
   let launch: Launch;
   try {
     launch = readLaunch(fd);

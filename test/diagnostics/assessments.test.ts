@@ -56,7 +56,7 @@ describe("bwrap messages", () => {
       ...ubuntu,
       bwrapPath: "/opt/bin/bwrap",
     });
-    expect(diagnosis.fixes[0]).toContain("profile bwrap /opt/bin/bwrap flags=(unconfined)");
+    expect(diagnosis.fixes.join("\n")).toContain("profile bwrap /opt/bin/bwrap flags=(unconfined)");
   });
 });
 

@@ -147,18 +147,25 @@ describe("cordon doctor", () => {
   });
 });
 
-describe("diagnoseBwrapFailure (run's hint when bwrap fails before the command starts)", () => {
-  test("re-runs the probe to capture bwrap's message and returns the cause and the fixes", () => {
-    const failure = diagnoseBwrapFailure(fakes.failing("run-hint", UID_MAP_DENIED));
+describe("diagnoseBwrapFailure (run's error when bwrap fails before the command starts)", () => {
+  test("diagnoses the run's own message of bwrap, without a second try", () => {
+    const failure = diagnoseBwrapFailure("/nonexistent/bwrap", UID_MAP_DENIED);
     expect(failure.message).toBe(UID_MAP_DENIED);
     expect(failure.diagnosis.id).toBe("apparmor-userns");
-    expect(failure.text).toContain("apparmor_parser -r /etc/apparmor.d/bwrap");
-    expect(failure.text).toContain("cordon doctor");
+    expect(failure.diagnosis.fix).toContain("kernel.apparmor_restrict_unprivileged_userns=0");
+    expect(failure.userns).toBe(true);
+  });
+
+  test("a message it does not recognise: runs the probe to capture bwrap's message", () => {
+    const failure = diagnoseBwrapFailure(fakes.failing("run-hint", UID_MAP_DENIED), "");
+    expect(failure.message).toBe(UID_MAP_DENIED);
+    expect(failure.diagnosis.id).toBe("apparmor-userns");
   });
 
   test.skipIf(noBwrap !== undefined)("when bwrap works in general, says the failure is specific to this run", () => {
-    const failure = diagnoseBwrapFailure("/usr/bin/bwrap");
-    expect(failure.message).toBe("");
-    expect(failure.text).toContain("specific to this run");
+    const failure = diagnoseBwrapFailure("/usr/bin/bwrap", "bwrap: Can't find source path /gone: No such file");
+    expect(failure.userns).toBe(false);
+    expect(failure.diagnosis.cause).toContain("this run's mounts");
+    expect(failure.diagnosis.cause).toContain("/gone");
   });
 });

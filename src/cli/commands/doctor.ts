@@ -2,6 +2,7 @@
 import { doctorReport } from "../../diagnostics/doctor.ts";
 import { renderDoctor } from "../../diagnostics/render.ts";
 import { gatherHostFacts } from "../../host/facts.ts";
+import { detectNesting } from "../../host/system.ts";
 import { defineCommand } from "../command.ts";
 
 export default defineCommand({
@@ -29,7 +30,8 @@ FAIL, what it means, and the fix. Exit status: 0 when bwrap mode works here, 1 o
     "cordon doctor --bwrap /opt/bwrap     # check another bubblewrap",
   ],
   async run(options) {
-    const report = doctorReport(gatherHostFacts({ bwrap: options.bwrap as string | undefined, attemptBwrap: true }));
+    const facts = gatherHostFacts({ bwrap: options.bwrap as string | undefined, attemptBwrap: true });
+    const report = doctorReport(facts, detectNesting);
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
     return report.ok ? 0 : 1;
   },

@@ -92,10 +92,10 @@ function saveReport(file: ReportFile, report: EnforcementReport): void {
   }
 }
 
-function bwrapDiagnosis(path: string) {
+function bwrapDiagnosis(path: string, message: string) {
   return import("../../diagnostics/bwrap-failure.ts").then(({ diagnoseBwrapFailure }) => {
-    const why = diagnoseBwrapFailure(path);
-    return { cause: why.diagnosis.cause, text: why.text };
+    const { diagnosis } = diagnoseBwrapFailure(path, message);
+    return { cause: diagnosis.cause, fix: diagnosis.fix };
   });
 }
 
