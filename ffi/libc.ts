@@ -27,6 +27,7 @@ const SYMBOLS = {
   open: { args: [P, i32, i32], returns: i32 },
   close: { args: [i32], returns: i32 },
   dup2: { args: [i32, i32], returns: i32 },
+  isatty: { args: [i32], returns: i32 },
   // Variadic in C; a fixed third integer argument is ABI-safe on x86_64 and aarch64.
   fcntl: { args: [i32, i32, u64], returns: i32 },
   signal: { args: [i32, u64], returns: u64 },
@@ -225,6 +226,11 @@ export function closeFd(fd: number): void {
 /** dup2(2): `from` also at `to`, which (as every dup2 result) is not close-on-exec. */
 export function duplicateOnto(from: number, to: number): void {
   check(`dup2(${from}, ${to})`, libc().dup2(from, to));
+}
+
+/** isatty(3): `fd` is a terminal (without node:tty, whose module costs every run milliseconds to load). */
+export function isTerminal(fd: number): boolean {
+  return libc().isatty(fd) === 1;
 }
 
 /** fcntl(fd, F_GETFL): the open file's status flags, or -1 when `fd` is not open. */

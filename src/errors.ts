@@ -32,7 +32,13 @@ export class CordonError extends Error {
   }
 }
 
+/** The error's lines as printed after `cordon: `: the message, its further lines, the hint. */
+export function errorLines(error: CordonError): string[] {
+  return [error.message, ...(error.options.lines ?? []), ...(error.hint ? [`hint: ${error.hint}`] : [])];
+}
+
 export function formatError(error: CordonError): string {
-  const lines = [error.message, ...(error.options.lines ?? []), ...(error.hint ? [`hint: ${error.hint}`] : [])];
-  return lines.map((line) => `cordon: ${line}\n`).join("");
+  return errorLines(error)
+    .map((line) => `cordon: ${line}\n`)
+    .join("");
 }

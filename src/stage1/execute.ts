@@ -16,9 +16,9 @@ import { restoreTerminal, saveTerminal } from "./terminal.ts";
 
 export interface RunIo {
   /** Prints one line of cordon's own (warnings, the fallback), unless quiet. */
-  say(line: string): void;
+  say(line: string): Promise<void>;
   /** Prints one line of cordon's own only when asked (-v). */
-  detail(line: string): void;
+  detail(line: string): Promise<void>;
   /** Why bwrap at `path` failed before the command started, from what it printed: a cause, and the fixes. */
   diagnoseBwrapFailure(path: string, message: string): Promise<BwrapWhy>;
 }
@@ -40,11 +40,11 @@ function refuse(prepared: PreparedRun): never {
 }
 
 /** landlock-only mode's weaker guarantees; asked for by name (--mode landlock), they are the user's choice: -v only. */
-function warnWeaker(run: PreparedRun, io: RunIo): void {
+async function warnWeaker(run: PreparedRun, io: RunIo): Promise<void> {
   const weaker = weakerFeatures(run.plan.degradations.filter((degradation) => degradation.layer !== "filesystem"));
   if (!weaker || run.plan.mode !== "landlock") return;
   const chosen = run.policy.mode === "landlock";
-  (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
+  await (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
 }
 
 /** Runs `argv` as `prepared` says, at most once. A refused run throws a CordonError and runs nothing. */
@@ -52,7 +52,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   if (prepared.refusal) refuse(prepared);
   // Whatever the mode, a policy that protects less than it names is said out loud.
   for (const degradation of prepared.plan.degradations) {
-    if (degradation.layer === "filesystem") io.say(`warning: ${degradation.consequence}`);
+    if (degradation.layer === "filesystem") await io.say(`warning: ${degradation.consequence}`);
   }
   const environment = prepared.facts.environment;
   const terminal = saveTerminal();
@@ -79,9 +79,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
         throw new CordonError(message, { lines });
       }
       // One line, once: it names what landlock-only mode does not enforce, so no warning follows.
-      io.say(fallbackLine(why, current));
+      await io.say(fallbackLine(why, current));
     } else {
-      warnWeaker(current, io);
+      await warnWeaker(current, io);
     }
     const ending = await runLandlockOnly(launchOf(current));
     return { status: ending.status, report: endedReport(current, ending), prepared: current };

@@ -17,6 +17,7 @@ import {
 import { newStateDir } from "../../stage1/run-state.ts";
 import { rawArguments } from "../../stage1/self.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
+import type { MessageLevel } from "../messages.ts";
 import { defineCommand, type CommandContext } from "../command.ts";
 import { choosePolicy, POLICY_OPTIONS, preserveFdsOption, skippedGlobDirsNote } from "./policy-options.ts";
 
@@ -74,22 +75,29 @@ before cordon returns, and the terminal's foreground group and settings are put 
 const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the
 command did not run, or a process it left could not be killed); 126 cannot execute; 127 not found.`;
 
+/** cordon's own line at `level`; consola (messages.ts) is loaded only when one is printed. */
+async function print(level: MessageLevel, line: string): Promise<void> {
+  const { printMessage } = await import("../messages.ts");
+  await printMessage(level, line);
+}
+
 /** Writes the report through the descriptor opened before the run; a failure is a warning, never the status. */
-function saveReport(file: ReportFile, report: EnforcementReport): void {
+async function saveReport(file: ReportFile, report: EnforcementReport): Promise<void> {
+  let problem: string | undefined;
   try {
     writeReportFile(file, reportText(report));
     if (!stillAtPath(file)) {
-      process.stderr.write(
-        `cordon: warning: the file now at ${file.given} is not cordon's report: the command replaced or removed ` +
-          "it during the run, and the report went to the file cordon had opened\n",
-      );
+      problem =
+        `the file now at ${file.given} is not cordon's report: the command replaced or removed ` +
+        "it during the run, and the report went to the file cordon had opened";
     }
   } catch (error) {
     // The command has run (or was refused): its status stands, the report is what failed.
-    process.stderr.write(`cordon: warning: cannot write the report to ${file.given}: ${(error as Error).message}\n`);
+    problem = `cannot write the report to ${file.given}: ${(error as Error).message}`;
   } finally {
     closeReportFile(file);
   }
+  if (problem) await print("warn", `warning: ${problem}`);
 }
 
 function bwrapDiagnosis(path: string, message: string) {
@@ -108,7 +116,7 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
   const reportPath = typeof options.report === "string" ? options.report : undefined;
   let report: EnforcementReport = emptyReport();
   let reportFile: ReportFile | undefined;
-  const finish = (status: number, refused?: string): number => {
+  const finish = async (status: number, refused?: string): Promise<number> => {
     report = { ...report, exitStatus: status, durationMs: Math.round(performance.now() - started) };
     if (refused) report.refused = refused;
     if (reportPath && !refused?.startsWith("--report ")) {
@@ -116,30 +124,31 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
         // Refused before the write roots were known: any of them (a -w given on the command line, or one
         // in a policy file) could hold a symlink an earlier run planted, so every symlink on the way is suspect.
         reportFile ??= openReportFile(reportPath, ["/"]);
-        saveReport(reportFile, report);
+        await saveReport(reportFile, report);
       } catch (error) {
-        process.stderr.write(`cordon: warning: ${(error as Error).message}; no report was written\n`);
+        await print("warn", `warning: ${(error as Error).message}; no report was written`);
       }
     }
-    if (options.verbose) process.stderr.write(`cordon: ${summaryLine(report)}\n`);
+    if (options.verbose) await print("debug", summaryLine(report));
     return status;
   };
 
   try {
     const preserveFds = preserveFdsOption(options);
+    const levelOf = (line: string): MessageLevel => (line.startsWith("warning:") ? "warn" : "info");
     const io: RunIo = {
-      say: (line) => {
-        if (!options.quiet) process.stderr.write(`cordon: ${line}\n`);
+      say: async (line) => {
+        if (!options.quiet) await print(levelOf(line), line);
       },
-      detail: (line) => {
-        if (options.verbose && !options.quiet) process.stderr.write(`cordon: ${line}\n`);
+      detail: async (line) => {
+        if (options.verbose && !options.quiet) await print("debug", line);
       },
       diagnoseBwrapFailure: bwrapDiagnosis,
     };
     const { policy, warnings } = choosePolicy(options);
-    for (const warning of warnings) io.say(`warning: ${warning}`);
+    for (const warning of warnings) await io.say(`warning: ${warning}`);
     const skipped = skippedGlobDirsNote(policy);
-    if (skipped) io.detail(skipped);
+    if (skipped) await io.detail(skipped);
     const facts = gatherHostFacts({ policy, bwrap: options.bwrap as string | undefined });
     // Opened before the command starts, and after the descriptors --preserve-fds may name were listed.
     if (reportPath) reportFile = openReportFile(reportPath, [...policy.writeRoots, process.cwd()]);
@@ -153,10 +162,10 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     const argv = rawArguments(context.total).slice(context.total - command.length);
     const outcome = await runSandboxed(prepared, argv, io);
     report = outcome.report;
-    if (outcome.status !== 0) io.detail(FAILED_RUN_HINT);
-    return finish(outcome.status);
+    if (outcome.status !== 0) await io.detail(FAILED_RUN_HINT);
+    return await finish(outcome.status);
   } catch (error) {
-    if (error instanceof CordonError) finish(error.exitCode, error.message);
+    if (error instanceof CordonError) await finish(error.exitCode, error.message);
     throw error;
   }
 }
