@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { diagnoseBwrapMessage, type DiagnosisContext } from "../../src/diagnostics/bwrap-messages.ts";
 import { assessSeccomp } from "../../src/diagnostics/doctor.ts";
-import { seccompFacts } from "../../src/host/system.ts";
+import { detectNesting, seccompFacts } from "../../src/host/system.ts";
 
 const plainHost: DiagnosisContext = { sysctls: {}, container: {}, root: false };
 const ubuntu: DiagnosisContext = { sysctls: { apparmorRestrict: "1" }, container: {}, root: false };
@@ -57,6 +57,38 @@ describe("bwrap messages", () => {
       bwrapPath: "/opt/bin/bwrap",
     });
     expect(diagnosis.fixes.join("\n")).toContain("profile bwrap /opt/bin/bwrap flags=(unconfined)");
+  });
+});
+
+describe("a refused user namespace: the most specific cause, and one fix", () => {
+  const refused = "bwrap: No permissions to create new namespace";
+  const enospc =
+    "bwrap: Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)";
+  test.each([
+    [
+      refused,
+      { ...docker, nesting: { kind: "bwrap" as const, evidence: "an ancestor process is bwrap" } },
+      "nested",
+      "bwrap",
+    ],
+    [refused, { ...plainHost, nesting: { kind: "cordon" as const, evidence: "x" } }, "nested", "this cordon outside"],
+    [enospc, { ...plainHost, sysctls: { maxUserNamespaces: "0" } }, "userns-limit", "user.max_user_namespaces=15000"],
+    [refused, { ...plainHost, sysctls: { unprivilegedClone: "0" } }, "userns-blocked", "unprivileged_userns_clone=1"],
+    [refused, ubuntu, "apparmor-userns", "kernel.apparmor_restrict_unprivileged_userns=0"],
+    [refused, docker, "userns-blocked", "seccomp=unconfined"],
+  ] as const)("%s (%#)", (message, host, id, fix) => {
+    const diagnosis = diagnoseBwrapMessage(message, host);
+    expect(diagnosis.id).toBe(id);
+    expect(diagnosis.fix).toContain(fix);
+    expect(diagnosis.cause).not.toContain("\n");
+  });
+
+  test("nesting: an ancestor cordon or bwrap, else no-new-privileges with a seccomp filter", () => {
+    expect(detectNesting({ ancestors: ["sh", "cordon", "bash"], status: "" }).kind).toBe("cordon");
+    expect(detectNesting({ ancestors: ["sh", "bwrap"], status: "" }).kind).toBe("bwrap");
+    expect(detectNesting({ ancestors: ["sh"], status: "NoNewPrivs:\t1\nSeccomp:\t2\n" }).kind).toBe("sandbox");
+    // A container runtime's filter alone (Docker's default) is not another sandbox around cordon.
+    expect(detectNesting({ ancestors: ["sh"], status: "NoNewPrivs:\t0\nSeccomp:\t2\n" }).kind).toBeUndefined();
   });
 });
 
