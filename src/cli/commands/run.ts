@@ -25,7 +25,7 @@ const OUTPUT_OPTIONS = {
   verbose: {
     type: "boolean",
     alias: "v",
-    description: "Print one line on stderr: the mode, why, what was enforced and what was weaker",
+    description: "Print one line on stderr: the mode, why, what was enforced and what was weaker (refused: why)",
   },
   report: {
     type: "string",
