@@ -1,0 +1,469 @@
+// Adversarial review of issue 15's secrets half (secret-shaped variables
+// removed, credential files hidden or presented as redacted copies, the CI
+// checkout token masked or refused). Each test shows the attack working
+// without cordon first, then asserts what cordon should do; a hole still open
+// runs as a holeTest (test.failing) naming it.
+//
+// Every fixture lives in a fresh home under /var/tmp (bwrap mode gives the
+// command a private /tmp), removed afterwards.
+import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { attackTest, holeTest, hostDir, removeDir } from "../helpers/attacks.ts";
+import { cordon, missingTool, modeArgs, run, systemTool, type RunResult } from "../helpers/cordon.ts";
+
+const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
+const gitMissing = missingTool("git");
+
+const scratch = hostDir("cordon-rv-secrets-");
+afterAll(() => removeDir(scratch));
+
+let homes = 0;
+/** A fresh home with `files` (relative path → text), and the environment that points every tool there. */
+function makeHome(files: Record<string, string> = {}): { dir: string; env: Record<string, string | undefined> } {
+  const dir = join(scratch, `home-${++homes}`);
+  mkdirSync(dir);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text, { mode: 0o600 });
+  }
+  const env: Record<string, string | undefined> = { HOME: dir };
+  for (const name of [
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "DOCKER_CONFIG",
+    "CARGO_HOME",
+    "GH_CONFIG_DIR",
+    "GIT_CONFIG_GLOBAL",
+    "NPM_CONFIG_USERCONFIG",
+    "npm_config_userconfig",
+    "RUNNER_TEMP",
+    "GIT_DIR",
+  ]) {
+    env[name] = undefined;
+  }
+  return { dir, env };
+}
+
+const GIT_IDENTITY = {
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@t",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@t",
+};
+
+function git(cwd: string, env: Record<string, string | undefined>, ...args: string[]): RunResult {
+  const result = run(["git", ...args], { cwd, env: { ...env, ...GIT_IDENTITY } });
+  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed: ${result.stderr}`);
+  return result;
+}
+
+/** The same script without cordon and under cordon in `mode`. */
+function both(
+  mode: string,
+  script: string,
+  options: { cwd: string; env: Record<string, string | undefined>; extra?: string[] },
+): { host: RunResult; sandboxed: RunResult } {
+  const host = run(["sh", "-c", script], options);
+  const sandboxed = cordon([...modeArgs(mode), "-q", ...(options.extra ?? []), "--", "sh", "-c", script], options);
+  return { host, sandboxed };
+}
+
+describe.each(MODES)("in %s mode", (mode) => {
+  // --- the CI checkout token -------------------------------------------------------------------
+
+  holeTest(
+    "--profile ci: the checkout token in a submodule's config and in a second checkout's .git/config",
+    "only the nearest .git of the cwd and write roots is redacted (gitDirsOf); actions/checkout v4 with " +
+      "persist-credentials writes the extraheader into every submodule's .git/modules/*/config and into each " +
+      "`path:` checkout's .git/config. Both are readable in both modes, and landlock-only mode does not refuse. " +
+      "Fix: redact (bwrap) / refuse (landlock) every .git/config and .git/modules/**/config under the write roots",
+    [gitMissing],
+    () => {
+      const { dir, env } = makeHome();
+      const sub = join(dir, "sub");
+      const ws = join(dir, "ws");
+      mkdirSync(sub);
+      mkdirSync(ws);
+      git(sub, env, "init", "-q");
+      git(sub, env, "commit", "-q", "--allow-empty", "-m", "s");
+      git(ws, env, "init", "-q");
+      git(ws, env, "commit", "-q", "--allow-empty", "-m", "first");
+      git(ws, env, "-c", "protocol.file.allow=always", "submodule", "add", "-q", "../sub", "lib");
+      git(ws, env, "commit", "-q", "-m", "submodule");
+      const header = "http.https://github.com/.extraheader";
+      git(join(ws, "lib"), env, "config", "--local", header, "AUTHORIZATION: basic SECRET-submodule");
+      mkdirSync(join(ws, "tools"));
+      git(join(ws, "tools"), env, "init", "-q");
+      git(join(ws, "tools"), env, "config", "--local", header, "AUTHORIZATION: basic SECRET-second-checkout");
+      const script = "cat .git/modules/lib/config tools/.git/config; git -C lib config --get-regexp extraheader; true";
+      const { host, sandboxed } = both(mode, script, { cwd: ws, env, extra: ["--profile", "ci"] });
+      expect(host.stdout).toContain("SECRET-submodule");
+      expect(host.stdout).toContain("SECRET-second-checkout");
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  holeTest(
+    "--profile ci: a .git/config with CRLF line endings keeps the extraheader (landlock-only mode runs it)",
+    "redactGitConfig's regexes end in `(.*)$`, which cannot match the \\r git strips: no key is recognised, " +
+      "nothing is removed, so bwrap binds an unredacted copy and landlock-only mode calls it 'unchanged' " +
+      "instead of refusing. Fix: split on /\\r?\\n/ (and a lone \\r for .npmrc, as npm's ini does)",
+    [gitMissing],
+    () => {
+      const { dir, env } = makeHome();
+      const ws = join(dir, "ws");
+      mkdirSync(ws);
+      git(ws, env, "init", "-q");
+      git(ws, env, "commit", "-q", "--allow-empty", "-m", "first");
+      const config = join(ws, ".git/config");
+      const text = run(["cat", config]).stdout;
+      writeFileSync(
+        config,
+        `${text}[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic SECRET-crlf\n`.replace(
+          /\n/g,
+          "\r\n",
+        ),
+      );
+      const script = "git config --get-regexp extraheader; true";
+      const { host, sandboxed } = both(mode, script, { cwd: ws, env, extra: ["--profile", "ci"] });
+      expect(host.stdout).toContain("SECRET-crlf");
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  // --- redacted copies that keep the secret ----------------------------------------------------
+
+  holeTest(
+    "a ~/.npmrc and ~/.gitconfig with CRLF line endings keep every secret in the 'redacted' copy",
+    "the redactors split on \\n and their `(.*)$` cannot match the trailing \\r; npm (ini splits on " +
+      "/[\\r\\n]+/) and git both read CRLF files. Fix: normalise line endings before matching",
+    [gitMissing],
+    () => {
+      const { dir, env } = makeHome({
+        ".npmrc": "registry=https://registry.npmjs.org/\r\n//registry.npmjs.org/:_authToken=SECRET-npm\r\n",
+        ".gitconfig":
+          '[user]\r\n\tname = Kept\r\n[http "https://github.com/"]\r\n\textraheader = AUTHORIZATION: basic ' +
+          'SECRET-git\r\n[url "https://u:SECRET-url@github.com/"]\r\n\tinsteadOf = https://github.com/\r\n',
+      });
+      const script = 'cat "${NPM_CONFIG_USERCONFIG:-$HOME/.npmrc}"; git config --global --list; true';
+      const { host, sandboxed } = both(mode, script, { cwd: dir, env });
+      for (const secret of ["SECRET-npm", "SECRET-git", "SECRET-url"]) expect(host.stdout).toContain(secret);
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  holeTest(
+    "~/.gitconfig's include.path serves the included file (with its token) unredacted",
+    "only the including file is redacted; git follows include.path / includeIf.*.path from the copy to the " +
+      "original file, which is neither hidden nor redacted. A separate ~/.gitconfig-secret is exactly where " +
+      "people keep tokens out of their dotfiles. Fix: redact every file reachable by include (copies bound " +
+      "over each; in landlock-only mode inline them into the copy), or hide them",
+    [gitMissing],
+    () => {
+      const { dir, env } = makeHome({
+        ".gitconfig":
+          "[user]\n\tname = Kept\n[include]\n\tpath = ~/.gitconfig-secret\n[credential]\n\thelper = store\n",
+        ".gitconfig-secret": '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: bearer SECRET-included\n',
+      });
+      const script = "git config --list; true";
+      const { host, sandboxed } = both(mode, script, { cwd: dir, env });
+      expect(host.stdout).toContain("SECRET-included");
+      expect(sandboxed.stdout).toContain("user.name=Kept");
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  holeTest(
+    "git config continuation: a value ending in an escaped backslash, or a comment ending in one",
+    "redactGitConfig treats any line ending in `\\` as continued and copies the next line verbatim. git does " +
+      'not: `\\\\` is an escaped backslash and comments never continue. The next line (a [url "…:pw@…"] ' +
+      "header, or an extraheader key) escapes redaction. Fix: count trailing backslashes outside comments",
+    [gitMissing],
+    () => {
+      const { dir, env } = makeHome({
+        ".gitconfig":
+          '[alias]\n\tw = !echo C:\\\\\n[url "https://u:SECRET-url@github.com/"]\n\tinsteadOf = https://github.com/\n' +
+          "[http]\n# see the wiki \\\n\textraheader = AUTHORIZATION: basic SECRET-comment\n",
+      });
+      const script = "git config --global --list; true";
+      const { host, sandboxed } = both(mode, script, { cwd: dir, env });
+      expect(host.stdout).toContain("SECRET-url");
+      expect(host.stdout).toContain("SECRET-comment");
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  holeTest(
+    "a ~/.npmrc with a quoted key, or npm's inline client key (`key=` PEM), keeps the secret",
+    'npm\'s ini unquotes `"//registry/:_authToken" = …`; NPM_SECRET_KEY tests the key with its quotes and ' +
+      "misses it. `key` (and `//host/:key`) holds a TLS client private key inline. Fix: unquote keys as ini " +
+      "does; treat `key`/`*:key`, `cert` values with PEM private keys as secret",
+    [],
+    () => {
+      const { dir, env } = makeHome({
+        ".npmrc":
+          '"//registry.npmjs.org/:_authToken" = SECRET-quoted\n' +
+          'key = "-----BEGIN PRIVATE KEY-----\\nSECRET-pem\\n-----END PRIVATE KEY-----"\nregistry=https://r.example/\n',
+      });
+      const script = 'cat "${NPM_CONFIG_USERCONFIG:-$HOME/.npmrc}"; true';
+      const { host, sandboxed } = both(mode, script, { cwd: dir, env });
+      expect(host.stdout).toContain("SECRET-quoted");
+      expect(sandboxed.stdout).toContain("registry=https://r.example/");
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  holeTest(
+    "Docker's config.json: case-insensitive keys, a proxy URL with a password, an Authorization HttpHeader",
+    "Go's encoding/json matches `AUTHS` to `auths` (docker reads it), but the redactor looks at `auths` " +
+      "only; proxies.*.httpsProxy and HttpHeaders values are never checked for credentials. Fix: match keys " +
+      "case-insensitively; run isCredentialValue over every string value",
+    [],
+    () => {
+      const config = {
+        AUTHS: { "ghcr.io": { auth: "SECRET-auths-upper" } },
+        proxies: { default: { httpsProxy: "http://u:SECRET-proxy@proxy.example:3128" } },
+        HttpHeaders: { Authorization: "Bearer SECRET-header" },
+      };
+      const { dir, env } = makeHome({ "docker/config.json": JSON.stringify(config) });
+      const script = 'cat "$DOCKER_CONFIG/config.json"; true';
+      const { host, sandboxed } = both(mode, script, { cwd: dir, env: { ...env, DOCKER_CONFIG: join(dir, "docker") } });
+      expect(host.stdout).toContain("SECRET-auths-upper");
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  // --- credential files at the place the variable does not name --------------------------------
+
+  holeTest(
+    "the default location stays readable when the tool's variable points elsewhere",
+    "cargo, docker-config, gh, npmrc (and azure, containers-auth, git-credentials, rclone, gcloud through " +
+      "XDG_CONFIG_HOME) hide/redact only `$VAR/...` when the variable is set, dropping ~/.cargo, ~/.docker, " +
+      "~/.config/gh, ~/.npmrc; aws, gcloud and kube cover both. Fix: always include the default path too",
+    [],
+    () => {
+      const { dir, env } = makeHome({
+        ".cargo/credentials.toml": "SECRET-cargo\n",
+        ".docker/config.json": '{"auths":{"x":{"auth":"SECRET-docker"}}}',
+        ".config/gh/hosts.yml": "SECRET-gh\n",
+        ".npmrc": "//r/:_authToken=SECRET-npmrc\n",
+      });
+      const alt = join(dir, "alt");
+      mkdirSync(alt);
+      const vars = {
+        ...env,
+        CARGO_HOME: alt,
+        DOCKER_CONFIG: alt,
+        XDG_CONFIG_HOME: alt,
+        NPM_CONFIG_USERCONFIG: join(alt, "npmrc"),
+      };
+      const files = [".cargo/credentials.toml", ".docker/config.json", ".config/gh/hosts.yml", ".npmrc"];
+      const script = `cd "$HOME" && cat ${files.join(" ")} 2>/dev/null; true`;
+      const { host, sandboxed } = both(mode, script, { cwd: dir, env: vars });
+      for (const secret of ["SECRET-cargo", "SECRET-docker", "SECRET-gh", "SECRET-npmrc"]) {
+        expect(host.stdout).toContain(secret);
+      }
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  holeTest(
+    "credential files of agent harnesses and common build tools (coverage gap, documented as not hidden)",
+    "cordon is put in front of AI agents, yet ~/.claude/.credentials.json, ~/.codex/auth.json, " +
+      "~/.config/github-copilot/apps.json, ~/.m2/settings.xml, ~/.gradle/gradle.properties, ~/.yarnrc.yml " +
+      "(npmAuthToken), ~/.config/glab-cli/config.yml, ~/.gem/credentials, ~/.config/composer/auth.json stay " +
+      "readable; explain only says 'tools not listed'. Fix: add them to the secure defaults",
+    [],
+    () => {
+      const files = [
+        ".claude/.credentials.json",
+        ".codex/auth.json",
+        ".config/github-copilot/apps.json",
+        ".m2/settings.xml",
+        ".gradle/gradle.properties",
+        ".yarnrc.yml",
+        ".config/glab-cli/config.yml",
+        ".gem/credentials",
+        ".config/composer/auth.json",
+      ];
+      const { dir, env } = makeHome(Object.fromEntries(files.map((file) => [file, `SECRET-${file}\n`])));
+      const script = `cd "$HOME" && cat ${files.join(" ")} 2>/dev/null; true`;
+      const { host, sandboxed } = both(mode, script, { cwd: dir, env });
+      for (const file of files) expect(host.stdout).toContain(`SECRET-${file}`);
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  // --- the environment -------------------------------------------------------------------------
+
+  holeTest(
+    "secret variables whose names the word rules miss (PGPASSWORD, MYSQL_PWD, SSHPASS, SYSTEM_ACCESSTOKEN...)",
+    "whole-word matching misses glued and abbreviated names that tools read as secrets: libpq's PGPASSWORD, " +
+      "mysql's MYSQL_PWD, sshpass's SSHPASS, Azure Pipelines' SYSTEM_ACCESSTOKEN, Bitwarden's BW_CLIENTSECRET, " +
+      "*_PASS/*_PWD, Azure's *_CONNECTION_STRING. Fix: add them to SECRET_VARIABLES, PASS/PWD/ACCESSTOKEN/" +
+      "CLIENTSECRET to the words, CONNECTION_STRING as a pair",
+    [],
+    () => {
+      const secrets = {
+        PGPASSWORD: "SECRET-pg",
+        MYSQL_PWD: "SECRET-mysql",
+        SSHPASS: "SECRET-sshpass",
+        SYSTEM_ACCESSTOKEN: "SECRET-azure-pipelines",
+        BW_CLIENTSECRET: "SECRET-bitwarden",
+        DB_PASS: "SECRET-db-pass",
+        AZURE_STORAGE_CONNECTION_STRING: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=SECRET-key==;",
+      };
+      const { dir, env } = makeHome();
+      const { host, sandboxed } = both(mode, "env", { cwd: dir, env: { ...env, ...secrets } });
+      for (const value of Object.values(secrets)) expect(host.stdout).toContain(value);
+      expect(sandboxed.exitCode).toBe(0);
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  holeTest(
+    "credential values the value rules miss (a URL with a password not first, other auth headers, PEM keys)",
+    "URL_WITH_PASSWORD is anchored at the value's start: PIP_EXTRA_INDEX_URL's second URL, uv's " +
+      "`name=https://u:pw@…`, GOPROXY's `direct,https://u:pw@…` pass; so do GitLab's `PRIVATE-TOKEN:` header " +
+      "in GIT_CONFIG_PARAMETERS and a PEM private key. Fix: search URLs anywhere in the value; add " +
+      "PRIVATE-TOKEN / X-API-Key headers and `-----BEGIN .*PRIVATE KEY-----`",
+    [],
+    () => {
+      const secrets = {
+        PIP_EXTRA_INDEX_URL: "https://pypi.org/simple https://u:SECRET-pip@pypi.example/simple",
+        UV_INDEX: "private=https://u:SECRET-uv@pypi.example/simple",
+        GOPROXY: "direct,https://u:SECRET-goproxy@proxy.example",
+        GIT_CONFIG_PARAMETERS: "'http.extraheader'='PRIVATE-TOKEN: SECRET-gitlab'",
+        GOOGLE_CLOUD_KEYFILE_JSON: '{"private_key":"-----BEGIN PRIVATE KEY-----\\nSECRET-pem\\n"}',
+      };
+      const { dir, env } = makeHome();
+      const { host, sandboxed } = both(mode, "env", { cwd: dir, env: { ...env, ...secrets } });
+      for (const value of Object.values(secrets)) expect(host.stdout).toContain(value);
+      expect(sandboxed.exitCode).toBe(0);
+      expect(sandboxed.stdout).not.toContain("SECRET");
+    },
+  );
+
+  attackTest(
+    "no ancestor of the command (stage 1, bwrap) shows cordon's own environment in /proc/PID/environ",
+    [],
+    () => {
+      const { dir, env } = makeHome();
+      // Every ancestor up to pid 1 (landlock-only mode: stage 1 is a host process of the same user).
+      const script =
+        'p=$$; while [ "$p" -gt 1 ]; do p=$(sed "s/.*) //" /proc/$p/stat | cut -d" " -f2); ' +
+        'echo "pid $p"; cat /proc/$p/environ 2>/dev/null; echo; done | tr "\\0" "\\n"';
+      const vars = { ...env, MY_SECRET_TOKEN: "MARK-ppid-environ" };
+      // Without cordon: the command reads its parent shell's environment.
+      expect(run(["sh", "-c", `sh -c '${script}'`], { env: vars }).stdout).toContain("MARK-ppid");
+      const result = cordon([...modeArgs(mode), "-q", "--", "sh", "-c", script], { cwd: dir, env: vars });
+      expect(result.stdout).toContain("pid ");
+      expect(result.stdout).not.toContain("MARK");
+    },
+  );
+
+  // --- working settings and bad input ----------------------------------------------------------
+
+  if (mode === "landlock") {
+    holeTest(
+      "landlock-only mode: a .git/config credential helper with the token inline is left as it is",
+      "'helpers only' assumes no secret is in the file, but `helper = !f() { echo password=ghs_…; }; f` " +
+        "(what CI scripts write with a double-quoted $TOKEN) is the secret itself: `git credential fill` " +
+        "prints it. Fix: only a helper naming a program (no `!`, no literal password=) counts as a pointer",
+      [gitMissing],
+      () => {
+        const { dir, env } = makeHome();
+        const ws = join(dir, "ws");
+        mkdirSync(ws);
+        git(ws, env, "init", "-q");
+        git(ws, env, "config", "credential.helper", "!f() { echo username=x; echo password=SECRET-inline; }; f");
+        const script = "printf 'protocol=https\\nhost=github.com\\n\\n' | git credential fill; true";
+        const { host, sandboxed } = both(mode, script, { cwd: ws, env, extra: ["--profile", "ci"] });
+        expect(host.stdout).toContain("password=SECRET-inline");
+        expect(sandboxed.stdout).not.toContain("SECRET");
+      },
+    );
+
+    holeTest(
+      "landlock-only mode: a relative include.path of ~/.gitconfig is lost (settings silently dropped)",
+      "GIT_CONFIG_GLOBAL points at the copy in the state directory, so `path = .gitconfig.local` resolves " +
+        "there and git ignores the missing file. Fix: rewrite relative include paths to absolute in the copy",
+      [gitMissing],
+      () => {
+        const { dir, env } = makeHome({
+          ".gitconfig": "[include]\n\tpath = .gitconfig.local\n[credential]\n\thelper = store\n",
+          ".gitconfig.local": "[user]\n\tname = Kept-From-Include\n",
+        });
+        const { host, sandboxed } = both(mode, "git config --get user.name; true", { cwd: dir, env });
+        expect(host.stdout).toContain("Kept-From-Include");
+        expect(sandboxed.stdout).toContain("Kept-From-Include");
+      },
+    );
+  }
+
+  if (mode === "bwrap") {
+    holeTest(
+      "after bwrap fails and auto mode falls back, the redacted copies the tools are pointed at do not exist",
+      "createHostState writes the bwrap plan's copies (redacted/<index>/…); the landlock-only fallback " +
+        "points NPM_CONFIG_USERCONFIG and GIT_CONFIG_GLOBAL at redacted/<secret>/…, never written: the user's " +
+        "registries and identity are silently gone. Fix: write the fallback plan's copies before running it",
+      [gitMissing],
+      () => {
+        const { dir, env } = makeHome({
+          ".npmrc": "@me:registry=https://npm.example/\n//npm.example/:_authToken=SECRET-npm\n",
+          ".gitconfig": "[user]\n\tname = Kept\n[credential]\n\thelper = store\n",
+        });
+        const tools = join(scratch, `tools-${homes}`);
+        mkdirSync(tools);
+        const bwrap = join(tools, "bwrap-in-docker");
+        writeFileSync(
+          bwrap,
+          "#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because " +
+            "the kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n",
+        );
+        chmodSync(bwrap, 0o755);
+        const script = 'cat "$NPM_CONFIG_USERCONFIG"; git config --get user.name; true';
+        const result = cordon([...modeArgs("landlock").slice(2), "--bwrap", bwrap, "--", "sh", "-c", script], {
+          cwd: dir,
+          env,
+        });
+        expect(result.stderr).toContain("falling back to landlock-only mode");
+        expect(result.stdout).not.toContain("SECRET");
+        expect(result.stdout).toContain("@me:registry");
+        expect(result.stdout).toContain("Kept");
+      },
+    );
+  }
+
+  describe("a ~/.npmrc that is not a small text file", () => {
+    let dir: string;
+    let env: Record<string, string | undefined>;
+    beforeAll(() => ({ dir, env } = makeHome()));
+    const cases: [string, (path: string) => void][] = [
+      ["a directory", (path) => mkdirSync(path)],
+      ["a FIFO", (path) => void run(["mkfifo", path])],
+      ["larger than 1 MiB", (path) => writeFileSync(path, `//r/:_authToken=SECRET-big\n${"a".repeat(1 << 21)}\n`)],
+      [
+        "binary",
+        (path) =>
+          writeFileSync(
+            path,
+            Buffer.concat([Buffer.from([0xff, 0, 0xfe]), Buffer.from("\n//r/:_authToken=SECRET-bin\n")]),
+          ),
+      ],
+    ];
+    for (const [kind, make] of cases) {
+      attackTest(`${kind}: the run works, no stack trace, no secret`, [], () => {
+        const path = join(dir, `npmrc-${kind.replace(/\W/g, "")}`);
+        make(path);
+        const vars = { ...env, NPM_CONFIG_USERCONFIG: path };
+        const script = 'cat "$NPM_CONFIG_USERCONFIG" 2>/dev/null | grep -c SECRET; echo ran';
+        const result = cordon([...modeArgs(mode), "-q", "--", "sh", "-c", script], { cwd: dir, env: vars });
+        expect(result.stdout).toContain("ran");
+        expect(result.stdout).not.toMatch(/^[1-9]/m);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+      });
+    }
+  });
+});
