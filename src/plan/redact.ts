@@ -38,7 +38,8 @@ function hasCredentialUrl(value: string): boolean {
  */
 export function redactNpmrc(text: string): Redaction {
   const removed: string[] = [];
-  const lines = text.split("\n").filter((line) => {
+  // npm's ini parser splits on CR and LF alike: so must the redactor, or a CRLF file keeps every line.
+  const lines = text.split(/\r\n?|\n/).filter((line) => {
     const match = /^\s*([^=;#\s][^=]*?)\s*=(.*)$/.exec(line);
     if (!match) return true;
     const [, key, value] = match as unknown as [string, string, string];
@@ -102,7 +103,8 @@ export function redactGitConfig(text: string): Redaction {
   let section: GitSection = { name: "", sub: "" };
   let dropSection = false;
   let continuing: "keep" | "drop" | undefined;
-  for (const line of text.split("\n")) {
+  // git reads CRLF files: a line's CR must not hide its key from the patterns.
+  for (const line of text.split(/\r\n?|\n/)) {
     if (continuing) {
       if (continuing === "keep") out.push(line);
       continuing = line.endsWith("\\") ? continuing : undefined;

@@ -33,7 +33,9 @@ export const SECRET_VARIABLES = [
   "DOCKER_AUTH_CONFIG",
   "GOOGLE_CREDENTIALS",
   "NPM_CONFIG__AUTH",
+  "PGPASSWORD",
   "SENTRY_DSN",
+  "SSHPASS",
 ] as const;
 
 /**
@@ -61,6 +63,9 @@ export const SECRET_WORDS = [
   "JWT",
   "COOKIE",
   "WEBHOOK",
+  "ACCESSTOKEN",
+  "CLIENTSECRET",
+  "CONNECTIONSTRING",
 ] as const;
 
 /**
@@ -77,8 +82,10 @@ export const SECRET_WORD_PAIRS = [
   ["ENCRYPTION", "KEY"],
   ["MASTER", "KEY"],
   ["SESSION", "KEY"],
+  ["CONNECTION", "STRING"],
 ] as const;
-export const SECRET_LAST_WORDS = ["KEY", "KEYS", "AUTH", "PAT"] as const;
+/** Last words: `MYSQL_PWD` and `SMTP_PASS` are passwords; `PWD` alone is the working directory and stays. */
+export const SECRET_LAST_WORDS = ["KEY", "KEYS", "AUTH", "PAT", "PWD", "PASS"] as const;
 /** 1Password's session variables carry the account in their names. */
 export const SECRET_PREFIXES = ["OP_SESSION_"] as const;
 
