@@ -1,9 +1,10 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { readFileSync, statSync, type Stats } from "node:fs";
+import { statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, resolve as resolvePath } from "node:path";
+import { dirname } from "node:path";
 import { CordonError } from "../errors.ts";
+import { gitDirsFor } from "./git-dirs.ts";
 import { expandGlob, GlobBudget, splitGlob } from "./glob.ts";
 import {
   canonicalMaybeMissing,
@@ -179,38 +180,6 @@ function unique(paths: ResolvedPath[]): ResolvedPath[] {
   return [...new Map(paths.map((entry) => [key(entry), entry])).values()];
 }
 
-/**
- * The git directory of the repository `dir` lies in, as git discovers it: the
- * nearest `.git` directory, or the `gitdir:` a `.git` file names (a linked
- * worktree), plus the common directory a worktree shares with its main
- * repository, where the repository's config lives.
- */
-function gitDirsOf(dir: string): string[] {
-  for (let at = dir; ; at = dirname(at)) {
-    const dotGit = at === "/" ? "/.git" : `${at}/.git`;
-    const stat = lstatOrUndefined(dotGit);
-    if (stat?.isDirectory()) return [dotGit];
-    if (stat?.isFile()) return linkedGitDirs(dotGit);
-    if (at === "/") return [];
-  }
-}
-
-function readSmall(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8").slice(0, 4096);
-  } catch {
-    return undefined;
-  }
-}
-
-function linkedGitDirs(dotGitFile: string): string[] {
-  const pointer = /^gitdir: *(.+)$/m.exec(readSmall(dotGitFile) ?? "")?.[1]?.trim();
-  if (!pointer) return [];
-  const gitDir = resolvePath(dirname(dotGitFile), pointer);
-  const common = readSmall(`${gitDir}/commondir`)?.trim();
-  return common ? [gitDir, resolvePath(gitDir, common)] : [gitDir];
-}
-
 /** Candidate secret paths, each glob (`$RUNNER_TEMP/git-credentials-*.config`) expanded. */
 function existingCandidates(path: string, budget: GlobBudget): string[] {
   if (!isGlob(path)) return lstatOrUndefined(path) ? [path] : [];
@@ -296,7 +265,7 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
 
   const budget = new GlobBudget();
   const resolver = new DenyResolver(writeRoots);
-  const gitDirs = [...new Set([cwd, ...writeRoots].flatMap(gitDirsOf))];
+  const gitDirs = gitDirsFor([cwd, ...writeRoots], writeRoots);
   const secretContext: SecretContext = { home, env: context.env ?? process.env, gitDirs };
   const secrets = hiddenSecrets(policy.reveal, secretContext).flatMap(({ name, path }) =>
     existingCandidates(path, budget).flatMap((match) => resolver.resolve(match, `default:${name}`)),

@@ -6,6 +6,7 @@
 // instead (plan/redact.ts). Locations follow the variables the tools
 // themselves read ($XDG_CONFIG_HOME, $DOCKER_CONFIG, $CARGO_HOME...), taken
 // from the caller's environment.
+import { GIT_SEARCH } from "./git-dirs.ts";
 import type { SECRET_NAMES } from "./schema.ts";
 
 export type SecretName = (typeof SECRET_NAMES)[number];
@@ -13,7 +14,11 @@ export type SecretName = (typeof SECRET_NAMES)[number];
 export interface SecretContext {
   home: string;
   env: Record<string, string | undefined>;
-  /** The git directories of the working directory's and the write roots' repositories. */
+  /**
+   * The git directories of the working directory's and the write roots'
+   * repositories, of every repository below the write roots within
+   * GIT_SEARCH, and of their submodules (policy/git-dirs.ts).
+   */
   gitDirs: readonly string[];
 }
 
@@ -138,10 +143,16 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   },
   "git-checkout-token": {
     what:
-      "a CI checkout token: the extra header or credentials include actions/checkout writes to .git/config " +
-      "(a copy without it), and $RUNNER_TEMP/git-credentials-*.config",
+      "a CI checkout token: the extra header or credentials include actions/checkout writes to the config " +
+      "of every repository and submodule in the write roots (.git/config, .git/modules/**/config; a copy " +
+      "without it), and $RUNNER_TEMP/git-credentials-*.config",
     hide: (c) => (c.env.RUNNER_TEMP ? [`${c.env.RUNNER_TEMP}/git-credentials-*.config`] : []),
-    redact: { format: "git-config", paths: (c) => c.gitDirs.map((dir) => `${dir}/config`), landlock: "refuse" },
+    redact: {
+      format: "git-config",
+      // config.worktree too: git reads it with extensions.worktreeConfig, and it takes the same keys.
+      paths: (c) => c.gitDirs.flatMap((dir) => [`${dir}/config`, `${dir}/config.worktree`]),
+      landlock: "refuse",
+    },
   },
   gh: {
     what: "GitHub CLI tokens ($GH_CONFIG_DIR/hosts.yml, $XDG_CONFIG_HOME/gh/hosts.yml)",
@@ -215,6 +226,9 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
 export const NOT_HIDDEN = [
   "files in the working directory and the write roots (.env files, keys committed to the project): " +
     "--deny-read them",
+  `the config of a repository more than ${GIT_SEARCH.depth} directories below a write root, inside ` +
+    `${GIT_SEARCH.skip.join(", ")}, or beyond the first ${GIT_SEARCH.directories} directories searched ` +
+    "(its checkout token is not masked): keep such checkouts out of the write roots, or --deny-read them",
   "credential files of tools not listed above, anywhere the user can read them (browser profiles, " +
     "other ~/.config directories): --deny-read them",
   "environment variables whose names do not look secret and whose values are neither URLs with a password " +

@@ -72,12 +72,9 @@ function both(
 describe.each(MODES)("in %s mode", (mode) => {
   // --- the CI checkout token -------------------------------------------------------------------
 
-  holeTest(
-    "--profile ci: the checkout token in a submodule's config and in a second checkout's .git/config",
-    "only the nearest .git of the cwd and write roots is redacted (gitDirsOf); actions/checkout v4 with " +
-      "persist-credentials writes the extraheader into every submodule's .git/modules/*/config and into each " +
-      "`path:` checkout's .git/config. Both are readable in both modes, and landlock-only mode does not refuse. " +
-      "Fix: redact (bwrap) / refuse (landlock) every .git/config and .git/modules/**/config under the write roots",
+  attackTest(
+    "--profile ci: the checkout token in a submodule's config and in a second checkout's .git/config is masked " +
+      "(refused in landlock-only mode)",
     [gitMissing],
     () => {
       const { dir, env } = makeHome();
@@ -101,6 +98,13 @@ describe.each(MODES)("in %s mode", (mode) => {
       expect(host.stdout).toContain("SECRET-submodule");
       expect(host.stdout).toContain("SECRET-second-checkout");
       expect(sandboxed.stdout).not.toContain("SECRET");
+      if (mode === "landlock") {
+        expect(sandboxed.exitCode).toBe(125);
+        expect(sandboxed.stderr).toContain("persist-credentials: false");
+      } else {
+        expect(sandboxed.exitCode).toBe(0);
+        expect(sandboxed.stdout).toContain("[core]");
+      }
     },
   );
 
