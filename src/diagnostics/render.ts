@@ -50,7 +50,7 @@ function groupOptions(args: readonly string[]): string[] {
 
 const REMOVED_BECAUSE = {
   secret: "removed, secret-shaped name",
-  "credential-value": "removed, a URL with a password or an Authorization header",
+  "credential-value": "removed, its value holds a URL with a password, a credential header or a private key",
   "not-allowed": "removed, not on the CI allow-list",
 } as const;
 

@@ -3,7 +3,7 @@
 // registries, aliases and identity but not the credentials. Pure: each
 // function maps text to text, plus the names (never the values) of what it
 // removed.
-import { isCredentialUrl } from "../policy/environment.ts";
+import { containsCredentialUrl, isCredentialValue } from "../policy/environment.ts";
 import type { RedactFormat } from "../policy/secrets.ts";
 
 export interface Redaction {
@@ -26,15 +26,11 @@ const GIT_SECRET_KEY = /(?:pass|password|passwd|token|secret)$/i;
 /** Ends like one, but names a program that asks for a password: not a secret. */
 const GIT_NOT_SECRET = new Set(["askpass"]);
 
-/** A value that carries a password: `https://user:secret@host/`. */
-function hasCredentialUrl(value: string): boolean {
-  return value.split(/\s+/).some((word) => isCredentialUrl(word.replace(/^["']|["']$/g, "")));
-}
-
 /**
  * .npmrc: ini lines `key = value`. Drops every auth line (`_auth`,
- * `_authToken`, `_password`, scoped `//host/:_authToken`), and any value with
- * a password in a URL; registries, scopes and other settings stay.
+ * `_authToken`, `_password`, scoped `//host/:_authToken`), and any
+ * credential value (a URL with a password, a token header, a PEM private
+ * key); registries, scopes and other settings stay.
  */
 export function redactNpmrc(text: string): Redaction {
   const removed: string[] = [];
@@ -43,7 +39,7 @@ export function redactNpmrc(text: string): Redaction {
     const match = /^\s*([^=;#\s][^=]*?)\s*=(.*)$/.exec(line);
     if (!match) return true;
     const [, key, value] = match as unknown as [string, string, string];
-    const secret = (NPM_SECRET_KEY.test(key) && !NPM_NOT_SECRET.has(key.toLowerCase())) || hasCredentialUrl(value);
+    const secret = (NPM_SECRET_KEY.test(key) && !NPM_NOT_SECRET.has(key.toLowerCase())) || isCredentialValue(value);
     if (!secret) return true;
     removed.push(key);
     return false;
@@ -86,7 +82,7 @@ function secretGitKey(section: GitSection, key: string, value: string): string |
       ? `${full} (a checkout token)`
       : undefined;
   }
-  if ((GIT_SECRET_KEY.test(name) && !GIT_NOT_SECRET.has(name)) || hasCredentialUrl(value)) return full;
+  if ((GIT_SECRET_KEY.test(name) && !GIT_NOT_SECRET.has(name)) || isCredentialValue(value)) return full;
   return undefined;
 }
 
@@ -114,7 +110,7 @@ export function redactGitConfig(text: string): Redaction {
     let body = line;
     if (header) {
       section = sectionOf(header);
-      dropSection = section.name === "url" && isCredentialUrl(section.sub);
+      dropSection = section.name === "url" && containsCredentialUrl(section.sub);
       if (dropSection) {
         removed.push("url.<a URL with a password>");
         continue;

@@ -208,23 +208,33 @@ export function isSecretName(name: string): boolean {
   return words.some((word, at) => SECRET_WORD_PAIRS.some(([a, b]) => word === a && words[at + 1] === b));
 }
 
-/** `postgres://app:hunter2@db/app`: a URL that carries a password, whatever its variable is called. */
-const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i;
+/**
+ * `postgres://app:hunter2@db/app`: a URL that carries a password, anywhere in
+ * the value, since lists hold several (`PIP_EXTRA_INDEX_URL`'s second URL,
+ * uv's `name=https://u:pw@…`, `GOPROXY=direct,https://u:pw@…`).
+ */
+const URL_WITH_PASSWORD = /(?:^|[^a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i;
 
-export function isCredentialUrl(value: string): boolean {
+export function containsCredentialUrl(value: string): boolean {
   return URL_WITH_PASSWORD.test(value);
 }
 
 /**
- * An HTTP Authorization header, wherever it sits in a value: git takes
- * `http.extraheader` from `GIT_CONFIG_PARAMETERS` or `GIT_CONFIG_VALUE_<n>`,
- * whose names say nothing secret.
+ * An HTTP header that carries a credential, wherever it sits in a value: git
+ * takes `http.extraheader` from `GIT_CONFIG_PARAMETERS` or
+ * `GIT_CONFIG_VALUE_<n>`, whose names say nothing secret. Authorization with
+ * its schemes, and the token headers of GitLab (`PRIVATE-TOKEN`,
+ * `JOB-TOKEN`), API gateways (`X-API-Key`) and others.
  */
-const AUTHORIZATION_HEADER = /authorization:\s*(?:basic|bearer|token)\s+\S/i;
+const CREDENTIAL_HEADER =
+  /(?:(?:proxy-)?authorization:\s*(?:basic|bearer|token|digest|negotiate|ntlm)\s+\S|\b(?:private-token|job-token|deploy-token|x-api-key|api-key|x-auth-token|x-access-token|x-goog-api-key|cookie):\s*\S)/i;
 
-/** A value that is a credential whatever its variable is called. */
+/** A PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `-----BEGIN PRIVATE KEY-----`...), even JSON-escaped. */
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/i;
+
+/** A value that is a credential whatever its variable (or its config key) is called. */
 export function isCredentialValue(value: string): boolean {
-  return isCredentialUrl(value) || AUTHORIZATION_HEADER.test(value);
+  return containsCredentialUrl(value) || CREDENTIAL_HEADER.test(value) || PEM_PRIVATE_KEY.test(value);
 }
 
 export function isAllowedInCi(name: string): boolean {

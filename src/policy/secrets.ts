@@ -231,8 +231,8 @@ export const NOT_HIDDEN = [
     "(its checkout token is not masked): keep such checkouts out of the write roots, or --deny-read them",
   "credential files of tools not listed above, anywhere the user can read them (browser profiles, " +
     "other ~/.config directories): --deny-read them",
-  "environment variables whose names do not look secret and whose values are neither URLs with a password " +
-    "nor Authorization headers " +
+  "environment variables whose names do not look secret and whose values hold no URL with a password, " +
+    "no credential header and no PEM private key " +
     "(--unset-env them, or --profile ci / --clear-env to start from an allow-list)",
   "the command's own arguments, and whatever the policy sets with --env",
   "in landlock-only mode, host unix sockets, the listed ones included: Landlock before ABI 9 cannot stop " +
