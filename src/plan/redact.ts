@@ -4,6 +4,7 @@
 // function maps text to text, plus the names (never the values) of what it
 // removed.
 import { containsCredentialUrl, isCredentialValue } from "../policy/environment.ts";
+import { isIncludePath, parseGitConfig, unquoteGitValue, type GitSection } from "../policy/git-config.ts";
 import type { RedactFormat } from "../policy/secrets.ts";
 
 export interface Redaction {
@@ -17,14 +18,34 @@ export interface Redaction {
   pointers: string[];
 }
 
-/** An .npmrc key whose value is a secret: `_auth`, `_authToken`, `//host/:_password`, `token`. */
-const NPM_SECRET_KEY = /(?:^|[._:-])_?(?:auth|authtoken|password|passwd|token|secret|apikey)$/i;
+/**
+ * An .npmrc key whose value is a secret: `_auth`, `_authToken`,
+ * `//host/:_password`, `token`, and `key` / `//host/:key`, a TLS client's
+ * private key given inline.
+ */
+const NPM_SECRET_KEY = /(?:^|[._:-])_?(?:auth|authtoken|password|passwd|token|secret|apikey)$|(?:^|:)key$/i;
 /** Not a secret, though it ends like one. */
 const NPM_NOT_SECRET = new Set(["always-auth"]);
 /** A git key whose value is a secret: `sendemail.smtpPass`, `*.token`, `*.password`. */
 const GIT_SECRET_KEY = /(?:pass|password|passwd|token|secret)$/i;
 /** Ends like one, but names a program that asks for a password: not a secret. */
 const GIT_NOT_SECRET = new Set(["askpass"]);
+
+/**
+ * A key as npm's ini parser reads it: `"//registry/:_authToken"` and
+ * `'…'` lose their quotes (a double-quoted one is JSON), so the redactor
+ * must test the key npm sees.
+ */
+function unquoteIniKey(key: string): string {
+  if (key.length < 2 || key[0] !== key.at(-1) || (key[0] !== '"' && key[0] !== "'")) return key;
+  if (key[0] === "'") return key.slice(1, -1);
+  try {
+    const parsed: unknown = JSON.parse(key);
+    return typeof parsed === "string" ? parsed : key.slice(1, -1);
+  } catch {
+    return key.slice(1, -1);
+  }
+}
 
 /**
  * .npmrc: ini lines `key = value`. Drops every auth line (`_auth`,
@@ -38,7 +59,8 @@ export function redactNpmrc(text: string): Redaction {
   const lines = text.split(/\r\n?|\n/).filter((line) => {
     const match = /^\s*([^=;#\s][^=]*?)\s*=(.*)$/.exec(line);
     if (!match) return true;
-    const [, key, value] = match as unknown as [string, string, string];
+    const [, written, value] = match as unknown as [string, string, string];
+    const key = unquoteIniKey(written);
     const secret = (NPM_SECRET_KEY.test(key) && !NPM_NOT_SECRET.has(key.toLowerCase())) || isCredentialValue(value);
     if (!secret) return true;
     removed.push(key);
@@ -47,27 +69,19 @@ export function redactNpmrc(text: string): Redaction {
   return { text: lines.join("\n"), removed, pointers: [] };
 }
 
-interface GitSection {
-  /** Lowercased section name: `http`, `credential`, `url`, `include`, `includeif`. */
-  name: string;
-  /** The subsection as written: a URL, a condition. */
-  sub: string;
-}
-
-/** `[section "sub"]`, `[section.sub]`, or `[section]`; git allows a key after the header on the same line. */
-const GIT_HEADER = /^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\](.*)$/;
-
-function sectionOf(header: RegExpExecArray): GitSection {
-  const [, name = "", quoted] = header;
-  const dot = name.indexOf(".");
-  if (quoted !== undefined) return { name: name.toLowerCase(), sub: quoted };
-  return dot < 0
-    ? { name: name.toLowerCase(), sub: "" }
-    : { name: name.slice(0, dot).toLowerCase(), sub: name.slice(dot + 1) };
-}
-
 /** The file actions/checkout writes the token into (newer versions), which .git/config includes. */
 const CHECKOUT_CREDENTIALS_FILE = /(^|\/)git-credentials-[^/]*\.config$/;
+
+/**
+ * A credential helper that names a program (`store`, `cache`, `manager`,
+ * `/usr/bin/helper --flag`) only points to where credentials are kept. An
+ * inline shell helper (`!f() { echo password=…; }; f`) can hold the secret
+ * itself: it is no pointer.
+ */
+function isHelperPointer(value: string): boolean {
+  const helper = unquoteGitValue(value);
+  return helper !== "" && !helper.startsWith("!");
+}
 
 /** Why a git config key is secret, as the name to report it by; undefined when it is not. */
 function secretGitKey(section: GitSection, key: string, value: string): string | undefined {
@@ -77,56 +91,74 @@ function secretGitKey(section: GitSection, key: string, value: string): string |
   if (name === "extraheader") return full;
   // A helper hands out stored passwords, from a file, a daemon or a keyring.
   if (section.name === "credential" && name === "helper") return full;
-  if ((section.name === "include" || section.name === "includeif") && name === "path") {
-    return CHECKOUT_CREDENTIALS_FILE.test(value.trim().replace(/^"|"$/g, ""))
-      ? `${full} (a checkout token)`
-      : undefined;
+  if (isIncludePath(section, key)) {
+    return CHECKOUT_CREDENTIALS_FILE.test(unquoteGitValue(value)) ? `${full} (a checkout token)` : undefined;
   }
   if ((GIT_SECRET_KEY.test(name) && !GIT_NOT_SECRET.has(name)) || isCredentialValue(value)) return full;
   return undefined;
 }
 
 /**
+ * What an include of the copy becomes: the path to write instead (a copy of
+ * the included file, an absolute path where the copy moves elsewhere), or
+ * undefined to drop the include (a file cordon did not cover).
+ */
+export type IncludeRewrite = (path: string) => string | undefined;
+
+/** A git value that reads back as `text`: quoted, with `"` and `\` escaped. */
+function quoteGitValue(text: string): string {
+  return `"${text.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+/**
  * A git config file (.gitconfig, .git/config): drops extra headers,
  * credential helpers, `url.<with a password>` sections, keys that hold
- * passwords or tokens, values with a password in a URL, and includes of a
- * checkout-token file. Continuation lines go with their key.
+ * passwords or tokens, credential values, and includes of a checkout-token
+ * file. Lines are read as git reads them (policy/git-config.ts), so a
+ * continued value goes whole and a comment never swallows the next line.
+ * With `includes`, every other include's path is rewritten (or dropped).
  */
-export function redactGitConfig(text: string): Redaction {
+export function redactGitConfig(text: string, includes?: IncludeRewrite): Redaction {
   const removed: string[] = [];
   const pointers: string[] = [];
   const out: string[] = [];
-  let section: GitSection = { name: "", sub: "" };
   let dropSection = false;
-  let continuing: "keep" | "drop" | undefined;
-  // git reads CRLF files: a line's CR must not hide its key from the patterns.
-  for (const line of text.split(/\r\n?|\n/)) {
-    if (continuing) {
-      if (continuing === "keep") out.push(line);
-      continuing = line.endsWith("\\") ? continuing : undefined;
-      continue;
-    }
-    const header = GIT_HEADER.exec(line);
-    let body = line;
-    if (header) {
-      section = sectionOf(header);
+  for (const entry of parseGitConfig(text)) {
+    const { section } = entry;
+    if (entry.header !== undefined) {
       dropSection = section.name === "url" && containsCredentialUrl(section.sub);
       if (dropSection) {
         removed.push("url.<a URL with a password>");
         continue;
       }
-      out.push(line.slice(0, line.length - header[3]!.length));
-      body = header[3]!;
-      if (body.trim() === "") continue;
+      out.push(entry.header);
+      if (entry.key === undefined) continue;
     }
     if (dropSection) continue;
-    const match = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=(.*))?$/.exec(body);
-    const secret = match ? secretGitKey(section, match[1]!, match[2] ?? "") : undefined;
-    if (secret) removed.push(secret);
-    if (secret && section.name === "credential" && match![1]!.toLowerCase() === "helper") pointers.push(secret);
-    if (!secret && body !== line) out[out.length - 1] += body;
-    else if (!secret) out.push(line);
-    if (line.endsWith("\\")) continuing = secret ? "drop" : "keep";
+    if (entry.key === undefined) {
+      out.push(...entry.lines);
+      continue;
+    }
+    // A key after its header on the same line stands alone on the next: git reads both the same.
+    const lines =
+      entry.header === undefined ? entry.lines : [entry.lines[0]!.slice(entry.header.length), ...entry.lines.slice(1)];
+    const value = entry.value ?? "";
+    const secret = secretGitKey(section, entry.key, value);
+    if (secret) {
+      removed.push(secret);
+      if (section.name === "credential" && entry.key.toLowerCase() === "helper" && isHelperPointer(value)) {
+        pointers.push(secret);
+      }
+      continue;
+    }
+    if (includes && isIncludePath(section, entry.key)) {
+      const target = includes(unquoteGitValue(value));
+      if (target === undefined)
+        removed.push(`${section.name}${section.sub ? `.${section.sub}` : ""}.path (not covered)`);
+      else out.push(`\t${entry.key} = ${quoteGitValue(target)}`);
+      continue;
+    }
+    out.push(...lines);
   }
   return { text: out.join("\n"), removed, pointers };
 }

@@ -159,7 +159,7 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
     hide: (c) => [`${c.env.GH_CONFIG_DIR || `${configHome(c)}/gh`}/hosts.yml`],
   },
   npmrc: {
-    what: "npm tokens in $NPM_CONFIG_USERCONFIG (~/.npmrc): a copy without _auth, _authToken and _password lines",
+    what: "npm tokens in $NPM_CONFIG_USERCONFIG (~/.npmrc): a copy without _auth, _authToken, _password and key lines",
     redact: {
       format: "npmrc",
       paths: (c) => [c.env.NPM_CONFIG_USERCONFIG || c.env.npm_config_userconfig || `${c.home}/.npmrc`],

@@ -169,11 +169,8 @@ describe.each(MODES)("in %s mode", (mode) => {
     },
   );
 
-  holeTest(
-    "git config continuation: a value ending in an escaped backslash, or a comment ending in one",
-    "redactGitConfig treats any line ending in `\\` as continued and copies the next line verbatim. git does " +
-      'not: `\\\\` is an escaped backslash and comments never continue. The next line (a [url "…:pw@…"] ' +
-      "header, or an extraheader key) escapes redaction. Fix: count trailing backslashes outside comments",
+  attackTest(
+    "git config continuation: the line after an escaped backslash, or after a comment ending in one, is redacted",
     [gitMissing],
     () => {
       const { dir, env } = makeHome({
@@ -189,25 +186,18 @@ describe.each(MODES)("in %s mode", (mode) => {
     },
   );
 
-  holeTest(
-    "a ~/.npmrc with a quoted key, or npm's inline client key (`key=` PEM), keeps the secret",
-    'npm\'s ini unquotes `"//registry/:_authToken" = …`; NPM_SECRET_KEY tests the key with its quotes and ' +
-      "misses it. `key` (and `//host/:key`) holds a TLS client private key inline. Fix: unquote keys as ini " +
-      "does; treat `key`/`*:key`, `cert` values with PEM private keys as secret",
-    [],
-    () => {
-      const { dir, env } = makeHome({
-        ".npmrc":
-          '"//registry.npmjs.org/:_authToken" = SECRET-quoted\n' +
-          'key = "-----BEGIN PRIVATE KEY-----\\nSECRET-pem\\n-----END PRIVATE KEY-----"\nregistry=https://r.example/\n',
-      });
-      const script = 'cat "${NPM_CONFIG_USERCONFIG:-$HOME/.npmrc}"; true';
-      const { host, sandboxed } = both(mode, script, { cwd: dir, env });
-      expect(host.stdout).toContain("SECRET-quoted");
-      expect(sandboxed.stdout).toContain("registry=https://r.example/");
-      expect(sandboxed.stdout).not.toContain("SECRET");
-    },
-  );
+  attackTest("a ~/.npmrc's quoted auth key and npm's inline client key (`key=` PEM) are redacted", [], () => {
+    const { dir, env } = makeHome({
+      ".npmrc":
+        '"//registry.npmjs.org/:_authToken" = SECRET-quoted\n' +
+        'key = "-----BEGIN PRIVATE KEY-----\\nSECRET-pem\\n-----END PRIVATE KEY-----"\nregistry=https://r.example/\n',
+    });
+    const script = 'cat "${NPM_CONFIG_USERCONFIG:-$HOME/.npmrc}"; true';
+    const { host, sandboxed } = both(mode, script, { cwd: dir, env });
+    expect(host.stdout).toContain("SECRET-quoted");
+    expect(sandboxed.stdout).toContain("registry=https://r.example/");
+    expect(sandboxed.stdout).not.toContain("SECRET");
+  });
 
   holeTest(
     "Docker's config.json: case-insensitive keys, a proxy URL with a password, an Authorization HttpHeader",
@@ -353,11 +343,8 @@ describe.each(MODES)("in %s mode", (mode) => {
   // --- working settings and bad input ----------------------------------------------------------
 
   if (mode === "landlock") {
-    holeTest(
-      "landlock-only mode: a .git/config credential helper with the token inline is left as it is",
-      "'helpers only' assumes no secret is in the file, but `helper = !f() { echo password=ghs_…; }; f` " +
-        "(what CI scripts write with a double-quoted $TOKEN) is the secret itself: `git credential fill` " +
-        "prints it. Fix: only a helper naming a program (no `!`, no literal password=) counts as a pointer",
+    attackTest(
+      "landlock-only mode: a .git/config credential helper with the token inline refuses the run",
       [gitMissing],
       () => {
         const { dir, env } = makeHome();
@@ -369,6 +356,7 @@ describe.each(MODES)("in %s mode", (mode) => {
         const { host, sandboxed } = both(mode, script, { cwd: ws, env, extra: ["--profile", "ci"] });
         expect(host.stdout).toContain("password=SECRET-inline");
         expect(sandboxed.stdout).not.toContain("SECRET");
+        expect(sandboxed.exitCode).toBe(125);
       },
     );
 

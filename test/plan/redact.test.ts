@@ -32,6 +32,25 @@ describe("redactNpmrc", () => {
     ]);
   });
 
+  test("quoted keys are read as npm's ini reads them; an inline client key goes", () => {
+    const text = [
+      '"//registry.npmjs.org/:_authToken" = SECRET1',
+      "'//r.example/:_password'=SECRET2",
+      'key = "-----BEGIN PRIVATE KEY-----\\nSECRET3\\n-----END PRIVATE KEY-----"',
+      "//r.example/:key=SECRET4",
+      "//r.example/:certfile=/etc/cert.pem",
+      "registry=https://r.example/",
+    ].join("\n");
+    const result = redactNpmrc(text);
+    expect(result.text).toBe("//r.example/:certfile=/etc/cert.pem\nregistry=https://r.example/");
+    expect(result.removed).toEqual([
+      "//registry.npmjs.org/:_authToken",
+      "//r.example/:_password",
+      "key",
+      "//r.example/:key",
+    ]);
+  });
+
   test("nothing secret: the text is unchanged and nothing is removed", () => {
     expect(redactNpmrc("registry=https://r/\n")).toEqual({ text: "registry=https://r/\n", removed: [], pointers: [] });
   });
@@ -84,7 +103,8 @@ describe("redactGitConfig", () => {
     expect(result.text).not.toMatch(/SECRET/);
     // askPass names a program that asks for a password: a setting, not a secret.
     expect(result.text).toContain("askPass = /usr/bin/ksshaskpass");
-    expect(result.pointers).toEqual(["credential.helper", "credential.https://example.com.helper"]);
+    // `store` names a program; the inline `!` helper holds its password itself: no pointer.
+    expect(result.pointers).toEqual(["credential.helper"]);
     expect(result.text).toContain("name = Me");
     expect(result.text).toContain("st = status");
     expect(result.removed).toEqual([
@@ -94,6 +114,61 @@ describe("redactGitConfig", () => {
       "url.<a URL with a password>",
       "http.proxy",
     ]);
+  });
+});
+
+describe("redactGitConfig reads lines as git does", () => {
+  test("an escaped backslash ends a value, and a comment never continues: the next line is its own key", () => {
+    const text = [
+      "[alias]",
+      "\tw = !echo C:\\\\",
+      '[url "https://u:SECRET1@github.com/"]',
+      "\tinsteadOf = https://github.com/",
+      "[http]",
+      "# see the wiki \\",
+      "\textraheader = AUTHORIZATION: basic SECRET2",
+      "\tproxy = http://p \\",
+      "; a comment \\",
+    ].join("\n");
+    const result = redactGitConfig(text);
+    expect(result.text).not.toContain("SECRET");
+    expect(result.text).toContain("w = !echo C:\\\\");
+    expect(result.text).toContain("# see the wiki \\");
+    expect(result.removed).toEqual(["url.<a URL with a password>", "http.extraheader"]);
+  });
+
+  test("a continued value is judged whole: a password URL split over two lines goes", () => {
+    const text = "[http]\n\tproxy = http://u:\\\nSECRET@proxy:3128\n\tsslVerify = true";
+    const result = redactGitConfig(text);
+    expect(result.text).toBe("[http]\n\tsslVerify = true");
+    expect(result.removed).toEqual(["http.proxy"]);
+  });
+
+  test("includes: rewritten to the path given, or dropped when not covered; a checkout-token include always goes", () => {
+    const text = [
+      "[include]",
+      "\tpath = .gitconfig.local ; relative",
+      '[includeIf "gitdir:~/work/"]',
+      '\tpath = "~/work.gitconfig"',
+      "[include]",
+      "\tpath = /elsewhere/unknown",
+      "\tpath = /runner/_temp/git-credentials-1.config",
+    ].join("\n");
+    const targets: Record<string, string> = {
+      ".gitconfig.local": "/h/.gitconfig.local",
+      "~/work.gitconfig": '/s/redacted/a "b"/work.gitconfig',
+    };
+    const result = redactGitConfig(text, (path) => targets[path]);
+    expect(result.text).toBe(
+      [
+        "[include]",
+        '\tpath = "/h/.gitconfig.local"',
+        '[includeIf "gitdir:~/work/"]',
+        '\tpath = "/s/redacted/a \\"b\\"/work.gitconfig"',
+        "[include]",
+      ].join("\n"),
+    );
+    expect(result.removed).toEqual(["include.path (not covered)", "include.path (a checkout token)"]);
   });
 });
 
