@@ -226,8 +226,14 @@ export function containsCredentialUrl(value: string): boolean {
  * its schemes, and the token headers of GitLab (`PRIVATE-TOKEN`,
  * `JOB-TOKEN`), API gateways (`X-API-Key`) and others.
  */
-const CREDENTIAL_HEADER =
-  /(?:(?:proxy-)?authorization:\s*(?:basic|bearer|token|digest|negotiate|ntlm)\s+\S|\b(?:private-token|job-token|deploy-token|x-api-key|api-key|x-auth-token|x-access-token|x-goog-api-key|cookie):\s*\S)/i;
+const CREDENTIAL_HEADER = new RegExp(
+  [
+    String.raw`(?:proxy-)?authorization:\s*(?:basic|bearer|token|digest|negotiate|ntlm)\s+\S`,
+    String.raw`\b(?:private-token|job-token|deploy-token|x-api-key|api-key|x-auth-token|x-access-token):\s*\S`,
+    String.raw`\b(?:x-goog-api-key|cookie):\s*\S`,
+  ].join("|"),
+  "i",
+);
 
 /** A PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `-----BEGIN PRIVATE KEY-----`...), even JSON-escaped. */
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/i;

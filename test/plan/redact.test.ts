@@ -144,7 +144,7 @@ describe("redactGitConfig reads lines as git does", () => {
     expect(result.removed).toEqual(["http.proxy"]);
   });
 
-  test("includes: rewritten to the path given, or dropped when not covered; a checkout-token include always goes", () => {
+  test("includes: rewritten to the path given, dropped when not covered; a checkout-token include goes", () => {
     const text = [
       "[include]",
       "\tpath = .gitconfig.local ; relative",
