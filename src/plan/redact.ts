@@ -210,7 +210,7 @@ export function redactDockerConfig(text: string): Redaction {
   return { text: `${JSON.stringify(copy, null, 2)}\n`, removed, pointers };
 }
 
-const REDACTORS: Record<RedactFormat, (text: string) => Redaction> = {
+const REDACTORS: Record<RedactFormat, (text: string, includes?: IncludeRewrite) => Redaction> = {
   npmrc: redactNpmrc,
   "git-config": redactGitConfig,
   "docker-config": redactDockerConfig,
@@ -219,6 +219,7 @@ const REDACTORS: Record<RedactFormat, (text: string) => Redaction> = {
 /** The copy of a file cordon could not read (or one too large to read whole): empty, never the original. */
 export const UNREADABLE: Redaction = { text: "", removed: ["everything (cordon could not read it)"], pointers: [] };
 
-export function redact(format: RedactFormat, text: string | undefined): Redaction {
-  return text === undefined ? UNREADABLE : REDACTORS[format](text);
+/** `includes` rewrites a git config's includes (see redactGitConfig); other formats have none. */
+export function redact(format: RedactFormat, text: string | undefined, includes?: IncludeRewrite): Redaction {
+  return text === undefined ? UNREADABLE : REDACTORS[format](text, includes);
 }

@@ -1,9 +1,10 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { statSync, type Stats } from "node:fs";
+import { readFileSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
-import { dirname } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import { CordonError } from "../errors.ts";
+import { gitIncludePaths } from "./git-config.ts";
 import { gitDirsFor } from "./git-dirs.ts";
 import { expandGlob, GlobBudget, splitGlob } from "./glob.ts";
 import {
@@ -42,6 +43,19 @@ export interface RedactedFile {
   format: RedactFormat;
   /** Its hard-link count: a copy bound over one name leaves the others readable. */
   links: number;
+  /** git-config: every file it includes, so that the copy points where cordon covered it. */
+  includes?: IncludedFile[];
+  /** The redacted file whose include brought this one in (git reads it through the copy). */
+  includedBy?: string;
+}
+
+/** One include of a git config file: the path as written, and the file git would read for it. */
+export interface IncludedFile {
+  written: string;
+  /** Canonical when it exists; otherwise absolute, as git would look for it. */
+  path: string;
+  /** Hidden by the policy, or reached through a planted symlink: the copy drops the include. */
+  dropped?: boolean;
 }
 
 export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
@@ -224,6 +238,8 @@ function redactedFiles(
   const files = new Map<string, RedactedFile>();
   const planted = (entry: ResolvedPath) =>
     entry.kind === "symlink" && writeRoots.some((root) => isWithin(entry.path, root) && entry.path !== root);
+  /** Where git reads a file: a path opened as written (relative includes follow it), and the file behind it. */
+  const opened = new Map<string, string>();
   for (const { name, path, format } of redactedSecrets(policy.reveal, context)) {
     if (!lstatOrUndefined(path)) continue;
     const entries = resolvedOrPlanted(resolver, path, `default:${name}`);
@@ -231,8 +247,74 @@ function redactedFiles(
     const target = entries.at(-1)!;
     if (entries.some(planted) || target.kind !== "file" || hidden(target) || files.has(target.path)) continue;
     files.set(target.path, { path: target.path, secret: name, format, links: target.links ?? 1 });
+    opened.set(target.path, path);
   }
+  followIncludes(files, opened, context.home, (path, origin) => {
+    const entries = lstatOrUndefined(path) ? resolvedOrPlanted(resolver, path, origin) : [];
+    if (!entries) return { path, dropped: true };
+    const target = entries.at(-1);
+    if (!target) return { path };
+    if (entries.some(planted) || target.kind !== "file" || hidden(target)) return { path, dropped: true };
+    return { path: target.path, links: target.links ?? 1 };
+  });
   return [...files.values()];
+}
+
+/** git stops at 10 nested includes; cordon follows as deep, and at most this many included files in all. */
+const MAX_INCLUDE_DEPTH = 10;
+const MAX_INCLUDED_FILES = 64;
+const CONFIG_LIMIT = 1 << 20;
+
+function readConfig(path: string): string {
+  try {
+    return (statSync(path).size <= CONFIG_LIMIT && readFileSync(path, "utf8")) || "";
+  } catch {
+    return "";
+  }
+}
+
+/** An include's path as git resolves it: `~/` from home, a relative one from the including file's directory. */
+function includeTarget(written: string, includer: string, home: string): string {
+  if (written === "~" || written.startsWith("~/")) return resolvePath(home, written.slice(2));
+  return resolvePath(dirname(includer), written);
+}
+
+/**
+ * Adds every file a redacted git config includes (include.path,
+ * includeIf.*.path, whatever the condition) as a redacted file of the same
+ * secret, and records each include on its includer: a token kept in
+ * `~/.gitconfig-secret` is as secret as one in `~/.gitconfig`, and git reads
+ * it through the copy. A missing file is recorded but not covered (git skips
+ * it); a hidden or planted one is recorded as dropped.
+ */
+function followIncludes(
+  files: Map<string, RedactedFile>,
+  opened: Map<string, string>,
+  home: string,
+  cover: (path: string, origin: string) => { path: string; dropped?: true; links?: number },
+): void {
+  let queue = [...files.values()].filter((file) => file.format === "git-config");
+  let added = 0;
+  for (let depth = 0; depth < MAX_INCLUDE_DEPTH && queue.length > 0; depth++) {
+    const next: RedactedFile[] = [];
+    for (const file of queue) {
+      const includer = opened.get(file.path) ?? file.path;
+      file.includes = gitIncludePaths(readConfig(file.path)).map((written) => {
+        const covered = cover(includeTarget(written, includer, home), `default:${file.secret}`);
+        if (covered.links !== undefined && !files.has(covered.path)) {
+          // Beyond the limit the include is dropped from the copy rather than left pointing at the original.
+          if (++added > MAX_INCLUDED_FILES) return { written, path: covered.path, dropped: true };
+          const included: RedactedFile = { ...file, path: covered.path, links: covered.links, includedBy: file.path };
+          delete included.includes;
+          files.set(covered.path, included);
+          opened.set(covered.path, includeTarget(written, includer, home));
+          next.push(included);
+        }
+        return { written, path: covered.path, ...(covered.dropped ? { dropped: true } : {}) };
+      });
+    }
+    queue = next;
+  }
 }
 
 export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {

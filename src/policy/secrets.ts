@@ -133,8 +133,9 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   },
   gitconfig: {
     what:
-      "credentials in git's global config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, $GIT_CONFIG_GLOBAL): " +
-      "a copy without credential helpers, extra headers, URLs with passwords, password and token keys",
+      "credentials in git's global config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, $GIT_CONFIG_GLOBAL, " +
+      "and the files they include): a copy without credential helpers, extra headers, URLs with passwords, " +
+      "password and token keys",
     redact: {
       format: "git-config",
       paths: (c) => [`${configHome(c)}/git/config`, `${c.home}/.gitconfig`, ...set(c.env.GIT_CONFIG_GLOBAL)],

@@ -148,23 +148,25 @@ describe.each(MODES)("in %s mode", (mode) => {
     expect(sandboxed.stdout).not.toContain("SECRET");
   });
 
-  holeTest(
-    "~/.gitconfig's include.path serves the included file (with its token) unredacted",
-    "only the including file is redacted; git follows include.path / includeIf.*.path from the copy to the " +
-      "original file, which is neither hidden nor redacted. A separate ~/.gitconfig-secret is exactly where " +
-      "people keep tokens out of their dotfiles. Fix: redact every file reachable by include (copies bound " +
-      "over each; in landlock-only mode inline them into the copy), or hide them",
+  attackTest(
+    "~/.gitconfig's include.path serves a redacted copy of the included file, its settings kept",
     [gitMissing],
     () => {
       const { dir, env } = makeHome({
         ".gitconfig":
           "[user]\n\tname = Kept\n[include]\n\tpath = ~/.gitconfig-secret\n[credential]\n\thelper = store\n",
-        ".gitconfig-secret": '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: bearer SECRET-included\n',
+        ".gitconfig-secret":
+          '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: bearer SECRET-included\n' +
+          "[alias]\n\tks = kept-alias\n[include]\n\tpath = conf/nested.inc\n",
+        "conf/nested.inc": '[url "https://u:SECRET-nested@github.com/"]\n\tinsteadOf = x\n[user]\n\temail = k@nested\n',
       });
-      const script = "git config --list; true";
+      const script = "git config --list; cat ~/.gitconfig-secret ~/conf/nested.inc; true";
       const { host, sandboxed } = both(mode, script, { cwd: dir, env });
       expect(host.stdout).toContain("SECRET-included");
+      expect(host.stdout).toContain("SECRET-nested");
       expect(sandboxed.stdout).toContain("user.name=Kept");
+      expect(sandboxed.stdout).toContain("alias.ks=kept-alias");
+      expect(sandboxed.stdout).toContain("user.email=k@nested");
       expect(sandboxed.stdout).not.toContain("SECRET");
     },
   );
@@ -360,10 +362,8 @@ describe.each(MODES)("in %s mode", (mode) => {
       },
     );
 
-    holeTest(
-      "landlock-only mode: a relative include.path of ~/.gitconfig is lost (settings silently dropped)",
-      "GIT_CONFIG_GLOBAL points at the copy in the state directory, so `path = .gitconfig.local` resolves " +
-        "there and git ignores the missing file. Fix: rewrite relative include paths to absolute in the copy",
+    attackTest(
+      "landlock-only mode: a relative include.path of ~/.gitconfig still reaches its file from the copy",
       [gitMissing],
       () => {
         const { dir, env } = makeHome({

@@ -263,3 +263,47 @@ describe("redactionPlanFor", () => {
     expect(bwrap.redactions.map((r) => r.how)).toEqual(["copy"]);
   });
 });
+
+describe("redactionPlanFor: files git reaches by include", () => {
+  const git = { secret: "gitconfig" as const, format: "git-config" as const, links: 1 };
+  const files = [
+    {
+      ...git,
+      path: "/h/.gitconfig",
+      includes: [
+        { written: ".gitconfig-secret", path: "/h/.gitconfig-secret" },
+        { written: "~/.gitconfig.local", path: "/h/.gitconfig.local" },
+        { written: "/h/.ssh/config", path: "/h/.ssh/config", dropped: true },
+      ],
+    },
+    { ...git, path: "/h/.gitconfig-secret", includedBy: "/h/.gitconfig", includes: [] },
+    { ...git, path: "/h/.gitconfig.local", includedBy: "/h/.gitconfig", includes: [] },
+  ];
+  const sources = new Map([
+    ["/h/.gitconfig", "[include]\n\tpath = .gitconfig-secret\n\tpath = ~/.gitconfig.local\n\tpath = /h/.ssh/config"],
+    ["/h/.gitconfig-secret", "[http]\n\textraheader = AUTHORIZATION: bearer T\n[alias]\n\tks = kept"],
+    ["/h/.gitconfig.local", "[user]\n\tname = Me"],
+  ]);
+  const input = { policy: { redact: files, writeRoots: ["/ws"] }, sources, replaced: ["/tmp"], stateDir: "/s" };
+
+  test("bwrap mode: the includer's copy drops the hidden include; the included secret gets its own copy", () => {
+    const plan = redactionPlanFor({ ...input, bwrap: true });
+    expect(plan.redactions.map((r) => r.how)).toEqual(["copy", "copy", "unchanged"]);
+    expect(plan.redactions[0]!.removed).toEqual(["include.path (not covered)"]);
+    expect(plan.binds.map((bind) => bind.dest)).toEqual(["/h/.gitconfig", "/h/.gitconfig-secret"]);
+    expect(plan.copies[0]!.text).toBe('[include]\n\tpath = ".gitconfig-secret"\n\tpath = "~/.gitconfig.local"');
+    expect(plan.copies[1]!.text).toBe("[http]\n[alias]\n\tks = kept");
+  });
+
+  test("landlock-only mode: includes point at the included copies or at absolute paths, never relative", () => {
+    const plan = redactionPlanFor({ ...input, bwrap: false });
+    expect(plan.redactions.map((r) => r.how)).toEqual(["hidden", "hidden", "unchanged"]);
+    expect(plan.hidden).toEqual(["/h/.gitconfig-secret", "/h/.gitconfig"]);
+    expect(plan.env).toEqual({ GIT_CONFIG_GLOBAL: "/s/redacted/gitconfig/.gitconfig" });
+    const copy = (path: string) => plan.copies.find((c) => c.path === path)?.text;
+    expect(copy("/s/redacted/gitconfig/.gitconfig")).toBe(
+      '[include]\n\tpath = "/s/redacted/gitconfig/include-1/.gitconfig-secret"\n\tpath = "/h/.gitconfig.local"',
+    );
+    expect(copy("/s/redacted/gitconfig/include-1/.gitconfig-secret")).toBe("[http]\n[alias]\n\tks = kept");
+  });
+});
