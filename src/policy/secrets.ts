@@ -6,6 +6,7 @@
 // instead (plan/redact.ts). Locations follow the variables the tools
 // themselves read ($XDG_CONFIG_HOME, $DOCKER_CONFIG, $CARGO_HOME...), taken
 // from the caller's environment.
+import { resolve as resolvePath } from "node:path";
 import { GIT_SEARCH } from "./git-dirs.ts";
 import type { SECRET_NAMES } from "./schema.ts";
 
@@ -52,8 +53,34 @@ function configHome(context: SecretContext): string {
   return context.env.XDG_CONFIG_HOME || `${context.home}/.config`;
 }
 
+/**
+ * $XDG_CONFIG_HOME and ~/.config both: a tool run without the variable (a
+ * child that clears it, a script that sets HOME) reads the default, so a
+ * secret there is covered whatever the variable says.
+ */
+function configHomes(context: SecretContext): string[] {
+  return [...new Set([configHome(context), `${context.home}/.config`])];
+}
+
+/**
+ * A tool's default file, when its variable points elsewhere: the tool does
+ * not read it then, so it is hidden whole (a copy would keep nothing used),
+ * but it still holds the secret.
+ */
+function unusedDefault(chosen: string, fallback: string): string[] {
+  return resolvePath(chosen) === resolvePath(fallback) ? [] : [fallback];
+}
+
 function dataHome(context: SecretContext): string {
   return context.env.XDG_DATA_HOME || `${context.home}/.local/share`;
+}
+
+function dockerConfig(context: SecretContext): string {
+  return `${context.env.DOCKER_CONFIG || `${context.home}/.docker`}/config.json`;
+}
+
+function npmrc(context: SecretContext): string {
+  return context.env.NPM_CONFIG_USERCONFIG || context.env.npm_config_userconfig || `${context.home}/.npmrc`;
 }
 
 function sessionBusPath(context: SecretContext): string[] {
@@ -95,24 +122,27 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   gcloud: {
     what: "Google Cloud credentials ($XDG_CONFIG_HOME/gcloud, $CLOUDSDK_CONFIG, $GOOGLE_APPLICATION_CREDENTIALS)",
     hide: (c) => [
-      `${configHome(c)}/gcloud`,
+      ...configHomes(c).map((dir) => `${dir}/gcloud`),
       ...set(c.env.CLOUDSDK_CONFIG),
       ...set(c.env.GOOGLE_APPLICATION_CREDENTIALS),
     ],
   },
   azure: {
     what: "Azure CLI credentials (~/.azure, $AZURE_CONFIG_DIR)",
-    hide: (c) => [c.env.AZURE_CONFIG_DIR || `${c.home}/.azure`],
+    hide: (c) => [...new Set([c.env.AZURE_CONFIG_DIR || `${c.home}/.azure`, `${c.home}/.azure`])],
   },
   kube: {
     what: "Kubernetes config (~/.kube, every file of $KUBECONFIG)",
     hide: (c) => [`${c.home}/.kube`, ...(c.env.KUBECONFIG ?? "").split(":").filter(Boolean)],
   },
   "docker-config": {
-    what: "Docker registry credentials in $DOCKER_CONFIG/config.json (~/.docker/config.json): a copy without them",
+    what:
+      "Docker registry credentials in $DOCKER_CONFIG/config.json (~/.docker/config.json): a copy without them; " +
+      "~/.docker/config.json hidden when $DOCKER_CONFIG points elsewhere",
+    hide: (c) => unusedDefault(dockerConfig(c), `${c.home}/.docker/config.json`),
     redact: {
       format: "docker-config",
-      paths: (c) => [`${c.env.DOCKER_CONFIG || `${c.home}/.docker`}/config.json`],
+      paths: (c) => [dockerConfig(c)],
       landlock: { env: ["DOCKER_CONFIG"], directory: true },
     },
   },
@@ -121,7 +151,7 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
       "Podman/Buildah/Skopeo registry credentials ($XDG_CONFIG_HOME/containers/auth.json, " +
       "$XDG_RUNTIME_DIR/containers/auth.json, $REGISTRY_AUTH_FILE)",
     hide: (c) => [
-      `${configHome(c)}/containers/auth.json`,
+      ...configHomes(c).map((dir) => `${dir}/containers/auth.json`),
       ...runtimeDir(c).map((dir) => `${dir}/containers/auth.json`),
       ...set(c.env.REGISTRY_AUTH_FILE),
     ],
@@ -129,13 +159,14 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   netrc: { what: "~/.netrc, $NETRC", hide: (c) => [`${c.home}/.netrc`, ...set(c.env.NETRC)] },
   "git-credentials": {
     what: "git's credential store (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials)",
-    hide: (c) => [`${c.home}/.git-credentials`, `${configHome(c)}/git/credentials`],
+    hide: (c) => [`${c.home}/.git-credentials`, ...configHomes(c).map((dir) => `${dir}/git/credentials`)],
   },
   gitconfig: {
     what:
       "credentials in git's global config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, $GIT_CONFIG_GLOBAL, " +
       "and the files they include): a copy without credential helpers, extra headers, URLs with passwords, " +
-      "password and token keys",
+      "password and token keys; ~/.config/git/config hidden when $XDG_CONFIG_HOME points elsewhere",
+    hide: (c) => unusedDefault(`${configHome(c)}/git/config`, `${c.home}/.config/git/config`),
     redact: {
       format: "git-config",
       paths: (c) => [`${configHome(c)}/git/config`, `${c.home}/.gitconfig`, ...set(c.env.GIT_CONFIG_GLOBAL)],
@@ -156,24 +187,33 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
     },
   },
   gh: {
-    what: "GitHub CLI tokens ($GH_CONFIG_DIR/hosts.yml, $XDG_CONFIG_HOME/gh/hosts.yml)",
-    hide: (c) => [`${c.env.GH_CONFIG_DIR || `${configHome(c)}/gh`}/hosts.yml`],
+    what: "GitHub CLI tokens ($GH_CONFIG_DIR/hosts.yml, $XDG_CONFIG_HOME/gh/hosts.yml, ~/.config/gh/hosts.yml)",
+    hide: (c) => [
+      ...new Set([
+        `${c.env.GH_CONFIG_DIR || `${configHome(c)}/gh`}/hosts.yml`,
+        ...configHomes(c).map((dir) => `${dir}/gh/hosts.yml`),
+      ]),
+    ],
   },
   npmrc: {
-    what: "npm tokens in $NPM_CONFIG_USERCONFIG (~/.npmrc): a copy without _auth, _authToken, _password and key lines",
+    what:
+      "npm tokens in $NPM_CONFIG_USERCONFIG (~/.npmrc): a copy without _auth, _authToken, _password and key " +
+      "lines; ~/.npmrc hidden when $NPM_CONFIG_USERCONFIG points elsewhere",
+    hide: (c) => unusedDefault(npmrc(c), `${c.home}/.npmrc`),
     redact: {
       format: "npmrc",
-      paths: (c) => [c.env.NPM_CONFIG_USERCONFIG || c.env.npm_config_userconfig || `${c.home}/.npmrc`],
+      paths: (c) => [npmrc(c)],
       landlock: { env: ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] },
     },
   },
   pypirc: { what: "PyPI tokens (~/.pypirc)", hide: home(".pypirc") },
   cargo: {
-    what: "Cargo registry tokens ($CARGO_HOME/credentials.toml, $CARGO_HOME/credentials; ~/.cargo)",
-    hide: (c) => {
-      const dir = c.env.CARGO_HOME || `${c.home}/.cargo`;
-      return [`${dir}/credentials.toml`, `${dir}/credentials`];
-    },
+    what: "Cargo registry tokens ($CARGO_HOME/credentials.toml, $CARGO_HOME/credentials; ~/.cargo too)",
+    hide: (c) =>
+      [...new Set([c.env.CARGO_HOME || `${c.home}/.cargo`, `${c.home}/.cargo`])].flatMap((dir) => [
+        `${dir}/credentials.toml`,
+        `${dir}/credentials`,
+      ]),
   },
   vault: { what: "the HashiCorp Vault token (~/.vault-token)", hide: home(".vault-token") },
   terraform: {
@@ -186,7 +226,11 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   },
   rclone: {
     what: "rclone remotes ($XDG_CONFIG_HOME/rclone/rclone.conf, ~/.rclone.conf, $RCLONE_CONFIG)",
-    hide: (c) => [`${configHome(c)}/rclone/rclone.conf`, `${c.home}/.rclone.conf`, ...set(c.env.RCLONE_CONFIG)],
+    hide: (c) => [
+      ...configHomes(c).map((dir) => `${dir}/rclone/rclone.conf`),
+      `${c.home}/.rclone.conf`,
+      ...set(c.env.RCLONE_CONFIG),
+    ],
   },
   pgpass: {
     what: "PostgreSQL passwords (~/.pgpass, $PGPASSFILE)",

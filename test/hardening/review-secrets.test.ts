@@ -223,37 +223,30 @@ describe.each(MODES)("in %s mode", (mode) => {
 
   // --- credential files at the place the variable does not name --------------------------------
 
-  holeTest(
-    "the default location stays readable when the tool's variable points elsewhere",
-    "cargo, docker-config, gh, npmrc (and azure, containers-auth, git-credentials, rclone, gcloud through " +
-      "XDG_CONFIG_HOME) hide/redact only `$VAR/...` when the variable is set, dropping ~/.cargo, ~/.docker, " +
-      "~/.config/gh, ~/.npmrc; aws, gcloud and kube cover both. Fix: always include the default path too",
-    [],
-    () => {
-      const { dir, env } = makeHome({
-        ".cargo/credentials.toml": "SECRET-cargo\n",
-        ".docker/config.json": '{"auths":{"x":{"auth":"SECRET-docker"}}}',
-        ".config/gh/hosts.yml": "SECRET-gh\n",
-        ".npmrc": "//r/:_authToken=SECRET-npmrc\n",
-      });
-      const alt = join(dir, "alt");
-      mkdirSync(alt);
-      const vars = {
-        ...env,
-        CARGO_HOME: alt,
-        DOCKER_CONFIG: alt,
-        XDG_CONFIG_HOME: alt,
-        NPM_CONFIG_USERCONFIG: join(alt, "npmrc"),
-      };
-      const files = [".cargo/credentials.toml", ".docker/config.json", ".config/gh/hosts.yml", ".npmrc"];
-      const script = `cd "$HOME" && cat ${files.join(" ")} 2>/dev/null; true`;
-      const { host, sandboxed } = both(mode, script, { cwd: dir, env: vars });
-      for (const secret of ["SECRET-cargo", "SECRET-docker", "SECRET-gh", "SECRET-npmrc"]) {
-        expect(host.stdout).toContain(secret);
-      }
-      expect(sandboxed.stdout).not.toContain("SECRET");
-    },
-  );
+  attackTest("the default location stays covered when the tool's variable points elsewhere", [], () => {
+    const { dir, env } = makeHome({
+      ".cargo/credentials.toml": "SECRET-cargo\n",
+      ".docker/config.json": '{"auths":{"x":{"auth":"SECRET-docker"}}}',
+      ".config/gh/hosts.yml": "SECRET-gh\n",
+      ".npmrc": "//r/:_authToken=SECRET-npmrc\n",
+    });
+    const alt = join(dir, "alt");
+    mkdirSync(alt);
+    const vars = {
+      ...env,
+      CARGO_HOME: alt,
+      DOCKER_CONFIG: alt,
+      XDG_CONFIG_HOME: alt,
+      NPM_CONFIG_USERCONFIG: join(alt, "npmrc"),
+    };
+    const files = [".cargo/credentials.toml", ".docker/config.json", ".config/gh/hosts.yml", ".npmrc"];
+    const script = `cd "$HOME" && cat ${files.join(" ")} 2>/dev/null; true`;
+    const { host, sandboxed } = both(mode, script, { cwd: dir, env: vars });
+    for (const secret of ["SECRET-cargo", "SECRET-docker", "SECRET-gh", "SECRET-npmrc"]) {
+      expect(host.stdout).toContain(secret);
+    }
+    expect(sandboxed.stdout).not.toContain("SECRET");
+  });
 
   holeTest(
     "credential files of agent harnesses and common build tools (coverage gap, documented as not hidden)",

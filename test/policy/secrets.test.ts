@@ -91,6 +91,28 @@ describe("secure default locations", () => {
     expect(resolve(at("proj"), ["npmrc"]).redact.map((file) => file.secret)).not.toContain("npmrc");
   });
 
+  test("the default locations stay covered when the tools' variables point elsewhere", () => {
+    for (const path of [".cargo/credentials.toml", ".docker/config.json", ".config/gh/hosts.yml"]) {
+      file(`home/${path}`);
+    }
+    const policy = resolvePolicy(applyLayer(EMPTY_POLICY, {}), {
+      cwd: at("proj"),
+      home: at("home"),
+      env: { ...env(), NPM_CONFIG_USERCONFIG: at("elsewhere.npmrc") },
+    });
+    const hidden = policy.denyRead.map((entry) => [entry.origin, entry.path]);
+    expect(hidden).toEqual(
+      expect.arrayContaining([
+        ["default:cargo", at("home/.cargo/credentials.toml")],
+        ["default:docker-config", at("home/.docker/config.json")],
+        ["default:gh", at("home/.config/gh/hosts.yml")],
+        ["default:npmrc", at("home/.npmrc")],
+      ]),
+    );
+    // The files the tools read are still the redacted copies.
+    expect(policy.redact.map((entry) => entry.path)).toContain(at("docker/config.json"));
+  });
+
   test("a linked worktree's config is its main repository's: the .git file's gitdir, then commondir", () => {
     const configs = resolve(at("wt")).redact.filter((file) => file.secret === "git-checkout-token");
     expect(configs.map((file) => file.path)).toEqual([at("main/.git/config")]);
