@@ -166,11 +166,53 @@ export function redactGitConfig(text: string, includes?: IncludeRewrite): Redact
 /** Fields of an `auths` entry that carry a credential. */
 const DOCKER_AUTH_FIELDS = ["auth", "identitytoken", "registrytoken", "password"];
 
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Top-level keys that fetch credentials from a keyring: pointers, not secrets. */
+const DOCKER_POINTERS = new Set(["credsstore", "credhelpers"]);
+/** An HttpHeaders header that carries a credential: Authorization, X-Api-Key, PRIVATE-TOKEN, Cookie... */
+const SECRET_HEADER = /auth|token|key|secret|passw|cookie|session/i;
+
 /**
- * Docker's config.json: every registry keeps its entry without its
- * credential fields, and `credsStore`/`credHelpers` go (they fetch
- * credentials from a keyring); proxies, contexts and other settings stay.
- * Text that is not a JSON object is replaced by `{}`.
+ * Drops, anywhere in a JSON value, every string that is a credential value
+ * (a proxy URL with a password, an Authorization header); returns the copy.
+ */
+function scrubJson(value: unknown, path: string, removed: string[]): unknown {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return value.filter((item) => !secretString(item, `${path}[]`, removed));
+  if (!isObject(value)) return value;
+  const kept = Object.entries(value).filter(([key, item]) => !secretString(item, `${path}.${key}`, removed));
+  return Object.fromEntries(kept.map(([key, item]) => [key, scrubJson(item, `${path}.${key}`, removed)]));
+}
+
+function secretString(value: unknown, path: string, removed: string[]): boolean {
+  const secret = typeof value === "string" && isCredentialValue(value);
+  if (secret) removed.push(path.replace(/^\./, ""));
+  return secret;
+}
+
+/** A registry entry of `auths` without its credential fields. */
+function authEntry(registry: string, entry: unknown, removed: string[]): Json {
+  if (!isObject(entry)) return {};
+  return Object.fromEntries(
+    Object.entries(entry).filter(([field]) => {
+      const secret = DOCKER_AUTH_FIELDS.includes(field.toLowerCase());
+      if (secret) removed.push(`auths.${registry}.${field}`);
+      return !secret;
+    }),
+  );
+}
+
+/**
+ * Docker's config.json, read as Docker reads it: Go's JSON decoder matches
+ * keys case-insensitively, so `AUTHS` is `auths`. Every registry keeps its
+ * entry without its credential fields; `credsStore`/`credHelpers` go (they
+ * fetch credentials from a keyring); HttpHeaders lose their credential
+ * headers; any other string that is a credential (a proxy URL with a
+ * password) goes. Text that is not a JSON object is replaced by `{}`.
  */
 export function redactDockerConfig(text: string): Redaction {
   let config: unknown;
@@ -179,32 +221,28 @@ export function redactDockerConfig(text: string): Redaction {
   } catch {
     return { text: "{}\n", removed: ["everything (not valid JSON)"], pointers: [] };
   }
-  if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    return { text: "{}\n", removed: ["everything (not a JSON object)"], pointers: [] };
-  }
-  const copy = { ...(config as Record<string, unknown>) };
+  if (!isObject(config)) return { text: "{}\n", removed: ["everything (not a JSON object)"], pointers: [] };
   const removed: string[] = [];
   const pointers: string[] = [];
-  for (const key of ["credsStore", "credHelpers"]) {
-    if (key in copy) {
-      delete copy[key];
+  const copy: Json = {};
+  for (const [key, value] of Object.entries(config)) {
+    const name = key.toLowerCase();
+    if (DOCKER_POINTERS.has(name)) {
       removed.push(key);
       pointers.push(key);
+    } else if (name === "auths" && isObject(value)) {
+      copy[key] = Object.fromEntries(
+        Object.entries(value).map(([registry, entry]) => [registry, authEntry(registry, entry, removed)]),
+      );
+    } else if (name === "httpheaders" && isObject(value)) {
+      const headers = Object.entries(value).filter(([header]) => {
+        if (SECRET_HEADER.test(header)) removed.push(`${key}.${header}`);
+        return !SECRET_HEADER.test(header);
+      });
+      copy[key] = scrubJson(Object.fromEntries(headers), key, removed);
+    } else if (!secretString(value, key, removed)) {
+      copy[key] = scrubJson(value, key, removed);
     }
-  }
-  const auths = copy.auths;
-  if (typeof auths === "object" && auths !== null) {
-    copy.auths = Object.fromEntries(
-      Object.entries(auths as Record<string, unknown>).map(([registry, entry]) => {
-        if (typeof entry !== "object" || entry === null) return [registry, {}];
-        const kept = Object.entries(entry as Record<string, unknown>).filter(([field]) => {
-          const secret = DOCKER_AUTH_FIELDS.includes(field.toLowerCase());
-          if (secret) removed.push(`auths.${registry}.${field}`);
-          return !secret;
-        });
-        return [registry, Object.fromEntries(kept)];
-      }),
-    );
   }
   if (removed.length === 0) return { text, removed, pointers };
   return { text: `${JSON.stringify(copy, null, 2)}\n`, removed, pointers };

@@ -173,6 +173,31 @@ describe("redactGitConfig reads lines as git does", () => {
 });
 
 describe("redactDockerConfig", () => {
+  test("keys match case-insensitively as Go's decoder does; proxy passwords and credential headers go", () => {
+    const config = {
+      AUTHS: { "ghcr.io": { Auth: "SECRET1", email: "me@x" } },
+      CredsStore: "desktop",
+      proxies: { default: { httpsProxy: "http://u:SECRET2@proxy:3128", noProxy: "localhost" } },
+      HttpHeaders: { Authorization: "Bearer SECRET3", "User-Agent": "me" },
+      detachKeys: "ctrl-e",
+    };
+    const result = redactDockerConfig(JSON.stringify(config));
+    expect(result.text).not.toMatch(/SECRET|desktop/);
+    expect(JSON.parse(result.text)).toEqual({
+      AUTHS: { "ghcr.io": { email: "me@x" } },
+      proxies: { default: { noProxy: "localhost" } },
+      HttpHeaders: { "User-Agent": "me" },
+      detachKeys: "ctrl-e",
+    });
+    expect(result.removed).toEqual([
+      "auths.ghcr.io.Auth",
+      "CredsStore",
+      "proxies.default.httpsProxy",
+      "HttpHeaders.Authorization",
+    ]);
+    expect(result.pointers).toEqual(["CredsStore"]);
+  });
+
   test("registry credentials and credential helpers go; registries and other settings stay", () => {
     const config = {
       auths: { "ghcr.io": { auth: "U0VDUkVU", email: "me@x" }, "quay.io": { identitytoken: "SECRET" } },
@@ -186,7 +211,7 @@ describe("redactDockerConfig", () => {
       auths: { "ghcr.io": { email: "me@x" }, "quay.io": {} },
       proxies: { default: { httpProxy: "http://p:3128" } },
     });
-    expect(result.removed).toEqual(["credsStore", "credHelpers", "auths.ghcr.io.auth", "auths.quay.io.identitytoken"]);
+    expect(result.removed).toEqual(["auths.ghcr.io.auth", "auths.quay.io.identitytoken", "credsStore", "credHelpers"]);
   });
 
   test("text that is not a JSON object becomes {}", () => {
