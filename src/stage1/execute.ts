@@ -74,6 +74,8 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
           hint: `${why.text}\n${current.refusal.hint ?? ""}`.trim(),
         });
       }
+      // The fallback points the tools at copies of its own (one per secret): they must exist before it runs.
+      state.writeCopies(current.plan.hostState.copies);
       io.say(`${failure} (${why.cause}); falling back to landlock-only mode`);
     }
     const weaker = weakerFeatures(

@@ -368,11 +368,8 @@ describe.each(MODES)("in %s mode", (mode) => {
   }
 
   if (mode === "bwrap") {
-    holeTest(
-      "after bwrap fails and auto mode falls back, the redacted copies the tools are pointed at do not exist",
-      "createHostState writes the bwrap plan's copies (redacted/<index>/…); the landlock-only fallback " +
-        "points NPM_CONFIG_USERCONFIG and GIT_CONFIG_GLOBAL at redacted/<secret>/…, never written: the user's " +
-        "registries and identity are silently gone. Fix: write the fallback plan's copies before running it",
+    attackTest(
+      "after bwrap fails and auto mode falls back, the tools read the fallback's own redacted copies",
       [gitMissing],
       () => {
         const { dir, env } = makeHome({
