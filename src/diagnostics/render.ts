@@ -65,6 +65,8 @@ function removedLines(removed: ExplainReport["environment"]["removed"]): string[
 const REDACTED_HOW = {
   copy: "a redacted copy, bound read-only over it",
   hidden: "hidden; the tool reads a redacted copy instead",
+  "hidden whole":
+    "hidden whole: landlock-only mode has no variable to point the tool at a copy (its settings are lost)",
   refused: "REFUSED: landlock-only mode cannot replace it",
   unchanged: "left as it is: nothing secret in it",
   "helpers only": "left as it is: it only names credential helpers, no secret is in the file itself",

@@ -135,7 +135,7 @@ export const ExplainReportSchema = v.strictObject({
       v.strictObject({
         secret: v.string(),
         path: v.string(),
-        how: v.picklist(["copy", "hidden", "refused", "unchanged", "helpers only", "out of sight"]),
+        how: v.picklist(["copy", "hidden", "hidden whole", "refused", "unchanged", "helpers only", "out of sight"]),
         /** What the copy leaves out, by key; never a value. */
         removed: v.array(v.string()),
         copy: v.nullable(v.string()),

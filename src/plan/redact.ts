@@ -248,10 +248,110 @@ export function redactDockerConfig(text: string): Redaction {
   return { text: `${JSON.stringify(copy, null, 2)}\n`, removed, pointers };
 }
 
+/**
+ * A properties or YAML key whose value is a secret (`signing.password`,
+ * `mavenCentralPassword`, `npmAuthToken`, `npmAuthIdent`, `apiKey`,
+ * `signingKey`), in any of the names' spellings (dots, dashes, camelCase);
+ * `npmAlwaysAuth` and `bypass` are settings.
+ */
+const SETTINGS_SECRET_KEY = new RegExp(
+  [
+    "(?:password|passwd|passphrase|(?:^|[._-])pass|token|secret|credentials?)$",
+    "(?:auth(?:token|ident)|(?:^|[._-])auth|api[._-]?key|(?:signing|secret|private)[._-]?key)$",
+  ].join("|"),
+  "i",
+);
+
+/** Drops the key lines a line-based settings file (Java properties, simple YAML) holds secrets in. */
+function redactKeyLines(text: string, key: RegExp, continues: (line: string) => boolean): Redaction {
+  const removed: string[] = [];
+  const out: string[] = [];
+  const lines = text.split(/\r\n?|\n/);
+  for (let at = 0; at < lines.length; at++) {
+    const line = lines[at]!;
+    const match = key.exec(line);
+    const name = match?.[1];
+    if (!name || !(SETTINGS_SECRET_KEY.test(name) || isCredentialValue(line))) {
+      out.push(line);
+      continue;
+    }
+    removed.push(name);
+    // A continued value goes whole.
+    while (continues(lines[at]!) && at + 1 < lines.length) at++;
+  }
+  return { text: out.join("\n"), removed, pointers: [] };
+}
+
+/** An odd run of trailing backslashes continues a Java properties value, as in git. */
+const continuesProperty = (line: string) => /(?:^|[^\\])(?:\\\\)*\\$/.test(line);
+
+/**
+ * gradle.properties (Java properties): `key=value`, `key: value` or
+ * `key value`; password, token, secret and key lines go, as do credential
+ * values; the rest (JVM arguments, versions) stays.
+ */
+export function redactProperties(text: string): Redaction {
+  return redactKeyLines(text, /^\s*([^\s#!=:][^\s=:]*)\s*[=:\s]/, continuesProperty);
+}
+
+/**
+ * ~/.yarnrc.yml: Yarn keeps tokens in `npmAuthToken` and `npmAuthIdent`,
+ * at the top or under `npmScopes` / `npmRegistries`; those lines go, as do
+ * credential values. A block value (`key: |`) goes with its indented lines.
+ */
+export function redactYarnrc(text: string): Redaction {
+  const lines = text.split(/\r\n?|\n/);
+  const removed: string[] = [];
+  const out: string[] = [];
+  for (let at = 0; at < lines.length; at++) {
+    const line = lines[at]!;
+    const match = /^(\s*)["']?([A-Za-z0-9_.-]+)["']?\s*:(.*)$/.exec(line);
+    const [, indent = "", name, value = ""] = match ?? [];
+    if (!name || !(SETTINGS_SECRET_KEY.test(name) || isCredentialValue(value))) {
+      out.push(line);
+      continue;
+    }
+    removed.push(name);
+    // Deeper-indented lines (a block scalar, a nested map) belong to the dropped key.
+    while (at + 1 < lines.length && indentOf(lines[at + 1]!) > indent.length) at++;
+  }
+  return { text: out.join("\n"), removed, pointers: [] };
+}
+
+function indentOf(line: string): number {
+  return line.trim() === "" ? Number.POSITIVE_INFINITY : line.length - line.trimStart().length;
+}
+
+/**
+ * Maven's settings.xml: `<password>`, `<passphrase>` and `<privateKey>`
+ * (servers, proxies) lose their content; an HTTP header a server sends
+ * (`<property><name>Authorization</name><value>…</value>`) loses its value;
+ * mirrors, profiles and repositories stay.
+ */
+export function redactMavenSettings(text: string): Redaction {
+  const removed: string[] = [];
+  let out = text.replace(/<(password|passphrase|privateKey)>[\s\S]*?<\/\1\s*>/g, (_whole, name: string) => {
+    removed.push(name);
+    return `<${name}></${name}>`;
+  });
+  out = out.replace(
+    /(<name>\s*([^<]*?)\s*<\/name>\s*<value>)[\s\S]*?(<\/value>)/g,
+    (whole, open: string, name: string, close: string) => {
+      if (!SECRET_HEADER.test(name) && !isCredentialValue(whole)) return whole;
+      removed.push(`property ${name}`);
+      return `${open}${close}`;
+    },
+  );
+  return { text: removed.length > 0 ? out : text, removed, pointers: [] };
+}
+
 const REDACTORS: Record<RedactFormat, (text: string, includes?: IncludeRewrite) => Redaction> = {
   npmrc: redactNpmrc,
   "git-config": redactGitConfig,
   "docker-config": redactDockerConfig,
+  properties: redactProperties,
+  yarnrc: redactYarnrc,
+  "maven-settings": redactMavenSettings,
 };
 
 /** The copy of a file cordon could not read (or one too large to read whole): empty, never the original. */

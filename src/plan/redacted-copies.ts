@@ -18,6 +18,8 @@ export interface PlannedRedaction {
   /**
    * - "copy": bwrap binds the copy read-only over the file.
    * - "hidden": landlock-only mode hides the file; `variables` point the tool at the copy.
+   * - "hidden whole": landlock-only mode hides the file and no variable can point the tool at a copy
+   *   (Maven's settings.xml, gradle.properties, ~/.yarnrc.yml): its settings are lost for the run.
    * - "refused": landlock-only mode cannot keep this secret from the command; the run is refused.
    * - "unchanged": nothing secret in it, so nothing is done.
    * - "helpers only": landlock-only mode leaves a .git/config as it is when it only names credential
@@ -25,7 +27,7 @@ export interface PlannedRedaction {
    *   daemon the command could ask without the config line), so refusing would protect nothing.
    * - "out of sight": the sandbox replaces the directory it lies in (a private /tmp).
    */
-  how: "copy" | "hidden" | "refused" | "unchanged" | "helpers only" | "out of sight";
+  how: "copy" | "hidden" | "hidden whole" | "refused" | "unchanged" | "helpers only" | "out of sight";
   /** Where the copy is on the host (in the run's state directory). */
   copy?: string;
   /** landlock-only mode: the variables set to the copy. */
@@ -134,7 +136,7 @@ function landlockPlan(input: RedactionInput, redactions: PlannedRedaction[]): Re
   const secrets = [...new Set(redactions.filter((r) => r.how === "hidden").map((r) => r.secret))];
   for (const secret of secrets) {
     const treatment = SECRETS[secret].redact!.landlock;
-    if (treatment === "refuse") continue;
+    if (treatment === "refuse" || treatment === "hide") continue;
     const copies = new Map<string, string>();
     redactions.forEach((redaction, index) => {
       if (redaction.secret !== secret || !files[index]!.includedBy || redaction.how !== "hidden") return;
@@ -177,6 +179,7 @@ function howOf(input: RedactionInput, file: File, result: Redaction, copiedInclu
   const inRoot = input.policy.writeRoots.some((root) => isWithin(file.path, root));
   if (input.bwrap && !inRoot && input.replaced.some((dir) => isWithin(file.path, dir))) return "out of sight";
   if (input.bwrap) return "copy";
+  if (SECRETS[file.secret].redact!.landlock === "hide") return "hidden whole";
   if (SECRETS[file.secret].redact!.landlock !== "refuse") return "hidden";
   return result.removed.length > result.pointers.length ? "refused" : "helpers only";
 }
@@ -197,5 +200,8 @@ export function redactionPlanFor(input: RedactionInput): RedactionPlan {
     removed: results[index]!.removed,
     how: howOf(input, file, results[index]!, copiedIncludes.has(file.path)),
   }));
-  return input.bwrap ? bwrapPlan(input, redactions) : landlockPlan(input, redactions);
+  if (input.bwrap) return bwrapPlan(input, redactions);
+  const plan = landlockPlan(input, redactions);
+  plan.hidden.push(...redactions.filter((r) => r.how === "hidden whole").map((r) => r.path));
+  return plan;
 }

@@ -235,8 +235,8 @@ const CREDENTIAL_HEADER = new RegExp(
   "i",
 );
 
-/** A PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `-----BEGIN PRIVATE KEY-----`...), even JSON-escaped. */
-const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/i;
+/** A PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `-----BEGIN PGP PRIVATE KEY BLOCK-----`...). */
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/i;
 
 /** A value that is a credential whatever its variable (or its config key) is called. */
 export function isCredentialValue(value: string): boolean {

@@ -24,14 +24,16 @@ export interface SecretContext {
 }
 
 /** How a redacted copy is made: which lines or fields are secret. */
-export type RedactFormat = "npmrc" | "git-config" | "docker-config";
+export type RedactFormat = "npmrc" | "git-config" | "docker-config" | "properties" | "yarnrc" | "maven-settings";
 
 /**
  * Landlock-only mode cannot put a copy over a file: either the file is
  * hidden and the tool is pointed at the copy by these variables (a
- * directory variable gets the copy's directory), or the run is refused.
+ * directory variable gets the copy's directory), or, where no variable
+ * names the file alone, it is hidden whole ("hide": its settings are lost
+ * for the run) or the run is refused ("refuse": hiding would break the tool).
  */
-export type LandlockRedaction = { env: readonly string[]; directory?: boolean } | "refuse";
+export type LandlockRedaction = { env: readonly string[]; directory?: boolean } | "hide" | "refuse";
 
 interface SecretDefault {
   what: string;
@@ -235,6 +237,71 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   pgpass: {
     what: "PostgreSQL passwords (~/.pgpass, $PGPASSFILE)",
     hide: (c) => [`${c.home}/.pgpass`, ...set(c.env.PGPASSFILE)],
+  },
+  claude: {
+    what: "Claude Code's login (~/.claude/.credentials.json, $CLAUDE_CONFIG_DIR/.credentials.json)",
+    hide: (c) =>
+      [...new Set([c.env.CLAUDE_CONFIG_DIR || `${c.home}/.claude`, `${c.home}/.claude`])].map(
+        (dir) => `${dir}/.credentials.json`,
+      ),
+  },
+  codex: {
+    what: "Codex CLI's login (~/.codex/auth.json, $CODEX_HOME/auth.json)",
+    hide: (c) =>
+      [...new Set([c.env.CODEX_HOME || `${c.home}/.codex`, `${c.home}/.codex`])].map((d) => `${d}/auth.json`),
+  },
+  copilot: {
+    what: "GitHub Copilot's tokens ($XDG_CONFIG_HOME/github-copilot/apps.json and hosts.json)",
+    hide: (c) =>
+      configHomes(c).flatMap((dir) => [`${dir}/github-copilot/apps.json`, `${dir}/github-copilot/hosts.json`]),
+  },
+  glab: {
+    what: "GitLab CLI tokens ($XDG_CONFIG_HOME/glab-cli/config.yml, $GLAB_CONFIG_DIR/config.yml)",
+    hide: (c) =>
+      [...new Set([...configHomes(c).map((dir) => `${dir}/glab-cli`), ...set(c.env.GLAB_CONFIG_DIR)])].map(
+        (dir) => `${dir}/config.yml`,
+      ),
+  },
+  gem: {
+    what: "RubyGems API keys (~/.gem/credentials, $XDG_CONFIG_HOME/gem/credentials)",
+    hide: (c) => [`${c.home}/.gem/credentials`, ...configHomes(c).map((dir) => `${dir}/gem/credentials`)],
+  },
+  composer: {
+    what: "Composer's auth.json ($COMPOSER_HOME/auth.json, $XDG_CONFIG_HOME/composer/auth.json, ~/.composer)",
+    hide: (c) =>
+      [
+        ...new Set([
+          ...set(c.env.COMPOSER_HOME),
+          ...configHomes(c).map((dir) => `${dir}/composer`),
+          `${c.home}/.composer`,
+        ]),
+      ].map((dir) => `${dir}/auth.json`),
+  },
+  maven: {
+    what:
+      "Maven servers' and proxies' passwords in ~/.m2/settings.xml (a copy without them; hidden whole in " +
+      "landlock-only mode), and ~/.m2/settings-security.xml (its master password)",
+    hide: home(".m2/settings-security.xml"),
+    redact: { format: "maven-settings", paths: home(".m2/settings.xml"), landlock: "hide" },
+  },
+  gradle: {
+    what:
+      "Gradle's password, token, secret and key properties in $GRADLE_USER_HOME/gradle.properties " +
+      "(~/.gradle/gradle.properties): a copy without them; hidden whole in landlock-only mode",
+    redact: {
+      format: "properties",
+      paths: (c) =>
+        [...new Set([c.env.GRADLE_USER_HOME || `${c.home}/.gradle`, `${c.home}/.gradle`])].map(
+          (dir) => `${dir}/gradle.properties`,
+        ),
+      landlock: "hide",
+    },
+  },
+  yarnrc: {
+    what:
+      "Yarn's npmAuthToken and npmAuthIdent in ~/.yarnrc.yml: a copy without them; hidden whole in " +
+      "landlock-only mode",
+    redact: { format: "yarnrc", paths: home(".yarnrc.yml"), landlock: "hide" },
   },
   "shell-history": {
     what:

@@ -1,15 +1,15 @@
 // Adversarial review of issue 15's secrets half (secret-shaped variables
 // removed, credential files hidden or presented as redacted copies, the CI
 // checkout token masked or refused). Each test shows the attack working
-// without cordon first, then asserts what cordon should do; a hole still open
-// runs as a holeTest (test.failing) naming it.
+// without cordon first, then asserts what cordon does; all thirteen holes are
+// closed (a hole found later runs as a holeTest, test.failing, naming it).
 //
 // Every fixture lives in a fresh home under /var/tmp (bwrap mode gives the
 // command a private /tmp), removed afterwards.
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { attackTest, holeTest, hostDir, removeDir } from "../helpers/attacks.ts";
+import { attackTest, hostDir, removeDir } from "../helpers/attacks.ts";
 import { cordon, missingTool, modeArgs, run, systemTool, type RunResult } from "../helpers/cordon.ts";
 
 const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
@@ -245,30 +245,44 @@ describe.each(MODES)("in %s mode", (mode) => {
     expect(sandboxed.stdout).not.toContain("SECRET");
   });
 
-  holeTest(
-    "credential files of agent harnesses and common build tools (coverage gap, documented as not hidden)",
-    "cordon is put in front of AI agents, yet ~/.claude/.credentials.json, ~/.codex/auth.json, " +
-      "~/.config/github-copilot/apps.json, ~/.m2/settings.xml, ~/.gradle/gradle.properties, ~/.yarnrc.yml " +
-      "(npmAuthToken), ~/.config/glab-cli/config.yml, ~/.gem/credentials, ~/.config/composer/auth.json stay " +
-      "readable; explain only says 'tools not listed'. Fix: add them to the secure defaults",
+  attackTest(
+    "credential files of agent harnesses and build tools are hidden, or copies keep only their settings",
     [],
     () => {
-      const files = [
+      const hidden = [
         ".claude/.credentials.json",
         ".codex/auth.json",
         ".config/github-copilot/apps.json",
-        ".m2/settings.xml",
-        ".gradle/gradle.properties",
-        ".yarnrc.yml",
+        ".config/github-copilot/hosts.json",
         ".config/glab-cli/config.yml",
         ".gem/credentials",
         ".config/composer/auth.json",
+        ".m2/settings-security.xml",
       ];
-      const { dir, env } = makeHome(Object.fromEntries(files.map((file) => [file, `SECRET-${file}\n`])));
-      const script = `cd "$HOME" && cat ${files.join(" ")} 2>/dev/null; true`;
+      const copies: Record<string, string> = {
+        ".m2/settings.xml":
+          "<settings><servers><server><id>kept-server</id>" +
+          "<password>SECRET-maven</password></server></servers></settings>",
+        ".gradle/gradle.properties": "org.gradle.caching=true\nsigning.password=SECRET-gradle\n",
+        ".yarnrc.yml": 'npmRegistryServer: "https://kept.example"\nnpmAuthToken: SECRET-yarn\n',
+      };
+      const { dir, env } = makeHome({
+        ...Object.fromEntries(hidden.map((file) => [file, `SECRET-${file}\n`])),
+        ...copies,
+      });
+      const files = [...hidden, ...Object.keys(copies)];
+      const script = `cd "$HOME" && for f in ${files.join(" ")}; do cat "$f" 2>/dev/null; echo; done; true`;
       const { host, sandboxed } = both(mode, script, { cwd: dir, env });
-      for (const file of files) expect(host.stdout).toContain(`SECRET-${file}`);
+      for (const file of hidden) expect(host.stdout).toContain(`SECRET-${file}`);
+      for (const tool of ["maven", "gradle", "yarn"]) expect(host.stdout).toContain(`SECRET-${tool}`);
+      expect(sandboxed.exitCode).toBe(0);
       expect(sandboxed.stdout).not.toContain("SECRET");
+      // bwrap mode keeps the settings; landlock-only mode has no variable to point these tools at a copy.
+      if (mode === "bwrap") {
+        for (const kept of ["kept-server", "org.gradle.caching=true", "https://kept.example"]) {
+          expect(sandboxed.stdout).toContain(kept);
+        }
+      }
     },
   );
 

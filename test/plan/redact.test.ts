@@ -1,6 +1,14 @@
 // The redaction functions: secrets out, settings kept, names (never values) reported.
 import { describe, expect, test } from "bun:test";
-import { redact, redactDockerConfig, redactGitConfig, redactNpmrc } from "../../src/plan/redact.ts";
+import {
+  redact,
+  redactDockerConfig,
+  redactGitConfig,
+  redactMavenSettings,
+  redactNpmrc,
+  redactProperties,
+  redactYarnrc,
+} from "../../src/plan/redact.ts";
 import { redactionPlanFor } from "../../src/plan/redacted-copies.ts";
 
 describe("redactNpmrc", () => {
@@ -330,5 +338,71 @@ describe("redactionPlanFor: files git reaches by include", () => {
       '[include]\n\tpath = "/s/redacted/gitconfig/include-1/.gitconfig-secret"\n\tpath = "/h/.gitconfig.local"',
     );
     expect(copy("/s/redacted/gitconfig/include-1/.gitconfig-secret")).toBe("[http]\n[alias]\n\tks = kept");
+  });
+});
+
+describe("build tools' settings files", () => {
+  test("gradle.properties: password, token, secret and key properties go, continued values whole", () => {
+    const text = [
+      "org.gradle.jvmargs=-Xmx2g",
+      "signing.password=SECRET1",
+      "mavenCentralPassword = SECRET2",
+      "githubToken: SECRET3 \\",
+      "  SECRET3-continued",
+      "nexusUrl=https://u:SECRET4@nexus.example/",
+      "# password=commented",
+      "version=1.0",
+    ].join("\n");
+    const result = redactProperties(text);
+    expect(result.text).toBe("org.gradle.jvmargs=-Xmx2g\n# password=commented\nversion=1.0");
+    expect(result.removed).toEqual(["signing.password", "mavenCentralPassword", "githubToken", "nexusUrl"]);
+  });
+
+  test("~/.yarnrc.yml: npmAuthToken and npmAuthIdent go at any depth; registries stay", () => {
+    const text = [
+      'npmRegistryServer: "https://npm.example"',
+      "npmAuthToken: SECRET1",
+      "npmScopes:",
+      "  me:",
+      "    npmRegistryServer: https://npm.me",
+      '    "npmAuthIdent": "u:SECRET2"',
+      "    npmAlwaysAuth: true",
+      "enableTelemetry: false",
+    ].join("\n");
+    const result = redactYarnrc(text);
+    expect(result.text).not.toContain("SECRET");
+    expect(result.text).toContain("npmRegistryServer: https://npm.me");
+    expect(result.text).toContain("npmAlwaysAuth: true");
+    expect(result.removed).toEqual(["npmAuthToken", "npmAuthIdent"]);
+  });
+
+  test("Maven's settings.xml: server and proxy passwords and a server's Authorization header go", () => {
+    const text = [
+      "<settings><servers><server><id>central</id><username>me</username>",
+      "<password>SECRET1</password><privateKey>/k</privateKey><passphrase>SECRET2</passphrase></server>",
+      "<server><id>gl</id><configuration><httpHeaders><property><name>Private-Token</name>",
+      "<value>SECRET3</value></property></httpHeaders></configuration></server></servers>",
+      "<mirrors><mirror><url>https://m.example</url></mirror></mirrors></settings>",
+    ].join("\n");
+    const result = redactMavenSettings(text);
+    expect(result.text).not.toContain("SECRET");
+    expect(result.text).toContain("<username>me</username>");
+    expect(result.text).toContain("<url>https://m.example</url>");
+    expect(result.removed).toEqual(["password", "privateKey", "passphrase", "property Private-Token"]);
+  });
+
+  test("landlock-only mode hides them whole: no variable can point the tool at a copy", () => {
+    const file = { path: "/h/.gradle/gradle.properties", secret: "gradle" as const, format: "properties" as const };
+    const plan = redactionPlanFor({
+      policy: { redact: [{ ...file, links: 1 }], writeRoots: [] },
+      sources: new Map([[file.path, "signing.password=x\n"]]),
+      bwrap: false,
+      replaced: [],
+      stateDir: "/s",
+    });
+    expect(plan.redactions.map((r) => r.how)).toEqual(["hidden whole"]);
+    expect(plan.hidden).toEqual([file.path]);
+    expect(plan.copies).toEqual([]);
+    expect(plan.env).toEqual({});
   });
 });

@@ -37,8 +37,9 @@ const OUTPUT_OPTIONS = {
 } satisfies OptionDefs;
 
 const WHAT_IS_ENFORCED = `Everything is readable and executable, except the secure defaults (SSH and GnuPG
-keys, cloud, registry, git and CI credentials, shell histories, host control sockets: see --reveal; ~/.npmrc,
-git's config and Docker's config.json are seen as copies without their secret lines) and --deny-read paths.
+keys, cloud, registry, git, CI and agent-harness credentials, shell histories, host control sockets: see
+--reveal; ~/.npmrc, git's config, Docker's config.json, Maven's settings.xml, gradle.properties and
+~/.yarnrc.yml are seen as copies without their secret lines) and --deny-read paths.
 Secret-shaped environment variables (*_TOKEN, *_SECRET*, *_PASSWORD, *_API_KEY, AWS_ACCESS_KEY_ID...) are
 removed; --profile ci keeps only an allow-list; --env NAME passes one on purpose. Nothing is
 writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
