@@ -299,6 +299,8 @@ export function redactProperties(text: string): Redaction {
  * at the top or under `npmScopes` / `npmRegistries`; those lines go, as do
  * credential values. A block value (`key: |`) goes with its indented lines.
  */
+const YARN_TOKEN_KEY = /npmAuth(?:Token|Ident)/i;
+
 export function redactYarnrc(text: string): Redaction {
   const lines = text.split(/\r\n?|\n/);
   const removed: string[] = [];
@@ -307,11 +309,13 @@ export function redactYarnrc(text: string): Redaction {
     const line = lines[at]!;
     const match = /^(\s*)["']?([A-Za-z0-9_.-]+)["']?\s*:(.*)$/.exec(line);
     const [, indent = "", name, value = ""] = match ?? [];
-    if (!name || !(SETTINGS_SECRET_KEY.test(name) || isCredentialValue(value))) {
+    // A flow mapping (`npmScopes: {me: {npmAuthToken: …}}`) holds the key inside the line: it goes whole.
+    const inline = YARN_TOKEN_KEY.test(value);
+    if (!name || !(SETTINGS_SECRET_KEY.test(name) || inline || isCredentialValue(value))) {
       out.push(line);
       continue;
     }
-    removed.push(name);
+    removed.push(inline ? `${name} (a token inside)` : name);
     // Deeper-indented lines (a block scalar, a nested map) belong to the dropped key.
     while (at + 1 < lines.length && indentOf(lines[at + 1]!) > indent.length) at++;
   }

@@ -1,6 +1,6 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { readFileSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, resolve as resolvePath } from "node:path";
 import { CordonError } from "../errors.ts";
@@ -265,11 +265,21 @@ const MAX_INCLUDE_DEPTH = 10;
 const MAX_INCLUDED_FILES = 64;
 const CONFIG_LIMIT = 1 << 20;
 
+/**
+ * A config file's text, or "" when it is not a small regular file now: a
+ * file in a write root could have become a FIFO since it was resolved, and
+ * reading one would hang (hence O_NONBLOCK, and fstat on what was opened).
+ */
 function readConfig(path: string): string {
+  let fd: number | undefined;
   try {
-    return (statSync(path).size <= CONFIG_LIMIT && readFileSync(path, "utf8")) || "";
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const stat = fstatSync(fd);
+    return stat.isFile() && stat.size <= CONFIG_LIMIT ? readFileSync(fd, "utf8") : "";
   } catch {
     return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

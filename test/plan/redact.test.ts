@@ -368,12 +368,13 @@ describe("build tools' settings files", () => {
       '    "npmAuthIdent": "u:SECRET2"',
       "    npmAlwaysAuth: true",
       "enableTelemetry: false",
+      'npmRegistries: {"//r.example": {npmAuthToken: SECRET3}}',
     ].join("\n");
     const result = redactYarnrc(text);
     expect(result.text).not.toContain("SECRET");
     expect(result.text).toContain("npmRegistryServer: https://npm.me");
     expect(result.text).toContain("npmAlwaysAuth: true");
-    expect(result.removed).toEqual(["npmAuthToken", "npmAuthIdent"]);
+    expect(result.removed).toEqual(["npmAuthToken", "npmAuthIdent", "npmRegistries (a token inside)"]);
   });
 
   test("Maven's settings.xml: server and proxy passwords and a server's Authorization header go", () => {
