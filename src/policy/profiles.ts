@@ -7,14 +7,16 @@ export const BUILTIN_PROFILES: Record<string, { description: string; layer: Poli
     layer: {},
   },
   workspace: {
-    description: "the working directory writable, its .git write-denied; no network",
-    layer: { write: ["."], denyWrite: [".git"] },
+    description:
+      "the working directory writable; in every repository there, what git executes or trusts (hooks, config, " +
+      "info/, the core.hooksPath directory...) protected, the rest of .git writable so commits work; no network",
+    layer: { write: ["."], protectGit: true },
   },
   ci: {
     description:
       "workspace, and the environment starts from an allow-list (PATH, HOME, locale, TERM, CI, the runner's " +
       "non-secret variables; see the README) instead of the caller's whole environment",
-    layer: { write: ["."], denyWrite: [".git"], env: { allowList: true } },
+    layer: { write: ["."], protectGit: true, env: { allowList: true } },
   },
 };
 

@@ -18,11 +18,12 @@ import {
   walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";
+import { findDotGits, GIT_SEARCH, protectedPathsOf, type DotGit, type IfMissing } from "./git.ts";
 import { hiddenSecrets, redactedSecrets, type RedactFormat, type SecretContext, type SecretName } from "./secrets.ts";
 
 type ResolvedKind = "dir" | "file" | "missing" | "symlink";
 
-interface ResolvedPath {
+export interface ResolvedPath {
   path: string;
   kind: ResolvedKind;
   /** What asked for it: the entry as written, or "default:<secret name>". */
@@ -43,7 +44,7 @@ export interface RedactedFile {
   links: number;
 }
 
-export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
+export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead" | "protectGit"> {
   cwd: string;
   writeRoots: string[];
   denyWrite: ResolvedPath[];
@@ -52,6 +53,23 @@ export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "de
   redact: RedactedFile[];
   /** Directories a deny glob could not look inside (the user may not list them), for -v and explain. */
   unreadableGlobDirs: string[];
+  /** protectGit: the repositories found and what of each must not change. */
+  git: GitProtection;
+}
+
+/** A path git executes or trusts, resolved like a deny path. */
+export interface GitProtectedPath extends ResolvedPath {
+  /** What it is to git: "hooks of /w/.git". */
+  what: string;
+  ifMissing: IfMissing;
+}
+
+export interface GitProtection {
+  enabled: boolean;
+  /** The search's scope and what it cost. */
+  search: { maxDepth: number; skipped: readonly string[]; directories: number; truncated: boolean };
+  repositories: DotGit[];
+  protect: GitProtectedPath[];
 }
 
 function canonicalDirectory(path: string, what: string): string {
@@ -175,7 +193,7 @@ function expandDenyList(
 /** A symlink entry protects the link itself; any other kind, what is at the path. */
 const key = (entry: ResolvedPath) => `${entry.kind === "symlink" ? "l" : "p"}${entry.path}`;
 
-function unique(paths: ResolvedPath[]): ResolvedPath[] {
+function unique<T extends ResolvedPath>(paths: T[]): T[] {
   return [...new Map(paths.map((entry) => [key(entry), entry])).values()];
 }
 
@@ -266,6 +284,44 @@ function redactedFiles(
   return [...files.values()];
 }
 
+export const NO_GIT: GitProtection = {
+  enabled: false,
+  search: { maxDepth: GIT_SEARCH.maxDepth, skipped: GIT_SEARCH.skipped, directories: 0, truncated: false },
+  repositories: [],
+  protect: [],
+};
+
+/**
+ * Every repository in the write roots and what of it must not change. A
+ * protected path reached through a symlink planted inside a write root
+ * refuses the run, as any deny path does: protecting the decoy would leave
+ * the real file open.
+ */
+function gitProtection(
+  writeRoots: readonly string[],
+  resolver: DenyResolver,
+  hidden: (entry: ResolvedPath) => boolean,
+): GitProtection {
+  const search = findDotGits(writeRoots);
+  const protect: GitProtectedPath[] = [];
+  for (const { path, what, ifMissing } of protectedPathsOf(search.found)) {
+    let entries: ResolvedPath[];
+    try {
+      entries = resolver.resolve(path, `git: ${what}`);
+    } catch (error) {
+      if (!(error instanceof CordonError)) throw error;
+      throw new CordonError(`protecting git (${what}): ${error.message}`, error.hint ? { hint: error.hint } : {});
+    }
+    for (const entry of entries) if (!hidden(entry)) protect.push({ ...entry, what, ifMissing });
+  }
+  return {
+    enabled: true,
+    search: { ...NO_GIT.search, directories: search.directories, truncated: search.truncated },
+    repositories: search.found,
+    protect: unique(protect),
+  };
+}
+
 export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {
   const home = context.home ?? homedir();
   const cwd = canonicalDirectory(expandPath(context.cwd ?? process.cwd(), process.cwd(), home), "working directory");
@@ -342,8 +398,12 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     writeRoots,
     (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)),
   );
-  const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
+  const git = policy.protectGit
+    ? gitProtection(writeRoots, resolver, (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)))
+    : NO_GIT;
+  const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, protectGit: _protectGit, ...rest } = policy;
   return {
+    git,
     ...rest,
     cwd,
     writeRoots,

@@ -135,6 +135,15 @@ const POLICY_FIELDS = {
       `(\`metadata\` as root in landlock-only mode, \`cordon-writable\`): ` +
       `${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
   ),
+  protectGit: described(
+    v.boolean("must be true or false"),
+    "Protect what git executes or trusts in every repository in the write roots (`workspace` and `ci` set it): " +
+      "hooks, config, info/, commondir, gitdir: pointers, submodules' hooks and config, the core.hooksPath " +
+      "directory and included config files stay read-only (bwrap mode) or are restored after the run " +
+      "(landlock-only mode), while commits, branches, stashes and worktrees keep working. After the run, a " +
+      "repository that appeared during it and could make git run a program is neutralised. See the README's " +
+      "Git section.",
+  ),
   reveal: described(
     v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`)),
     `Secure defaults not to hide (\`--reveal\`): ${SECRET_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
@@ -207,6 +216,8 @@ export interface Policy {
   mode: (typeof MODES)[number];
   allowDegraded: DegradationName[];
   reveal: (typeof SECRET_NAMES)[number][];
+  /** Protect what git executes or trusts in every repository of the write roots (policy/git.ts). */
+  protectGit: boolean;
 }
 
 export const EMPTY_POLICY: Policy = {
@@ -221,4 +232,5 @@ export const EMPTY_POLICY: Policy = {
   mode: "auto",
   allowDegraded: [],
   reveal: [],
+  protectGit: false,
 };
