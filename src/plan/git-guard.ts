@@ -53,16 +53,18 @@ function mountable(entry: GitProtectedPath): boolean {
 }
 
 /**
- * The plan for `mode`. A file that the secure defaults already present as
- * a read-only copy (a `.git/config` with a checkout token) needs nothing more:
- * a second mount there would find the copy, not the file stage 1 recorded.
+ * The plan for `mode`. A file that bwrap mode already presents as a
+ * read-only copy (`copies`: a `.git/config` with a checkout token) needs
+ * nothing more: a second mount there would find the copy, not the file
+ * stage 1 recorded.
  */
 export function gitGuardFor(
-  policy: Pick<ResolvedPolicy, "git" | "writeRoots" | "redact">,
+  policy: Pick<ResolvedPolicy, "git" | "writeRoots">,
   mode: SandboxMode,
+  copies: readonly string[] = [],
 ): GitGuardPlan {
   const { git, writeRoots } = policy;
-  const redacted = new Set(policy.redact.map((file) => file.path));
+  const redacted = new Set(copies);
   const inWriteRoot = (entry: GitProtectedPath) =>
     writeRoots.some((root) => isWithin(entry.path, root)) && !redacted.has(entry.path);
   const relevant = git.protect.filter(inWriteRoot);

@@ -391,7 +391,10 @@ export function planSandbox(
   stateDir: string,
 ): SandboxPlan {
   const bwrap = mode === "bwrap";
-  const git = gitGuardFor(resolved, mode);
+  const replaced = replacedInSandbox(facts.runtimeDirs);
+  const redaction = redactionPlanFor({ policy: resolved, sources: facts.redactSources, bwrap, replaced, stateDir });
+  const copied = redaction.redactions.filter((r) => r.how === "copy").map((r) => r.path);
+  const git = gitGuardFor(resolved, mode, copied);
   // bwrap mode holds git's protected paths like any write-denied path.
   const policy = bwrap ? { ...resolved, denyWrite: denyWriteWithGit(resolved, git) } : resolved;
   const network = networkAccessOf(policy);
@@ -403,8 +406,6 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  const replaced = replacedInSandbox(facts.runtimeDirs);
-  const redaction = redactionPlanFor({ policy, sources: facts.redactSources, bwrap, replaced, stateDir });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,

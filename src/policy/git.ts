@@ -37,10 +37,11 @@ export interface GitSearch {
 
 /**
  * What missing means for a protected path during a bwrap run:
- * - "placeholder": a directory there is harmless to git (hooks/, info/), so
- *   the usual placeholder keeps it from being created;
- * - "repair": git would choke on a directory there (commondir, an include),
- *   so whatever appears is removed after the run;
+ * - "placeholder": a directory there is harmless to git (hooks/), so the
+ *   usual placeholder keeps it from being created;
+ * - "repair": git would choke on a directory there (commondir, an include,
+ *   info/attributes), or the placeholder would sit where git writes
+ *   (info/), so whatever appears is removed after the run;
  * - "skip": nothing to protect (a repository always has its config).
  */
 export type IfMissing = "placeholder" | "repair" | "skip";
@@ -120,11 +121,23 @@ function expandHome(path: string, base: string): string {
   return isAbsolute(path) ? resolvePath(path) : resolvePath(base, path);
 }
 
+/**
+ * The files of info/ that git trusts: exclude (what `git status` hides),
+ * attributes (which filter and diff drivers run on which files),
+ * sparse-checkout and grafts. Not info/ itself: `git gc` rewrites
+ * info/refs and info/packs for dumb transports.
+ */
+const INFO_FILES = ["exclude", "attributes", "sparse-checkout", "grafts"];
+
 /** The files and directories of one git directory that git executes or trusts. */
 function gitDirPaths(gitDir: string, of: string): GitProtected[] {
   return [
     { path: `${gitDir}/hooks`, what: `hooks of ${of}`, ifMissing: "placeholder" },
-    { path: `${gitDir}/info`, what: `info/ of ${of}`, ifMissing: "placeholder" },
+    ...INFO_FILES.map((name): GitProtected => ({
+      path: `${gitDir}/info/${name}`,
+      what: `info/${name} of ${of}`,
+      ifMissing: "repair",
+    })),
     { path: `${gitDir}/config`, what: `config of ${of}`, ifMissing: "skip" },
     { path: `${gitDir}/config.worktree`, what: `config.worktree of ${of}`, ifMissing: "placeholder" },
     { path: `${gitDir}/commondir`, what: `commondir of ${of}`, ifMissing: "repair" },

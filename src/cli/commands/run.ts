@@ -123,6 +123,7 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
       say: (line) => {
         if (!options.quiet) process.stderr.write(`cordon: ${line}\n`);
       },
+      alert: (line) => process.stderr.write(`cordon: ${line}\n`),
       detail: (line) => {
         if (options.verbose && !options.quiet) process.stderr.write(`cordon: ${line}\n`);
       },
