@@ -210,7 +210,11 @@ function dirsOf(dotGit: DotGit): string[] {
   return [...new Set([gitDir, common ? resolvePath(gitDir, common) : gitDir])];
 }
 
-/** Hooks git would run: anything in hooks/ but the disabled samples git installs. */
+/**
+ * Hooks git would run: every entry of hooks/ that is executable or a
+ * symlink, except git's own `*.sample` files (git runs a hook by its exact
+ * name only, and no hook name ends in .sample).
+ */
 function liveHooks(hooksDir: string): string[] {
   let names: string[];
   try {
@@ -219,10 +223,9 @@ function liveHooks(hooksDir: string): string[] {
     return [];
   }
   return names.filter((name) => {
+    if (name.endsWith(".sample")) return false;
     const stat = lstatOrUndefined(`${hooksDir}/${name}`);
-    if (!stat) return false;
-    if (stat.isSymbolicLink()) return true;
-    return !(name.endsWith(".sample") && stat.isFile() && (stat.mode & 0o111) === 0) && (stat.mode & 0o111) !== 0;
+    return stat !== undefined && (stat.isSymbolicLink() || (stat.mode & 0o111) !== 0);
   });
 }
 

@@ -154,7 +154,8 @@ describe("composition", () => {
       flags: { write: ["/more"], network: "all", env: { set: { Y: "1" } } },
     });
     expect(policy.write).toEqual([".", "/data", "/more"]);
-    expect(policy.denyWrite).toEqual([".git"]);
+    expect(policy.denyWrite).toEqual([]);
+    expect(policy.protectGit).toBe(true);
     expect(policy.network).toBe("all");
     expect(policy.env).toEqual({ clear: false, allowList: false, set: { Y: "1" }, unset: ["X"] });
   });
