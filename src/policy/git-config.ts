@@ -151,7 +151,10 @@ export function executingReason(entry: ConfigEntry): string | undefined {
   }
   if (section === "credential" && key === "helper") return name;
   if (section === "filter" && subsection !== undefined && ["clean", "smudge", "process"].includes(key)) return name;
-  if (section === "diff" && (key === "external" || (subsection !== undefined && (key === "textconv" || key === "command"))))
+  if (
+    section === "diff" &&
+    (key === "external" || (subsection !== undefined && (key === "textconv" || key === "command")))
+  )
     return name;
   if (section === "merge" && subsection !== undefined && key === "driver") return name;
   if (section === "alias" && entry.value?.trimStart().startsWith("!")) return name;
@@ -172,11 +175,19 @@ export function executingReason(entry: ConfigEntry): string | undefined {
  * continuations removed, marks it as possibly executing even where the
  * parser above reads nothing of the kind: a safety net, not the rule.
  */
-const EXECUTING_WORDS =
-  /fsmonitor|hookspath|sshcommand|editor|pager|askpass|gitproxy|helper|textconv|external|driver|clean|smudge|process|include|program|packobjectshook|uploadpack|receivepack|=!/;
+const EXECUTING_WORDS = new RegExp(
+  [
+    ...["fsmonitor", "hookspath", "sshcommand", "editor", "pager", "askpass", "gitproxy", "helper", "textconv"],
+    ...["external", "driver", "clean", "smudge", "process", "include", "program", "packobjectshook"],
+    ...["uploadpack", "receivepack", "=!"],
+  ].join("|"),
+);
 
 export function looksExecuting(text: string): boolean {
-  const squeezed = text.toLowerCase().replace(/\\\r?\n/g, "").replace(/["\t ]/g, "");
+  const squeezed = text
+    .toLowerCase()
+    .replace(/\\\r?\n/g, "")
+    .replace(/["\t ]/g, "");
   return EXECUTING_WORDS.test(squeezed);
 }
 
@@ -189,8 +200,7 @@ export function executingKeys(text: string): string[] {
 
 /** core.hooksPath as the config sets it (the last one wins, as in git). */
 export function hooksPathOf(entries: readonly ConfigEntry[]): string | undefined {
-  return entries.findLast((entry) => entry.section === "core" && !entry.subsection && entry.key === "hookspath")
-    ?.value;
+  return entries.findLast((entry) => entry.section === "core" && !entry.subsection && entry.key === "hookspath")?.value;
 }
 
 /** Files an include.path or includeIf.*.path names (as written: relative to the config's directory). */
@@ -227,7 +237,9 @@ function quote(value: string): string {
 /** A config text of the harmless entries of `text`, and the names of the entries left out. */
 export function neutralisedConfig(text: string): { text: string; dropped: string[] } {
   const entries = parseGitConfig(text);
-  const lines: string[] = ["# Rewritten by cordon: the original, which could make git run programs, is config.cordon-disabled"];
+  const lines: string[] = [
+    "# Rewritten by cordon: the original, which could make git run programs, is config.cordon-disabled",
+  ];
   const dropped: string[] = [];
   let header = "";
   for (const entry of entries) {

@@ -52,7 +52,8 @@ const owner = (stat: Stats) => ({ uid: stat.uid, gid: stat.gid });
 function snapshotOf(path: string, budget: Budget): Snapshot {
   const stat = lstatOrUndefined(path);
   if (!stat) return { kind: "absent" };
-  if (stat.isSymbolicLink()) return budget.charge(0) ? { kind: "symlink", target: readlinkSync(path), ...owner(stat) } : { kind: "other" };
+  if (stat.isSymbolicLink())
+    return budget.charge(0) ? { kind: "symlink", target: readlinkSync(path), ...owner(stat) } : { kind: "other" };
   if (stat.isFile()) {
     if (!budget.charge(stat.size)) return { kind: "other" };
     return { kind: "file", mode: stat.mode & 0o7777, ...owner(stat), data: readFileSync(path) };
@@ -134,7 +135,11 @@ export function recordGuarded(plan: GitGuardPlan, writeRoots: readonly string[])
     throw new CordonError(
       `protecting git: the paths to restore after the run hold more than ${LIMITS.entries} entries or ` +
         `${LIMITS.bytes >> 20} MiB`,
-      { hint: "run where bwrap works (it prevents instead of restoring), or set protectGit: false; the command was not run" },
+      {
+        hint:
+          "run where bwrap works (it prevents instead of restoring), or set protectGit: false; " +
+          "the command was not run",
+      },
     );
   }
   return { paths };

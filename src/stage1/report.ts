@@ -130,7 +130,10 @@ export function summaryLine(report: EnforcementReport): string {
       ? [`redacted copies of ${report.redactedCopies.map((copy) => copy.path).join(" ")}`]
       : []),
     ...(report.git && report.git.repaired.length + report.git.neutralised.length > 0
-      ? [`protectGit restored ${report.git.repaired.length} path(s), neutralised ${report.git.neutralised.length} new repositor(y/ies)`]
+      ? [
+          `protectGit restored ${report.git.repaired.length} path(s), ` +
+            `neutralised ${report.git.neutralised.length} new repositor(y/ies)`,
+        ]
       : []),
     `exit ${report.exitStatus} after ${report.durationMs} ms` +
       (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),

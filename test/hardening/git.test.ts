@@ -97,13 +97,15 @@ function plantScript(repo: string, tag: string): string {
 }
 
 /** What the user does later on the host: git commands that run hooks and fsmonitor. */
-const USE_ON_HOST = (repo: string) => `git -C ${repo} checkout -q -b later-$$ && git -C ${repo} status --short >/dev/null`;
+const USE_ON_HOST = (repo: string) =>
+  `git -C ${repo} checkout -q -b later-$$ && git -C ${repo} status --short >/dev/null`;
 
 for (const user of USERS) {
   for (const mode of MODES) {
     describe(`${mode} mode, as ${user}`, () => {
       test.skipIf(gitMissing !== undefined)(
-        "a full git workflow works under --profile workspace (commit, stash, branch, rebase, merge, tag, gc, worktrees, submodules)",
+        "a full git workflow works under --profile workspace " +
+          "(commit, stash, branch, rebase, merge, tag, gc, worktrees, submodules)",
         () => {
           const s = scene(user);
           const setup = [
@@ -127,11 +129,15 @@ for (const user of USERS) {
             "git gc -q",
             "git worktree add -q ../wt2 -b wt2 && (cd ../wt2 && echo w > w && git add w && git commit -qm w)",
             "(cd ../wt1 && echo y > y && git add y && git commit -qm y)",
-            "(cd sub && git checkout -q -b s && echo s > s && git add s && git commit -qm s) && git add sub && git commit -qm bump",
+            "(cd sub && git checkout -q -b s && echo s > s && git add s && git commit -qm s)",
+            "git add sub && git commit -qm bump",
             "git init -q ../fresh && (cd ../fresh && echo n > n && git add n && git commit -qm n)",
             "echo workflow-done",
           ].join("\n");
-          const result = s.sandboxed(["--profile", "workspace", ...modeArgs(mode), "-w", s.dir, "-C", "proj"], workflow);
+          const result = s.sandboxed(
+            ["--profile", "workspace", ...modeArgs(mode), "-w", s.dir, "-C", "proj"],
+            workflow,
+          );
           expect(result.stderr).not.toContain("protectGit");
           expect(result.stdout).toContain("workflow-done");
           expect(result.exitCode).toBe(0);
@@ -174,7 +180,8 @@ for (const user of USERS) {
         () => {
           const s = scene(user);
           expect(s.host(`${REPO(".")} && git config core.hooksPath .husky/_`).exitCode).toBe(0);
-          const plant = `mkdir -p .husky/_ && printf '%s' '${payload("husky")}' > .husky/_/post-checkout; chmod +x .husky/_/post-checkout`;
+          const hook = ".husky/_/post-checkout";
+          const plant = `mkdir -p .husky/_ && printf '%s' '${payload("husky")}' > ${hook}; chmod +x ${hook}`;
           s.sandboxed(["-w", ".", ...modeArgs(mode)], plant);
           s.host(USE_ON_HOST("."));
           expect(ranOnHost(s)).toContain("husky");
@@ -186,7 +193,8 @@ for (const user of USERS) {
       );
 
       test.skipIf(gitMissing !== undefined)(
-        "a repository created during the run at depths 1-3 is neutralised: its fsmonitor and hooks do not run on the host",
+        "a repository created during the run at depths 1-3 is neutralised: " +
+          "its fsmonitor and hooks do not run on the host",
         () => {
           const s = scene(user);
           expect(s.host(REPO(".")).exitCode).toBe(0);
@@ -215,7 +223,10 @@ for (const user of USERS) {
           }
           s.host("rm -rf a");
           const report = s.at("report.json");
-          const result = s.sandboxed(["--profile", "workspace", "-q", "--report", report, ...modeArgs(mode)], create("guarded"));
+          const result = s.sandboxed(
+            ["--profile", "workspace", "-q", "--report", report, ...modeArgs(mode)],
+            create("guarded"),
+          );
           expect(result.exitCode).toBe(0);
           s.host(use);
           expect(ranOnHost(s)).toBe("");
