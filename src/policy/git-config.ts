@@ -238,7 +238,7 @@ function quote(value: string): string {
 export function neutralisedConfig(text: string): { text: string; dropped: string[] } {
   const entries = parseGitConfig(text);
   const lines: string[] = [
-    "# Rewritten by cordon: the original, which could make git run programs, is config.cordon-disabled",
+    "# Rewritten by cordon after a sandboxed run; the original is config.cordon-disabled",
   ];
   const dropped: string[] = [];
   let header = "";
