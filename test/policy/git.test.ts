@@ -28,7 +28,7 @@ test("every .git within the scope: directories, gitdir: files; not below node_mo
   expect(found.sort()).toEqual(["dir /.git", "dir /vendor/lib/.git", "file /sub/.git"]);
 });
 
-test("a repository's protected paths: hooks, config, info files, commondir, submodules, worktrees, hooksPath, includes", () => {
+test("protected: hooks, config, info files, commondir, submodules, worktrees, hooksPath, includes", () => {
   tree({
     "r/.git/config": "[core]\n\thooksPath = .husky/_\n[include]\n\tpath = ../shared.gitconfig\n",
     "r/.git/modules/sub/config": "",
