@@ -237,9 +237,7 @@ function quote(value: string): string {
 /** A config text of the harmless entries of `text`, and the names of the entries left out. */
 export function neutralisedConfig(text: string): { text: string; dropped: string[] } {
   const entries = parseGitConfig(text);
-  const lines: string[] = [
-    "# Rewritten by cordon after a sandboxed run; the original is config.cordon-disabled",
-  ];
+  const lines: string[] = ["# Rewritten by cordon after a sandboxed run; the original is config.cordon-disabled"];
   const dropped: string[] = [];
   let header = "";
   for (const entry of entries) {
