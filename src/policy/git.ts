@@ -1,7 +1,7 @@
 // The repositories in the write roots, and what of each git executes or
 // trusts: the paths that must not change during a run. git itself keeps
 // working: objects, refs, the index, logs and HEAD stay writable.
-import { readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { hooksPathOf, includePathsOf, parseGitConfig } from "./git-config.ts";
@@ -11,10 +11,12 @@ import { lstatOrUndefined } from "./paths.ts";
  * How deep cordon looks for repositories below each write root (the root's
  * own `.git` is depth 0; `vendor/lib/.git` is depth 2), and the directories
  * it does not enter. Beyond either, an existing repository is not protected
- * and a new one is not checked after the run; explain says so.
+ * and a new one is not checked after the run; explain says so. Depth 3 (as
+ * sandbox-runtime's) keeps a tree of 100,000 directories under a second
+ * per search on a slow disk (npm run bench): a run searches twice.
  */
 export const GIT_SEARCH = {
-  maxDepth: 6,
+  maxDepth: 3,
   skipped: ["node_modules"] as readonly string[],
   /** Past this many directories the search stops, and the run says how far it got. */
   maxDirectories: 200_000,
@@ -64,6 +66,14 @@ function entriesOf(dir: string): Dirent[] | undefined {
 const kindOf = (entry: Dirent): DotGitKind | undefined =>
   entry.isDirectory() ? "dir" : entry.isFile() ? "file" : entry.isSymbolicLink() ? "symlink" : undefined;
 
+function dotGitAt(dir: string): DotGit | undefined {
+  const path = dir === "/" ? "/.git" : `${dir}/.git`;
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  const kind = stat.isDirectory() ? "dir" : stat.isFile() ? "file" : stat.isSymbolicLink() ? "symlink" : undefined;
+  return kind ? { path, kind } : undefined;
+}
+
 /** Every `.git` within the search scope of `roots`, breadth first; symlinked directories are not entered. */
 export function findDotGits(roots: readonly string[], scope = GIT_SEARCH): GitSearch {
   const found = new Map<string, DotGit>();
@@ -76,6 +86,12 @@ export function findDotGits(roots: readonly string[], scope = GIT_SEARCH): GitSe
       if (seen.has(dir)) continue;
       seen.add(dir);
       if (++directories > scope.maxDirectories) return { found: [...found.values()], directories, truncated: true };
+      // At the last level only `.git` matters: one lstat instead of listing the directory.
+      if (depth === scope.maxDepth) {
+        const dotGit = dotGitAt(dir);
+        if (dotGit) found.set(dotGit.path, dotGit);
+        continue;
+      }
       for (const entry of entriesOf(dir) ?? []) {
         const path = dir === "/" ? `/${entry.name}` : `${dir}/${entry.name}`;
         if (entry.name === ".git") {

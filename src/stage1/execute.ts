@@ -5,6 +5,7 @@
 import { CordonError } from "../errors.ts";
 import type { LaunchInput } from "../launch/encode.ts";
 import type { GitGuardPlan } from "../plan/git-guard.ts";
+import { GIT_SEARCH } from "../policy/git.ts";
 import { applyEnvChanges } from "./environment.ts";
 import { neutraliseNewRepositories, recordGuarded, repairGuarded, type GuardRecord } from "./git-guard.ts";
 import { prepareFallback, type PreparedRun } from "./prepare.ts";
@@ -54,7 +55,13 @@ function guardGitAfter(record: GuardRecord, plan: GitGuardPlan, io: RunIo): Enfo
         `which the command ${entry.action === "removed" ? "created" : "changed"}`,
     );
   }
-  const neutralised = neutraliseNewRepositories(plan);
+  const { neutralised, truncated } = neutraliseNewRepositories(plan);
+  if (truncated) {
+    io.alert(
+      `protectGit: stopped looking for new repositories after ${GIT_SEARCH.maxDirectories} directories; ` +
+        "any beyond were not checked",
+    );
+  }
   for (const repository of neutralised) {
     io.alert(
       `protectGit: the repository ${repository.path}, new in this run, could make git run a program ` +

@@ -305,15 +305,20 @@ function neutralise(dotGit: DotGit, finding: Finding, inRoots: (path: string) =>
  * or of another kind), within the same search scope, each neutralised if it
  * sets an executing key or holds a hook git would run.
  */
-export function neutraliseNewRepositories(plan: GitGuardPlan): NeutralisedRepository[] {
-  if (!plan.enabled) return [];
+export function neutraliseNewRepositories(plan: GitGuardPlan): {
+  neutralised: NeutralisedRepository[];
+  /** The search stopped at its limit: repositories beyond it were not checked. */
+  truncated: boolean;
+} {
+  if (!plan.enabled) return { neutralised: [], truncated: false };
   const { roots, known } = plan.scan;
   const before = new Set(known.map((dotGit) => `${dotGit.kind}:${dotGit.path}`));
   const guarded = new Set(plan.scan.guarded);
   const inRoots = (path: string) => roots.some((root) => isWithin(path, root));
   const scope = { ...GIT_SEARCH, maxDepth: plan.scan.maxDepth, skipped: plan.scan.skipped };
   const out: NeutralisedRepository[] = [];
-  for (const dotGit of findDotGits(roots, scope).found) {
+  const search = findDotGits(roots, scope);
+  for (const dotGit of search.found) {
     if (before.has(`${dotGit.kind}:${dotGit.path}`)) continue;
     const finding = findingsIn(dirsOf(dotGit), guarded);
     if (finding.config.length + finding.hooks.length === 0) continue;
@@ -323,5 +328,5 @@ export function neutraliseNewRepositories(plan: GitGuardPlan): NeutralisedReposi
     ];
     out.push({ path: dotGit.path, found, actions: neutralise(dotGit, finding, inRoots) });
   }
-  return out;
+  return { neutralised: out, truncated: search.truncated };
 }
