@@ -79,13 +79,14 @@ function denyPaths(prepared: PreparedRun): ExplainReport["denyPaths"] {
 /** The search scope of protectGit and how this mode holds each path. */
 function gitOf(prepared: PreparedRun): ExplainReport["git"] {
   const { policy, plan } = prepared;
-  if (!policy.git.enabled) return null;
+  if (!policy.git.enabled && policy.projectFiles.length === 0) return null;
   const { search } = policy.git;
   return {
-    scope:
-      `every .git (directory, gitdir: file or symlink) in the write roots down to ${search.maxDepth} directories ` +
-      `below each, not entering ${search.skipped.join(", ")} or symlinked directories; ` +
-      `${search.directories} directories searched${search.truncated ? " (STOPPED at the limit: the rest is unprotected)" : ""}`,
+    scope: !policy.git.enabled
+      ? "protectGit is off: no repository is searched for"
+      : `every .git (directory, gitdir: file or symlink) in the write roots down to ${search.maxDepth} directories ` +
+        `below each, not entering ${search.skipped.join(", ")} or symlinked directories; ` +
+        `${search.directories} directories searched${search.truncated ? " (STOPPED at the limit: the rest is unprotected)" : ""}`,
     repositories: policy.git.repositories.map((dotGit) => dotGit.path),
     how: GIT_GUARD_WORDS[plan.mode],
     prevented: plan.git.prevented,

@@ -1,7 +1,7 @@
 // After a failed run, one hint line per denied path the command complained
 // about, naming the policy rule responsible. The path comes from the
 // command's own output, so the hint says so and claims nothing more.
-import { dirname, isAbsolute, resolve } from "node:path";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { isWithin } from "../policy/paths.ts";
 
@@ -30,7 +30,7 @@ export function deniedPaths(stderr: string): string[] {
   return found;
 }
 
-type HintPolicy = Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite" | "git">;
+type HintPolicy = Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite" | "git" | "projectFiles">;
 
 export function ruleFor(path: string, policy: HintPolicy): string {
   const absolute = isAbsolute(path) ? resolve(path) : resolve(policy.cwd, path);
@@ -42,6 +42,13 @@ export function ruleFor(path: string, policy: HintPolicy): string {
         ? `the secure default "${hidden.origin.slice(8)}" (--reveal ${hidden.origin.slice(8)})`
         : `--deny-read ${hidden.origin}`)
     );
+  const projectFile = policy.projectFiles.find((entry) => isWithin(absolute, entry.path));
+  if (projectFile) {
+    return (
+      `${absolute} is write-protected as a ${projectFile.what}: programs on the host run or trust it; ` +
+      `releaseFiles: ["${basename(projectFile.path)}"] in a policy file releases it`
+    );
+  }
   const gitPath = policy.git.protect.find((entry) => isWithin(absolute, entry.path));
   if (gitPath) {
     return (

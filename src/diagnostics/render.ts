@@ -161,7 +161,7 @@ export function renderExplain(report: ExplainReport): string {
   ]);
   if (report.git) {
     const git = report.git;
-    section("git (protectGit)", [
+    section("git and project files (protectGit, protectFiles)", [
       `searched: ${git.scope}`,
       ...git.repositories.map((path) => `repository ${path}`),
       `how: ${git.how}`,

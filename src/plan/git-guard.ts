@@ -59,7 +59,7 @@ function mountable(entry: GitProtectedPath): boolean {
  * stage 1 recorded.
  */
 export function gitGuardFor(
-  policy: Pick<ResolvedPolicy, "git" | "writeRoots">,
+  policy: Pick<ResolvedPolicy, "git" | "writeRoots" | "projectFiles">,
   mode: SandboxMode,
   copies: readonly string[] = [],
 ): GitGuardPlan {
@@ -67,7 +67,9 @@ export function gitGuardFor(
   const redacted = new Set(copies);
   const inWriteRoot = (entry: GitProtectedPath) =>
     writeRoots.some((root) => isWithin(entry.path, root)) && !redacted.has(entry.path);
-  const relevant = git.protect.filter(inWriteRoot);
+  // The project files (protectFiles) are held the same way: Landlock could only deny them by taking
+  // from the write root itself the right to create or remove any entry at its top.
+  const relevant = [...git.protect, ...policy.projectFiles].filter(inWriteRoot);
   // A missing path marked "skip" (a repository's config) has nothing to hold.
   const holdable = relevant.filter((entry) => entry.kind !== "missing" || entry.ifMissing !== "skip");
   const prevented = mode === "bwrap" ? holdable.filter(mountable) : [];
@@ -88,12 +90,12 @@ export function gitGuardFor(
 
 /** The write-denied paths bwrap mode mounts: the policy's own, plus the git paths it prevents. */
 export function denyWriteWithGit(
-  policy: Pick<ResolvedPolicy, "denyWrite" | "git">,
+  policy: Pick<ResolvedPolicy, "denyWrite" | "git" | "projectFiles">,
   plan: GitGuardPlan,
 ): ResolvedPath[] {
   const prevented = new Set(plan.prevented.map((entry) => entry.path));
   const own = new Set(policy.denyWrite.map((entry) => `${entry.kind}:${entry.path}`));
-  const added = policy.git.protect.filter(
+  const added = [...policy.git.protect, ...policy.projectFiles].filter(
     (entry) => prevented.has(entry.path) && !own.has(`${entry.kind}:${entry.path}`),
   );
   return [

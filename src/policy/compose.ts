@@ -24,6 +24,8 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     allowDegraded: [...new Set([...base.allowDegraded, ...(layer.allowDegraded ?? [])])],
     reveal: [...new Set([...base.reveal, ...(layer.reveal ?? [])])],
     protectGit: layer.protectGit ?? base.protectGit,
+    protectFiles: [...new Set([...base.protectFiles, ...(layer.protectFiles ?? [])])],
+    releaseFiles: [...new Set([...base.releaseFiles, ...(layer.releaseFiles ?? [])])],
   };
 }
 

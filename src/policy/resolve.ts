@@ -44,7 +44,10 @@ export interface RedactedFile {
   links: number;
 }
 
-export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead" | "protectGit"> {
+export interface ResolvedPolicy extends Omit<
+  Policy,
+  "write" | "denyWrite" | "denyRead" | "protectGit" | "protectFiles" | "releaseFiles"
+> {
   cwd: string;
   writeRoots: string[];
   denyWrite: ResolvedPath[];
@@ -55,6 +58,8 @@ export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "de
   unreadableGlobDirs: string[];
   /** protectGit: the repositories found and what of each must not change. */
   git: GitProtection;
+  /** protectFiles minus releaseFiles, at the top of each write root. */
+  projectFiles: GitProtectedPath[];
 }
 
 /** A path git executes or trusts, resolved like a deny path. */
@@ -297,6 +302,37 @@ export const NO_GIT: GitProtection = {
  * refuses the run, as any deny path does: protecting the decoy would leave
  * the real file open.
  */
+/** A protected path resolved like a deny path; a symlink planted on its way refuses the run, naming `what`. */
+function resolveProtected(resolver: DenyResolver, path: string, what: string): ResolvedPath[] {
+  try {
+    return resolver.resolve(path, what.startsWith("project file") ? what : `git: ${what}`);
+  } catch (error) {
+    if (!(error instanceof CordonError)) throw error;
+    throw new CordonError(`protecting ${what}: ${error.message}`, error.hint ? { hint: error.hint } : {});
+  }
+}
+
+/** The project files protected at the top of each write root: protectFiles minus releaseFiles. */
+function projectFilesOf(
+  policy: Policy,
+  writeRoots: readonly string[],
+  resolver: DenyResolver,
+  hidden: (entry: ResolvedPath) => boolean,
+): GitProtectedPath[] {
+  const released = new Set(policy.releaseFiles);
+  const names = policy.protectFiles.filter((name) => !released.has(name));
+  return unique(
+    writeRoots.flatMap((root) =>
+      names.flatMap((name) => {
+        const what = `project file ${name} (protectFiles)`;
+        return resolveProtected(resolver, `${root}/${name}`, what)
+          .filter((entry) => !hidden(entry))
+          .map((entry) => ({ ...entry, what, ifMissing: "placeholder" as const }));
+      }),
+    ),
+  );
+}
+
 function gitProtection(
   writeRoots: readonly string[],
   resolver: DenyResolver,
@@ -305,14 +341,8 @@ function gitProtection(
   const search = findDotGits(writeRoots);
   const protect: GitProtectedPath[] = [];
   for (const { path, what, ifMissing } of protectedPathsOf(search.found)) {
-    let entries: ResolvedPath[];
-    try {
-      entries = resolver.resolve(path, `git: ${what}`);
-    } catch (error) {
-      if (!(error instanceof CordonError)) throw error;
-      throw new CordonError(`protecting git (${what}): ${error.message}`, error.hint ? { hint: error.hint } : {});
-    }
-    for (const entry of entries) if (!hidden(entry)) protect.push({ ...entry, what, ifMissing });
+    for (const entry of resolveProtected(resolver, path, what))
+      if (!hidden(entry)) protect.push({ ...entry, what, ifMissing });
   }
   return {
     enabled: true,
@@ -398,12 +428,21 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     writeRoots,
     (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)),
   );
-  const git = policy.protectGit
-    ? gitProtection(writeRoots, resolver, (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)))
-    : NO_GIT;
-  const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, protectGit: _protectGit, ...rest } = policy;
+  const hiddenEntry = (entry: ResolvedPath) => isHiddenBelow(entry) || readDenied.has(key(entry));
+  const git = policy.protectGit ? gitProtection(writeRoots, resolver, hiddenEntry) : NO_GIT;
+  const projectFiles = projectFilesOf(policy, writeRoots, resolver, hiddenEntry);
+  const {
+    write: _w,
+    denyWrite: _dw,
+    denyRead: _dr,
+    protectGit: _pg,
+    protectFiles: _pf,
+    releaseFiles: _rf,
+    ...rest
+  } = policy;
   return {
     git,
+    projectFiles,
     ...rest,
     cwd,
     writeRoots,

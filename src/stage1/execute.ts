@@ -50,9 +50,11 @@ function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
 function guardGitAfter(record: GuardRecord, plan: GitGuardPlan, io: RunIo): EnforcementReport["git"] {
   const repaired = repairGuarded(record);
   for (const entry of repaired) {
+    const rule = entry.what.startsWith("project file") ? "protectFiles" : "protectGit";
+    const created = entry.action === "removed";
     io.alert(
-      `protectGit: ${entry.action === "removed" ? "removed" : "restored"} ${entry.path} (${entry.what}), ` +
-        `which the command ${entry.action === "removed" ? "created" : "changed"}`,
+      `${rule}: ${created ? "removed" : "restored"} ${entry.path} (${entry.what}), ` +
+        `which the command ${created ? "created" : "changed"}`,
     );
   }
   const { neutralised, truncated } = neutraliseNewRepositories(plan);

@@ -11,6 +11,7 @@ const policy = {
   writeRoots: ["/proj"],
   denyWrite: [{ path: "/proj/.git", kind: "dir" as const, origin: ".git" }],
   denyRead: [{ path: "/home/u/.ssh", kind: "dir" as const, origin: "default:ssh" }],
+  projectFiles: [],
   git: {
     ...NO_GIT,
     protect: [

@@ -26,7 +26,8 @@ const git: GitProtection = {
     entry("/elsewhere/.git/config", "file", "skip"),
   ],
 };
-const policy = { git, writeRoots: ["/w"], denyWrite: [] };
+const projectFiles = [{ ...entry("/w/.vscode", "dir", "placeholder"), what: "project file .vscode (protectFiles)" }];
+const policy = { git, writeRoots: ["/w"], denyWrite: [], projectFiles: [] };
 
 describe("gitGuardFor", () => {
   test("bwrap mode mounts what exists and what a placeholder can hold; what git would choke on is repaired", () => {
@@ -59,8 +60,15 @@ describe("gitGuardFor", () => {
     expect(plan.scan.guarded).toContain("/w/.git/config");
   });
 
+  test("project files are held like git's paths: prevented in bwrap mode, repaired in landlock-only mode", () => {
+    const withFiles = { ...policy, projectFiles };
+    expect(gitGuardFor(withFiles, "bwrap").prevented.map((p) => p.path)).toContain("/w/.vscode");
+    expect(gitGuardFor(withFiles, "landlock").repaired.map((p) => p.path)).toContain("/w/.vscode");
+    expect(denyWriteWithGit(withFiles, gitGuardFor(withFiles, "bwrap")).map((d) => d.path)).toContain("/w/.vscode");
+  });
+
   test("without protectGit nothing is planned", () => {
-    const plan = gitGuardFor({ git: NO_GIT, writeRoots: ["/w"] }, "landlock");
+    const plan = gitGuardFor({ git: NO_GIT, writeRoots: ["/w"], projectFiles: [] }, "landlock");
     expect(plan).toMatchObject({ enabled: false, prevented: [], repaired: [], scan: { roots: [] } });
   });
 });
@@ -68,7 +76,7 @@ describe("gitGuardFor", () => {
 test("denyWriteWithGit adds the prevented paths once, without their git fields", () => {
   const plan = gitGuardFor(policy, "bwrap");
   const own = [{ path: "/w/.git/hooks", kind: "dir" as const, origin: ".git/hooks" }];
-  const denies = denyWriteWithGit({ denyWrite: own, git }, plan);
+  const denies = denyWriteWithGit({ denyWrite: own, git, projectFiles: [] }, plan);
   expect(denies.map((d) => d.path)).toEqual(["/w/.git/hooks", "/w/.git/config", "/w/.git/config.worktree"]);
   expect(denies[1]).toEqual({ path: "/w/.git/config", kind: "file", origin: "git: /w/.git/config" });
 });

@@ -43,6 +43,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     allowDegraded: [],
     reveal: [],
     git: NO_GIT,
+    projectFiles: [],
     ...overrides,
   };
 }

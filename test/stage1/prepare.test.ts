@@ -22,6 +22,7 @@ const policy: ResolvedPolicy = {
   allowDegraded: [],
   reveal: [],
   git: NO_GIT,
+  projectFiles: [],
 };
 
 const facts: HostFacts = {
