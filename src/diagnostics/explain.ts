@@ -81,12 +81,13 @@ function gitOf(prepared: PreparedRun): ExplainReport["git"] {
   const { policy, plan } = prepared;
   if (!policy.git.enabled && policy.projectFiles.length === 0) return null;
   const { search } = policy.git;
+  const stopped = search.truncated ? " (STOPPED at the limit: the rest is unprotected)" : "";
   return {
     scope: !policy.git.enabled
       ? "protectGit is off: no repository is searched for"
       : `every .git (directory, gitdir: file or symlink) in the write roots down to ${search.maxDepth} directories ` +
         `below each, not entering ${search.skipped.join(", ")} or symlinked directories; ` +
-        `${search.directories} directories searched${search.truncated ? " (STOPPED at the limit: the rest is unprotected)" : ""}`,
+        `${search.directories} directories searched${stopped}`,
     repositories: policy.git.repositories.map((dotGit) => dotGit.path),
     how: GIT_GUARD_WORDS[plan.mode],
     prevented: plan.git.prevented,
