@@ -85,6 +85,12 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   for (const degradation of prepared.plan.degradations) {
     if (degradation.layer === "filesystem") io.say(`warning: ${degradation.consequence}`);
   }
+  if (prepared.policy.git.search.truncated) {
+    io.say(
+      `warning: protectGit stopped looking for repositories after ${GIT_SEARCH.maxDirectories} directories: ` +
+        "those beyond are not protected",
+    );
+  }
   const environment = prepared.facts.environment;
   const terminal = saveTerminal();
   const state = createHostState(prepared.plan.hostState);
