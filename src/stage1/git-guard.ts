@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -234,6 +235,15 @@ function liveHooks(hooksDir: string): string[] {
   });
 }
 
+/** The real path of `path`'s directory, or undefined when it cannot be resolved. */
+function realParentOf(path: string): string | undefined {
+  try {
+    return realpathSync(dirname(path));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A free name beside `path` for what cordon moves aside. */
 function asideName(path: string): string {
   for (let n = 0; ; n++) {
@@ -314,7 +324,12 @@ export function neutraliseNewRepositories(plan: GitGuardPlan): {
   const { roots, known } = plan.scan;
   const before = new Set(known.map((dotGit) => `${dotGit.kind}:${dotGit.path}`));
   const guarded = new Set(plan.scan.guarded);
-  const inRoots = (path: string) => roots.some((root) => isWithin(path, root));
+  // Inside a write root by its real path too: a gitdir: reached through a symlink the command planted
+  // (`gitdir: ../link/.git`, link -> a repository of the user's elsewhere) is not cordon's to rewrite.
+  const inRoots = (path: string) => {
+    const real = realParentOf(path);
+    return real !== undefined && real === dirname(path) && roots.some((root) => isWithin(path, root));
+  };
   const scope = { ...GIT_SEARCH, maxDepth: plan.scan.maxDepth, skipped: plan.scan.skipped };
   const out: NeutralisedRepository[] = [];
   const search = findDotGits(roots, scope);

@@ -83,6 +83,8 @@ function ranOnHost(s: Scene): string {
 }
 
 const DEPTHS = [".", "a", "a/b", "a/b/c"];
+/** Where the new repositories go: `src/.git` at depth 1, `a/src/.git` at 2, `a/b/src/.git` at 3. */
+const NEW_AT = [".", "a", "a/b"];
 
 /** Plants, in the repository at `repo`, a post-checkout hook, an fsmonitor in its config and info/exclude. */
 function plantScript(repo: string, tag: string): string {
@@ -199,29 +201,25 @@ for (const user of USERS) {
           const s = scene(user);
           expect(s.host(REPO(".")).exitCode).toBe(0);
           const create = (tag: string) =>
-            DEPTHS.slice(1)
-              .map((dir) =>
-                [
-                  `mkdir -p ${dir}/src && git init -q ${dir}/src`,
-                  `printf '%s' '${payload(`${tag}-${dir}-fsmonitor`)}' > ${dir}/fsmon.sh; chmod +x ${dir}/fsmon.sh`,
-                  `git -C ${dir}/src config core.fsmonitor "$PWD/${dir}/fsmon.sh"`,
-                  `printf '%s' '${payload(`${tag}-${dir}-hook`)}' > ${dir}/src/.git/hooks/post-checkout`,
-                  `chmod +x ${dir}/src/.git/hooks/post-checkout`,
-                  `git -C ${dir}/src commit -q --allow-empty -m x`,
-                ].join(" && "),
-              )
-              .join("; ");
-          const use = DEPTHS.slice(1)
-            .map((dir) => USE_ON_HOST(`${dir}/src`))
-            .join("; ");
+            NEW_AT.map((dir) =>
+              [
+                `mkdir -p ${dir}/src && git init -q ${dir}/src`,
+                `printf '%s' '${payload(`${tag}-${dir}-fsmonitor`)}' > ${dir}/fsmon.sh; chmod +x ${dir}/fsmon.sh`,
+                `git -C ${dir}/src config core.fsmonitor "$PWD/${dir}/fsmon.sh"`,
+                `printf '%s' '${payload(`${tag}-${dir}-hook`)}' > ${dir}/src/.git/hooks/post-checkout`,
+                `chmod +x ${dir}/src/.git/hooks/post-checkout`,
+                `git -C ${dir}/src commit -q --allow-empty -m x`,
+              ].join(" && "),
+            ).join("; ");
+          const use = NEW_AT.map((dir) => USE_ON_HOST(`${dir}/src`)).join("; ");
           s.sandboxed(["-w", ".", ...modeArgs(mode)], create("plain"));
           s.host(use);
           const ran = ranOnHost(s);
-          for (const dir of DEPTHS.slice(1)) {
+          for (const dir of NEW_AT) {
             expect(ran).toContain(`plain-${dir}-fsmonitor`);
             expect(ran).toContain(`plain-${dir}-hook`);
           }
-          s.host("rm -rf a");
+          s.host("rm -rf a src fsmon.sh");
           const report = s.at("report.json");
           const result = s.sandboxed(
             ["--profile", "workspace", "-q", "--report", report, ...modeArgs(mode)],
@@ -237,14 +235,39 @@ for (const user of USERS) {
           expect(lines[0]).toContain("hooks/post-checkout");
           const recorded = JSON.parse(readFileSync(report, "utf8")).git.neutralised as { path: string }[];
           expect(recorded.map((entry) => entry.path).sort()).toEqual(
-            DEPTHS.slice(1)
-              .map((dir) => s.at(`${dir}/src/.git`))
-              .sort(),
+            NEW_AT.map((dir) => s.at(`${dir}/src/.git`)).sort(),
           );
           expect(existsSync(s.at("a/src/.git/config.cordon-disabled"))).toBe(true);
           expect(existsSync(s.at("a/src/.git/hooks.cordon-disabled/post-checkout"))).toBe(true);
           // The repository still works, with its harmless settings.
           expect(s.host("git -C a/src log --format=%s").stdout.trim()).toBe("x");
+        },
+      );
+
+      test.skipIf(gitMissing !== undefined)(
+        "a new .git file leading through a planted symlink to a repository outside the write roots: " +
+          "that repository is left alone, the pointer is moved aside",
+        () => {
+          const s = scene(user);
+          // The user's own repository, outside the write root, with a hook of its own.
+          expect(
+            s.host(`${REPO("mine")} && mkdir ws && printf '#!/bin/sh\n' > mine/.git/hooks/pre-commit`).exitCode,
+          ).toBe(0);
+          s.host("chmod +x mine/.git/hooks/pre-commit");
+          const script = `ln -s ${s.at("mine")} link && mkdir x && echo 'gitdir: ../link/.git' > x/.git`;
+          const result = cordon(
+            [...modeArgs(mode), "--profile", "workspace", "-C", s.at("ws"), "--", "sh", "-c", script],
+            {
+              env: gitEnv(s.at("home")),
+              asNobody: user === "nobody",
+            },
+          );
+          expect(result.exitCode).toBe(0);
+          expect(existsSync(s.at("mine/.git/hooks/pre-commit"))).toBe(true);
+          expect(existsSync(s.at("mine/.git/hooks.cordon-disabled"))).toBe(false);
+          expect(existsSync(s.at("mine/.git/config.cordon-disabled"))).toBe(false);
+          expect(existsSync(s.at("ws/x/.git"))).toBe(false);
+          expect(existsSync(s.at("ws/x/.git.cordon-disabled"))).toBe(true);
         },
       );
 

@@ -47,11 +47,10 @@ temporary directory (TMPDIR). --profile workspace and ci protect, in every repos
 directory...; commits still work), and .vscode, .idea, .mcp.json, .claude, .envrc at their top: bwrap mode
 prevents changes, landlock-only mode restores them after the run; a repository created during the run that
 could make git run a program is neutralised (one line on stderr, even with -q). Without --net, only AF_UNIX
-sockets (and the TCP ports of --allow-connect/--allow-bind). With or without --net, bwrap mode keeps every host unix socket file outside
-the write roots out of reach, unless --allow-socket names it. No capabilities, no new privileges, no setuid
-files, no core dumps; a seccomp
-filter refuses io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf, perf, userfaultfd and
-32-bit entry points.`;
+sockets (and the TCP ports of --allow-connect/--allow-bind). With or without --net, bwrap mode keeps every
+host unix socket file outside the write roots out of reach, unless --allow-socket names it. No capabilities,
+no new privileges, no setuid files, no core dumps; a seccomp filter refuses io_uring, terminal injection, new
+user namespaces, mounts, keyrings, bpf, perf, userfaultfd and 32-bit entry points.`;
 
 const MODES = `bwrap (default where user namespaces work): bubblewrap namespaces and mounts, plus Landlock and
 seccomp inside.
