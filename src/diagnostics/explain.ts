@@ -93,7 +93,8 @@ function gitOf(prepared: PreparedRun): ExplainReport["git"] {
     prevented: plan.git.prevented,
     repaired: plan.git.repaired,
     afterRun:
-      "a .git that appeared in the same scope during the run and sets an executing key (core.fsmonitor, " +
+      "a .git (or a git directory in a known repository's modules/) that appeared in the same scope during the " +
+      "run and sets an executing key (core.fsmonitor, " +
       "core.hooksPath, core.sshCommand, core.editor, core.pager, credential.helper, filter/diff/merge drivers, " +
       "! aliases, include.path, includeIf...) or holds a hook git would run is neutralised: its config moved to " +
       "config.cordon-disabled and replaced by its harmless entries, its hooks directory moved to " +

@@ -3,7 +3,7 @@
 // working: objects, refs, the index, logs and HEAD stay writable.
 import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
+import { basename, dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { hooksPathOf, includePathsOf, parseGitConfig } from "./git-config.ts";
 import { lstatOrUndefined } from "./paths.ts";
 
@@ -114,7 +114,7 @@ function readSmall(path: string): string | undefined {
 }
 
 /** The git directory a `.git` file or symlink leads to, or undefined. */
-function gitDirOf(dotGit: DotGit): string | undefined {
+export function gitDirOf(dotGit: DotGit): string | undefined {
   if (dotGit.kind === "dir") return dotGit.path;
   if (dotGit.kind === "symlink") {
     try {
@@ -127,7 +127,7 @@ function gitDirOf(dotGit: DotGit): string | undefined {
   return pointer ? resolvePath(dirname(dotGit.path), pointer) : undefined;
 }
 
-function commonDirOf(gitDir: string): string {
+export function commonDirOf(gitDir: string): string {
   const common = readSmall(`${gitDir}/commondir`)?.trim();
   return common ? resolvePath(gitDir, common) : gitDir;
 }
@@ -172,7 +172,7 @@ function worktreeAdminPaths(admin: string): GitProtected[] {
 const MAX_MODULE_DEPTH = 8;
 
 /** Submodules' git directories under `modules/` (names may hold slashes: modules/lib/a), at any nesting. */
-function moduleGitDirs(commonDir: string, depth = 0): string[] {
+export function moduleGitDirs(commonDir: string, depth = 0): string[] {
   if (depth > MAX_MODULE_DEPTH) return [];
   const dirs: string[] = [];
   for (const entry of entriesOf(`${commonDir}/modules`) ?? []) {
@@ -199,9 +199,12 @@ function configReferences(gitDir: string, commonDir: string, workTree: string, o
     const entries = parseGitConfig(readSmall(config) ?? "");
     const hooksPath = hooksPathOf(entries);
     if (hooksPath) {
+      const dir = expandHome(hooksPath, workTree);
+      // husky's stubs in .husky/_ run the scripts beside them (.husky/pre-commit): the hooks are really those.
+      const husky = basename(dir) === "_" && basename(dirname(dir)) === ".husky";
       out.push({
-        path: expandHome(hooksPath, workTree),
-        what: `core.hooksPath of ${of}`,
+        path: husky ? dirname(dir) : dir,
+        what: husky ? `husky's hooks, core.hooksPath of ${of}` : `core.hooksPath of ${of}`,
         ifMissing: "placeholder",
       });
     }

@@ -18,11 +18,11 @@ import {
   writeFileSync,
   type Stats,
 } from "node:fs";
-import { dirname, resolve as resolvePath } from "node:path";
+import { dirname } from "node:path";
 import { CordonError } from "../errors.ts";
 import type { GitGuardPlan, GuardedPath } from "../plan/git-guard.ts";
 import { executingKeys, neutralisedConfig } from "../policy/git-config.ts";
-import { findDotGits, GIT_SEARCH, type DotGit } from "../policy/git.ts";
+import { commonDirOf, findDotGits, GIT_SEARCH, gitDirOf, moduleGitDirs, type DotGit } from "../policy/git.ts";
 import { isWithin, lstatOrUndefined } from "../policy/paths.ts";
 
 type Snapshot =
@@ -202,18 +202,8 @@ function readText(path: string): string | undefined {
 
 /** The git directory and the common directory a `.git` leads to (as in policy/git.ts), if any. */
 function dirsOf(dotGit: DotGit): string[] {
-  let gitDir: string | undefined;
-  if (dotGit.kind === "dir") gitDir = dotGit.path;
-  else if (dotGit.kind === "file") {
-    const pointer = /^gitdir: *(.+)$/m.exec(readText(dotGit.path) ?? "")?.[1]?.trim();
-    gitDir = pointer ? resolvePath(dirname(dotGit.path), pointer) : undefined;
-  } else {
-    const target = readlinkSync(dotGit.path);
-    gitDir = resolvePath(dirname(dotGit.path), target);
-  }
-  if (!gitDir) return [];
-  const common = readText(`${gitDir}/commondir`)?.trim();
-  return [...new Set([gitDir, common ? resolvePath(gitDir, common) : gitDir])];
+  const gitDir = gitDirOf(dotGit);
+  return gitDir ? [...new Set([gitDir, commonDirOf(gitDir)])] : [];
 }
 
 /**
@@ -255,6 +245,14 @@ function asideName(path: string): string {
 interface Finding {
   config: { path: string; keys: string[] }[];
   hooks: { dir: string; names: string[] }[];
+}
+
+/** The executing keys and hooks of a finding, named for the report. */
+function foundOf(finding: Finding): string[] {
+  return [
+    ...finding.config.flatMap(({ keys }) => keys),
+    ...finding.hooks.flatMap(({ names }) => names.map((name) => `hooks/${name}`)),
+  ];
 }
 
 function findingsIn(dirs: readonly string[], guarded: ReadonlySet<string>): Finding {
@@ -337,11 +335,20 @@ export function neutraliseNewRepositories(plan: GitGuardPlan): {
     if (before.has(`${dotGit.kind}:${dotGit.path}`)) continue;
     const finding = findingsIn(dirsOf(dotGit), guarded);
     if (finding.config.length + finding.hooks.length === 0) continue;
-    const found = [
-      ...finding.config.flatMap(({ keys }) => keys),
-      ...finding.hooks.flatMap(({ names }) => names.map((name) => `hooks/${name}`)),
-    ];
-    out.push({ path: dotGit.path, found, actions: neutralise(dotGit, finding, inRoots) });
+    out.push({ path: dotGit.path, found: foundOf(finding), actions: neutralise(dotGit, finding, inRoots) });
+  }
+  // A submodule git directory planted in a known repository's modules/ needs no pointer to matter:
+  // `git submodule update --init` on the host adopts it for a path .gitmodules names.
+  for (const dotGit of known) {
+    const gitDir = gitDirOf(dotGit);
+    if (!gitDir) continue;
+    for (const module of moduleGitDirs(commonDirOf(gitDir))) {
+      if (guarded.has(`${module}/config`)) continue;
+      const finding = findingsIn([module], guarded);
+      if (finding.config.length + finding.hooks.length === 0) continue;
+      const asDotGit: DotGit = { path: module, kind: "dir" };
+      out.push({ path: module, found: foundOf(finding), actions: neutralise(asDotGit, finding, inRoots) });
+    }
   }
   return { neutralised: out, truncated: search.truncated };
 }

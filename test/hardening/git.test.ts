@@ -183,14 +183,19 @@ for (const user of USERS) {
           const s = scene(user);
           expect(s.host(`${REPO(".")} && git config core.hooksPath .husky/_`).exitCode).toBe(0);
           const hook = ".husky/_/post-checkout";
-          const plant = `mkdir -p .husky/_ && printf '%s' '${payload("husky")}' > ${hook}; chmod +x ${hook}`;
+          // husky's stub in .husky/_ runs the script of the same name in .husky/: both are hooks.
+          const plant =
+            `mkdir -p .husky/_ && printf '%s' '${payload("husky")}' > ${hook}; chmod +x ${hook}; ` +
+            `printf '%s' '${payload("husky-script")}' > .husky/pre-commit`;
           s.sandboxed(["-w", ".", ...modeArgs(mode)], plant);
           s.host(USE_ON_HOST("."));
           expect(ranOnHost(s)).toContain("husky");
+          expect(existsSync(s.at(".husky/pre-commit"))).toBe(true);
           s.host("rm -rf .husky");
           s.sandboxed(["--profile", "workspace", ...modeArgs(mode)], plant);
           s.host(USE_ON_HOST("."));
           expect(ranOnHost(s)).toBe("");
+          expect(existsSync(s.at(".husky"))).toBe(false);
         },
       );
 
@@ -268,6 +273,41 @@ for (const user of USERS) {
           expect(existsSync(s.at("mine/.git/config.cordon-disabled"))).toBe(false);
           expect(existsSync(s.at("ws/x/.git"))).toBe(false);
           expect(existsSync(s.at("ws/x/.git.cordon-disabled"))).toBe(true);
+        },
+      );
+
+      test.skipIf(gitMissing !== undefined)(
+        "a submodule git directory planted in .git/modules is neutralised: the host's submodule update adopts it",
+        () => {
+          const s = scene(user);
+          s.host(`printf '%s' '${payload("module-fsmonitor")}' > fsmon.sh && chmod +x fsmon.sh`);
+          const plant = [
+            "git clone -q --bare ../lib .git/modules/evil",
+            "git config -f .git/modules/evil/config core.bare false",
+            "git config -f .git/modules/evil/config core.worktree ../../../evil",
+            `git config -f .git/modules/evil/config core.fsmonitor "${s.at("fsmon.sh")}"`,
+            `printf '[submodule "evil"]\\n\\tpath = evil\\n\\turl = ../lib\\n' > .gitmodules`,
+            "git update-index --add --cacheinfo 160000,$(git -C ../lib rev-parse HEAD),evil",
+            "git add .gitmodules && git commit -qm plant",
+          ].join(" && ");
+          const attack = (args: string[]) => {
+            s.host(`rm -rf lib ws && ${REPO("lib")} && ${REPO("ws")}`);
+            const result = cordon([...args, ...modeArgs(mode), "--", "sh", "-c", plant], {
+              cwd: s.at("ws"),
+              env: gitEnv(s.at("home")),
+              asNobody: user === "nobody",
+            });
+            s.host(
+              "cd ws && git -c protocol.file.allow=always submodule -q update --init && git -C evil status >/dev/null",
+            );
+            return result;
+          };
+          attack(["-w", "."]);
+          expect(ranOnHost(s)).toContain("module-fsmonitor");
+          const result = attack(["--profile", "workspace"]);
+          expect(result.exitCode).toBe(0);
+          expect(result.stderr).toContain(`protectGit: the repository ${s.at("ws/.git/modules/evil")}`);
+          expect(ranOnHost(s)).toBe("");
         },
       );
 
