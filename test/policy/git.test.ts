@@ -48,7 +48,7 @@ test("protected: hooks, config, info files, commondir, submodules, worktrees, ho
     "/r/.git/modules/sub/config",
     "/r/.git/worktrees/wt/commondir",
     "/r/.git/worktrees/wt/gitdir",
-    "/r/.husky/_",
+    "/r/.husky",
     "/r/shared.gitconfig",
   ]) {
     expect(paths).toContain(expected);
