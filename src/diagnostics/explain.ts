@@ -6,6 +6,7 @@ import { decodeSockFilters, encodeSockFilters } from "../../ffi/seccomp.ts";
 import { fsRightsOf } from "../landlock/abi.ts";
 import { slotsFor } from "../launch/wire.ts";
 import { OUTSIDE_WRITE_ROOTS } from "../plan/deny-mounts.ts";
+import { GIT_GUARD_WORDS } from "../plan/git-guard.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
 import { NOT_HIDDEN } from "../policy/secrets.ts";
 import { disassembleSeccompProgram } from "../seccomp/disassemble.ts";
@@ -73,6 +74,32 @@ function denyPaths(prepared: PreparedRun): ExplainReport["denyPaths"] {
     how: enforcement(entry, deny, plan),
   });
   return [...policy.denyWrite.map(describe("write")), ...policy.denyRead.map(describe("read"))];
+}
+
+/** The search scope of protectGit and how this mode holds each path. */
+function gitOf(prepared: PreparedRun): ExplainReport["git"] {
+  const { policy, plan } = prepared;
+  if (!policy.git.enabled && policy.projectFiles.length === 0) return null;
+  const { search } = policy.git;
+  const stopped = search.truncated ? " (STOPPED at the limit: the rest is unprotected)" : "";
+  return {
+    scope: !policy.git.enabled
+      ? "protectGit is off: no repository is searched for"
+      : `every .git (directory, gitdir: file or symlink) in the write roots down to ${search.maxDepth} directories ` +
+        `below each, not entering ${search.skipped.join(", ")} or symlinked directories; ` +
+        `${search.directories} directories searched${stopped}`,
+    repositories: policy.git.repositories.map((dotGit) => dotGit.path),
+    how: GIT_GUARD_WORDS[plan.mode],
+    prevented: plan.git.prevented,
+    repaired: plan.git.repaired,
+    afterRun:
+      "a .git (or a git directory in a known repository's modules/) that appeared in the same scope during the " +
+      "run and sets an executing key (core.fsmonitor, " +
+      "core.hooksPath, core.sshCommand, core.editor, core.pager, credential.helper, filter/diff/merge drivers, " +
+      "! aliases, include.path, includeIf...) or holds a hook git would run is neutralised: its config moved to " +
+      "config.cordon-disabled and replaced by its harmless entries, its hooks directory moved to " +
+      "hooks.cordon-disabled; one line each on stderr (also under -q) and in --report",
+  };
 }
 
 /** The secure defaults as this run applies them, and what they leave readable. */
@@ -147,6 +174,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
       unset: plan.env.unset,
       removed: plan.env.removed,
     },
+    git: gitOf(input.prepared),
     secrets: secretsOf(input.prepared),
     notEnforced: plan.degradations,
   };

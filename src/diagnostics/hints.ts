@@ -1,14 +1,14 @@
 // After a failed run, one hint line per denied path the command complained
 // about, naming the policy rule responsible. The path comes from the
 // command's own output, so the hint says so and claims nothing more.
-import { dirname, isAbsolute, resolve } from "node:path";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 import { isWithin } from "../policy/paths.ts";
 
 const DENIAL = new RegExp(
   /(?:^|[\s'"`(])((?:\/|\.{1,2}\/|[\w.-]+\/)[^\s'"`:)]*|[\w.-]+)/.source +
     /['"`)]?: (?:cannot [\w ]+: )?/.source +
-    /(Permission denied|Read-only file system|Operation not permitted)/.source,
+    /(Permission denied|Read-only file system|Operation not permitted|Device or resource busy)/.source,
 );
 const QUOTED = new RegExp(
   /cannot (?:touch|create|remove|open|stat|access|mkdir|write to|create directory|create regular file)/.source +
@@ -30,10 +30,9 @@ export function deniedPaths(stderr: string): string[] {
   return found;
 }
 
-export function ruleFor(
-  path: string,
-  policy: Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite">,
-): string {
+type HintPolicy = Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite" | "git" | "projectFiles">;
+
+export function ruleFor(path: string, policy: HintPolicy): string {
   const absolute = isAbsolute(path) ? resolve(path) : resolve(policy.cwd, path);
   const hidden = policy.denyRead.find((deny) => isWithin(absolute, deny.path));
   if (hidden)
@@ -43,6 +42,20 @@ export function ruleFor(
         ? `the secure default "${hidden.origin.slice(8)}" (--reveal ${hidden.origin.slice(8)})`
         : `--deny-read ${hidden.origin}`)
     );
+  const projectFile = policy.projectFiles.find((entry) => isWithin(absolute, entry.path));
+  if (projectFile) {
+    return (
+      `${absolute} is write-protected as a ${projectFile.what}: programs on the host run or trust it; ` +
+      `releaseFiles: ["${basename(projectFile.path)}"] in a policy file releases it`
+    );
+  }
+  const gitPath = policy.git.protect.find((entry) => isWithin(absolute, entry.path));
+  if (gitPath) {
+    return (
+      `${absolute} is write-protected by protectGit (${gitPath.what}): git may change objects, refs, the ` +
+      "index and HEAD, not what it executes or trusts (--profile workspace and ci set protectGit)"
+    );
+  }
   const protectedBy = policy.denyWrite.find((deny) => isWithin(absolute, deny.path));
   if (protectedBy) return `${absolute} is write-denied by --deny-write ${protectedBy.origin}`;
   const root = policy.writeRoots.find((writable) => isWithin(absolute, writable));
@@ -54,10 +67,7 @@ export function ruleFor(
   return `${absolute} is outside every write root; -w ${dirname(absolute)} would allow writing there`;
 }
 
-export function hintLines(
-  stderr: string,
-  policy: Pick<ResolvedPolicy, "cwd" | "writeRoots" | "denyRead" | "denyWrite">,
-): string[] {
+export function hintLines(stderr: string, policy: HintPolicy): string[] {
   return deniedPaths(stderr)
     .slice(0, MAX_HINTS)
     .map((path) => `hint (the path comes from the command's output): ${ruleFor(path, policy)}`);

@@ -161,6 +161,17 @@ export function renderExplain(report: ExplainReport): string {
     ...env.unset.map((name) => `unset ${name}`),
     ...removedLines(env.removed),
   ]);
+  if (report.git) {
+    const git = report.git;
+    section("git and project files (protectGit, protectFiles)", [
+      `searched: ${git.scope}`,
+      ...git.repositories.map((path) => `repository ${path}`),
+      `how: ${git.how}`,
+      ...git.prevented.map((entry) => `prevented ${entry.path} (${entry.what})`),
+      ...git.repaired.map((entry) => `repaired after the run ${entry.path} (${entry.what})`),
+      `after the run: ${git.afterRun}`,
+    ]);
+  }
   section("secrets (secure defaults)", secretLines(report.secrets));
   section(
     "not enforced here",

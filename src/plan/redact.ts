@@ -124,7 +124,8 @@ export function redactGitConfig(text: string, includes?: IncludeRewrite): Redact
   const out: string[] = [];
   let dropSection = false;
   for (const entry of parseGitConfig(text)) {
-    const { section } = entry;
+    // A key before any header is an error to git; it is kept as written, as a key of no section.
+    const section = entry.section ?? { name: "", sub: "" };
     if (entry.header !== undefined) {
       dropSection = section.name === "url" && containsCredentialUrl(section.sub);
       if (dropSection) {

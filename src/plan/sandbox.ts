@@ -17,6 +17,7 @@ import type { ResolvedPolicy } from "../policy/resolve.ts";
 import type { EnvChanges } from "../policy/schema.ts";
 import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
+import { denyWriteWithGit, gitGuardFor, type GitGuardPlan } from "./git-guard.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
 import { sessionPlanFor, type Session, type SessionPlan } from "./session.ts";
@@ -79,6 +80,8 @@ export interface SandboxPlan {
   redactions: PlannedRedaction[];
   /** Host unix sockets: what the plan keeps out of reach, what it lets through, and what stays open. */
   sockets: SocketExposure;
+  /** protectGit: what git executes or trusts, prevented (mounts) or repaired (after the run), and the scan after it. */
+  git: GitGuardPlan;
 }
 
 /** A host socket file to cover; `hex` holds its path's bytes, which need not be UTF-8. */
@@ -382,12 +385,18 @@ function environmentFor(
 }
 
 export function planSandbox(
-  policy: ResolvedPolicy,
+  resolved: ResolvedPolicy,
   facts: HostFacts,
   mode: SandboxMode,
   stateDir: string,
 ): SandboxPlan {
   const bwrap = mode === "bwrap";
+  const replaced = replacedInSandbox(facts.runtimeDirs);
+  const redaction = redactionPlanFor({ policy: resolved, sources: facts.redactSources, bwrap, replaced, stateDir });
+  const copied = redaction.redactions.filter((r) => r.how === "copy").map((r) => r.path);
+  const git = gitGuardFor(resolved, mode, copied);
+  // bwrap mode holds git's protected paths like any write-denied path.
+  const policy = bwrap ? { ...resolved, denyWrite: denyWriteWithGit(resolved, git) } : resolved;
   const network = networkAccessOf(policy);
   const abi = facts.landlock.abi;
   if (network === "tcp" && abi < NET_RIGHTS_SINCE) {
@@ -397,8 +406,6 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  const replaced = replacedInSandbox(facts.runtimeDirs);
-  const redaction = redactionPlanFor({ policy, sources: facts.redactSources, bwrap, replaced, stateDir });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
@@ -474,5 +481,6 @@ export function planSandbox(
       ...cordonWritableDegradations(policy, facts.cordon),
     ],
     redactions: redaction.redactions,
+    git,
   };
 }

@@ -20,11 +20,12 @@ import {
   walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";
+import { findDotGits, GIT_SEARCH, protectedPathsOf, type DotGit, type IfMissing } from "./git.ts";
 import { hiddenSecrets, redactedSecrets, type RedactFormat, type SecretContext, type SecretName } from "./secrets.ts";
 
 type ResolvedKind = "dir" | "file" | "missing" | "symlink";
 
-interface ResolvedPath {
+export interface ResolvedPath {
   path: string;
   kind: ResolvedKind;
   /** What asked for it: the entry as written, or "default:<secret name>". */
@@ -58,7 +59,10 @@ export interface IncludedFile {
   dropped?: boolean;
 }
 
-export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
+export interface ResolvedPolicy extends Omit<
+  Policy,
+  "write" | "denyWrite" | "denyRead" | "protectGit" | "protectFiles" | "releaseFiles"
+> {
   cwd: string;
   writeRoots: string[];
   denyWrite: ResolvedPath[];
@@ -67,6 +71,25 @@ export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "de
   redact: RedactedFile[];
   /** Directories a deny glob could not look inside (the user may not list them), for -v and explain. */
   unreadableGlobDirs: string[];
+  /** protectGit: the repositories found and what of each must not change. */
+  git: GitProtection;
+  /** protectFiles minus releaseFiles, at the top of each write root. */
+  projectFiles: GitProtectedPath[];
+}
+
+/** A path git executes or trusts, resolved like a deny path. */
+export interface GitProtectedPath extends ResolvedPath {
+  /** What it is to git: "hooks of /w/.git". */
+  what: string;
+  ifMissing: IfMissing;
+}
+
+export interface GitProtection {
+  enabled: boolean;
+  /** The search's scope and what it cost. */
+  search: { maxDepth: number; skipped: readonly string[]; directories: number; truncated: boolean };
+  repositories: DotGit[];
+  protect: GitProtectedPath[];
 }
 
 function canonicalDirectory(path: string, what: string): string {
@@ -190,7 +213,7 @@ function expandDenyList(
 /** A symlink entry protects the link itself; any other kind, what is at the path. */
 const key = (entry: ResolvedPath) => `${entry.kind === "symlink" ? "l" : "p"}${entry.path}`;
 
-function unique(paths: ResolvedPath[]): ResolvedPath[] {
+function unique<T extends ResolvedPath>(paths: T[]): T[] {
   return [...new Map(paths.map((entry) => [key(entry), entry])).values()];
 }
 
@@ -327,6 +350,69 @@ function followIncludes(
   }
 }
 
+export const NO_GIT: GitProtection = {
+  enabled: false,
+  search: { maxDepth: GIT_SEARCH.maxDepth, skipped: GIT_SEARCH.skipped, directories: 0, truncated: false },
+  repositories: [],
+  protect: [],
+};
+
+/**
+ * Every repository in the write roots and what of it must not change. A
+ * protected path reached through a symlink planted inside a write root
+ * refuses the run, as any deny path does: protecting the decoy would leave
+ * the real file open.
+ */
+/** A protected path resolved like a deny path; a symlink planted on its way refuses the run, naming `what`. */
+function resolveProtected(resolver: DenyResolver, path: string, what: string): ResolvedPath[] {
+  try {
+    return resolver.resolve(path, what.startsWith("project file") ? what : `git: ${what}`);
+  } catch (error) {
+    if (!(error instanceof CordonError)) throw error;
+    throw new CordonError(`protecting ${what}: ${error.message}`, error.hint ? { hint: error.hint } : {});
+  }
+}
+
+/** The project files protected at the top of each write root: protectFiles minus releaseFiles. */
+function projectFilesOf(
+  policy: Policy,
+  writeRoots: readonly string[],
+  resolver: DenyResolver,
+  hidden: (entry: ResolvedPath) => boolean,
+): GitProtectedPath[] {
+  const released = new Set(policy.releaseFiles);
+  const names = policy.protectFiles.filter((name) => !released.has(name));
+  return unique(
+    writeRoots.flatMap((root) =>
+      names.flatMap((name) => {
+        const what = `project file ${name} (protectFiles)`;
+        return resolveProtected(resolver, `${root}/${name}`, what)
+          .filter((entry) => !hidden(entry))
+          .map((entry) => ({ ...entry, what, ifMissing: "placeholder" as const }));
+      }),
+    ),
+  );
+}
+
+function gitProtection(
+  writeRoots: readonly string[],
+  resolver: DenyResolver,
+  hidden: (entry: ResolvedPath) => boolean,
+): GitProtection {
+  const search = findDotGits(writeRoots);
+  const protect: GitProtectedPath[] = [];
+  for (const { path, what, ifMissing } of protectedPathsOf(search.found)) {
+    for (const entry of resolveProtected(resolver, path, what))
+      if (!hidden(entry)) protect.push({ ...entry, what, ifMissing });
+  }
+  return {
+    enabled: true,
+    search: { ...NO_GIT.search, directories: search.directories, truncated: search.truncated },
+    repositories: search.found,
+    protect: unique(protect),
+  };
+}
+
 export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {
   const home = context.home ?? homedir();
   const cwd = canonicalDirectory(expandPath(context.cwd ?? process.cwd(), process.cwd(), home), "working directory");
@@ -403,8 +489,21 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     writeRoots,
     (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)),
   );
-  const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
+  const hiddenEntry = (entry: ResolvedPath) => isHiddenBelow(entry) || readDenied.has(key(entry));
+  const git = policy.protectGit ? gitProtection(writeRoots, resolver, hiddenEntry) : NO_GIT;
+  const projectFiles = projectFilesOf(policy, writeRoots, resolver, hiddenEntry);
+  const {
+    write: _w,
+    denyWrite: _dw,
+    denyRead: _dr,
+    protectGit: _pg,
+    protectFiles: _pf,
+    releaseFiles: _rf,
+    ...rest
+  } = policy;
   return {
+    git,
+    projectFiles,
     ...rest,
     cwd,
     writeRoots,

@@ -4,7 +4,10 @@
 // the status and the report as data. It prints only through `io`.
 import { CordonError } from "../errors.ts";
 import type { LaunchInput } from "../launch/encode.ts";
+import type { GitGuardPlan } from "../plan/git-guard.ts";
+import { GIT_SEARCH } from "../policy/git.ts";
 import { applyEnvChanges } from "./environment.ts";
+import { neutraliseNewRepositories, recordGuarded, repairGuarded, type GuardRecord } from "./git-guard.ts";
 import { prepareFallback, type PreparedRun } from "./prepare.ts";
 import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
 import { runInBwrap } from "./run-bwrap.ts";
@@ -17,6 +20,8 @@ import { restoreTerminal, saveTerminal } from "./terminal.ts";
 export interface RunIo {
   /** Prints one line of cordon's own (warnings, the fallback), unless quiet. */
   say(line: string): void;
+  /** Prints a security event that changed the user's files (a repository neutralised), even when quiet. */
+  alert(line: string): void;
   /** Prints one line of cordon's own only when asked (-v). */
   detail(line: string): void;
   /** -v: the command's stderr passes through here, for hints afterwards. */
@@ -36,6 +41,38 @@ function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
   return { ...reportOf(prepared), leftoversKilled: ending.leftovers };
 }
 
+/**
+ * After the run, when the sweep has left no sandboxed process: what git
+ * executes or trusts is put back where this mode could not hold it, and new
+ * repositories that could make git run a program are neutralised. Each is
+ * said on stderr even under -q: cordon changed the user's files.
+ */
+function guardGitAfter(record: GuardRecord, plan: GitGuardPlan, io: RunIo): EnforcementReport["git"] {
+  const repaired = repairGuarded(record);
+  for (const entry of repaired) {
+    const rule = entry.what.startsWith("project file") ? "protectFiles" : "protectGit";
+    const created = entry.action === "removed";
+    io.alert(
+      `${rule}: ${created ? "removed" : "restored"} ${entry.path} (${entry.what}), ` +
+        `which the command ${created ? "created" : "changed"}`,
+    );
+  }
+  const { neutralised, truncated } = neutraliseNewRepositories(plan);
+  if (truncated) {
+    io.alert(
+      `protectGit: stopped looking for new repositories after ${GIT_SEARCH.maxDirectories} directories; ` +
+        "any beyond were not checked",
+    );
+  }
+  for (const repository of neutralised) {
+    io.alert(
+      `protectGit: the repository ${repository.path}, new in this run, could make git run a program ` +
+        `(${repository.found.join(", ")}): ${repository.actions.join("; ")}`,
+    );
+  }
+  return { repaired, neutralised };
+}
+
 function refuse(prepared: PreparedRun): never {
   const refusal = prepared.refusal!;
   throw new CordonError(refusal.message, refusal.hint === undefined ? {} : { hint: refusal.hint });
@@ -48,6 +85,12 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   for (const degradation of prepared.plan.degradations) {
     if (degradation.layer === "filesystem") io.say(`warning: ${degradation.consequence}`);
   }
+  if (prepared.policy.git.search.truncated) {
+    io.say(
+      `warning: protectGit stopped looking for repositories after ${GIT_SEARCH.maxDirectories} directories: ` +
+        "those beyond are not protected",
+    );
+  }
   const environment = prepared.facts.environment;
   const terminal = saveTerminal();
   const state = createHostState(prepared.plan.hostState);
@@ -59,11 +102,20 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     preserveFds: run.options.preserveFds,
     parentPid: process.pid,
   });
+  let guard: { record: GuardRecord; plan: GitGuardPlan } | undefined;
+  const guarded = (run: PreparedRun) => {
+    guard = { record: recordGuarded(run.plan.git, run.policy.writeRoots), plan: run.plan.git };
+  };
+  const withGit = (report: EnforcementReport): EnforcementReport =>
+    guard ? { ...report, git: guardGitAfter(guard.record, guard.plan, io) } : report;
   try {
     let current = prepared;
     if (prepared.plan.mode === "bwrap" && prepared.facts.bwrap.found) {
+      guarded(prepared);
       const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path, io.tap);
-      if (outcome.started) return { status: outcome.status, report: endedReport(prepared, outcome), prepared };
+      if (outcome.started) {
+        return { status: outcome.status, report: withGit(endedReport(prepared, outcome)), prepared };
+      }
       // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
       state.removePlaceholders();
       current = prepareFallback(prepared);
@@ -84,8 +136,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     // Asked for by name (--mode landlock), the mode's limits are the user's choice: said under -v only.
     const chosen = current.policy.mode === "landlock";
     if (weaker) (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
+    guarded(current);
     const ending = await runLandlockOnly(launchOf(current), io.tap);
-    return { status: ending.status, report: endedReport(current, ending), prepared: current };
+    return { status: ending.status, report: withGit(endedReport(current, ending)), prepared: current };
   } finally {
     state.remove();
     // Every process of the sandbox is gone by now (supervise's sweep): none can take the terminal again.

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { deniedPaths, hintLines, ruleFor } from "../../src/diagnostics/hints.ts";
+import { NO_GIT } from "../../src/policy/resolve.ts";
 import { cordon, scratchDir } from "../helpers/cordon.ts";
 
 const policy = {
@@ -10,6 +11,19 @@ const policy = {
   writeRoots: ["/proj"],
   denyWrite: [{ path: "/proj/.git", kind: "dir" as const, origin: ".git" }],
   denyRead: [{ path: "/home/u/.ssh", kind: "dir" as const, origin: "default:ssh" }],
+  projectFiles: [],
+  git: {
+    ...NO_GIT,
+    protect: [
+      {
+        path: "/proj/sub/.git/config",
+        kind: "file" as const,
+        origin: "git: config of /proj/sub/.git",
+        what: "config of /proj/sub/.git",
+        ifMissing: "skip" as const,
+      },
+    ],
+  },
 };
 
 describe("hints", () => {
@@ -29,6 +43,9 @@ describe("hints", () => {
     expect(ruleFor("/etc/nope", policy)).toContain("outside every write root; -w /etc");
     expect(ruleFor(".git/x", policy)).toContain("write-denied by --deny-write .git");
     expect(ruleFor("/home/u/.ssh/id_rsa", policy)).toContain('the secure default "ssh" (--reveal ssh)');
+    expect(ruleFor("sub/.git/config", policy)).toContain(
+      "/proj/sub/.git/config is write-protected by protectGit (config of /proj/sub/.git)",
+    );
   });
 
   test("at most three hints, each marked as coming from the command's output", () => {

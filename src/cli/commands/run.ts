@@ -43,12 +43,15 @@ keys, cloud, registry, git, CI and agent-harness credentials, shell histories, h
 Secret-shaped environment variables (*_TOKEN, *_SECRET*, *_PASSWORD, *_API_KEY, AWS_ACCESS_KEY_ID...) are
 removed; --profile ci keeps only an allow-list; --env NAME passes one on purpose. Nothing is
 writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
-temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the TCP ports of
---allow-connect/--allow-bind). With or without --net, bwrap mode keeps every host unix socket file outside
-the write roots out of reach, unless --allow-socket names it. No capabilities, no new privileges, no setuid
-files, no core dumps; a seccomp
-filter refuses io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf, perf, userfaultfd and
-32-bit entry points.`;
+temporary directory (TMPDIR). --profile workspace and ci protect, in every repository of the write roots
+(3 directories deep), what git executes or trusts (hooks, config, info/ files, the core.hooksPath
+directory...; commits still work), and .vscode, .idea, .mcp.json, .claude, .envrc at their top: bwrap mode
+prevents changes, landlock-only mode restores them after the run; a repository created during the run that
+could make git run a program is neutralised (one line on stderr, even with -q). Without --net, only AF_UNIX
+sockets (and the TCP ports of --allow-connect/--allow-bind). With or without --net, bwrap mode keeps every
+host unix socket file outside the write roots out of reach, unless --allow-socket names it. No capabilities,
+no new privileges, no setuid files, no core dumps; a seccomp filter refuses io_uring, terminal injection, new
+user namespaces, mounts, keyrings, bpf, perf, userfaultfd and 32-bit entry points.`;
 
 const MODES = `bwrap (default where user namespaces work): bubblewrap namespaces and mounts, plus Landlock and
 seccomp inside.
@@ -124,6 +127,7 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
       say: (line) => {
         if (!options.quiet) process.stderr.write(`cordon: ${line}\n`);
       },
+      alert: (line) => process.stderr.write(`cordon: ${line}\n`),
       detail: (line) => {
         if (options.verbose && !options.quiet) process.stderr.write(`cordon: ${line}\n`);
       },
@@ -170,7 +174,7 @@ export default defineCommand({
   ],
   examples: [
     "cordon -w . -- npm test                  # only the project is writable",
-    "cordon --profile workspace -- make       # the same, with .git write-protected",
+    "cordon --profile workspace -- make       # the same; commits work, git hooks and config stay protected",
     "cordon --net -w . -w ~/.cache -- cargo build",
     "cordon -p cordon.yaml -- ./build.sh      # a policy file (JSON, YAML or TOML)",
     "cordon -v --report run.json -- pytest    # say what was enforced",

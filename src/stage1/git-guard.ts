@@ -1,0 +1,354 @@
+// The host side of protectGit (plan/git-guard.ts). Before the run it records
+// each path the mode cannot hold; after the run, when no sandboxed process
+// is left, it puts back whatever changed, then looks for repositories that
+// appeared during the run and neutralises any that could make git run a
+// program. Everything here acts inside the write roots only, never follows
+// a symlink there, and reports what it did as data.
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  type Stats,
+} from "node:fs";
+import { dirname } from "node:path";
+import { CordonError } from "../errors.ts";
+import type { GitGuardPlan, GuardedPath } from "../plan/git-guard.ts";
+import { executingKeys, neutralisedConfig } from "../policy/git-config.ts";
+import { commonDirOf, findDotGits, GIT_SEARCH, gitDirOf, moduleGitDirs, type DotGit } from "../policy/git.ts";
+import { isWithin, lstatOrUndefined } from "../policy/paths.ts";
+
+type Snapshot =
+  | { kind: "absent" }
+  | { kind: "file"; mode: number; uid: number; gid: number; data: Buffer }
+  | { kind: "symlink"; target: string; uid: number; gid: number }
+  | { kind: "dir"; mode: number; uid: number; gid: number; entries: Map<string, Snapshot> }
+  /** A FIFO, socket or device: not something git runs; what stood there is not recreated. */
+  | { kind: "other" };
+
+/** Bounds on what one run records: git's hooks and configs are small. */
+const LIMITS = { entries: 20_000, bytes: 64 * 1024 * 1024 };
+
+class Budget {
+  entries = 0;
+  bytes = 0;
+  exceeded = false;
+  charge(bytes: number): boolean {
+    this.entries++;
+    this.bytes += bytes;
+    this.exceeded ||= this.entries > LIMITS.entries || this.bytes > LIMITS.bytes;
+    return !this.exceeded;
+  }
+}
+
+const owner = (stat: Stats) => ({ uid: stat.uid, gid: stat.gid });
+
+function snapshotOf(path: string, budget: Budget): Snapshot {
+  const stat = lstatOrUndefined(path);
+  if (!stat) return { kind: "absent" };
+  if (stat.isSymbolicLink())
+    return budget.charge(0) ? { kind: "symlink", target: readlinkSync(path), ...owner(stat) } : { kind: "other" };
+  if (stat.isFile()) {
+    if (!budget.charge(stat.size)) return { kind: "other" };
+    return { kind: "file", mode: stat.mode & 0o7777, ...owner(stat), data: readFileSync(path) };
+  }
+  if (!stat.isDirectory()) return { kind: "other" };
+  const entries = new Map<string, Snapshot>();
+  if (!budget.charge(0)) return { kind: "other" };
+  for (const name of readdirSync(path).sort()) {
+    entries.set(name, snapshotOf(`${path}/${name}`, budget));
+    if (budget.exceeded) break;
+  }
+  return { kind: "dir", mode: stat.mode & 0o7777, ...owner(stat), entries };
+}
+
+function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === "file" && b.kind === "file") return a.mode === b.mode && a.data.equals(b.data);
+  if (a.kind === "symlink" && b.kind === "symlink") return a.target === b.target;
+  if (a.kind === "dir" && b.kind === "dir") {
+    if (a.mode !== b.mode || a.entries.size !== b.entries.size) return false;
+    for (const [name, entry] of a.entries) {
+      const other = b.entries.get(name);
+      if (!other || !sameSnapshot(entry, other)) return false;
+    }
+    return true;
+  }
+  return a.kind === b.kind;
+}
+
+/** As root, what cordon writes back keeps its owner; as anyone else, it is the caller's anyway. */
+function restoreOwner(path: string, snapshot: { uid: number; gid: number }): void {
+  if (process.getuid?.() !== 0) return;
+  try {
+    chownSync(path, snapshot.uid, snapshot.gid);
+  } catch {
+    // A file system without ownership (vfat): nothing to put back.
+  }
+}
+
+function create(path: string, snapshot: Snapshot): void {
+  if (snapshot.kind === "file") {
+    writeFileSync(path, snapshot.data, { flag: "wx", mode: 0o600 });
+    restoreOwner(path, snapshot);
+    chmodSync(path, snapshot.mode);
+  } else if (snapshot.kind === "symlink") {
+    symlinkSync(snapshot.target, path);
+  } else if (snapshot.kind === "dir") {
+    mkdirSync(path, { mode: 0o700 });
+    for (const [name, entry] of snapshot.entries) create(`${path}/${name}`, entry);
+    restoreOwner(path, snapshot);
+    chmodSync(path, snapshot.mode);
+  }
+}
+
+export interface GuardRecord {
+  paths: { guarded: GuardedPath; root: string; before: Snapshot }[];
+}
+
+/** What was put back after the run, for the report and one line on stderr. */
+export interface RepairedPath {
+  path: string;
+  what: string;
+  /** "restored": put back as it was; "removed": it did not exist before the run. */
+  action: "restored" | "removed";
+}
+
+/**
+ * Records each path to repair. A record too large to keep (a hooks
+ * directory of thousands of files) refuses the run: restoring part of it
+ * would protect part of it.
+ */
+export function recordGuarded(plan: GitGuardPlan, writeRoots: readonly string[]): GuardRecord {
+  const budget = new Budget();
+  const paths = plan.repaired.flatMap((guarded) => {
+    const root = writeRoots.find((writable) => isWithin(guarded.path, writable) && guarded.path !== writable);
+    return root ? [{ guarded, root, before: snapshotOf(guarded.path, budget) }] : [];
+  });
+  if (budget.exceeded) {
+    throw new CordonError(
+      `protecting git: the paths to restore after the run hold more than ${LIMITS.entries} entries or ` +
+        `${LIMITS.bytes >> 20} MiB`,
+      {
+        hint:
+          "run where bwrap works (it prevents instead of restoring), or set protectGit: false; " +
+          "the command was not run",
+      },
+    );
+  }
+  return { paths };
+}
+
+/**
+ * Makes every directory from `root` down to `dir` a real directory again: a
+ * symlink or a file the command put on the way is removed (unlink removes
+ * the link, never its target). False when a directory on the way is gone:
+ * the repository went with it, and nothing is left for git to run.
+ */
+function realDirectoriesTo(root: string, dir: string): boolean {
+  const parts = dir.slice(root.length).split("/").filter(Boolean);
+  let at = root;
+  for (const part of parts) {
+    at = `${at}/${part}`;
+    const stat = lstatOrUndefined(at);
+    if (!stat) return false;
+    if (stat.isDirectory()) continue;
+    rmSync(at, { force: true });
+    mkdirSync(at, { mode: 0o755 });
+  }
+  return true;
+}
+
+/** Puts back every recorded path that changed. Runs after the sweep: nothing sandboxed is left to race it. */
+export function repairGuarded(record: GuardRecord): RepairedPath[] {
+  const repaired: RepairedPath[] = [];
+  // Shallowest first: a symlinked pointer is put back before what lies behind it.
+  const ordered = [...record.paths].sort((a, b) => a.guarded.path.length - b.guarded.path.length);
+  for (const { guarded, root, before } of ordered) {
+    if (!realDirectoriesTo(root, dirname(guarded.path))) continue;
+    const now = snapshotOf(guarded.path, new Budget());
+    if (sameSnapshot(before, now)) continue;
+    rmSync(guarded.path, { recursive: true, force: true });
+    create(guarded.path, before);
+    repaired.push({ ...guarded, action: before.kind === "absent" ? "removed" : "restored" });
+  }
+  return repaired;
+}
+
+/** A repository that appeared during the run and could make git run a program, and what cordon did. */
+export interface NeutralisedRepository {
+  /** The `.git` as found. */
+  path: string;
+  /** The executing keys and hooks found. */
+  found: string[];
+  /** What cordon changed, in words. */
+  actions: string[];
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "latin1");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The git directory and the common directory a `.git` leads to (as in policy/git.ts), if any. */
+function dirsOf(dotGit: DotGit): string[] {
+  const gitDir = gitDirOf(dotGit);
+  return gitDir ? [...new Set([gitDir, commonDirOf(gitDir)])] : [];
+}
+
+/**
+ * Hooks git would run: every entry of hooks/ that is executable or a
+ * symlink, except git's own `*.sample` files (git runs a hook by its exact
+ * name only, and no hook name ends in .sample).
+ */
+function liveHooks(hooksDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(hooksDir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    if (name.endsWith(".sample")) return false;
+    const stat = lstatOrUndefined(`${hooksDir}/${name}`);
+    return stat !== undefined && (stat.isSymbolicLink() || (stat.mode & 0o111) !== 0);
+  });
+}
+
+/** The real path of `path`'s directory, or undefined when it cannot be resolved. */
+function realParentOf(path: string): string | undefined {
+  try {
+    return realpathSync(dirname(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A free name beside `path` for what cordon moves aside. */
+function asideName(path: string): string {
+  for (let n = 0; ; n++) {
+    const candidate = `${path}.cordon-disabled${n === 0 ? "" : `-${n}`}`;
+    if (!lstatOrUndefined(candidate)) return candidate;
+  }
+}
+
+interface Finding {
+  config: { path: string; keys: string[] }[];
+  hooks: { dir: string; names: string[] }[];
+}
+
+/** The executing keys and hooks of a finding, named for the report. */
+function foundOf(finding: Finding): string[] {
+  return [
+    ...finding.config.flatMap(({ keys }) => keys),
+    ...finding.hooks.flatMap(({ names }) => names.map((name) => `hooks/${name}`)),
+  ];
+}
+
+function findingsIn(dirs: readonly string[], guarded: ReadonlySet<string>): Finding {
+  const finding: Finding = { config: [], hooks: [] };
+  for (const dir of dirs) {
+    for (const config of [`${dir}/config`, `${dir}/config.worktree`]) {
+      if (guarded.has(config)) continue;
+      const stat = lstatOrUndefined(config);
+      if (!stat?.isFile() && !stat?.isSymbolicLink()) continue;
+      // git follows a symlinked config wherever it leads: that alone is reason enough.
+      const keys = stat.isSymbolicLink() ? ["(config is a symlink)"] : executingKeys(readText(config) ?? "");
+      if (keys.length > 0) finding.config.push({ path: config, keys });
+    }
+    const hooksDir = `${dir}/hooks`;
+    if (guarded.has(hooksDir)) continue;
+    const names = liveHooks(hooksDir);
+    if (names.length > 0) finding.hooks.push({ dir: hooksDir, names });
+  }
+  return finding;
+}
+
+/**
+ * Disarms one new repository. Inside a write root: its config is moved to
+ * `config.cordon-disabled` and replaced by its harmless entries, and its
+ * hooks directory is moved to `hooks.cordon-disabled` (an empty one takes
+ * its place). A `.git` pointer leading out of the write roots cannot be
+ * fixed at its target (not the command's to write, nor cordon's to change):
+ * the pointer itself is moved aside.
+ */
+function neutralise(dotGit: DotGit, finding: Finding, inRoots: (path: string) => boolean): string[] {
+  const outside = [...finding.config.map((c) => c.path), ...finding.hooks.map((h) => h.dir)].some((p) => !inRoots(p));
+  if (outside) {
+    const aside = asideName(dotGit.path);
+    renameSync(dotGit.path, aside);
+    return [`moved ${dotGit.path} to ${aside}`];
+  }
+  const actions: string[] = [];
+  for (const { path } of finding.config) {
+    const aside = asideName(path);
+    const text = readText(path) ?? "";
+    renameSync(path, aside);
+    chmodSync(aside, 0o600);
+    writeFileSync(path, neutralisedConfig(text).text, { flag: "wx", mode: 0o644 });
+    actions.push(`moved ${path} to ${aside} and kept only its harmless entries`);
+  }
+  for (const { dir } of finding.hooks) {
+    const aside = asideName(dir);
+    renameSync(dir, aside);
+    chmodSync(aside, 0o700);
+    mkdirSync(dir, { mode: 0o755 });
+    actions.push(`moved ${dir} to ${aside}`);
+  }
+  return actions;
+}
+
+/**
+ * The repositories that appeared during the run (a `.git` not there before,
+ * or of another kind), within the same search scope, each neutralised if it
+ * sets an executing key or holds a hook git would run.
+ */
+export function neutraliseNewRepositories(plan: GitGuardPlan): {
+  neutralised: NeutralisedRepository[];
+  /** The search stopped at its limit: repositories beyond it were not checked. */
+  truncated: boolean;
+} {
+  if (!plan.enabled) return { neutralised: [], truncated: false };
+  const { roots, known } = plan.scan;
+  const before = new Set(known.map((dotGit) => `${dotGit.kind}:${dotGit.path}`));
+  const guarded = new Set(plan.scan.guarded);
+  // Inside a write root by its real path too: a gitdir: reached through a symlink the command planted
+  // (`gitdir: ../link/.git`, link -> a repository of the user's elsewhere) is not cordon's to rewrite.
+  const inRoots = (path: string) => {
+    const real = realParentOf(path);
+    return real !== undefined && real === dirname(path) && roots.some((root) => isWithin(path, root));
+  };
+  const scope = { ...GIT_SEARCH, maxDepth: plan.scan.maxDepth, skipped: plan.scan.skipped };
+  const out: NeutralisedRepository[] = [];
+  const search = findDotGits(roots, scope);
+  for (const dotGit of search.found) {
+    if (before.has(`${dotGit.kind}:${dotGit.path}`)) continue;
+    const finding = findingsIn(dirsOf(dotGit), guarded);
+    if (finding.config.length + finding.hooks.length === 0) continue;
+    out.push({ path: dotGit.path, found: foundOf(finding), actions: neutralise(dotGit, finding, inRoots) });
+  }
+  // A submodule git directory planted in a known repository's modules/ needs no pointer to matter:
+  // `git submodule update --init` on the host adopts it for a path .gitmodules names.
+  for (const dotGit of known) {
+    const gitDir = gitDirOf(dotGit);
+    if (!gitDir) continue;
+    for (const module of moduleGitDirs(commonDirOf(gitDir))) {
+      if (guarded.has(`${module}/config`)) continue;
+      const finding = findingsIn([module], guarded);
+      if (finding.config.length + finding.hooks.length === 0) continue;
+      const asDotGit: DotGit = { path: module, kind: "dir" };
+      out.push({ path: module, found: foundOf(finding), actions: neutralise(asDotGit, finding, inRoots) });
+    }
+  }
+  return { neutralised: out, truncated: search.truncated };
+}
