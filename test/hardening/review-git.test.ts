@@ -1,0 +1,389 @@
+// Review of protectGit (issue 15, the git half), attacking the change as an
+// adversary who has read src/policy/git.ts and src/stage1/git-guard.ts. Each
+// attack is first shown working without protection (a plain -w run), then
+// under --profile workspace. holeTest marks an attack that still works.
+import { afterAll, describe, expect } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { attackTest, holeTest } from "../helpers/attacks.ts";
+import { cordon, modeArgs, run, startCordon, systemTool, waitFor } from "../helpers/cordon.ts";
+
+const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
+const gitMissing = systemTool("git") ? undefined : "git is not installed";
+const scriptMissing = systemTool("script") ? undefined : "script (util-linux) is not installed";
+
+const scenes: string[] = [];
+afterAll(() => {
+  for (const dir of scenes) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Scene {
+  /** The scene's directory, outside every write root. */
+  dir: string;
+  /** The write root: `dir/ws`, a repository with one commit. */
+  ws: string;
+  /** A script on the host that appends `RAN-<its first argument>` to `dir/ran` when git runs it. */
+  payload: string;
+  /** A shell script on the host, in the write root. */
+  host(script: string): ReturnType<typeof run>;
+  /** The script under cordon with `args`, in the write root. */
+  sandboxed(args: string[], script: string): ReturnType<typeof run>;
+  /** What the payload recorded since the last call. */
+  ran(): string;
+}
+
+function gitEnv(home: string): Record<string, string> {
+  return {
+    HOME: home,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: "t",
+    GIT_AUTHOR_EMAIL: "t@example.org",
+    GIT_COMMITTER_NAME: "t",
+    GIT_COMMITTER_EMAIL: "t@example.org",
+  };
+}
+
+function scene(): Scene {
+  // Not under /tmp: bwrap mode gives the command a private /tmp.
+  const dir = mkdtempSync("/var/tmp/cordon-review-git-");
+  scenes.push(dir);
+  chmodSync(dir, 0o755);
+  const ws = join(dir, "ws");
+  mkdirSync(join(dir, "home"));
+  mkdirSync(ws);
+  const payload = join(dir, "payload.sh");
+  writeFileSync(payload, `#!/bin/sh\necho "RAN-$1" >> ${dir}/ran\n`, { mode: 0o755 });
+  const options = { cwd: ws, env: gitEnv(join(dir, "home")) };
+  const s: Scene = {
+    dir,
+    ws,
+    payload,
+    host: (script) => run(["sh", "-c", script], options),
+    sandboxed: (args, script) => cordon([...args, "-q", "--", "sh", "-c", script], options),
+    ran: () => {
+      const path = join(dir, "ran");
+      const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+      rmSync(path, { force: true });
+      return text;
+    },
+  };
+  expect(s.host("git init -q -b main . && git commit -q --allow-empty -m init").exitCode).toBe(0);
+  return s;
+}
+
+const plain = (mode: string) => ["-w", ".", ...modeArgs(mode)];
+const workspace = (mode: string) => ["--profile", "workspace", ...modeArgs(mode)];
+
+for (const mode of MODES) {
+  describe(`${mode} mode`, () => {
+    holeTest(
+      "neutralising a new repository whose config and hooks are symlinks chmods their targets outside " +
+        "the write roots, and copies the target's remote URLs into the write root",
+      "neutralise() renames the symlink, then chmodSync(aside) follows it: as root, config -> /etc/passwd " +
+        "becomes 0600 and hooks -> /usr/bin 0700; readText(config) reads through it too (lchmod-free fix: skip " +
+        "chmod and reading for a symlink, move it aside and write an empty allow-listed config)",
+      [gitMissing],
+      () => {
+        const s = scene();
+        // Outside the write root: a file in git's config format that the sandbox may not read, and a directory.
+        const secret = join(s.dir, "secret.gitconfig");
+        writeFileSync(secret, '[remote "origin"]\n\turl = https://user:TOKEN-1234@example.org/x.git\n');
+        chmodSync(secret, 0o755);
+        const bin = join(s.dir, "bin");
+        mkdirSync(bin);
+        chmodSync(bin, 0o755);
+        writeFileSync(join(bin, "tool"), "#!/bin/sh\n", { mode: 0o755 });
+        const plant = (name: string) =>
+          `git init -q ${name} && rm -rf ${name}/.git/config ${name}/.git/hooks && ` +
+          `ln -s ${secret} ${name}/.git/config && ln -s ${bin} ${name}/.git/hooks && cat ${secret}`;
+        const deny = ["--deny-read", secret];
+        const without = s.sandboxed([...plain(mode), ...deny], plant("a"));
+        expect(without.stdout).not.toContain("TOKEN");
+        expect(statSync(secret).mode & 0o7777).toBe(0o755);
+        expect(statSync(bin).mode & 0o7777).toBe(0o755);
+        // (A known repository with symlinked hooks would cost bwrap mode every new entry: see below.)
+        s.host("rm -rf a");
+
+        const result = s.sandboxed([...workspace(mode), ...deny], plant("b"));
+        expect(result.stderr).toContain("protectGit: the repository");
+        expect(readFileSync(join(s.ws, "b/.git/config"), "utf8")).not.toContain("TOKEN");
+        expect(statSync(secret).mode & 0o7777).toBe(0o755);
+        expect(statSync(bin).mode & 0o7777).toBe(0o755);
+      },
+    );
+
+    // git reads a .git file as "gitdir: " followed by the rest of the file, only trailing CR/LF removed,
+    // as bytes, and resolves it through the kernel (a symlink, then ".."). cordon's gitDirOf trims spaces,
+    // reads UTF-8 and resolves lexically: each difference points cordon at a harmless directory.
+    const POINTERS: { name: string; hole: string; plant: string }[] = [
+      {
+        name: "a leading space (gitdir:  g is ' g' to git, 'g' to cordon)",
+        hole: "gitDirOf's /^gitdir: *(.+)$/ and trim()",
+        plant: "mkdir x && git init -q --separate-git-dir 'x/ g' x && printf 'gitdir:  g\\n' > x/.git",
+      },
+      {
+        name: "'..' after a symlink (link/../g: the kernel follows link first, resolvePath drops it)",
+        hole: "gitDirOf resolves the pointer lexically",
+        plant:
+          "mkdir -p x deep/a/b && git init -q --separate-git-dir deep/a/g x && ln -s ../deep/a/b x/link && " +
+          "printf 'gitdir: link/../g\\n' > x/.git",
+      },
+      {
+        name: "a name that is not UTF-8 (read as U+FFFD, a path that does not exist)",
+        hole: "gitDirOf reads the pointer as UTF-8",
+        plant:
+          "mkdir x && git init -q --separate-git-dir \"x/$(printf 'g\\377')\" x && printf 'gitdir: g\\377\\n' > x/.git",
+      },
+    ];
+    for (const pointer of POINTERS) {
+      holeTest(
+        `a new .git file whose pointer git and cordon read differently: ${pointer.name}`,
+        `${pointer.hole}: cordon checks another directory than git uses, the fsmonitor stays and runs ` +
+          "(fix: parse as git does, bytes, 'gitdir: ' then the rest minus trailing CR/LF, realpath the result; " +
+          "the same for commondir)",
+        [gitMissing],
+        () => {
+          const s = scene();
+          const attack = (args: string[], tag: string) => {
+            s.host("rm -rf x deep");
+            s.sandboxed(args, `${pointer.plant} && git -C x config core.fsmonitor '${s.payload} ${tag}'`);
+            s.host("cd x && git status >/dev/null 2>&1");
+            return s.ran();
+          };
+          expect(attack(plain(mode), "plain")).toContain("RAN-plain");
+          expect(attack(workspace(mode), "guarded")).toBe("");
+        },
+      );
+    }
+
+    holeTest(
+      "a repository in a directory whose name is not UTF-8: an existing one is not protected, a new one not checked",
+      "findDotGits lists names as UTF-8 strings: the lossy name does not exist, the directory is never entered " +
+        "(fix: list and build paths as Buffers)",
+      [gitMissing],
+      () => {
+        const s = scene();
+        const name = "n$(printf '\\377')";
+        s.host(`git init -q "${name}"`);
+        const attack = (args: string[], tag: string) => {
+          s.host(`rm -rf "new${name}"; git -C "${name}" config --unset core.fsmonitor`);
+          const plant =
+            `git -C "${name}" config core.fsmonitor '${s.payload} ${tag}-existing'; ` +
+            `git init -q "new${name}" && git -C "new${name}" config core.fsmonitor '${s.payload} ${tag}-new'`;
+          s.sandboxed(args, plant);
+          s.host(`git -C "${name}" status >/dev/null 2>&1; git -C "new${name}" status >/dev/null 2>&1`);
+          return s.ran();
+        };
+        const without = attack(plain(mode), "plain");
+        expect(without).toContain("RAN-plain-existing");
+        expect(without).toContain("RAN-plain-new");
+        expect(attack(workspace(mode), "guarded")).toBe("");
+      },
+    );
+
+    holeTest(
+      "a git directory planted as an ordinary project directory (src/ with HEAD, objects/, refs/, config): " +
+        "git status anywhere below src/ runs its fsmonitor",
+      "only entries named .git are searched; git discovers src/ itself as a repository before ./.git " +
+        "(the README's 'a bare repository not named .git' understates it: any directory, at any depth below it). " +
+        "Fix: in each directory the search lists, treat HEAD + objects/ + refs/ as a git directory, old or new",
+      [gitMissing],
+      () => {
+        const s = scene();
+        const attack = (args: string[], tag: string) => {
+          s.host("rm -rf src");
+          s.sandboxed(
+            args,
+            "mkdir -p src/lib && echo code > src/lib/main.c && cd src && git init -q --bare . && " +
+              "git config core.bare false && git config core.worktree . && " +
+              `git config core.fsmonitor '${s.payload} ${tag}'`,
+          );
+          s.host("cd src/lib && git status >/dev/null 2>&1");
+          return s.ran();
+        };
+        expect(attack(plain(mode), "plain")).toContain("RAN-plain");
+        expect(attack(workspace(mode), "guarded")).toBe("");
+      },
+    );
+
+    holeTest(
+      "a new repository whose config runs a program through a key cordon does not list " +
+        "(gpg.ssh.defaultKeyCommand at commit, protocol.ext.allow with an ext:: remote at fetch)",
+      "executingReason is a deny-list: defaultKeyCommand, protocol.*.allow, interactive.diffFilter, " +
+        "mergetool/difftool.*.cmd, core.alternateRefsCommand, sendemail.*cmd, trailer.*.cmd are missed. " +
+        "Fix: count as executing any entry the allow-list (kept()) would drop",
+      [gitMissing],
+      () => {
+        const s = scene();
+        const attack = (args: string[], tag: string) => {
+          s.host("rm -rf k1 k2");
+          s.sandboxed(
+            args,
+            [
+              "git init -q k1 && git -C k1 config gpg.format ssh && git -C k1 config commit.gpgSign true",
+              `git -C k1 config gpg.ssh.defaultKeyCommand '${s.payload} ${tag}-commit'`,
+              "git init -q k2 && git -C k2 config protocol.ext.allow always",
+              `git -C k2 remote add origin 'ext::sh -c ${s.payload}% ${tag}-fetch'`,
+            ].join(" && "),
+          );
+          s.host("(cd k1 && git commit -q --allow-empty -m x); (cd k2 && git fetch -q origin); true");
+          return s.ran();
+        };
+        const without = attack(plain(mode), "plain");
+        expect(without).toContain("RAN-plain-commit");
+        expect(without).toContain("RAN-plain-fetch");
+        expect(attack(workspace(mode), "guarded")).toBe("");
+      },
+    );
+
+    holeTest(
+      "interactive.diffFilter in a new repository runs at the user's next git add -p (on a terminal)",
+      "interactive.diffFilter is not an executing key to cordon (fix: as above, anything outside the allow-list)",
+      [gitMissing, scriptMissing],
+      () => {
+        const s = scene();
+        const attack = (args: string[], tag: string) => {
+          s.host("rm -rf k");
+          s.sandboxed(
+            args,
+            "git init -q k && cd k && echo a > f && git add f && git commit -qm a && echo b >> f && " +
+              `git config interactive.diffFilter '${s.payload} ${tag}; cat'`,
+          );
+          // A human's terminal: add -p colours its diff, and pipes it through the filter.
+          s.host(`cd k && script -qc 'echo q | git add -p' /dev/null >/dev/null 2>&1`);
+          return s.ran();
+        };
+        expect(attack(plain(mode), "plain")).toContain("RAN-plain");
+        expect(attack(workspace(mode), "guarded")).toBe("");
+      },
+    );
+
+    holeTest(
+      "core.hooksPath set in a file the repository's config includes: that hooks directory is not protected",
+      "configReferences reads core.hooksPath (and include.path) from .git/config and config.worktree only, " +
+        "not from the files they include (fix: follow includes, bounded, as git does)",
+      [gitMissing],
+      () => {
+        const s = scene();
+        // A shared, versioned config: `git config include.path ../.gitconfig`, which sets the hooks directory.
+        s.host(
+          "printf '[core]\\n\\thooksPath = .githooks\\n' > .gitconfig && git config include.path ../.gitconfig && " +
+            "mkdir .githooks",
+        );
+        const attack = (args: string[], tag: string) => {
+          s.host("rm -f .githooks/post-checkout; git checkout -q main");
+          s.sandboxed(
+            args,
+            `printf '#!/bin/sh\\n${s.payload} ${tag}\\n' > .githooks/post-checkout && chmod +x .githooks/post-checkout`,
+          );
+          s.host(`git checkout -q -b ${tag}`);
+          return s.ran();
+        };
+        expect(attack(plain(mode), "plain")).toContain("RAN-plain");
+        expect(attack(workspace(mode), "guarded")).toBe("");
+      },
+    );
+  });
+}
+
+describe("bwrap mode: a repository whose hooks directory is a symlink", () => {
+  holeTest(
+    "a command under workspace leaves n/.git/hooks -> an empty directory (not neutralised: no live hook); " +
+      "every later workspace run in bwrap mode can create no file anywhere in the project",
+    "a symlinked protected path costs the whole write root Landlock's right to create entries, not only .git " +
+      "(the README says .git); a project that links .git/hooks to versioned scripts is broken the same way. " +
+      "Fix: resolve the symlink and protect its target when it lies in a write root (refuse otherwise), or " +
+      "withhold the rights from that one directory only; neutralise a new repository whose hooks is a symlink",
+    [gitMissing, systemTool("bwrap") ? undefined : "bwrap is not installed"],
+    () => {
+      const s = scene();
+      const plant = "git init -q n && mkdir -p empty && rm -rf n/.git/hooks && ln -s ../../empty n/.git/hooks";
+      expect(s.sandboxed(workspace("bwrap"), plant).exitCode).toBe(0);
+      const later = s.sandboxed(workspace("bwrap"), "touch new-file && mkdir -p src/new && echo created");
+      expect(later.stdout).toBe("created\n");
+    },
+  );
+});
+
+describe("landlock-only mode: the repair after the run", () => {
+  holeTest(
+    "a concurrent, harmless run restores the config another run planted (and says its own command changed it)",
+    "each run records 'before' on its own: run B starts after run A planted, records the plant, and puts it back " +
+      "after A's repair (documented as 'not excluded from racing the repair'; fix: a lock per write root held " +
+      "from record to repair, or refuse a second landlock-only run on the same roots)",
+    [gitMissing],
+    async () => {
+      const s = scene();
+      const args = ["--profile", "workspace", ...modeArgs("landlock"), "-q", "--", "sh", "-c"];
+      const options = { cwd: s.ws, env: gitEnv(join(s.dir, "home")) };
+      const config = join(s.ws, ".git/config");
+      const a = startCordon([...args, `git config core.fsmonitor '${s.payload} race'; sleep 2`], options);
+      await waitFor(() => readFileSync(config, "utf8").includes("fsmonitor"), "run A's plant");
+      const b = startCordon([...args, "sleep 4"], options);
+      await Promise.all([a.exited, b.exited]);
+      s.host("git status >/dev/null 2>&1");
+      expect(s.ran()).toBe("");
+      expect(readFileSync(config, "utf8")).not.toContain("fsmonitor");
+    },
+  );
+
+  holeTest(
+    "cordon SIGKILLed during the run (a harness's timeout, the OOM killer) leaves the planted config in place",
+    "the record lives in cordon's memory only: no repair, and the next run records the plant as the " +
+      "original (fix: write the record to the state directory before the run; the next run, or cordon itself " +
+      "at start, repairs from it; say so in the README)",
+    [gitMissing],
+    async () => {
+      const s = scene();
+      const config = join(s.ws, ".git/config");
+      const proc = startCordon(
+        [
+          "--profile",
+          "workspace",
+          ...modeArgs("landlock"),
+          "-q",
+          "--",
+          "sh",
+          "-c",
+          `git config core.fsmonitor '${s.payload} killed'; exec sleep 30`,
+        ],
+        { cwd: s.ws, env: gitEnv(join(s.dir, "home")) },
+      );
+      await waitFor(() => readFileSync(config, "utf8").includes("fsmonitor"), "the plant");
+      proc.kill("SIGKILL");
+      await proc.exited;
+      // The next run, whatever it is, does not repair it either.
+      s.sandboxed(workspace("landlock"), "true");
+      s.host("git status >/dev/null 2>&1");
+      expect(s.ran()).toBe("");
+    },
+  );
+
+  attackTest("the command cannot skip the repair by signalling cordon (Landlock's signal scope)", [gitMissing], () => {
+    const s = scene();
+    const script =
+      `git config core.fsmonitor '${s.payload} signalled'; ` +
+      "kill -STOP $PPID || echo stop-refused; kill -9 $PPID || echo kill-refused";
+    const result = s.sandboxed(workspace("landlock"), script);
+    expect(result.stdout).toBe("stop-refused\nkill-refused\n");
+    expect(result.stderr).toContain("protectGit: restored");
+    s.host("git status >/dev/null 2>&1");
+    expect(s.ran()).toBe("");
+  });
+});
+
+describe("bwrap mode: renaming around the mounts", () => {
+  attackTest(
+    "moving .git, or the directory of a nested repository, aside to put a new one in its place fails (EBUSY)",
+    [gitMissing, systemTool("bwrap") ? undefined : "bwrap is not installed"],
+    () => {
+      const s = scene();
+      s.host("mkdir -p a/b && git init -q a/b/lib");
+      const renames = [".git .git-old", "a a-old", "a/b/lib a/b/lib-old", "a/b/lib/.git a/b/lib/.git-old"];
+      const result = s.sandboxed(workspace("bwrap"), renames.map((pair) => `mv -T ${pair}`).join("; ") + "; true");
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toContain("Device or resource busy");
+      for (const pair of renames) expect(existsSync(join(s.ws, pair.split(" ")[1]!))).toBe(false);
+    },
+  );
+});
