@@ -122,6 +122,18 @@ function secretsOf(prepared: PreparedRun): ExplainReport["secrets"] {
   };
 }
 
+/**
+ * The resolved policy for explain's policy section, without what resolving
+ * found in the write roots (the repositories, the project files): the git
+ * section shows those, and dumping them here buried the policy.
+ */
+function policyAsWritten(policy: PreparedRun["policy"]): Record<string, unknown> {
+  const shown = JSON.parse(JSON.stringify(policy)) as Record<string, unknown>;
+  delete shown["git"];
+  delete shown["projectFiles"];
+  return shown;
+}
+
 export function explainReport(input: ExplainInput): ExplainReport {
   const { policy, facts, decision, plan, refusal, options } = input.prepared;
   // Disassemble the bytes stage 2 would receive, not the in-memory program.
@@ -132,7 +144,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
   return {
     format: "cordon-explain/1",
     command: input.command,
-    policy: JSON.parse(JSON.stringify(policy)) as Record<string, unknown>,
+    policy: policyAsWritten(policy),
     warnings: input.warnings,
     mode: {
       requested: policy.mode,

@@ -47,8 +47,15 @@ export const GIT_GUARD_WORDS: Record<SandboxMode, string> = {
 
 const guarded = (entry: GitProtectedPath): GuardedPath => ({ path: entry.path, what: entry.what });
 
-/** Whether bwrap mode can hold this path with a mount (or a placeholder where it is missing). */
+/**
+ * Whether bwrap mode can hold this path with a mount (or a placeholder where
+ * it is missing). Not a symlink (`.git/hooks -> ../scripts`): a mount lands
+ * on its target, which is protected on its own, and holding the link itself
+ * would cost every directory above it, up to the write root, the right to
+ * create entries. The link is repaired after the run instead.
+ */
 function mountable(entry: GitProtectedPath): boolean {
+  if (entry.kind === "symlink") return false;
   return entry.kind !== "missing" || entry.ifMissing === "placeholder";
 }
 

@@ -173,9 +173,11 @@ export function includePathsOf(entries: readonly ConfigEntry[]): string[] {
     .flatMap((entry) => (entry.value ? [entry.value] : []));
 }
 
-/** core.hooksPath as the config sets it (the last one wins, as in git). */
-export function hooksPathOf(entries: readonly ConfigEntry[]): string | undefined {
-  return entries.findLast((entry) => entry.section === "core" && !entry.subsection && entry.key === "hookspath")?.value;
+/** Every core.hooksPath a config sets (git uses the last one it reads). */
+export function hooksPathsOf(entries: readonly ConfigEntry[]): string[] {
+  return entries.flatMap((entry) =>
+    entry.section === "core" && !entry.subsection && entry.key === "hookspath" && entry.value ? [entry.value] : [],
+  );
 }
 
 /**

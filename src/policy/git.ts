@@ -2,9 +2,11 @@
 // trusts: the paths that must not change during a run. git itself keeps
 // working: objects, refs, the index, logs and HEAD stay writable.
 import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
+import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
+import { CordonError } from "../errors.ts";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, resolve as resolvePath } from "node:path";
-import { configEntries, hooksPathOf, includePathsOf } from "./git-config.ts";
+import { configEntries, hooksPathsOf, includePathsOf, type ConfigEntry } from "./git-config.ts";
 import { lstatOrUndefined } from "./paths.ts";
 
 /**
@@ -24,10 +26,18 @@ export const GIT_SEARCH = {
 
 export type DotGitKind = "dir" | "file" | "symlink";
 
-/** A `.git` found in a write root: a directory, a `gitdir:` file (worktree, submodule) or a symlink. */
+/**
+ * A repository found in a write root: a `.git` directory, a `gitdir:` file
+ * (worktree, submodule) or a symlink, or a git directory under another name
+ * (`kind` "dir", `path` the directory itself: git discovers a directory with
+ * HEAD, objects/ and refs/ as a repository of its own).
+ */
 export interface DotGit {
+  /** The path; escaped for display when it is not UTF-8 (then `bytes` holds it). */
   path: string;
   kind: DotGitKind;
+  /** The path as bytes, set only when it is not UTF-8: cordon cannot protect it by name. */
+  bytes?: Buffer;
 }
 
 export interface GitSearch {
@@ -63,41 +73,107 @@ function entriesOf(dir: string): Dirent[] | undefined {
   }
 }
 
-const kindOf = (entry: Dirent): DotGitKind | undefined =>
-  entry.isDirectory() ? "dir" : entry.isFile() ? "file" : entry.isSymbolicLink() ? "symlink" : undefined;
+/** What an lstat that found nothing says. */
+const NONE = { isDirectory: () => false, isFile: () => false, isSymbolicLink: () => false };
 
-function dotGitAt(dir: string): DotGit | undefined {
-  const path = dir === "/" ? "/.git" : `${dir}/.git`;
-  const stat = lstatSync(path, { throwIfNoEntry: false });
-  if (!stat) return undefined;
-  const kind = stat.isDirectory() ? "dir" : stat.isFile() ? "file" : stat.isSymbolicLink() ? "symlink" : undefined;
-  return kind ? { path, kind } : undefined;
+interface Entry {
+  name: Buffer;
+  kind: DotGitKind | undefined;
 }
 
-/** Every `.git` within the search scope of `roots`, breadth first; symlinked directories are not entered. */
+/**
+ * A directory's entries, names as bytes. Listed as text with their types
+ * (one getdents, no lstat), unless the directory's path or a name is not
+ * UTF-8 (a U+FFFD in a name may stand for a byte that is not): then as bytes,
+ * with an lstat per entry, since Bun lists no types for names as bytes.
+ */
+function entriesAsBytes(dir: Buffer): Entry[] {
+  const text = utf8OrUndefined(dir);
+  try {
+    if (text !== undefined) {
+      const entries = readdirSync(text, { withFileTypes: true });
+      if (!entries.some((entry) => entry.name.includes("\uFFFD"))) {
+        return entries.map((entry) => ({ name: Buffer.from(entry.name), kind: kindOf(entry) }));
+      }
+    }
+    return readdirSync(dir, { encoding: "buffer" }).map((name) => ({
+      name,
+      kind: kindOf(lstatSync(below(dir, name), { throwIfNoEntry: false }) ?? NONE),
+    }));
+  } catch {
+    return [];
+  }
+}
+
+const kindOf = (entry: {
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}): DotGitKind | undefined =>
+  entry.isDirectory() ? "dir" : entry.isFile() ? "file" : entry.isSymbolicLink() ? "symlink" : undefined;
+
+const SLASH = Buffer.from("/");
+const DOT_GIT = Buffer.from(".git");
+
+function below(dir: Buffer, name: Buffer | string): Buffer {
+  const bytes = typeof name === "string" ? Buffer.from(name) : name;
+  return dir.length === 1 && dir[0] === SLASH[0] ? Buffer.concat([dir, bytes]) : Buffer.concat([dir, SLASH, bytes]);
+}
+
+function dotGitOf(bytes: Buffer, kind: DotGitKind): DotGit {
+  const path = utf8OrUndefined(bytes);
+  return path === undefined ? { path: escapeBytes(bytes), kind, bytes } : { path, kind };
+}
+
+/**
+ * Whether git would take `dir` itself for a git directory: HEAD, objects/
+ * and refs/ (setup.c is_git_directory). `names` is its listing, when the
+ * search has one; otherwise three lstats.
+ */
+function isGitDirectory(dir: Buffer, names?: ReadonlyMap<string, DotGitKind | undefined>): boolean {
+  const kind = (name: string) =>
+    names ? names.get(name) : kindOf(lstatSync(below(dir, name), { throwIfNoEntry: false }) ?? NONE);
+  const head = kind("HEAD");
+  return (head === "file" || head === "symlink") && kind("objects") === "dir" && kind("refs") === "dir";
+}
+
+/**
+ * Every repository within the search scope of `roots`, breadth first;
+ * symlinked directories are not entered, nor a git directory found. Names
+ * are handled as bytes: a directory whose name is not UTF-8 is searched
+ * too, and what is found below it carries its bytes.
+ */
 export function findDotGits(roots: readonly string[], scope = GIT_SEARCH): GitSearch {
   const found = new Map<string, DotGit>();
   const seen = new Set<string>();
   let directories = 0;
-  let queue = roots.map((root) => root);
+  const add = (bytes: Buffer, kind: DotGitKind) => found.set(bytes.toString("latin1"), dotGitOf(bytes, kind));
+  let queue: Buffer[] = roots.map((root) => Buffer.from(root));
   for (let depth = 0; queue.length > 0 && depth <= scope.maxDepth; depth++) {
-    const next: string[] = [];
+    const next: Buffer[] = [];
     for (const dir of queue) {
-      if (seen.has(dir)) continue;
-      seen.add(dir);
+      const key = dir.toString("latin1");
+      if (seen.has(key)) continue;
+      seen.add(key);
       if (++directories > scope.maxDirectories) return { found: [...found.values()], directories, truncated: true };
-      // At the last level only `.git` matters: one lstat instead of listing the directory.
+      // At the last level only `.git` and a git directory matter: lstats instead of listing the directory.
       if (depth === scope.maxDepth) {
-        const dotGit = dotGitAt(dir);
-        if (dotGit) found.set(dotGit.path, dotGit);
+        const kind = kindOf(lstatSync(below(dir, DOT_GIT), { throwIfNoEntry: false }) ?? NONE);
+        if (kind) add(below(dir, DOT_GIT), kind);
+        if (isGitDirectory(dir)) add(dir, "dir");
         continue;
       }
-      for (const entry of entriesOf(dir) ?? []) {
-        const path = dir === "/" ? `/${entry.name}` : `${dir}/${entry.name}`;
-        if (entry.name === ".git") {
-          const kind = kindOf(entry);
-          if (kind) found.set(path, { path, kind });
-        } else if (entry.isDirectory() && !scope.skipped.includes(entry.name)) next.push(path);
+      const entries = entriesAsBytes(dir);
+      const names = new Map(entries.map((entry) => [entry.name.toString("latin1"), entry.kind]));
+      if (isGitDirectory(dir, names)) {
+        add(dir, "dir");
+        continue;
+      }
+      for (const entry of entries) {
+        const name = entry.name.toString("latin1");
+        if (name === ".git") {
+          if (entry.kind) add(below(dir, entry.name), entry.kind);
+        } else if (entry.kind === "dir" && !scope.skipped.includes(name)) next.push(below(dir, entry.name));
       }
     }
     queue = next;
@@ -113,6 +189,47 @@ function readSmall(path: string): string | undefined {
   }
 }
 
+function readSmallBytes(path: string): Buffer | undefined {
+  try {
+    const bytes = readFileSync(path);
+    return bytes.length <= 65536 ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A path a pointer file names, as git reads it (setup.c read_gitfile_gently,
+ * get_common_dir_noenv): the bytes after `prefix`, trailing CR and LF
+ * removed, up to a NUL; relative to `base`; then resolved by the kernel
+ * (realpath: a symlink, then `..`). Undefined when git would find nothing
+ * there. A path that is not UTF-8 refuses: cordon protects paths by name.
+ */
+function pointerTarget(file: string, prefix: string, base: string): string | undefined {
+  const bytes = readSmallBytes(file);
+  if (!bytes || !bytes.subarray(0, prefix.length).equals(Buffer.from(prefix))) return undefined;
+  let end = bytes.length;
+  while (end > prefix.length && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
+  let pointer = bytes.subarray(prefix.length, end);
+  const nul = pointer.indexOf(0);
+  if (nul >= 0) pointer = pointer.subarray(0, nul);
+  if (pointer.length === 0) return undefined;
+  const absolute = pointer[0] === SLASH[0] ? pointer : below(Buffer.from(base), pointer);
+  let real: Buffer;
+  try {
+    real = realpathSync(absolute, { encoding: "buffer" });
+  } catch {
+    return undefined;
+  }
+  const text = utf8OrUndefined(real);
+  if (text === undefined) {
+    throw new CordonError(`protecting git: ${file} leads to ${escapeBytes(real)}, a path that is not UTF-8`, {
+      hint: "cordon protects git's files by name; rename that directory, or set protectGit: false",
+    });
+  }
+  return text;
+}
+
 /** The git directory a `.git` file or symlink leads to, or undefined. */
 export function gitDirOf(dotGit: DotGit): string | undefined {
   if (dotGit.kind === "dir") return dotGit.path;
@@ -123,13 +240,11 @@ export function gitDirOf(dotGit: DotGit): string | undefined {
       return undefined;
     }
   }
-  const pointer = /^gitdir: *(.+)$/m.exec(readSmall(dotGit.path) ?? "")?.[1]?.trim();
-  return pointer ? resolvePath(dirname(dotGit.path), pointer) : undefined;
+  return pointerTarget(dotGit.path, "gitdir: ", dirname(dotGit.path));
 }
 
 export function commonDirOf(gitDir: string): string {
-  const common = readSmall(`${gitDir}/commondir`)?.trim();
-  return common ? resolvePath(gitDir, common) : gitDir;
+  return pointerTarget(`${gitDir}/commondir`, "", gitDir) ?? gitDir;
 }
 
 function expandHome(path: string, base: string): string {
@@ -192,13 +307,45 @@ function moduleDirsBelow(dir: string, depth: number): string[] {
     .flatMap((entry) => moduleDirsBelow(`${dir}/${entry.name}`, depth + 1));
 }
 
-/** core.hooksPath and included config files, read from the configs git reads for this repository. */
+/** git gives up at 10 nested includes; cordon follows as deep, and at most this many files in all. */
+const MAX_INCLUDE_DEPTH = 10;
+const MAX_CONFIG_FILES = 64;
+
+/**
+ * The config files git reads for a repository, its includes followed (every
+ * include, whatever its condition: cordon protects what git might read), and
+ * each file's entries.
+ */
+function configFiles(configs: readonly string[]): { file: string; entries: ConfigEntry[] }[] {
+  const files: { file: string; entries: ConfigEntry[] }[] = [];
+  const seen = new Set<string>();
+  let queue = [...configs];
+  for (let depth = 0; depth <= MAX_INCLUDE_DEPTH && queue.length > 0; depth++) {
+    const next: string[] = [];
+    for (const file of queue) {
+      if (seen.has(file) || seen.size >= MAX_CONFIG_FILES) continue;
+      seen.add(file);
+      const entries = configEntries(readSmall(file) ?? "");
+      files.push({ file, entries });
+      next.push(...includePathsOf(entries).map((include) => expandHome(include, dirname(file))));
+    }
+    queue = next;
+  }
+  return files;
+}
+
+/**
+ * core.hooksPath and included config files, read from the configs git reads
+ * for this repository and the files they include: a hooks directory set in a
+ * versioned, included file is as live as one set in .git/config. Every
+ * core.hooksPath is protected, not only the one git would pick.
+ */
 function configReferences(gitDir: string, commonDir: string, workTree: string, of: string): GitProtected[] {
   const out: GitProtected[] = [];
-  for (const config of [`${commonDir}/config`, `${gitDir}/config.worktree`]) {
-    const entries = configEntries(readSmall(config) ?? "");
-    const hooksPath = hooksPathOf(entries);
-    if (hooksPath) {
+  const own = [`${commonDir}/config`, `${gitDir}/config.worktree`];
+  for (const { file, entries } of configFiles(own)) {
+    if (!own.includes(file)) out.push({ path: file, what: `a config file ${of} includes`, ifMissing: "repair" });
+    for (const hooksPath of hooksPathsOf(entries)) {
       const dir = expandHome(hooksPath, workTree);
       // husky's stubs in .husky/_ run the scripts beside them (.husky/pre-commit): the hooks are really those.
       const husky = basename(dir) === "_" && basename(dirname(dir)) === ".husky";
@@ -207,9 +354,6 @@ function configReferences(gitDir: string, commonDir: string, workTree: string, o
         what: husky ? `husky's hooks, core.hooksPath of ${of}` : `core.hooksPath of ${of}`,
         ifMissing: "placeholder",
       });
-    }
-    for (const include of includePathsOf(entries)) {
-      out.push({ path: expandHome(include, dirname(config)), what: `a file ${config} includes`, ifMissing: "repair" });
     }
   }
   return out;

@@ -400,6 +400,12 @@ function gitProtection(
   hidden: (entry: ResolvedPath) => boolean,
 ): GitProtection {
   const search = findDotGits(writeRoots);
+  const unnameable = search.found.find((dotGit) => dotGit.bytes !== undefined);
+  if (unnameable) {
+    throw new CordonError(`protecting git: the repository ${unnameable.path} has a path that is not UTF-8`, {
+      hint: "cordon protects git's files by name: rename that directory, or set protectGit: false",
+    });
+  }
   const protect: GitProtectedPath[] = [];
   for (const { path, what, ifMissing } of protectedPathsOf(search.found)) {
     for (const entry of resolveProtected(resolver, path, what))

@@ -2,12 +2,20 @@
 // plan says the run creates on the host, starts the sandbox, falls back to
 // landlock-only mode when bwrap fails before the command started, and returns
 // the status and the report as data. It prints only through `io`.
+import { basename } from "node:path";
 import { CordonError } from "../errors.ts";
+import { otherRuns } from "../host/runs.ts";
 import type { LaunchInput } from "../launch/encode.ts";
 import type { GitGuardPlan } from "../plan/git-guard.ts";
 import { GIT_SEARCH } from "../policy/git.ts";
 import { applyEnvChanges } from "./environment.ts";
-import { neutraliseNewRepositories, recordGuarded, repairGuarded, type GuardRecord } from "./git-guard.ts";
+import {
+  neutraliseNewRepositories,
+  recordGuarded,
+  repairGuarded,
+  type GuardRecord,
+  type RepairedPath,
+} from "./git-guard.ts";
 import { prepareFallback, type PreparedRun } from "./prepare.ts";
 import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
 import { runInBwrap } from "./run-bwrap.ts";
@@ -41,6 +49,21 @@ function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
   return { ...reportOf(prepared), leftoversKilled: ending.leftovers };
 }
 
+function repairLine(entry: RepairedPath): string {
+  const rule = entry.what.startsWith("project file") ? "protectFiles" : "protectGit";
+  if (entry.action === "disarmed") {
+    return (
+      `${rule}: moved ${entry.path} (${entry.what}) aside to ${basename(entry.path)}.cordon-disabled: it changed ` +
+      "while another cordon run held it, or a killed run could not repair it; compare it and put back what is yours"
+    );
+  }
+  const created = entry.action === "removed";
+  return (
+    `${rule}: ${created ? "removed" : "restored"} ${entry.path} (${entry.what}), ` +
+    `which the command ${created ? "created" : "changed"}`
+  );
+}
+
 /**
  * After the run, when the sweep has left no sandboxed process: what git
  * executes or trusts is put back where this mode could not hold it, and new
@@ -48,15 +71,8 @@ function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
  * said on stderr even under -q: cordon changed the user's files.
  */
 function guardGitAfter(record: GuardRecord, plan: GitGuardPlan, io: RunIo): EnforcementReport["git"] {
-  const repaired = repairGuarded(record);
-  for (const entry of repaired) {
-    const rule = entry.what.startsWith("project file") ? "protectFiles" : "protectGit";
-    const created = entry.action === "removed";
-    io.alert(
-      `${rule}: ${created ? "removed" : "restored"} ${entry.path} (${entry.what}), ` +
-        `which the command ${created ? "created" : "changed"}`,
-    );
-  }
+  const repaired = [...record.disarmed, ...repairGuarded(record)];
+  for (const entry of repaired) io.alert(repairLine(entry));
   const { neutralised, truncated } = neutraliseNewRepositories(plan);
   if (truncated) {
     io.alert(
@@ -104,7 +120,12 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   });
   let guard: { record: GuardRecord; plan: GitGuardPlan } | undefined;
   const guarded = (run: PreparedRun) => {
-    guard = { record: recordGuarded(run.plan.git, run.policy.writeRoots), plan: run.plan.git };
+    const context = {
+      stateDir: run.plan.hostState.dir,
+      stale: state.staleGitGuard,
+      live: otherRuns().flatMap((other) => (other.stale ? [] : other.gitGuard)),
+    };
+    guard = { record: recordGuarded(run.plan.git, run.policy.writeRoots, context), plan: run.plan.git };
   };
   const withGit = (report: EnforcementReport): EnforcementReport =>
     guard ? { ...report, git: guardGitAfter(guard.record, guard.plan, io) } : report;

@@ -7,6 +7,7 @@
 import {
   chmodSync,
   chownSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -18,7 +19,9 @@ import {
   writeFileSync,
   type Stats,
 } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { escapeBytes } from "../bytes.ts";
+import { encodeGitGuardRecords, GIT_GUARD_RECORDS, type GitGuardRecord } from "../host/runs.ts";
 import { CordonError } from "../errors.ts";
 import type { GitGuardPlan, GuardedPath } from "../plan/git-guard.ts";
 import { executingKeys, neutralisedConfig } from "../policy/git-config.ts";
@@ -84,6 +87,25 @@ function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
   return a.kind === b.kind;
 }
 
+/** A digest of a snapshot's content (kinds, modes, bytes, names; not owners), for other runs to compare. */
+function digestOf(snapshot: Snapshot): string {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const feed = (entry: Snapshot): void => {
+    hasher.update(`${entry.kind}:`);
+    if (entry.kind === "file") hasher.update(`${entry.mode}:${entry.data.length}:`).update(entry.data);
+    else if (entry.kind === "symlink") hasher.update(`${entry.target.length}:${entry.target}`);
+    else if (entry.kind === "dir") {
+      hasher.update(`${entry.mode}:${entry.entries.size}:`);
+      for (const [name, child] of entry.entries) {
+        hasher.update(`${name.length}:${name}`);
+        feed(child);
+      }
+    }
+  };
+  feed(snapshot);
+  return hasher.digest("hex");
+}
+
 /** As root, what cordon writes back keeps its owner; as anyone else, it is the caller's anyway. */
 function restoreOwner(path: string, snapshot: { uid: number; gid: number }): void {
   if (process.getuid?.() !== 0) return;
@@ -110,27 +132,69 @@ function create(path: string, snapshot: Snapshot): void {
 }
 
 export interface GuardRecord {
-  paths: { guarded: GuardedPath; root: string; before: Snapshot }[];
+  paths: {
+    guarded: GuardedPath;
+    root: string;
+    before: Snapshot;
+    /** The digest of the state to keep: the first live holder's, when another run holds the path too. */
+    baseline: string;
+  }[];
+  /** What killed runs left changed, disarmed before this run started. */
+  disarmed: RepairedPath[];
 }
 
 /** What was put back after the run, for the report and one line on stderr. */
 export interface RepairedPath {
   path: string;
   what: string;
-  /** "restored": put back as it was; "removed": it did not exist before the run. */
-  action: "restored" | "removed";
+  /**
+   * "restored": put back as it was; "removed": it did not exist before the
+   * run; "disarmed": it changed while another run held it too, or a killed
+   * run could not repair it, and what to put back is not known here, so it
+   * was moved aside (a config keeping its harmless entries).
+   */
+  action: "restored" | "removed" | "disarmed";
+}
+
+/** Where this run and the others keep their records: the run's state directory, and what the others left. */
+export interface GuardContext {
+  /** This run's state directory (created): the record goes there, for runs after a kill. */
+  stateDir: string;
+  /** Records of killed runs (host/runs.ts): hints only, so they can only make cordon disarm, never restore. */
+  stale: readonly GitGuardRecord[];
+  /** Records of other runs still live. */
+  live: readonly GitGuardRecord[];
 }
 
 /**
  * Records each path to repair. A record too large to keep (a hooks
  * directory of thousands of files) refuses the run: restoring part of it
  * would protect part of it.
+ *
+ * Other runs count. A path that a killed run recorded and that has changed
+ * since is disarmed first: nobody repaired it. A path another live run holds
+ * keeps that run's baseline: this run may have started after that run's
+ * command changed it, and must not put the change back after the first run
+ * repaired it. The records are hints ($TMPDIR may be writable to a
+ * sandbox), so they can make cordon disarm, never write chosen content.
  */
-export function recordGuarded(plan: GitGuardPlan, writeRoots: readonly string[]): GuardRecord {
+export function recordGuarded(plan: GitGuardPlan, writeRoots: readonly string[], context: GuardContext): GuardRecord {
   const budget = new Budget();
+  const held = new Map([...plan.prevented, ...plan.repaired].map((guarded) => [guarded.path, guarded]));
+  const disarmed: RepairedPath[] = [];
+  for (const stale of context.stale) {
+    const guarded = held.get(stale.path);
+    const root = guarded && rootOf(guarded.path, writeRoots);
+    if (!guarded || !root || !realDirectoriesTo(root, dirname(guarded.path))) continue;
+    if (digestOf(snapshotOf(guarded.path, new Budget())) === stale.digest) continue;
+    if (disarm(guarded.path)) disarmed.push({ ...guarded, action: "disarmed" });
+  }
+  const live = new Map(context.live.map((record) => [record.path, record.digest]));
   const paths = plan.repaired.flatMap((guarded) => {
-    const root = writeRoots.find((writable) => isWithin(guarded.path, writable) && guarded.path !== writable);
-    return root ? [{ guarded, root, before: snapshotOf(guarded.path, budget) }] : [];
+    const root = rootOf(guarded.path, writeRoots);
+    if (!root) return [];
+    const before = snapshotOf(guarded.path, budget);
+    return [{ guarded, root, before, baseline: live.get(guarded.path) ?? digestOf(before) }];
   });
   if (budget.exceeded) {
     throw new CordonError(
@@ -143,7 +207,36 @@ export function recordGuarded(plan: GitGuardPlan, writeRoots: readonly string[])
       },
     );
   }
-  return { paths };
+  const records = paths.map(({ guarded, baseline }) => ({ path: guarded.path, digest: baseline }));
+  if (records.length > 0) {
+    writeFileSync(join(context.stateDir, GIT_GUARD_RECORDS), encodeGitGuardRecords(records), { mode: 0o600 });
+  }
+  return { paths, disarmed };
+}
+
+function rootOf(path: string, writeRoots: readonly string[]): string | undefined {
+  return writeRoots.find((writable) => isWithin(path, writable) && path !== writable);
+}
+
+/**
+ * Moves `path` aside, whatever it is, without following it. A config gets
+ * its harmless entries back in its place (a regular file with one link
+ * only: cordon never reads through a link the command made), a hooks
+ * directory an empty directory, so that git keeps working.
+ */
+function disarm(path: string): boolean {
+  const stat = lstatOrUndefined(path);
+  if (!stat) return false;
+  const aside = asideName(path);
+  renameSync(path, aside);
+  const name = basename(path);
+  if (name === "config" || name === "config.worktree") {
+    const text = stat.isFile() && stat.nlink === 1 ? (readText(aside) ?? "") : "";
+    writeFileSync(path, neutralisedConfig(text).text, { flag: "wx", mode: 0o644 });
+  } else if (name === "hooks") {
+    mkdirSync(path, { mode: 0o755 });
+  }
+  return true;
 }
 
 /**
@@ -166,15 +259,23 @@ function realDirectoriesTo(root: string, dir: string): boolean {
   return true;
 }
 
-/** Puts back every recorded path that changed. Runs after the sweep: nothing sandboxed is left to race it. */
+/**
+ * Puts back every recorded path that changed. Runs after the sweep: nothing
+ * sandboxed is left to race it. Where this run's own record is not the
+ * baseline (it started while another run's command could already have
+ * changed the path), a change is disarmed rather than put back.
+ */
 export function repairGuarded(record: GuardRecord): RepairedPath[] {
   const repaired: RepairedPath[] = [];
   // Shallowest first: a symlinked pointer is put back before what lies behind it.
   const ordered = [...record.paths].sort((a, b) => a.guarded.path.length - b.guarded.path.length);
-  for (const { guarded, root, before } of ordered) {
+  for (const { guarded, root, before, baseline } of ordered) {
     if (!realDirectoriesTo(root, dirname(guarded.path))) continue;
-    const now = snapshotOf(guarded.path, new Budget());
-    if (sameSnapshot(before, now)) continue;
+    if (digestOf(snapshotOf(guarded.path, new Budget())) === baseline) continue;
+    if (digestOf(before) !== baseline) {
+      if (disarm(guarded.path)) repaired.push({ ...guarded, action: "disarmed" });
+      continue;
+    }
     rmSync(guarded.path, { recursive: true, force: true });
     create(guarded.path, before);
     repaired.push({ ...guarded, action: before.kind === "absent" ? "removed" : "restored" });
@@ -200,10 +301,19 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** The git directory and the common directory a `.git` leads to (as in policy/git.ts), if any. */
-function dirsOf(dotGit: DotGit): string[] {
-  const gitDir = gitDirOf(dotGit);
-  return gitDir ? [...new Set([gitDir, commonDirOf(gitDir)])] : [];
+/**
+ * The git directory and the common directory a `.git` leads to (as in
+ * policy/git.ts), if any; undefined when the pointer leads to a path that is
+ * not UTF-8, which cordon cannot inspect by name.
+ */
+function dirsOf(dotGit: DotGit): string[] | undefined {
+  try {
+    const gitDir = gitDirOf(dotGit);
+    return gitDir ? [...new Set([gitDir, commonDirOf(gitDir)])] : [];
+  } catch (error) {
+    if (error instanceof CordonError) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -251,7 +361,7 @@ interface Finding {
 function foundOf(finding: Finding): string[] {
   return [
     ...finding.config.flatMap(({ keys }) => keys),
-    ...finding.hooks.flatMap(({ names }) => names.map((name) => `hooks/${name}`)),
+    ...finding.hooks.flatMap(({ names }) => names.map((name) => (name.startsWith("(") ? name : `hooks/${name}`))),
   ];
 }
 
@@ -268,7 +378,8 @@ function findingsIn(dirs: readonly string[], guarded: ReadonlySet<string>): Find
     }
     const hooksDir = `${dir}/hooks`;
     if (guarded.has(hooksDir)) continue;
-    const names = liveHooks(hooksDir);
+    // A symlinked hooks directory is live whatever it holds now: its target can fill later.
+    const names = lstatOrUndefined(hooksDir)?.isSymbolicLink() ? ["(hooks is a symlink)"] : liveHooks(hooksDir);
     if (names.length > 0) finding.hooks.push({ dir: hooksDir, names });
   }
   return finding;
@@ -291,21 +402,25 @@ function neutralise(dotGit: DotGit, finding: Finding, inRoots: (path: string) =>
   }
   const actions: string[] = [];
   for (const { path } of finding.config) {
-    const aside = asideName(path);
-    const text = readText(path) ?? "";
-    renameSync(path, aside);
-    chmodSync(aside, 0o600);
-    writeFileSync(path, neutralisedConfig(text).text, { flag: "wx", mode: 0o644 });
-    actions.push(`moved ${path} to ${aside} and kept only its harmless entries`);
+    disarm(path);
+    actions.push(`moved ${path} aside to ${basename(path)}.cordon-disabled and kept only its harmless entries`);
   }
   for (const { dir } of finding.hooks) {
-    const aside = asideName(dir);
-    renameSync(dir, aside);
-    chmodSync(aside, 0o700);
-    mkdirSync(dir, { mode: 0o755 });
-    actions.push(`moved ${dir} to ${aside}`);
+    disarm(dir);
+    actions.push(`moved ${dir} aside to hooks.cordon-disabled`);
   }
   return actions;
+}
+
+/** Moves a `.git` cordon cannot inspect aside, by its bytes; the words for the report. */
+function moveAside(dotGit: DotGit): string[] {
+  const bytes = dotGit.bytes ?? Buffer.from(dotGit.path);
+  for (let n = 0; ; n++) {
+    const aside = Buffer.concat([bytes, Buffer.from(`.cordon-disabled${n === 0 ? "" : `-${n}`}`)]);
+    if (lstatSync(aside, { throwIfNoEntry: false })) continue;
+    renameSync(bytes, aside);
+    return [`moved ${dotGit.path} aside to ${escapeBytes(aside)}`];
+  }
 }
 
 /**
@@ -333,14 +448,19 @@ export function neutraliseNewRepositories(plan: GitGuardPlan): {
   const search = findDotGits(roots, scope);
   for (const dotGit of search.found) {
     if (before.has(`${dotGit.kind}:${dotGit.path}`)) continue;
-    const finding = findingsIn(dirsOf(dotGit), guarded);
+    const dirs = dotGit.bytes ? undefined : dirsOf(dotGit);
+    if (!dirs) {
+      out.push({ path: dotGit.path, found: ["(a path that is not UTF-8)"], actions: moveAside(dotGit) });
+      continue;
+    }
+    const finding = findingsIn(dirs, guarded);
     if (finding.config.length + finding.hooks.length === 0) continue;
     out.push({ path: dotGit.path, found: foundOf(finding), actions: neutralise(dotGit, finding, inRoots) });
   }
   // A submodule git directory planted in a known repository's modules/ needs no pointer to matter:
   // `git submodule update --init` on the host adopts it for a path .gitmodules names.
   for (const dotGit of known) {
-    const gitDir = gitDirOf(dotGit);
+    const gitDir = dirsOf(dotGit)?.[0];
     if (!gitDir) continue;
     for (const module of moduleGitDirs(commonDirOf(gitDir))) {
       if (guarded.has(`${module}/config`)) continue;

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { attackTest, holeTest } from "../helpers/attacks.ts";
+import { attackTest } from "../helpers/attacks.ts";
 import { cordon, modeArgs, run, startCordon, systemTool, waitFor } from "../helpers/cordon.ts";
 
 const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
@@ -76,12 +76,9 @@ const workspace = (mode: string) => ["--profile", "workspace", ...modeArgs(mode)
 
 for (const mode of MODES) {
   describe(`${mode} mode`, () => {
-    holeTest(
+    attackTest(
       "neutralising a new repository whose config and hooks are symlinks chmods their targets outside " +
         "the write roots, and copies the target's remote URLs into the write root",
-      "neutralise() renames the symlink, then chmodSync(aside) follows it: as root, config -> /etc/passwd " +
-        "becomes 0600 and hooks -> /usr/bin 0700; readText(config) reads through it too (lchmod-free fix: skip " +
-        "chmod and reading for a symlink, move it aside and write an empty allow-listed config)",
       [gitMissing],
       () => {
         const s = scene();
@@ -136,30 +133,21 @@ for (const mode of MODES) {
       },
     ];
     for (const pointer of POINTERS) {
-      holeTest(
-        `a new .git file whose pointer git and cordon read differently: ${pointer.name}`,
-        `${pointer.hole}: cordon checks another directory than git uses, the fsmonitor stays and runs ` +
-          "(fix: parse as git does, bytes, 'gitdir: ' then the rest minus trailing CR/LF, realpath the result; " +
-          "the same for commondir)",
-        [gitMissing],
-        () => {
-          const s = scene();
-          const attack = (args: string[], tag: string) => {
-            s.host("rm -rf x deep");
-            s.sandboxed(args, `${pointer.plant} && git -C x config core.fsmonitor '${s.payload} ${tag}'`);
-            s.host("cd x && git status >/dev/null 2>&1");
-            return s.ran();
-          };
-          expect(attack(plain(mode), "plain")).toContain("RAN-plain");
-          expect(attack(workspace(mode), "guarded")).toBe("");
-        },
-      );
+      attackTest(`a new .git file whose pointer git and cordon read differently: ${pointer.name}`, [gitMissing], () => {
+        const s = scene();
+        const attack = (args: string[], tag: string) => {
+          s.host("rm -rf x deep");
+          s.sandboxed(args, `${pointer.plant} && git -C x config core.fsmonitor '${s.payload} ${tag}'`);
+          s.host("cd x && git status >/dev/null 2>&1");
+          return s.ran();
+        };
+        expect(attack(plain(mode), "plain")).toContain("RAN-plain");
+        expect(attack(workspace(mode), "guarded")).toBe("");
+      });
     }
 
-    holeTest(
+    attackTest(
       "a repository in a directory whose name is not UTF-8: an existing one is not protected, a new one not checked",
-      "findDotGits lists names as UTF-8 strings: the lossy name does not exist, the directory is never entered " +
-        "(fix: list and build paths as Buffers)",
       [gitMissing],
       () => {
         const s = scene();
@@ -181,12 +169,9 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "a git directory planted as an ordinary project directory (src/ with HEAD, objects/, refs/, config): " +
         "git status anywhere below src/ runs its fsmonitor",
-      "only entries named .git are searched; git discovers src/ itself as a repository before ./.git " +
-        "(the README's 'a bare repository not named .git' understates it: any directory, at any depth below it). " +
-        "Fix: in each directory the search lists, treat HEAD + objects/ + refs/ as a git directory, old or new",
       [gitMissing],
       () => {
         const s = scene();
@@ -206,12 +191,9 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "a new repository whose config runs a program through a key cordon does not list " +
         "(gpg.ssh.defaultKeyCommand at commit, protocol.ext.allow with an ext:: remote at fetch)",
-      "executingReason is a deny-list: defaultKeyCommand, protocol.*.allow, interactive.diffFilter, " +
-        "mergetool/difftool.*.cmd, core.alternateRefsCommand, sendemail.*cmd, trailer.*.cmd are missed. " +
-        "Fix: count as executing any entry the allow-list (kept()) would drop",
       [gitMissing],
       () => {
         const s = scene();
@@ -236,9 +218,8 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "interactive.diffFilter in a new repository runs at the user's next git add -p (on a terminal)",
-      "interactive.diffFilter is not an executing key to cordon (fix: as above, anything outside the allow-list)",
       [gitMissing, scriptMissing],
       () => {
         const s = scene();
@@ -258,10 +239,8 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "core.hooksPath set in a file the repository's config includes: that hooks directory is not protected",
-      "configReferences reads core.hooksPath (and include.path) from .git/config and config.worktree only, " +
-        "not from the files they include (fix: follow includes, bounded, as git does)",
       [gitMissing],
       () => {
         const s = scene();
@@ -287,13 +266,9 @@ for (const mode of MODES) {
 }
 
 describe("bwrap mode: a repository whose hooks directory is a symlink", () => {
-  holeTest(
+  attackTest(
     "a command under workspace leaves n/.git/hooks -> an empty directory (not neutralised: no live hook); " +
       "every later workspace run in bwrap mode can create no file anywhere in the project",
-    "a symlinked protected path costs the whole write root Landlock's right to create entries, not only .git " +
-      "(the README says .git); a project that links .git/hooks to versioned scripts is broken the same way. " +
-      "Fix: resolve the symlink and protect its target when it lies in a write root (refuse otherwise), or " +
-      "withhold the rights from that one directory only; neutralise a new repository whose hooks is a symlink",
     [gitMissing, systemTool("bwrap") ? undefined : "bwrap is not installed"],
     () => {
       const s = scene();
@@ -306,11 +281,8 @@ describe("bwrap mode: a repository whose hooks directory is a symlink", () => {
 });
 
 describe("landlock-only mode: the repair after the run", () => {
-  holeTest(
+  attackTest(
     "a concurrent, harmless run restores the config another run planted (and says its own command changed it)",
-    "each run records 'before' on its own: run B starts after run A planted, records the plant, and puts it back " +
-      "after A's repair (documented as 'not excluded from racing the repair'; fix: a lock per write root held " +
-      "from record to repair, or refuse a second landlock-only run on the same roots)",
     [gitMissing],
     async () => {
       const s = scene();
@@ -327,11 +299,8 @@ describe("landlock-only mode: the repair after the run", () => {
     },
   );
 
-  holeTest(
+  attackTest(
     "cordon SIGKILLed during the run (a harness's timeout, the OOM killer) leaves the planted config in place",
-    "the record lives in cordon's memory only: no repair, and the next run records the plant as the " +
-      "original (fix: write the record to the state directory before the run; the next run, or cordon itself " +
-      "at start, repairs from it; say so in the README)",
     [gitMissing],
     async () => {
       const s = scene();

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   executingKeys,
-  hooksPathOf,
+  hooksPathsOf,
   includePathsOf,
   neutralisedConfig,
   configEntries,
@@ -95,7 +95,7 @@ describe("executingKeys", () => {
 
 test("hooksPath and include paths", () => {
   const entries = configEntries('[core]\n\thooksPath = a\n\thooksPath = .husky/_\n[include]\n\tpath = "../x"\n');
-  expect(hooksPathOf(entries)).toBe(".husky/_");
+  expect(hooksPathsOf(entries)).toEqual(["a", ".husky/_"]);
   expect(includePathsOf(entries)).toEqual(["../x"]);
 });
 
