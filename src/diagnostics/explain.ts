@@ -85,19 +85,19 @@ function gitOf(prepared: PreparedRun): ExplainReport["git"] {
   return {
     scope: !policy.git.enabled
       ? "protectGit is off: no repository is searched for"
-      : `every .git (directory, gitdir: file or symlink) in the write roots down to ${search.maxDepth} directories ` +
-        `below each, not entering ${search.skipped.join(", ")} or symlinked directories; ` +
-        `${search.directories} directories searched${stopped}`,
+      : "every .git (directory, gitdir: file or symlink) and every directory with HEAD, objects/ and refs/ in " +
+        `the write roots down to ${search.maxDepth} directories below each, not entering ` +
+        `${search.skipped.join(", ")} or symlinked directories; ${search.directories} directories searched${stopped}`,
     repositories: policy.git.repositories.map((dotGit) => dotGit.path),
     how: GIT_GUARD_WORDS[plan.mode],
     prevented: plan.git.prevented,
     repaired: plan.git.repaired,
     afterRun:
       "a .git (or a git directory in a known repository's modules/) that appeared in the same scope during the " +
-      "run and sets an executing key (core.fsmonitor, " +
-      "core.hooksPath, core.sshCommand, core.editor, core.pager, credential.helper, filter/diff/merge drivers, " +
-      "! aliases, include.path, includeIf...) or holds a hook git would run is neutralised: its config moved to " +
-      "config.cordon-disabled and replaced by its harmless entries, its hooks directory moved to " +
+      "run and whose config sets anything outside an allow-list of data keys (format, remotes, branches, " +
+      "submodule URLs, user.name/email: so core.fsmonitor, core.hooksPath, drivers, ! aliases, includes and " +
+      "every other executing key count) or holds a hook git would run is neutralised: its config moved to " +
+      "config.cordon-disabled and replaced by its allow-listed entries, its hooks directory moved to " +
       "hooks.cordon-disabled; one line each on stderr (also under -q) and in --report",
   };
 }
