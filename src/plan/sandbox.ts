@@ -395,8 +395,11 @@ export function planSandbox(
   const redaction = redactionPlanFor({ policy: resolved, sources: facts.redactSources, bwrap, replaced, stateDir });
   const copied = redaction.redactions.filter((r) => r.how === "copy").map((r) => r.path);
   const git = gitGuardFor(resolved, mode, copied);
-  // bwrap mode holds git's protected paths like any write-denied path.
-  const policy = bwrap ? { ...resolved, denyWrite: denyWriteWithGit(resolved, git) } : resolved;
+  // bwrap mode holds git's protected paths like any write-denied path. A path presented as a redacted
+  // copy is already read-only under that mount: a second one there would find the copy, not the file.
+  const policy = bwrap
+    ? { ...resolved, denyWrite: denyWriteWithGit(resolved, git).filter((entry) => !copied.includes(entry.path)) }
+    : resolved;
   const network = networkAccessOf(policy);
   const abi = facts.landlock.abi;
   if (network === "tcp" && abi < NET_RIGHTS_SINCE) {
