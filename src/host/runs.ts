@@ -26,19 +26,8 @@ export interface PlaceholderRecord {
   identity?: Identity;
 }
 
-/** The file in a state directory that lists what protectGit recorded before the run, one JSON object per line. */
-export const GIT_GUARD_RECORDS = "git-guard";
-
-/** One path protectGit holds by repair, and a digest of what it was when its first holder recorded it. */
-export interface GitGuardRecord {
-  path: string;
-  digest: string;
-}
-
 export interface OtherRun {
   dir: string;
-  /** What it recorded for protectGit's repair: hints, as the placeholders are. */
-  gitGuard: GitGuardRecord[];
   /** Its process is gone: a SIGKILL left its state behind. */
   stale: boolean;
   placeholders: PlaceholderRecord[];
@@ -68,29 +57,6 @@ function decodePlaceholderRecords(text: string): PlaceholderRecord[] {
   return records;
 }
 
-export function encodeGitGuardRecords(records: readonly GitGuardRecord[]): string {
-  return records.map(({ path, digest }) => JSON.stringify({ path, digest })).join("\n");
-}
-
-function gitGuardRecordsIn(dir: string): GitGuardRecord[] {
-  let text = "";
-  try {
-    text = readFileSync(join(dir, GIT_GUARD_RECORDS), "utf8");
-  } catch {
-    return [];
-  }
-  const records: GitGuardRecord[] = [];
-  for (const line of text.split("\n")) {
-    try {
-      const { path, digest } = JSON.parse(line) as { path?: unknown; digest?: unknown };
-      if (typeof path === "string" && typeof digest === "string") records.push({ path, digest });
-    } catch {
-      // A line cut short by a kill.
-    }
-  }
-  return records;
-}
-
 /** The state directories of this user's other runs, live and stale, with their placeholders. */
 export function otherRuns(base: string = stateBase(), uid = process.getuid?.()): OtherRun[] {
   let names: string[];
@@ -113,7 +79,7 @@ export function otherRuns(base: string = stateBase(), uid = process.getuid?.()):
       // No placeholders recorded.
     }
     const stale = lstatSync(`/proc/${match[1]}`, { throwIfNoEntry: false }) === undefined;
-    runs.push({ dir, stale, placeholders: decodePlaceholderRecords(text), gitGuard: gitGuardRecordsIn(dir) });
+    runs.push({ dir, stale, placeholders: decodePlaceholderRecords(text) });
   }
   return runs;
 }

@@ -26,12 +26,16 @@ export interface GitConfigLine {
   key?: string;
   /** The raw value, its continuations joined (backslash-newline removed); undefined for `key` alone. */
   value?: string;
+  /** Neither blank, a comment, a header nor a key: git would read something here that cordon does not. */
+  unparsed?: true;
 }
 
 /** `[section "sub"]`, `[section.sub]`, or `[section]`; git allows a key after the header on the same line. */
-const HEADER = /^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\](.*)$/;
+const HEADER = /^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\](.*)$/s;
 /** `key = value`, `key` alone (a boolean true), either followed by a comment. */
-const KEY = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=(.*)|[;#].*)?$/;
+const KEY = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=(.*)|[;#].*)?$/s;
+/** A line git skips: blank (a lone CR is blank to git) or a comment. */
+const BLANK = /^\s*(?:[;#].*)?$/s;
 
 function sectionOf(header: RegExpExecArray): GitSection {
   const [, name = "", quoted] = header;
@@ -69,17 +73,23 @@ function scanValue(text: string, quoted: boolean): { continues: boolean; quoted:
  * or CRLF; a lone CR is blank space to git, and to the patterns above.
  */
 export function parseGitConfig(text: string): GitConfigLine[] {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  // A BOM as decoded text, or as bytes read as latin1 (the host-side guard reads configs so).
+  const lines = text.replace(/^(?:\uFEFF|\xEF\xBB\xBF)/, "").split(/\r?\n/);
   const entries: GitConfigLine[] = [];
   let section: GitSection | undefined;
   for (let at = 0; at < lines.length; at++) {
     const line = lines[at]!;
-    const header = HEADER.exec(line);
-    if (header) section = sectionOf(header);
-    const body = header ? header[3]! : line;
+    // git reads a stream of characters: `[a][b "c"] key = v` is two headers, then a key.
+    let body = line;
+    let header: RegExpExecArray | null;
+    while ((header = HEADER.exec(body))) {
+      section = sectionOf(header);
+      body = header[3]!;
+    }
     const match = KEY.exec(body);
     const entry: GitConfigLine = { lines: [line], ...(section ? { section } : {}) };
-    if (header) entry.header = line.slice(0, line.length - body.length);
+    if (body !== line) entry.header = line.slice(0, line.length - body.length);
+    if (!match && !BLANK.test(body)) entry.unparsed = true;
     if (match) {
       entry.key = match[1]!;
       let value = match[2];
@@ -217,7 +227,8 @@ const EXECUTING_WORDS = new RegExp(
   [
     ...["fsmonitor", "hookspath", "sshcommand", "editor", "pager", "askpass", "gitproxy", "helper", "textconv"],
     ...["external", "driver", "clean", "smudge", "process", "include", "program", "packobjectshook", "command"],
-    ...["uploadpack", "receivepack", "=!", "cmd", "filter", "allow", "ext::", "fd::"],
+    ...["uploadpack", "receivepack", "=!", "cmd", "filter", "allow", "ext::", "fd::", "path", "viewer", "tool"],
+    ...["tunnel", "smtpserver", "browser"],
   ].join("|"),
 );
 
@@ -235,6 +246,11 @@ export function looksExecuting(text: string): boolean {
  * yields one placeholder name, so that it still counts.
  */
 export function executingKeys(text: string): string[] {
+  const lines = parseGitConfig(text);
+  // A key before any header is an error to git, and a line cordon cannot read may be one git can.
+  if (lines.some((line) => line.unparsed || (line.key !== undefined && !line.section))) {
+    return ["(a line cordon does not parse)"];
+  }
   const keys = [...new Set(configEntries(text).flatMap((entry) => (harmless(entry) ? [] : [entryName(entry)])))];
   if (keys.length === 0 && looksExecuting(text)) return ["(a spelling cordon does not parse)"];
   return keys;

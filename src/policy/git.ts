@@ -1,7 +1,7 @@
 // The repositories in the write roots, and what of each git executes or
 // trusts: the paths that must not change during a run. git itself keeps
 // working: objects, refs, the index, logs and HEAD stay writable.
-import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
 import { CordonError } from "../errors.ts";
 import { homedir } from "node:os";
@@ -126,15 +126,17 @@ function dotGitOf(bytes: Buffer, kind: DotGitKind): DotGit {
 }
 
 /**
- * Whether git would take `dir` itself for a git directory: HEAD, objects/
- * and refs/ (setup.c is_git_directory). `names` is its listing, when the
- * search has one; otherwise three lstats.
+ * Whether git would take `dir` itself for a git directory (setup.c
+ * is_git_directory): HEAD, and objects/ and refs/ that access(X_OK) finds,
+ * through symlinks, or a commondir file that supplies both. Errs towards
+ * yes: a HEAD with a commondir is enough. `names` is its listing, when the
+ * search has one: HEAD is looked up there, and only then anything else.
  */
 function isGitDirectory(dir: Buffer, names?: ReadonlyMap<string, DotGitKind | undefined>): boolean {
-  const kind = (name: string) =>
-    names ? names.get(name) : kindOf(lstatSync(below(dir, name), { throwIfNoEntry: false }) ?? NONE);
-  const head = kind("HEAD");
-  return (head === "file" || head === "symlink") && kind("objects") === "dir" && kind("refs") === "dir";
+  const head = names ? names.get("HEAD") : kindOf(lstatSync(below(dir, "HEAD"), { throwIfNoEntry: false }) ?? NONE);
+  if (head !== "file" && head !== "symlink") return false;
+  const exists = (name: string) => statSync(below(dir, name), { throwIfNoEntry: false }) !== undefined;
+  return exists("commondir") || (exists("objects") && exists("refs"));
 }
 
 /**
@@ -289,6 +291,8 @@ const MAX_MODULE_DEPTH = 8;
 /** Submodules' git directories under `modules/` (names may hold slashes: modules/lib/a), at any nesting. */
 export function moduleGitDirs(commonDir: string, depth = 0): string[] {
   if (depth > MAX_MODULE_DEPTH) return [];
+  // Not through a symlink: `.git/modules -> ~/projects` would make every repository there a "submodule".
+  if (!lstatOrUndefined(`${commonDir}/modules`)?.isDirectory()) return [];
   const dirs: string[] = [];
   for (const entry of entriesOf(`${commonDir}/modules`) ?? []) {
     if (!entry.isDirectory()) continue;
@@ -335,16 +339,32 @@ function configFiles(configs: readonly string[]): { file: string; entries: Confi
 }
 
 /**
+ * The system and global config files git reads for every repository
+ * (`git config --show-origin`): a relative core.hooksPath set there
+ * (`.githooks`) names a directory in each repository.
+ */
+function userGitConfigs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const system = env["GIT_CONFIG_NOSYSTEM"] ? [] : [env["GIT_CONFIG_SYSTEM"] || "/etc/gitconfig"];
+  const xdg = env["XDG_CONFIG_HOME"] ? `${env["XDG_CONFIG_HOME"]}/git/config` : `${homedir()}/.config/git/config`;
+  const global = env["GIT_CONFIG_GLOBAL"] ? [env["GIT_CONFIG_GLOBAL"]] : [xdg, `${homedir()}/.gitconfig`];
+  return [...system, ...global];
+}
+
+/**
  * core.hooksPath and included config files, read from the configs git reads
- * for this repository and the files they include: a hooks directory set in a
- * versioned, included file is as live as one set in .git/config. Every
- * core.hooksPath is protected, not only the one git would pick.
+ * for this repository (its own, the user's and the system's) and the files
+ * they include: a hooks directory set in a versioned, included file or in
+ * ~/.gitconfig is as live as one set in .git/config. Every core.hooksPath
+ * is protected, not only the one git would pick.
  */
 function configReferences(gitDir: string, commonDir: string, workTree: string, of: string): GitProtected[] {
   const out: GitProtected[] = [];
   const own = [`${commonDir}/config`, `${gitDir}/config.worktree`];
-  for (const { file, entries } of configFiles(own)) {
-    if (!own.includes(file)) out.push({ path: file, what: `a config file ${of} includes`, ifMissing: "repair" });
+  const shared = userGitConfigs();
+  for (const { file, entries } of configFiles([...shared, ...own])) {
+    if (!own.includes(file) && !shared.includes(file)) {
+      out.push({ path: file, what: `a config file ${of} includes`, ifMissing: "repair" });
+    }
     for (const hooksPath of hooksPathsOf(entries)) {
       const dir = expandHome(hooksPath, workTree);
       // husky's stubs in .husky/_ run the scripts beside them (.husky/pre-commit): the hooks are really those.

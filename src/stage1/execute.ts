@@ -4,11 +4,11 @@
 // the status and the report as data. It prints only through `io`.
 import { basename } from "node:path";
 import { CordonError } from "../errors.ts";
-import { otherRuns } from "../host/runs.ts";
 import type { LaunchInput } from "../launch/encode.ts";
 import type { GitGuardPlan } from "../plan/git-guard.ts";
 import { GIT_SEARCH } from "../policy/git.ts";
 import { applyEnvChanges } from "./environment.ts";
+import { otherRecords } from "./git-guard-records.ts";
 import {
   neutraliseNewRepositories,
   recordGuarded,
@@ -120,12 +120,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   });
   let guard: { record: GuardRecord; plan: GitGuardPlan } | undefined;
   const guarded = (run: PreparedRun) => {
-    const context = {
-      stateDir: run.plan.hostState.dir,
-      stale: state.staleGitGuard,
-      live: otherRuns().flatMap((other) => (other.stale ? [] : other.gitGuard)),
-    };
-    guard = { record: recordGuarded(run.plan.git, run.policy.writeRoots, context), plan: run.plan.git };
+    guard = { record: recordGuarded(run.plan.git, run.policy.writeRoots, otherRecords()), plan: run.plan.git };
   };
   const withGit = (report: EnforcementReport): EnforcementReport =>
     guard ? { ...report, git: guardGitAfter(guard.record, guard.plan, io) } : report;

@@ -21,8 +21,8 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { escapeBytes } from "../bytes.ts";
-import { encodeGitGuardRecords, GIT_GUARD_RECORDS, type GitGuardRecord } from "../host/runs.ts";
 import { CordonError } from "../errors.ts";
+import { dropHandled, writeOwnRecords, type OtherRecords } from "./git-guard-records.ts";
 import type { GitGuardPlan, GuardedPath } from "../plan/git-guard.ts";
 import { executingKeys, neutralisedConfig } from "../policy/git-config.ts";
 import { commonDirOf, findDotGits, GIT_SEARCH, gitDirOf, moduleGitDirs, type DotGit } from "../policy/git.ts";
@@ -136,11 +136,17 @@ export interface GuardRecord {
     guarded: GuardedPath;
     root: string;
     before: Snapshot;
-    /** The digest of the state to keep: the first live holder's, when another run holds the path too. */
-    baseline: string;
+    /**
+     * Whether `before` may be put back: false when another live cordon run
+     * held the path as this one recorded it, since that run's command may
+     * already have changed it. A change is then disarmed instead.
+     */
+    trusted: boolean;
   }[];
   /** What killed runs left changed, disarmed before this run started. */
   disarmed: RepairedPath[];
+  /** This run's record file for other runs, removed after the repair. */
+  file?: string;
 }
 
 /** What was put back after the run, for the report and one line on stderr. */
@@ -156,45 +162,44 @@ export interface RepairedPath {
   action: "restored" | "removed" | "disarmed";
 }
 
-/** Where this run and the others keep their records: the run's state directory, and what the others left. */
-export interface GuardContext {
-  /** This run's state directory (created): the record goes there, for runs after a kill. */
-  stateDir: string;
-  /** Records of killed runs (host/runs.ts): hints only, so they can only make cordon disarm, never restore. */
-  stale: readonly GitGuardRecord[];
-  /** Records of other runs still live. */
-  live: readonly GitGuardRecord[];
-}
-
 /**
  * Records each path to repair. A record too large to keep (a hooks
  * directory of thousands of files) refuses the run: restoring part of it
  * would protect part of it.
  *
- * Other runs count. A path that a killed run recorded and that has changed
- * since is disarmed first: nobody repaired it. A path another live run holds
- * keeps that run's baseline: this run may have started after that run's
- * command changed it, and must not put the change back after the first run
- * repaired it. The records are hints ($TMPDIR may be writable to a
- * sandbox), so they can make cordon disarm, never write chosen content.
+ * Other runs count (stage1/git-guard-records.ts). A path that a killed run
+ * recorded and that differs from its record now was never repaired: it is
+ * disarmed first. A path another live cordon run holds is recorded as
+ * untrusted: this run may have started after that run's command changed it.
  */
-export function recordGuarded(plan: GitGuardPlan, writeRoots: readonly string[], context: GuardContext): GuardRecord {
+export function recordGuarded(
+  plan: GitGuardPlan,
+  writeRoots: readonly string[],
+  others: readonly OtherRecords[] = [],
+): GuardRecord {
   const budget = new Budget();
   const held = new Map([...plan.prevented, ...plan.repaired].map((guarded) => [guarded.path, guarded]));
   const disarmed: RepairedPath[] = [];
-  for (const stale of context.stale) {
-    const guarded = held.get(stale.path);
-    const root = guarded && rootOf(guarded.path, writeRoots);
-    if (!guarded || !root || !realDirectoriesTo(root, dirname(guarded.path))) continue;
-    if (digestOf(snapshotOf(guarded.path, new Budget())) === stale.digest) continue;
-    if (disarm(guarded.path)) disarmed.push({ ...guarded, action: "disarmed" });
+  for (const other of others.filter((run) => run.state === "stale")) {
+    const handled = new Set<string>();
+    for (const stale of other.records) {
+      const guarded = held.get(stale.path);
+      const root = guarded && rootOf(guarded.path, writeRoots);
+      if (!guarded || !root) continue;
+      handled.add(stale.path);
+      if (!realDirectoriesTo(root, dirname(guarded.path))) continue;
+      if (digestOf(snapshotOf(guarded.path, new Budget())) === stale.digest) continue;
+      if (disarm(guarded.path)) disarmed.push({ ...guarded, action: "disarmed" });
+    }
+    dropHandled(other, handled);
   }
-  const live = new Map(context.live.map((record) => [record.path, record.digest]));
+  const heldByLive = new Set(
+    others.filter((run) => run.state === "live").flatMap((run) => run.records.map((record) => record.path)),
+  );
   const paths = plan.repaired.flatMap((guarded) => {
     const root = rootOf(guarded.path, writeRoots);
     if (!root) return [];
-    const before = snapshotOf(guarded.path, budget);
-    return [{ guarded, root, before, baseline: live.get(guarded.path) ?? digestOf(before) }];
+    return [{ guarded, root, before: snapshotOf(guarded.path, budget), trusted: !heldByLive.has(guarded.path) }];
   });
   if (budget.exceeded) {
     throw new CordonError(
@@ -207,11 +212,11 @@ export function recordGuarded(plan: GitGuardPlan, writeRoots: readonly string[],
       },
     );
   }
-  const records = paths.map(({ guarded, baseline }) => ({ path: guarded.path, digest: baseline }));
-  if (records.length > 0) {
-    writeFileSync(join(context.stateDir, GIT_GUARD_RECORDS), encodeGitGuardRecords(records), { mode: 0o600 });
-  }
-  return { paths, disarmed };
+  const file = writeOwnRecords(
+    paths.map(({ guarded, before }) => ({ path: guarded.path, digest: digestOf(before) })),
+    writeRoots,
+  );
+  return { paths, disarmed, ...(file ? { file } : {}) };
 }
 
 function rootOf(path: string, writeRoots: readonly string[]): string | undefined {
@@ -261,18 +266,18 @@ function realDirectoriesTo(root: string, dir: string): boolean {
 
 /**
  * Puts back every recorded path that changed. Runs after the sweep: nothing
- * sandboxed is left to race it. Where this run's own record is not the
- * baseline (it started while another run's command could already have
- * changed the path), a change is disarmed rather than put back.
+ * sandboxed is left to race it. Where this run's record is untrusted (another
+ * live run held the path when it was taken), a change is disarmed rather
+ * than put back; either way this run's record file goes.
  */
 export function repairGuarded(record: GuardRecord): RepairedPath[] {
   const repaired: RepairedPath[] = [];
   // Shallowest first: a symlinked pointer is put back before what lies behind it.
   const ordered = [...record.paths].sort((a, b) => a.guarded.path.length - b.guarded.path.length);
-  for (const { guarded, root, before, baseline } of ordered) {
+  for (const { guarded, root, before, trusted } of ordered) {
     if (!realDirectoriesTo(root, dirname(guarded.path))) continue;
-    if (digestOf(snapshotOf(guarded.path, new Budget())) === baseline) continue;
-    if (digestOf(before) !== baseline) {
+    if (sameSnapshot(before, snapshotOf(guarded.path, new Budget()))) continue;
+    if (!trusted) {
       if (disarm(guarded.path)) repaired.push({ ...guarded, action: "disarmed" });
       continue;
     }
@@ -280,6 +285,7 @@ export function repairGuarded(record: GuardRecord): RepairedPath[] {
     create(guarded.path, before);
     repaired.push({ ...guarded, action: before.kind === "absent" ? "removed" : "restored" });
   }
+  if (record.file) rmSync(record.file, { force: true });
   return repaired;
 }
 
@@ -396,6 +402,8 @@ function findingsIn(dirs: readonly string[], guarded: ReadonlySet<string>): Find
 function neutralise(dotGit: DotGit, finding: Finding, inRoots: (path: string) => boolean): string[] {
   const outside = [...finding.config.map((c) => c.path), ...finding.hooks.map((h) => h.dir)].some((p) => !inRoots(p));
   if (outside) {
+    // Only a pointer inside a write root moves: whatever lies outside is not the command's, nor cordon's.
+    if (!inRoots(dotGit.path)) return [`left ${dotGit.path} alone: it lies outside the write roots`];
     const aside = asideName(dotGit.path);
     renameSync(dotGit.path, aside);
     return [`moved ${dotGit.path} to ${aside}`];
@@ -457,9 +465,9 @@ export function neutraliseNewRepositories(plan: GitGuardPlan): {
     if (finding.config.length + finding.hooks.length === 0) continue;
     out.push({ path: dotGit.path, found: foundOf(finding), actions: neutralise(dotGit, finding, inRoots) });
   }
-  // A submodule git directory planted in a known repository's modules/ needs no pointer to matter:
+  // A submodule git directory planted in a repository's modules/, known or new, needs no pointer to matter:
   // `git submodule update --init` on the host adopts it for a path .gitmodules names.
-  for (const dotGit of known) {
+  for (const dotGit of search.found.filter((found) => found.bytes === undefined)) {
     const gitDir = dirsOf(dotGit)?.[0];
     if (!gitDir) continue;
     for (const module of moduleGitDirs(commonDirOf(gitDir))) {

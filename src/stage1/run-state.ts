@@ -8,7 +8,6 @@ import {
   otherRuns,
   PLACEHOLDER_RECORDS,
   stateBase,
-  type GitGuardRecord,
   type PlaceholderRecord,
 } from "../host/runs.ts";
 import type { HostState } from "../plan/state.ts";
@@ -40,11 +39,9 @@ export function newStateDir(): string {
  * the next run removes them, the placeholders only where no live run holds
  * them.
  */
-function removeStaleState(): GitGuardRecord[] {
-  const gitGuard: GitGuardRecord[] = [];
+function removeStaleState(): void {
   for (const run of otherRuns()) {
     if (!run.stale) continue;
-    gitGuard.push(...run.gitGuard);
     for (const record of run.placeholders) {
       // Records are only hints (a sandboxed command that can write $TMPDIR could forge them):
       // what is removed must still look exactly like a placeholder.
@@ -56,12 +53,9 @@ function removeStaleState(): GitGuardRecord[] {
     }
     rmSync(run.dir, { recursive: true, force: true });
   }
-  return gitGuard;
 }
 
 interface CreatedState {
-  /** What killed runs recorded for protectGit's repair, which they never made: the next record checks it. */
-  staleGitGuard: GitGuardRecord[];
   /** The identity of each path created, for the launch message. */
   identities: ReadonlyMap<string, Identity>;
   /** Lets go of the placeholders (before falling back to a mode that needs none). */
@@ -121,7 +115,7 @@ function holdPlaceholders(state: HostState, held: HeldPlaceholder[]): void {
 
 /** Creates `state` on the host; remove() takes all of it away again. */
 export function createHostState(state: HostState): CreatedState {
-  const staleGitGuard = removeStaleState();
+  removeStaleState();
   mkdirSync(state.dir, { mode: 0o700 });
   mkdirSync(state.tmpdir, { mode: 0o700 });
   writeFileSync(state.emptyFile, "", { mode: 0o444 });
@@ -151,7 +145,7 @@ export function createHostState(state: HostState): CreatedState {
     writeCopyFiles(fresh);
     for (const [path, identity] of identitiesOf(fresh.map((copy) => copy.path))) identities.set(path, identity);
   };
-  return { identities, removePlaceholders, writeCopies, remove, staleGitGuard };
+  return { identities, removePlaceholders, writeCopies, remove };
 }
 
 /** Redacted copies: read-only for the owner (the caller, and the command's uid). */

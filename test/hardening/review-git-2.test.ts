@@ -6,9 +6,19 @@
 // an attack that still works; attackTest one that is defended.
 import { afterAll, describe, expect } from "bun:test";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
-import { attackTest, holeTest } from "../helpers/attacks.ts";
+import { attackTest } from "../helpers/attacks.ts";
 import { cordon, modeArgs, run, startCordon, systemTool, waitFor } from "../helpers/cordon.ts";
 
 const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
@@ -127,9 +137,8 @@ const HIDDEN: { name: string; config: (program: string) => string }[] = [
 for (const mode of MODES) {
   describe(`${mode} mode`, () => {
     for (const hidden of HIDDEN) {
-      holeTest(
+      attackTest(
         `a new repository's config hides an executing key from the allow-list parser: ${hidden.name}`,
-        "parseGitConfig reads the config differently from git; the keyword safety net misses man.<tool>.path",
         [gitMissing],
         () => {
           const s = scene();
@@ -162,11 +171,10 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "a git directory whose objects/ and refs/ are symlinks (git checks them with access(X_OK), which " +
         "follows links; isGitDirectory wants real directories): not found after the run, its fsmonitor runs " +
         "at git status below it",
-      "isGitDirectory lstat()s objects and refs; git also takes them from a commondir file",
       [gitMissing],
       () => {
         const s = scene();
@@ -187,10 +195,9 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "a new repository with a submodule whose checkout was deleted: its git directory in .git/modules/ " +
         "keeps a post-checkout hook, and the user's git submodule update adopts it",
-      "neutraliseNewRepositories checks modules/ of known repositories only, not of new ones",
       [gitMissing],
       () => {
         const s = scene();
@@ -214,10 +221,9 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "a known repository's .git/modules replaced by a symlink to a directory of the user's outside the write " +
         "roots: cordon takes each repository there for a planted submodule and renames its .git aside",
-      "moduleGitDirs lists modules/ through a symlink; neutralise renames a path outside the write roots",
       [gitMissing],
       () => {
         const s = scene();
@@ -234,10 +240,9 @@ for (const mode of MODES) {
       },
     );
 
-    holeTest(
+    attackTest(
       "core.hooksPath set in the user's global config (~/.gitconfig: hooksPath = .githooks, one hooks " +
         "directory per repository): that directory in the write root is not protected",
-      "configReferences reads the repository's config and its includes, not the global or system config",
       [gitMissing],
       () => {
         const s = scene();
@@ -259,11 +264,37 @@ for (const mode of MODES) {
   });
 }
 
-describe("landlock-only mode: the digest records", () => {
-  holeTest(
+describe("the digest records", () => {
+  for (const mode of MODES) {
+    attackTest(
+      `${mode} mode: 20 workspace runs at once in one repository, one of which plants core.fsmonitor: ` +
+        "no plant survives, git keeps working, and no record is left behind",
+      [gitMissing],
+      async () => {
+        const s = scene();
+        const tmp = join(s.dir, "tmp");
+        mkdirSync(tmp);
+        const options = { cwd: s.ws, env: { ...gitEnv(join(s.dir, "home")), TMPDIR: tmp } };
+        const args = [...workspace(mode), "-q", "--", "sh", "-c"];
+        const runs = Array.from({ length: 20 }, (_, index) =>
+          startCordon(
+            [...args, index === 7 ? `git config core.fsmonitor '${s.payload} crowd'; sleep 1` : "git status; sleep 1"],
+            options,
+          ),
+        );
+        await Promise.all(runs.map((proc) => proc.exited));
+        s.host("git status >/dev/null 2>&1");
+        expect(s.ran()).toBe("");
+        expect(s.host("git commit -q --allow-empty -m after && echo ok").stdout).toBe("ok\n");
+        const records = join(tmp, `cordon-git-guard-${process.getuid?.() ?? 0}`);
+        expect(existsSync(records) ? readdirSync(records) : []).toEqual([]);
+      },
+    );
+  }
+
+  attackTest(
     "a command that can write $TMPDIR forges a live run's record (pid 1 never dies) whose digest is that " +
       "of its planted config: the next workspace run that plants exactly that config leaves it in place",
-    "a live record's digest is taken as the baseline, and a path that matches its baseline is not repaired",
     [gitMissing],
     () => {
       const s = scene();
@@ -290,21 +321,26 @@ describe("landlock-only mode: the digest records", () => {
       // Run 1 (TMPDIR in its write roots: -w /tmp, or -w ~ with TMPDIR=~/tmp) forges a live run's record.
       const planted = Buffer.from(`${original}[core]\n\tfsmonitor = ${s.payload} forged\n`);
       const record = JSON.stringify({ path: config, digest: fileDigest(planted, 0o644) });
+      // Where the records live now: a directory per user, a file per run named <pid>-<start time>.
+      const uid = process.getuid?.() ?? 0;
+      const forged = `${tmp}/cordon-git-guard-${uid}`;
       s.sandboxed(
         [...workspace("landlock"), "-w", tmp],
-        `mkdir -p ${tmp}/cordon-1-forged && printf '%s' '${record}' > ${tmp}/cordon-1-forged/git-guard`,
+        `mkdir -p ${tmp}/cordon-1-forged && printf '%s' '${record}' > ${tmp}/cordon-1-forged/git-guard && ` +
+          `mkdir -p -m 700 ${forged} && start=$(cut -d' ' -f22 /proc/1/stat) && ` +
+          `printf '[%s]' '${record}' > ${forged}/1-$start.json`,
         { env },
       );
       expect(existsSync(join(tmp, "cordon-1-forged/git-guard"))).toBe(true);
+      expect(readdirSync(forged).length).toBe(1);
       // Run 2, the same profile without any access to $TMPDIR.
       expect(attack(workspace("landlock"), "forged")).toBe("");
     },
   );
 
-  holeTest(
+  attackTest(
     "cordon SIGKILLed during a workspace run, then any other cordon run (another directory, no protectGit): " +
       "that run deletes the killed run's record, and the next workspace run never disarms the plant",
-    "removeStaleState removes every stale state directory, though only a run protecting the same path uses its record",
     [gitMissing],
     async () => {
       const s = scene();

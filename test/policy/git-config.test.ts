@@ -127,3 +127,22 @@ test("include paths of include and includeIf sections, unquoted, comments cut, o
     '[include]\n\tpath = ~/a ; why\n[includeIf "gitdir:~/w/"]\n\tPath = "b c"\n[core]\n\tpath = no\n[include] path=d';
   expect(gitIncludePaths(text)).toEqual(["~/a", "b c", "d"]);
 });
+
+describe("spellings git reads that a line parser could miss (second review)", () => {
+  const hidden = {
+    "a BOM read as latin1 bytes": '\xEF\xBB\xBF[man "man"]\n\tpath = /payload\n',
+    "two headers on one line": '[x][man "man"]path = /payload\n',
+    "a lone CR before each newline": '[man "man"]\r\r\n\tpath = /payload\r\r\n',
+  };
+  for (const [name, text] of Object.entries(hidden)) {
+    test(`${name}: the key is found, and counts`, () => {
+      expect(configEntries(text)).toContainEqual({ section: "man", subsection: "man", key: "path", value: "/payload" });
+      expect(executingKeys(text)).not.toEqual([]);
+    });
+  }
+
+  test("a line that is neither blank, a comment, a header nor a key counts as executing", () => {
+    expect(executingKeys("[core]\n\tbare = false\n\t!weird\n")).toEqual(["(a line cordon does not parse)"]);
+    expect(executingKeys("bare = false\n[core]\n")).toEqual(["(a line cordon does not parse)"]);
+  });
+});

@@ -38,11 +38,7 @@ test("changed, created and removed paths are put back; a symlink planted on the 
   mkdirSync(elsewhere);
   writeFileSync(join(root, ".git", "config"), "[core]\n\tbare = false\n");
   writeFileSync(join(root, ".git", "hooks", "pre-commit.sample"), "#!/bin/sh\n", { mode: 0o755 });
-  const record = recordGuarded(planFor(root, [".git/config", ".git/hooks", ".git/commondir"]), [root], {
-    stateDir: base,
-    stale: [],
-    live: [],
-  });
+  const record = recordGuarded(planFor(root, [".git/config", ".git/hooks", ".git/commondir"]), [root]);
 
   // The command: a config with fsmonitor, a new hook, a commondir, then .git itself swapped for a symlink.
   writeFileSync(join(root, ".git", "config"), "[core]\n\tfsmonitor = evil\n");
