@@ -120,7 +120,14 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   });
   let guard: { record: GuardRecord; plan: GitGuardPlan } | undefined;
   const guarded = (run: PreparedRun) => {
-    guard = { record: recordGuarded(run.plan.git, run.policy.writeRoots, otherRecords()), plan: run.plan.git };
+    guard = {
+      record: recordGuarded(
+        run.plan.git,
+        run.policy.writeRoots,
+        run.plan.git.repaired.length > 0 ? otherRecords() : [],
+      ),
+      plan: run.plan.git,
+    };
   };
   const withGit = (report: EnforcementReport): EnforcementReport =>
     guard ? { ...report, git: guardGitAfter(guard.record, guard.plan, io) } : report;

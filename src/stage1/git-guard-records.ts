@@ -20,12 +20,11 @@ import {
   readlinkSync,
   realpathSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { isWithin } from "../policy/paths.ts";
+import { isWithin, lstatOrUndefined } from "../policy/paths.ts";
 
 /** One path a run holds by repair, and a digest of what it recorded. */
 export interface GitGuardRecord {
@@ -57,8 +56,13 @@ function recordsDirIn(base: string): string {
 
 /** A records directory that is this user's own and not a symlink, or undefined. */
 function ownDirectory(dir: string): boolean {
-  const stat = lstatSync(dir, { throwIfNoEntry: false });
-  return stat !== undefined && stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;
+  try {
+    const stat = lstatSync(dir, { throwIfNoEntry: false });
+    return stat !== undefined && stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;
+  } catch {
+    // EACCES: a HOME this user cannot search (nobody with root's HOME).
+    return false;
+  }
 }
 
 /** The process's start time (field 22 of /proc/PID/stat), which tells a reused pid apart. */
@@ -127,7 +131,7 @@ export function otherRecords(): OtherRecords[] {
       if (name.startsWith(own)) continue;
       const file = join(dir, name);
       const state = stateOf(name);
-      const stat = statSync(file, { throwIfNoEntry: false });
+      const stat = lstatOrUndefined(file);
       if (!stat?.isFile()) continue;
       if (state === "stale" && Date.now() - stat.mtimeMs > STALE_RECORD_DAYS * 86_400_000) {
         rmSync(file, { force: true });
