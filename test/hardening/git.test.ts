@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { gitEnv } from "../helpers/git-scene.ts";
 import { CORDON, cordon, isRoot, modeArgs, NOBODY, run, systemTool, type RunOptions } from "../helpers/cordon.ts";
 
 const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
@@ -24,18 +25,6 @@ const scenes: string[] = [];
 afterAll(() => {
   for (const dir of scenes) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Identity and no system or global config: the same git for the host and the sandbox, for root and nobody. */
-function gitEnv(home: string): Record<string, string> {
-  return {
-    HOME: home,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_AUTHOR_NAME: "t",
-    GIT_AUTHOR_EMAIL: "t@example.org",
-    GIT_COMMITTER_NAME: "t",
-    GIT_COMMITTER_EMAIL: "t@example.org",
-  };
-}
 
 interface Scene {
   dir: string;
@@ -355,4 +344,28 @@ describe("-v names the rule behind a denied git operation", () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.stderr).toContain(`${s.at(".git/config")} is write-protected by protectGit (config of`);
   });
+});
+
+describe("a newcomer's environment", () => {
+  for (const mode of MODES) {
+    test.skipIf(Boolean(nobodyUnavailable() ?? gitMissing))(
+      `${mode} mode: nobody with root's HOME (which nobody cannot search) runs workspace in a repository, ` +
+        "and a plant is still undone",
+      () => {
+        const dir = mkdtempSync("/var/tmp/cordon-git-home-");
+        scenes.push(dir);
+        const env = { ...gitEnv("/root"), HOME: "/root", XDG_STATE_HOME: "/root/.local/state" };
+        run(["git", "init", "-q", dir]);
+        run(["chown", "-R", `${NOBODY}:${NOBODY}`, dir]);
+        const result = cordon(
+          ["--profile", "workspace", ...modeArgs(mode), "--", "sh", "-c", "git config core.fsmonitor evil; echo ran"],
+          { cwd: dir, env, asNobody: true },
+        );
+        expect(result.stderr).not.toContain("internal error");
+        expect(result.exitCode).toBe(0);
+        expect(result.stdout).toBe("ran\n");
+        expect(readFileSync(join(dir, ".git/config"), "utf8")).not.toContain("fsmonitor");
+      },
+    );
+  }
 });

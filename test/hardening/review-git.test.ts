@@ -2,77 +2,16 @@
 // adversary who has read src/policy/git.ts and src/stage1/git-guard.ts. Each
 // attack is first shown working without protection (a plain -w run), then
 // under --profile workspace. holeTest marks an attack that still works.
-import { afterAll, describe, expect } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { describe, expect } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { attackTest } from "../helpers/attacks.ts";
-import { cordon, modeArgs, run, startCordon, systemTool, waitFor } from "../helpers/cordon.ts";
+import { GIT_MODES, gitEnv, gitMissing, gitScene, plain, workspace } from "../helpers/git-scene.ts";
+import { modeArgs, startCordon, systemTool, waitFor } from "../helpers/cordon.ts";
 
-const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
-const gitMissing = systemTool("git") ? undefined : "git is not installed";
+const MODES = GIT_MODES;
 const scriptMissing = systemTool("script") ? undefined : "script (util-linux) is not installed";
-
-const scenes: string[] = [];
-afterAll(() => {
-  for (const dir of scenes) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Scene {
-  /** The scene's directory, outside every write root. */
-  dir: string;
-  /** The write root: `dir/ws`, a repository with one commit. */
-  ws: string;
-  /** A script on the host that appends `RAN-<its first argument>` to `dir/ran` when git runs it. */
-  payload: string;
-  /** A shell script on the host, in the write root. */
-  host(script: string): ReturnType<typeof run>;
-  /** The script under cordon with `args`, in the write root. */
-  sandboxed(args: string[], script: string): ReturnType<typeof run>;
-  /** What the payload recorded since the last call. */
-  ran(): string;
-}
-
-function gitEnv(home: string): Record<string, string> {
-  return {
-    HOME: home,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_AUTHOR_NAME: "t",
-    GIT_AUTHOR_EMAIL: "t@example.org",
-    GIT_COMMITTER_NAME: "t",
-    GIT_COMMITTER_EMAIL: "t@example.org",
-  };
-}
-
-function scene(): Scene {
-  // Not under /tmp: bwrap mode gives the command a private /tmp.
-  const dir = mkdtempSync("/var/tmp/cordon-review-git-");
-  scenes.push(dir);
-  chmodSync(dir, 0o755);
-  const ws = join(dir, "ws");
-  mkdirSync(join(dir, "home"));
-  mkdirSync(ws);
-  const payload = join(dir, "payload.sh");
-  writeFileSync(payload, `#!/bin/sh\necho "RAN-$1" >> ${dir}/ran\n`, { mode: 0o755 });
-  const options = { cwd: ws, env: gitEnv(join(dir, "home")) };
-  const s: Scene = {
-    dir,
-    ws,
-    payload,
-    host: (script) => run(["sh", "-c", script], options),
-    sandboxed: (args, script) => cordon([...args, "-q", "--", "sh", "-c", script], options),
-    ran: () => {
-      const path = join(dir, "ran");
-      const text = existsSync(path) ? readFileSync(path, "utf8") : "";
-      rmSync(path, { force: true });
-      return text;
-    },
-  };
-  expect(s.host("git init -q -b main . && git commit -q --allow-empty -m init").exitCode).toBe(0);
-  return s;
-}
-
-const plain = (mode: string) => ["-w", ".", ...modeArgs(mode)];
-const workspace = (mode: string) => ["--profile", "workspace", ...modeArgs(mode)];
+const scene = () => gitScene("cordon-review-git-");
 
 for (const mode of MODES) {
   describe(`${mode} mode`, () => {
