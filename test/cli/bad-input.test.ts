@@ -73,7 +73,8 @@ describe("a deleted working directory", () => {
     const result = run(["sh", "-c", `cd '${gone}' && rmdir '${gone}' && exec node "$0" -- true`, launcher]);
     expect(result.exitCode).toBe(125);
     expect(result.stderr).toBe(
-      "cordon: the working directory was deleted; cd to an existing directory (-C does not help: the runtime checks first)\n",
+      "cordon: the working directory was deleted; cd to an existing directory " +
+        "(-C does not help: the runtime checks first)\n",
     );
     expect(existsSync(gone)).toBe(false);
   });
