@@ -364,6 +364,8 @@ export function planSandbox(
   stateDir: string,
 ): SandboxPlan {
   const bwrap = mode === "bwrap";
+  // Landlock cannot confine chmod and its kin to the write roots; with none, seccomp refuses them all.
+  const lockMetadata = !bwrap && policy.writeRoots.length === 0;
   const network = networkAccessOf(policy);
   const abi = facts.landlock.abi;
   if (network === "tcp" && abi < NET_RIGHTS_SINCE) {
@@ -432,7 +434,7 @@ export function planSandbox(
     denyCovered: deny.covered,
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
-    seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
+    seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode, lockMetadata })),
     env: { ...policy.env, set: { ...policy.env.set, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir } },
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
@@ -443,7 +445,7 @@ export function planSandbox(
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
+        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi, lockMetadata)]),
       ...hardLinkDegradations(policy),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],
