@@ -42,6 +42,18 @@ function argumentsSurviveNode() {
   return given.every((arg, i) => Buffer.from(arg, "utf8").toString("latin1") === tail[i]);
 }
 
+// The runtime inside the binary refuses to start in a deleted directory, with
+// its own message and exit 1, before any cordon code runs: say it cordon's way.
+function workingDirectoryExists() {
+  try {
+    process.cwd();
+  } catch {
+    throw new Error(
+      "the working directory was deleted; cd to an existing directory (-C does not help: the runtime checks first)",
+    );
+  }
+}
+
 let binary;
 try {
   if (!argumentsSurviveNode()) {
@@ -49,6 +61,7 @@ try {
       "an argument is not valid UTF-8, and Node cannot pass it on unchanged; run the binary in dist/npm/ directly",
     );
   }
+  workingDirectoryExists();
   binary = binaryPath();
 } catch (error) {
   process.stderr.write(`cordon: ${error.message}\n`);

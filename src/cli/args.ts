@@ -67,6 +67,8 @@ export function parseCommandLine(input: string[], defs: OptionDefs, usage: strin
   };
   const takeValue = (spelled: string): string => {
     if (i + 1 >= input.length) throw new CordonError(`${spelled} needs a value`, { hint: usage });
+    // `-w -- make` forgot the value: "--" ends the options, it is no path (write ./-- for a directory named so).
+    if (input[i + 1] === "--") throw new CordonError(`${spelled} needs a value before --`, { hint: usage });
     values.set(++i, { option: spelled, offset: 0 });
     return input[i]!;
   };

@@ -22,7 +22,11 @@ export function renderDoctor(report: DoctorReport): string {
   const refusedAsRoot = !modes.landlock && stage2Works && report.host.root;
   lines.push(
     `bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ` +
-      (modes.landlock ? "works" : refusedAsRoot ? "refused as root unless --allow-degraded metadata" : "does not work"),
+      (modes.landlock
+        ? "works"
+        : refusedAsRoot
+          ? "refused as root with a write root unless --allow-degraded metadata"
+          : "does not work"),
   );
   lines.push(
     modes.auto === "bwrap"

@@ -400,6 +400,8 @@ export function planSandbox(
   const policy = bwrap
     ? { ...resolved, denyWrite: denyWriteWithGit(resolved, git).filter((entry) => !copied.includes(entry.path)) }
     : resolved;
+  // Landlock cannot confine chmod and its kin to the write roots; with none, seccomp refuses them all.
+  const lockMetadata = !bwrap && policy.writeRoots.length === 0;
   const network = networkAccessOf(policy);
   const abi = facts.landlock.abi;
   if (network === "tcp" && abi < NET_RIGHTS_SINCE) {
@@ -468,7 +470,7 @@ export function planSandbox(
     denyCovered: deny.covered,
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
-    seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
+    seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode, lockMetadata })),
     env: environmentFor(policy, facts, { ...redaction.env, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
@@ -479,7 +481,7 @@ export function planSandbox(
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
+        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi, lockMetadata)]),
       ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],

@@ -130,8 +130,12 @@ export function loadPolicy(argument: string): LoadedPolicy {
     };
   }
   let bytes: Uint8Array;
+  let regular: boolean;
   try {
-    if (!statSync(argument).isFile()) throw new CordonError(`policy file ${argument} is not a regular file`);
+    // A pipe or a FIFO is read to its end (`-p /dev/stdin`, `-p <(...)`); a directory is no policy.
+    const stat = statSync(argument);
+    if (stat.isDirectory()) throw new CordonError(`policy file ${argument} is a directory`);
+    regular = stat.isFile();
     bytes = readFileSync(argument);
   } catch (error) {
     if (error instanceof CordonError) throw error;
@@ -141,5 +145,6 @@ export function loadPolicy(argument: string): LoadedPolicy {
   }
   const text = decodePolicyFile(bytes, argument);
   const parsed = parseText(text, formatOf(argument, text), argument);
-  return { ...interpretPolicy(parsed ?? {}, argument), source: argument, path: argument };
+  // Only a file on disk has a place a sandboxed run could have rewritten (checked against the write roots).
+  return { ...interpretPolicy(parsed ?? {}, argument), source: argument, ...(regular ? { path: argument } : {}) };
 }

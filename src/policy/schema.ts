@@ -64,9 +64,12 @@ const ProjectFileName = v.pipe(
   v.check((name) => name !== "." && name !== "..", "must not be . or .."),
 );
 
+/** A variable name: no '=', no whitespace or control characters (npm's `//host/:_authToken` style is fine). */
+export const ENV_NAME = /^[^=\s\x00-\x1f\x7f]+$/;
+
 const EnvName = v.pipe(
   v.string("must be a variable name"),
-  v.regex(/^[^=\0]+$/, "must be a non-empty name without '=' or NUL"),
+  v.regex(ENV_NAME, "must be a non-empty name without '=', spaces or control characters"),
 );
 
 const EnvValue = v.pipe(v.string("must be a string"), v.check(noNul, "must not contain a NUL byte"));

@@ -8,7 +8,7 @@ import { loadPolicy, type LoadedPolicy } from "../../policy/load.ts";
 import { isWithin, realpathUtf8 } from "../../policy/paths.ts";
 import { resolvePolicy, type ResolvedPolicy } from "../../policy/resolve.ts";
 import { DEGRADATION_NAMES } from "../../policy/degradations.ts";
-import { MODES, ProfileSchema, SECRET_NAMES, type Policy, type PolicyLayer } from "../../policy/schema.ts";
+import { ENV_NAME, MODES, ProfileSchema, SECRET_NAMES, type Policy, type PolicyLayer } from "../../policy/schema.ts";
 import { validate } from "../../policy/validate.ts";
 
 export const POLICY_OPTIONS = {
@@ -146,6 +146,12 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
   for (const entry of list("env")) {
     const at = entry.indexOf("=");
     if (at === 0) throw new CordonError(`--env ${entry}: the name is empty`);
+    const name = at > 0 ? entry.slice(0, at) : entry;
+    if (!ENV_NAME.test(name)) {
+      throw new CordonError(
+        `--env ${entry}: ${JSON.stringify(name)} is no variable name (it has a space or a control character)`,
+      );
+    }
     if (at > 0) set[entry.slice(0, at)] = entry.slice(at + 1);
     else if (process.env[entry] !== undefined) set[entry] = process.env[entry]!;
   }
@@ -176,8 +182,8 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
   });
   const policy = resolvePolicy(composed, { cwd: options.cwd as string | undefined });
   const warnings: string[] = [];
-  if (loaded?.path) {
-    const real = realpathUtf8(loaded.path);
+  const real = loaded?.path === undefined ? undefined : pathOnDisk(loaded.path);
+  if (real) {
     const root = policy.writeRoots.find((writable) => isWithin(real, writable));
     if (root) {
       const message =
@@ -189,6 +195,19 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     }
   }
   return { policy, loaded, warnings };
+}
+
+/**
+ * Where a policy file really is; undefined when it has no name on disk (a
+ * memfd or deleted file behind /dev/stdin): then no write root can hold it.
+ */
+function pathOnDisk(path: string): string | undefined {
+  try {
+    return realpathUtf8(path);
+  } catch (error) {
+    if (error instanceof CordonError) throw error;
+    return undefined;
+  }
 }
 
 const LISTED_SKIPPED_DIRS = 5;

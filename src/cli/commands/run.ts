@@ -58,11 +58,12 @@ seccomp inside.
 
 landlock-only (--mode landlock, or auto mode's fallback when it loses nothing): Landlock and seccomp alone.
 Before Landlock ABI 9 it cannot stop connecting to host unix socket files; it cannot stop seeing host
-processes, and Landlock has no right for
-chmod: the command can make the user's own files outside the write roots, hidden ones included (~/.ssh),
-readable or writable by every local user. As root that reaches every system file, so landlock-only mode
-refuses to run as root unless --allow-degraded metadata. A warning line says what is weaker (under --mode
-landlock, only with -v). \`cordon explain\` shows it all.
+processes, and Landlock has no right for chmod: with a write root, the command can make the user's own
+files outside the write roots, hidden ones included (~/.ssh), readable or writable by every local user. As
+root that reaches every system file, so landlock-only mode refuses to run as root with a write root unless
+--allow-degraded metadata. With no write root, seccomp refuses every chmod, chown and xattr change instead
+(file times stay changeable). A warning line says what is weaker (under --mode landlock, only with -v).
+\`cordon explain\` shows it all.
 
 In both modes, nothing the command started outlives cordon: every leftover process is killed and reaped
 before cordon returns, and the terminal's foreground group and settings are put back.`;
