@@ -124,7 +124,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
       record: recordGuarded(
         run.plan.git,
         run.policy.writeRoots,
-        run.plan.git.repaired.length > 0 ? otherRecords() : [],
+        run.plan.git.repaired.length > 0 ? otherRecords : () => [],
       ),
       plan: run.plan.git,
     };

@@ -175,12 +175,13 @@ export interface RepairedPath {
 export function recordGuarded(
   plan: GitGuardPlan,
   writeRoots: readonly string[],
-  others: readonly OtherRecords[] = [],
+  readOthers: () => readonly OtherRecords[] = () => [],
 ): GuardRecord {
   const budget = new Budget();
   const held = new Map([...plan.prevented, ...plan.repaired].map((guarded) => [guarded.path, guarded]));
   const disarmed: RepairedPath[] = [];
-  for (const other of others.filter((run) => run.state === "stale")) {
+  const before = readOthers();
+  for (const other of before.filter((run) => run.state === "stale")) {
     const handled = new Set<string>();
     for (const stale of other.records) {
       const guarded = held.get(stale.path);
@@ -193,14 +194,21 @@ export function recordGuarded(
     }
     dropHandled(other, handled);
   }
-  const heldByLive = new Set(
-    others.filter((run) => run.state === "live").flatMap((run) => run.records.map((record) => record.path)),
-  );
-  const paths = plan.repaired.flatMap((guarded) => {
+  const recorded = plan.repaired.flatMap((guarded) => {
     const root = rootOf(guarded.path, writeRoots);
-    if (!root) return [];
-    return [{ guarded, root, before: snapshotOf(guarded.path, budget), trusted: !heldByLive.has(guarded.path) }];
+    return root ? [{ guarded, root, before: snapshotOf(guarded.path, budget) }] : [];
   });
+  // Read again after recording: a run whose command changed a path before this record was taken wrote its
+  // own record first. And look twice: if that run repaired in between, the path changed under this record.
+  const live = new Set(
+    [...before, ...readOthers()]
+      .filter((run) => run.state === "live")
+      .flatMap((run) => run.records.map((record) => record.path)),
+  );
+  const paths = recorded.map((entry) => ({
+    ...entry,
+    trusted: !live.has(entry.guarded.path) && sameSnapshot(entry.before, snapshotOf(entry.guarded.path, new Budget())),
+  }));
   if (budget.exceeded) {
     throw new CordonError(
       `protecting git: the paths to restore after the run hold more than ${LIMITS.entries} entries or ` +

@@ -175,7 +175,7 @@ export default defineCommand({
   ],
   examples: [
     "cordon -w . -- npm test                  # only the project is writable",
-    "cordon --profile workspace -- make       # commits work; git hooks and config protected",
+    "cordon --profile workspace -- make       # commits work; hooks, config kept",
     "cordon --net -w . -w ~/.cache -- cargo build",
     "cordon -p cordon.yaml -- ./build.sh      # a policy file (JSON, YAML or TOML)",
     "cordon -v --report run.json -- pytest    # say what was enforced",
