@@ -109,26 +109,27 @@ const utf8 = new TextEncoder();
  * next call with that slot. Bytes are taken as they are: a path need not be UTF-8.
  */
 export function pathArgument(call: string, path: string | Uint8Array, slot: 0 | 1 = 0): Pointer {
-  if (typeof path !== "string") return bytesArgument(call, path, slot);
-  // A NUL would silently cut the path short: open a parent instead of the name asked for.
-  if (path.includes("\0")) throw new SyscallError(`${call}(${JSON.stringify(path)})`, ERRNO.EINVAL);
   const buffer = pathBuffers[slot];
-  const { read, written } = utf8.encodeInto(path, buffer.subarray(0, PATH_MAX - 1));
-  if (read !== path.length) throw new SyscallError(`${call}(${path.slice(0, 64)}...)`, ERRNO.ENAMETOOLONG);
-  buffer[written] = 0;
+  const length = typeof path === "string" ? encodeText(call, path, buffer) : copyBytes(call, path, buffer);
+  buffer[length] = 0;
   pathPointers ??= [ptr(pathBuffers[0]), ptr(pathBuffers[1])];
   return pathPointers[slot];
 }
 
-function bytesArgument(call: string, path: Uint8Array, slot: 0 | 1): Pointer {
+function encodeText(call: string, path: string, buffer: Uint8Array): number {
+  // A NUL would silently cut the path short: open a parent instead of the name asked for.
+  if (path.includes("\0")) throw new SyscallError(`${call}(${JSON.stringify(path)})`, ERRNO.EINVAL);
+  const { read, written } = utf8.encodeInto(path, buffer.subarray(0, PATH_MAX - 1));
+  if (read !== path.length) throw new SyscallError(`${call}(${path.slice(0, 64)}...)`, ERRNO.ENAMETOOLONG);
+  return written;
+}
+
+function copyBytes(call: string, path: Uint8Array, buffer: Uint8Array): number {
   const shown = `${call}(${Buffer.from(path).toString("latin1").slice(0, 64)})`;
   if (path.includes(0)) throw new SyscallError(shown, ERRNO.EINVAL);
   if (path.length >= PATH_MAX) throw new SyscallError(shown, ERRNO.ENAMETOOLONG);
-  const buffer = pathBuffers[slot];
   buffer.set(path);
-  buffer[path.length] = 0;
-  pathPointers ??= [ptr(pathBuffers[0]), ptr(pathBuffers[1])];
-  return pathPointers[slot];
+  return path.length;
 }
 
 /** A -1 from a call on `path`: the error names the call and the path. */

@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { evaluateBudgets } from "./bench/budgets.ts";
 import { createFixture } from "./bench/fixtures.ts";
+import { formatGitSearch, measureGitSearch } from "./bench/git-search.ts";
 import { prepareMeter, type Meter } from "./bench/measure.ts";
 import {
   groups as planGroups,
@@ -159,6 +160,10 @@ function main(): number {
       results.push(result);
       process.stdout.write(`${formatGroup(result, runners)}\n\n`);
     }
+    progress("protectGit: building a tree of 100,000 directories");
+    const gitSearch = measureGitSearch(workDir, options.cordon, options.quick ? 3 : 7);
+    progress("");
+    process.stdout.write(`${formatGitSearch(gitSearch)}\n\n`);
     const budgets = evaluateBudgets(results);
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(
@@ -189,6 +194,7 @@ function main(): number {
       counts: options.counts,
       runners: [...statuses.values()],
       groups: results,
+      gitSearch,
       budgets,
     };
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);

@@ -21,6 +21,9 @@ const VARIANTS: Omit<ProfileOptions, "arch">[] = [
   { network: "all", mode: "bwrap" },
   { network: "none", mode: "landlock" },
   { network: "all", mode: "landlock" },
+  // Landlock-only mode with no write root also refuses every metadata change.
+  { network: "none", mode: "landlock", lockMetadata: true },
+  { network: "all", mode: "landlock", lockMetadata: true },
 ];
 
 /** The whole golden listing, as text. */
@@ -34,7 +37,8 @@ export function goldenListing(arch: KernelArch = GOLDEN_ARCH): string {
       return `${hex}  ${line}`;
     });
     return [
-      `## arch=${arch} network=${variant.network} mode=${variant.mode} (${program.length} instructions)`,
+      `## arch=${arch} network=${variant.network} mode=${variant.mode}` +
+        `${variant.lockMetadata ? " metadata=locked" : ""} (${program.length} instructions)`,
       ...lines,
     ].join("\n");
   });

@@ -236,7 +236,8 @@ function assessPrivileges(uid: number): Check {
       ? "the command runs with no capabilities in either mode, but keeps uid 0: files " +
         "outside the write roots stay protected by Landlock and read-only mounts, not by " +
         "permissions. Without bwrap's read-only mounts, uid 0 could chmod every root-owned file, " +
-        "so landlock-only mode as root is refused unless --allow-degraded metadata"
+        "so landlock-only mode as root with a write root is refused unless --allow-degraded metadata (with none, " +
+        "seccomp refuses chmod, chown and xattr changes everywhere)"
       : null,
     fixes: [],
     details: { uid, root },

@@ -6,6 +6,7 @@ import { decodeSockFilters, encodeSockFilters } from "../../ffi/seccomp.ts";
 import { fsRightsOf } from "../landlock/abi.ts";
 import { slotsFor } from "../launch/wire.ts";
 import { OUTSIDE_WRITE_ROOTS } from "../plan/deny-mounts.ts";
+import { GIT_GUARD_WORDS } from "../plan/git-guard.ts";
 import { bwrapArguments } from "../plan/mounts.ts";
 import { NOT_HIDDEN } from "../policy/secrets.ts";
 import { disassembleSeccompProgram } from "../seccomp/disassemble.ts";
@@ -75,6 +76,32 @@ function denyPaths(prepared: PreparedRun): ExplainReport["denyPaths"] {
   return [...policy.denyWrite.map(describe("write")), ...policy.denyRead.map(describe("read"))];
 }
 
+/** The search scope of protectGit and how this mode holds each path. */
+function gitOf(prepared: PreparedRun): ExplainReport["git"] {
+  const { policy, plan } = prepared;
+  if (!policy.git.enabled && policy.projectFiles.length === 0) return null;
+  const { search } = policy.git;
+  const stopped = search.truncated ? " (STOPPED at the limit: the rest is unprotected)" : "";
+  return {
+    scope: !policy.git.enabled
+      ? "protectGit is off: no repository is searched for"
+      : "every .git (directory, gitdir: file or symlink) and every directory with HEAD, objects/ and refs/ in " +
+        `the write roots down to ${search.maxDepth} directories below each, not entering ` +
+        `${search.skipped.join(", ")} or symlinked directories; ${search.directories} directories searched${stopped}`,
+    repositories: policy.git.repositories.map((dotGit) => dotGit.path),
+    how: GIT_GUARD_WORDS[plan.mode],
+    prevented: plan.git.prevented,
+    repaired: plan.git.repaired,
+    afterRun:
+      "a .git (or a git directory in a known repository's modules/) that appeared in the same scope during the " +
+      "run and whose config sets anything outside an allow-list of data keys (format, remotes, branches, " +
+      "submodule URLs, user.name/email: so core.fsmonitor, core.hooksPath, drivers, ! aliases, includes and " +
+      "every other executing key count) or holds a hook git would run is neutralised: its config moved to " +
+      "config.cordon-disabled and replaced by its allow-listed entries, its hooks directory moved to " +
+      "hooks.cordon-disabled; one line each on stderr (also under -q) and in --report",
+  };
+}
+
 /** The secure defaults as this run applies them, and what they leave readable. */
 function secretsOf(prepared: PreparedRun): ExplainReport["secrets"] {
   const { policy, plan } = prepared;
@@ -95,6 +122,18 @@ function secretsOf(prepared: PreparedRun): ExplainReport["secrets"] {
   };
 }
 
+/**
+ * The resolved policy for explain's policy section, without what resolving
+ * found in the write roots (the repositories, the project files): the git
+ * section shows those, and dumping them here buried the policy.
+ */
+function policyAsWritten(policy: PreparedRun["policy"]): Record<string, unknown> {
+  const shown = JSON.parse(JSON.stringify(policy)) as Record<string, unknown>;
+  delete shown["git"];
+  delete shown["projectFiles"];
+  return shown;
+}
+
 export function explainReport(input: ExplainInput): ExplainReport {
   const { policy, facts, decision, plan, refusal, options } = input.prepared;
   // Disassemble the bytes stage 2 would receive, not the in-memory program.
@@ -105,7 +144,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
   return {
     format: "cordon-explain/1",
     command: input.command,
-    policy: JSON.parse(JSON.stringify(policy)) as Record<string, unknown>,
+    policy: policyAsWritten(policy),
     warnings: input.warnings,
     mode: {
       requested: policy.mode,
@@ -147,6 +186,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
       unset: plan.env.unset,
       removed: plan.env.removed,
     },
+    git: gitOf(input.prepared),
     secrets: secretsOf(input.prepared),
     notEnforced: plan.degradations,
   };

@@ -22,7 +22,11 @@ export function renderDoctor(report: DoctorReport): string {
   const refusedAsRoot = !modes.landlock && stage2Works && report.host.root;
   lines.push(
     `bwrap mode: ${modes.bwrap ? "works" : "does not work"}; landlock-only mode: ` +
-      (modes.landlock ? "works" : refusedAsRoot ? "refused as root unless --allow-degraded metadata" : "does not work"),
+      (modes.landlock
+        ? "works"
+        : refusedAsRoot
+          ? "refused as root with a write root unless --allow-degraded metadata"
+          : "does not work"),
   );
   lines.push(
     modes.auto === "bwrap"
@@ -50,7 +54,7 @@ function groupOptions(args: readonly string[]): string[] {
 
 const REMOVED_BECAUSE = {
   secret: "removed, secret-shaped name",
-  "credential-value": "removed, a URL with a password or an Authorization header",
+  "credential-value": "removed, its value holds a URL with a password, a credential header or a private key",
   "not-allowed": "removed, not on the CI allow-list",
 } as const;
 
@@ -65,6 +69,8 @@ function removedLines(removed: ExplainReport["environment"]["removed"]): string[
 const REDACTED_HOW = {
   copy: "a redacted copy, bound read-only over it",
   hidden: "hidden; the tool reads a redacted copy instead",
+  "hidden whole":
+    "hidden whole: landlock-only mode has no variable to point the tool at a copy (its settings are lost)",
   refused: "REFUSED: landlock-only mode cannot replace it",
   unchanged: "left as it is: nothing secret in it",
   "helpers only": "left as it is: it only names credential helpers, no secret is in the file itself",
@@ -162,6 +168,17 @@ export function renderExplain(report: ExplainReport): string {
     ...env.unset.map((name) => `unset ${name}`),
     ...removedLines(env.removed),
   ]);
+  if (report.git) {
+    const git = report.git;
+    section("git and project files (protectGit, protectFiles)", [
+      `searched: ${git.scope}`,
+      ...git.repositories.map((path) => `repository ${path}`),
+      `how: ${git.how}`,
+      ...git.prevented.map((entry) => `prevented ${entry.path} (${entry.what})`),
+      ...git.repaired.map((entry) => `repaired after the run ${entry.path} (${entry.what})`),
+      `after the run: ${git.afterRun}`,
+    ]);
+  }
   section("secrets (secure defaults)", secretLines(report.secrets));
   section(
     `seccomp program (${report.seccomp.arch}, ${report.seccomp.instructions} ` +

@@ -129,6 +129,18 @@ export const ExplainReportSchema = v.strictObject({
       v.strictObject({ name: v.string(), why: v.picklist(["secret", "credential-value", "not-allowed"]) }),
     ),
   }),
+  /** protectGit: where cordon looked for repositories, and how this mode holds what git executes or trusts. */
+  git: v.nullable(
+    v.strictObject({
+      scope: v.string(),
+      repositories: v.array(v.string()),
+      /** "prevented" (bwrap mode: mounts) or "repaired" (landlock-only mode: restored after the run), in words. */
+      how: v.string(),
+      prevented: v.array(v.strictObject({ path: v.string(), what: v.string() })),
+      repaired: v.array(v.strictObject({ path: v.string(), what: v.string() })),
+      afterRun: v.string(),
+    }),
+  ),
   /** The secure defaults on this host: what is hidden, what is a redacted copy, and what is not hidden. */
   secrets: v.strictObject({
     hidden: v.array(v.strictObject({ secret: v.string(), path: v.string() })),
@@ -136,7 +148,7 @@ export const ExplainReportSchema = v.strictObject({
       v.strictObject({
         secret: v.string(),
         path: v.string(),
-        how: v.picklist(["copy", "hidden", "refused", "unchanged", "helpers only", "out of sight"]),
+        how: v.picklist(["copy", "hidden", "hidden whole", "refused", "unchanged", "helpers only", "out of sight"]),
         /** What the copy leaves out, by key; never a value. */
         removed: v.array(v.string()),
         copy: v.nullable(v.string()),

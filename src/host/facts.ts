@@ -99,7 +99,8 @@ function policyPaths(policy: ResolvedPolicy): Set<string> {
   for (const path of [policy.cwd, ...policy.writeRoots, ...policy.allowSockets, ...resolvConfPath()]) {
     withAncestors(path, paths);
   }
-  for (const deny of [...policy.denyWrite, ...policy.denyRead]) {
+  // git's protected paths and the project files become deny mounts in bwrap mode (plan/git-guard.ts).
+  for (const deny of [...policy.denyWrite, ...policy.denyRead, ...policy.git.protect, ...policy.projectFiles]) {
     if (deny.kind === "dir" || deny.kind === "file") withAncestors(deny.path, paths);
     else if (deny.kind === "missing" && deny.existing !== undefined) withAncestors(deny.existing, paths);
   }

@@ -17,6 +17,7 @@ import type { ResolvedPolicy } from "../policy/resolve.ts";
 import type { EnvChanges } from "../policy/schema.ts";
 import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
+import { denyWriteWithGit, gitGuardFor, type GitGuardPlan } from "./git-guard.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
 import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
 import { sessionPlanFor, type Session, type SessionPlan } from "./session.ts";
@@ -79,6 +80,8 @@ export interface SandboxPlan {
   redactions: PlannedRedaction[];
   /** Host unix sockets: what the plan keeps out of reach, what it lets through, and what stays open. */
   sockets: SocketExposure;
+  /** protectGit: what git executes or trusts, prevented (mounts) or repaired (after the run), and the scan after it. */
+  git: GitGuardPlan;
 }
 
 /** A host socket file to cover; `hex` holds its path's bytes, which need not be UTF-8. */
@@ -382,12 +385,23 @@ function environmentFor(
 }
 
 export function planSandbox(
-  policy: ResolvedPolicy,
+  resolved: ResolvedPolicy,
   facts: HostFacts,
   mode: SandboxMode,
   stateDir: string,
 ): SandboxPlan {
   const bwrap = mode === "bwrap";
+  const replaced = replacedInSandbox(facts.runtimeDirs);
+  const redaction = redactionPlanFor({ policy: resolved, sources: facts.redactSources, bwrap, replaced, stateDir });
+  const copied = redaction.redactions.filter((r) => r.how === "copy").map((r) => r.path);
+  const git = gitGuardFor(resolved, mode, copied);
+  // bwrap mode holds git's protected paths like any write-denied path. A path presented as a redacted
+  // copy is already read-only under that mount: a second one there would find the copy, not the file.
+  const policy = bwrap
+    ? { ...resolved, denyWrite: denyWriteWithGit(resolved, git).filter((entry) => !copied.includes(entry.path)) }
+    : resolved;
+  // Landlock cannot confine chmod and its kin to the write roots; with none, seccomp refuses them all.
+  const lockMetadata = !bwrap && policy.writeRoots.length === 0;
   const network = networkAccessOf(policy);
   const abi = facts.landlock.abi;
   if (network === "tcp" && abi < NET_RIGHTS_SINCE) {
@@ -397,8 +411,6 @@ export function planSandbox(
       { hint: "drop the port rules, or use --net; the command was not run" },
     );
   }
-  const replaced = replacedInSandbox(facts.runtimeDirs);
-  const redaction = redactionPlanFor({ policy, sources: facts.redactSources, bwrap, replaced, stateDir });
   const mounts = bwrap
     ? mountPlanFor({
         writeRoots: policy.writeRoots,
@@ -458,7 +470,7 @@ export function planSandbox(
     denyCovered: deny.covered,
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
-    seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode })),
+    seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode, lockMetadata })),
     env: environmentFor(policy, facts, { ...redaction.env, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
@@ -469,10 +481,11 @@ export function planSandbox(
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi)]),
+        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi, lockMetadata)]),
       ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],
     redactions: redaction.redactions,
+    git,
   };
 }

@@ -1,5 +1,5 @@
 // Combines a profile, a policy file and the flags into one Policy.
-// Lists add up; network and mode are overridden by the later layer; env
+// Lists add up; network, mode and protectGit are overridden by the later layer; env
 // changes accumulate. Flags come last, so they add to or override the file.
 import { CordonError } from "../errors.ts";
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from "./profiles.ts";
@@ -23,6 +23,9 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     mode: layer.mode ?? base.mode,
     allowDegraded: [...new Set([...base.allowDegraded, ...(layer.allowDegraded ?? [])])],
     reveal: [...new Set([...base.reveal, ...(layer.reveal ?? [])])],
+    protectGit: layer.protectGit ?? base.protectGit,
+    protectFiles: [...new Set([...base.protectFiles, ...(layer.protectFiles ?? [])])],
+    releaseFiles: [...new Set([...base.releaseFiles, ...(layer.releaseFiles ?? [])])],
   };
 }
 

@@ -150,11 +150,28 @@ export const TCP_PORTS_REQUESTED: Degradation = {
   weakensSecurity: true,
 };
 
-/** What landlock-only mode cannot enforce whatever the policy, as user `uid`, with Landlock `abi`. */
-export function landlockOnlyLosses(uid: number, abi: number): Degradation[] {
+/**
+ * The metadata gap mostly closed by seccomp: with no write root, landlock-only
+ * mode refuses every chmod, chown and xattr change (in the private TMPDIR
+ * too). Timestamps stay changeable: they open no file to anyone, but they are
+ * metadata, so the loss still counts under --strict.
+ */
+export const METADATA_LOCKED: Degradation = {
+  ...CATALOG.metadata,
+  consequence:
+    "with no write root, seccomp refuses every chmod, chown and xattr change (in the private TMPDIR too), " +
+    "but the command can still set the times of files it can reach (utimes)",
+};
+
+/**
+ * What landlock-only mode cannot enforce whatever the policy, as user `uid`,
+ * with Landlock `abi`; `metadataLocked` when the policy has no write root.
+ */
+export function landlockOnlyLosses(uid: number, abi: number, metadataLocked = false): Degradation[] {
+  const metadata = metadataLocked ? METADATA_LOCKED : uid === 0 ? METADATA_AS_ROOT : CATALOG.metadata;
   return [
     ...(abi < FS_RIGHT_SINCE.RESOLVE_UNIX ? [CATALOG["unix-sockets"]] : []),
-    uid === 0 ? METADATA_AS_ROOT : CATALOG.metadata,
+    metadata,
     CATALOG["process-isolation"],
   ];
 }

@@ -33,7 +33,9 @@ export const SECRET_VARIABLES = [
   "DOCKER_AUTH_CONFIG",
   "GOOGLE_CREDENTIALS",
   "NPM_CONFIG__AUTH",
+  "PGPASSWORD",
   "SENTRY_DSN",
+  "SSHPASS",
 ] as const;
 
 /**
@@ -61,6 +63,9 @@ export const SECRET_WORDS = [
   "JWT",
   "COOKIE",
   "WEBHOOK",
+  "ACCESSTOKEN",
+  "CLIENTSECRET",
+  "CONNECTIONSTRING",
 ] as const;
 
 /**
@@ -77,8 +82,10 @@ export const SECRET_WORD_PAIRS = [
   ["ENCRYPTION", "KEY"],
   ["MASTER", "KEY"],
   ["SESSION", "KEY"],
+  ["CONNECTION", "STRING"],
 ] as const;
-export const SECRET_LAST_WORDS = ["KEY", "KEYS", "AUTH", "PAT"] as const;
+/** Last words: `MYSQL_PWD` and `SMTP_PASS` are passwords; `PWD` alone is the working directory and stays. */
+export const SECRET_LAST_WORDS = ["KEY", "KEYS", "AUTH", "PAT", "PWD", "PASS"] as const;
 /** 1Password's session variables carry the account in their names. */
 export const SECRET_PREFIXES = ["OP_SESSION_"] as const;
 
@@ -201,23 +208,39 @@ export function isSecretName(name: string): boolean {
   return words.some((word, at) => SECRET_WORD_PAIRS.some(([a, b]) => word === a && words[at + 1] === b));
 }
 
-/** `postgres://app:hunter2@db/app`: a URL that carries a password, whatever its variable is called. */
-const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i;
+/**
+ * `postgres://app:hunter2@db/app`: a URL that carries a password, anywhere in
+ * the value, since lists hold several (`PIP_EXTRA_INDEX_URL`'s second URL,
+ * uv's `name=https://u:pw@…`, `GOPROXY=direct,https://u:pw@…`).
+ */
+const URL_WITH_PASSWORD = /(?:^|[^a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i;
 
-export function isCredentialUrl(value: string): boolean {
+export function containsCredentialUrl(value: string): boolean {
   return URL_WITH_PASSWORD.test(value);
 }
 
 /**
- * An HTTP Authorization header, wherever it sits in a value: git takes
- * `http.extraheader` from `GIT_CONFIG_PARAMETERS` or `GIT_CONFIG_VALUE_<n>`,
- * whose names say nothing secret.
+ * An HTTP header that carries a credential, wherever it sits in a value: git
+ * takes `http.extraheader` from `GIT_CONFIG_PARAMETERS` or
+ * `GIT_CONFIG_VALUE_<n>`, whose names say nothing secret. Authorization with
+ * its schemes, and the token headers of GitLab (`PRIVATE-TOKEN`,
+ * `JOB-TOKEN`), API gateways (`X-API-Key`) and others.
  */
-const AUTHORIZATION_HEADER = /authorization:\s*(?:basic|bearer|token)\s+\S/i;
+const CREDENTIAL_HEADER = new RegExp(
+  [
+    String.raw`(?:proxy-)?authorization:\s*(?:basic|bearer|token|digest|negotiate|ntlm)\s+\S`,
+    String.raw`\b(?:private-token|job-token|deploy-token|x-api-key|api-key|x-auth-token|x-access-token):\s*\S`,
+    String.raw`\b(?:x-goog-api-key|cookie):\s*\S`,
+  ].join("|"),
+  "i",
+);
 
-/** A value that is a credential whatever its variable is called. */
+/** A PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `-----BEGIN PGP PRIVATE KEY BLOCK-----`...). */
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/i;
+
+/** A value that is a credential whatever its variable (or its config key) is called. */
 export function isCredentialValue(value: string): boolean {
-  return isCredentialUrl(value) || AUTHORIZATION_HEADER.test(value);
+  return containsCredentialUrl(value) || CREDENTIAL_HEADER.test(value) || PEM_PRIVATE_KEY.test(value);
 }
 
 export function isAllowedInCi(name: string): boolean {

@@ -1,5 +1,5 @@
 // Built-in profiles. A policy file can define more under `profiles`.
-import type { PolicyLayer } from "./schema.ts";
+import { PROJECT_FILES, type PolicyLayer } from "./schema.ts";
 
 export const BUILTIN_PROFILES: Record<string, { description: string; layer: PolicyLayer }> = {
   readonly: {
@@ -7,14 +7,17 @@ export const BUILTIN_PROFILES: Record<string, { description: string; layer: Poli
     layer: {},
   },
   workspace: {
-    description: "the working directory writable, its .git write-denied; no network",
-    layer: { write: ["."], denyWrite: [".git"] },
+    description:
+      "the working directory writable; in every repository there, what git executes or trusts (hooks, config, " +
+      "info/, the core.hooksPath directory...) protected, the rest of .git writable so commits work; .vscode, " +
+      ".idea, .mcp.json, .claude and .envrc protected at its top; no network",
+    layer: { write: ["."], protectGit: true, protectFiles: [...PROJECT_FILES] },
   },
   ci: {
     description:
       "workspace, and the environment starts from an allow-list (PATH, HOME, locale, TERM, CI, the runner's " +
       "non-secret variables; see the README) instead of the caller's whole environment",
-    layer: { write: ["."], denyWrite: [".git"], env: { allowList: true } },
+    layer: { write: ["."], protectGit: true, protectFiles: [...PROJECT_FILES], env: { allowList: true } },
   },
 };
 

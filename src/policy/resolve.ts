@@ -1,9 +1,11 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { readFileSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, resolve as resolvePath } from "node:path";
 import { CordonError } from "../errors.ts";
+import { gitIncludePaths } from "./git-config.ts";
+import { gitDirsFor } from "./git-dirs.ts";
 import { expandGlob, GlobBudget, splitGlob } from "./glob.ts";
 import {
   canonicalMaybeMissing,
@@ -18,11 +20,12 @@ import {
   walkPath,
 } from "./paths.ts";
 import type { Policy } from "./schema.ts";
+import { findDotGits, GIT_SEARCH, protectedPathsOf, type DotGit, type IfMissing } from "./git.ts";
 import { hiddenSecrets, redactedSecrets, type RedactFormat, type SecretContext, type SecretName } from "./secrets.ts";
 
 type ResolvedKind = "dir" | "file" | "missing" | "symlink";
 
-interface ResolvedPath {
+export interface ResolvedPath {
   path: string;
   kind: ResolvedKind;
   /** What asked for it: the entry as written, or "default:<secret name>". */
@@ -41,9 +44,25 @@ export interface RedactedFile {
   format: RedactFormat;
   /** Its hard-link count: a copy bound over one name leaves the others readable. */
   links: number;
+  /** git-config: every file it includes, so that the copy points where cordon covered it. */
+  includes?: IncludedFile[];
+  /** The redacted file whose include brought this one in (git reads it through the copy). */
+  includedBy?: string;
 }
 
-export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "denyRead"> {
+/** One include of a git config file: the path as written, and the file git would read for it. */
+export interface IncludedFile {
+  written: string;
+  /** Canonical when it exists; otherwise absolute, as git would look for it. */
+  path: string;
+  /** Hidden by the policy, or reached through a planted symlink: the copy drops the include. */
+  dropped?: boolean;
+}
+
+export interface ResolvedPolicy extends Omit<
+  Policy,
+  "write" | "denyWrite" | "denyRead" | "protectGit" | "protectFiles" | "releaseFiles"
+> {
   cwd: string;
   writeRoots: string[];
   denyWrite: ResolvedPath[];
@@ -52,6 +71,25 @@ export interface ResolvedPolicy extends Omit<Policy, "write" | "denyWrite" | "de
   redact: RedactedFile[];
   /** Directories a deny glob could not look inside (the user may not list them), for -v and explain. */
   unreadableGlobDirs: string[];
+  /** protectGit: the repositories found and what of each must not change. */
+  git: GitProtection;
+  /** protectFiles minus releaseFiles, at the top of each write root. */
+  projectFiles: GitProtectedPath[];
+}
+
+/** A path git executes or trusts, resolved like a deny path. */
+export interface GitProtectedPath extends ResolvedPath {
+  /** What it is to git: "hooks of /w/.git". */
+  what: string;
+  ifMissing: IfMissing;
+}
+
+export interface GitProtection {
+  enabled: boolean;
+  /** The search's scope and what it cost. */
+  search: { maxDepth: number; skipped: readonly string[]; directories: number; truncated: boolean };
+  repositories: DotGit[];
+  protect: GitProtectedPath[];
 }
 
 function canonicalDirectory(path: string, what: string): string {
@@ -175,40 +213,8 @@ function expandDenyList(
 /** A symlink entry protects the link itself; any other kind, what is at the path. */
 const key = (entry: ResolvedPath) => `${entry.kind === "symlink" ? "l" : "p"}${entry.path}`;
 
-function unique(paths: ResolvedPath[]): ResolvedPath[] {
+function unique<T extends ResolvedPath>(paths: T[]): T[] {
   return [...new Map(paths.map((entry) => [key(entry), entry])).values()];
-}
-
-/**
- * The git directory of the repository `dir` lies in, as git discovers it: the
- * nearest `.git` directory, or the `gitdir:` a `.git` file names (a linked
- * worktree), plus the common directory a worktree shares with its main
- * repository, where the repository's config lives.
- */
-function gitDirsOf(dir: string): string[] {
-  for (let at = dir; ; at = dirname(at)) {
-    const dotGit = at === "/" ? "/.git" : `${at}/.git`;
-    const stat = lstatOrUndefined(dotGit);
-    if (stat?.isDirectory()) return [dotGit];
-    if (stat?.isFile()) return linkedGitDirs(dotGit);
-    if (at === "/") return [];
-  }
-}
-
-function readSmall(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8").slice(0, 4096);
-  } catch {
-    return undefined;
-  }
-}
-
-function linkedGitDirs(dotGitFile: string): string[] {
-  const pointer = /^gitdir: *(.+)$/m.exec(readSmall(dotGitFile) ?? "")?.[1]?.trim();
-  if (!pointer) return [];
-  const gitDir = resolvePath(dirname(dotGitFile), pointer);
-  const common = readSmall(`${gitDir}/commondir`)?.trim();
-  return common ? [gitDir, resolvePath(gitDir, common)] : [gitDir];
 }
 
 /** Candidate secret paths, each glob (`$RUNNER_TEMP/git-credentials-*.config`) expanded. */
@@ -255,6 +261,8 @@ function redactedFiles(
   const files = new Map<string, RedactedFile>();
   const planted = (entry: ResolvedPath) =>
     entry.kind === "symlink" && writeRoots.some((root) => isWithin(entry.path, root) && entry.path !== root);
+  /** Where git reads a file: a path opened as written (relative includes follow it), and the file behind it. */
+  const opened = new Map<string, string>();
   for (const { name, path, format } of redactedSecrets(policy.reveal, context)) {
     if (!lstatOrUndefined(path)) continue;
     const entries = resolvedOrPlanted(resolver, path, `default:${name}`);
@@ -262,8 +270,153 @@ function redactedFiles(
     const target = entries.at(-1)!;
     if (entries.some(planted) || target.kind !== "file" || hidden(target) || files.has(target.path)) continue;
     files.set(target.path, { path: target.path, secret: name, format, links: target.links ?? 1 });
+    opened.set(target.path, path);
   }
+  followIncludes(files, opened, context.home, (path, origin) => {
+    const entries = lstatOrUndefined(path) ? resolvedOrPlanted(resolver, path, origin) : [];
+    if (!entries) return { path, dropped: true };
+    const target = entries.at(-1);
+    if (!target) return { path };
+    if (entries.some(planted) || target.kind !== "file" || hidden(target)) return { path, dropped: true };
+    return { path: target.path, links: target.links ?? 1 };
+  });
   return [...files.values()];
+}
+
+/** git stops at 10 nested includes; cordon follows as deep, and at most this many included files in all. */
+const MAX_INCLUDE_DEPTH = 10;
+const MAX_INCLUDED_FILES = 64;
+const CONFIG_LIMIT = 1 << 20;
+
+/**
+ * A config file's text, or "" when it is not a small regular file now: a
+ * file in a write root could have become a FIFO since it was resolved, and
+ * reading one would hang (hence O_NONBLOCK, and fstat on what was opened).
+ */
+function readConfig(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const stat = fstatSync(fd);
+    return stat.isFile() && stat.size <= CONFIG_LIMIT ? readFileSync(fd, "utf8") : "";
+  } catch {
+    return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** An include's path as git resolves it: `~/` from home, a relative one from the including file's directory. */
+function includeTarget(written: string, includer: string, home: string): string {
+  if (written === "~" || written.startsWith("~/")) return resolvePath(home, written.slice(2));
+  return resolvePath(dirname(includer), written);
+}
+
+/**
+ * Adds every file a redacted git config includes (include.path,
+ * includeIf.*.path, whatever the condition) as a redacted file of the same
+ * secret, and records each include on its includer: a token kept in
+ * `~/.gitconfig-secret` is as secret as one in `~/.gitconfig`, and git reads
+ * it through the copy. A missing file is recorded but not covered (git skips
+ * it); a hidden or planted one is recorded as dropped.
+ */
+function followIncludes(
+  files: Map<string, RedactedFile>,
+  opened: Map<string, string>,
+  home: string,
+  cover: (path: string, origin: string) => { path: string; dropped?: true; links?: number },
+): void {
+  let queue = [...files.values()].filter((file) => file.format === "git-config");
+  let added = 0;
+  for (let depth = 0; depth < MAX_INCLUDE_DEPTH && queue.length > 0; depth++) {
+    const next: RedactedFile[] = [];
+    for (const file of queue) {
+      const includer = opened.get(file.path) ?? file.path;
+      file.includes = gitIncludePaths(readConfig(file.path)).map((written) => {
+        const covered = cover(includeTarget(written, includer, home), `default:${file.secret}`);
+        if (covered.links !== undefined && !files.has(covered.path)) {
+          // Beyond the limit the include is dropped from the copy rather than left pointing at the original.
+          if (++added > MAX_INCLUDED_FILES) return { written, path: covered.path, dropped: true };
+          const included: RedactedFile = { ...file, path: covered.path, links: covered.links, includedBy: file.path };
+          delete included.includes;
+          files.set(covered.path, included);
+          opened.set(covered.path, includeTarget(written, includer, home));
+          next.push(included);
+        }
+        return { written, path: covered.path, ...(covered.dropped ? { dropped: true } : {}) };
+      });
+    }
+    queue = next;
+  }
+}
+
+export const NO_GIT: GitProtection = {
+  enabled: false,
+  search: { maxDepth: GIT_SEARCH.maxDepth, skipped: GIT_SEARCH.skipped, directories: 0, truncated: false },
+  repositories: [],
+  protect: [],
+};
+
+/**
+ * Every repository in the write roots and what of it must not change. A
+ * protected path reached through a symlink planted inside a write root
+ * refuses the run, as any deny path does: protecting the decoy would leave
+ * the real file open.
+ */
+/** A protected path resolved like a deny path; a symlink planted on its way refuses the run, naming `what`. */
+function resolveProtected(resolver: DenyResolver, path: string, what: string): ResolvedPath[] {
+  try {
+    return resolver.resolve(path, what.startsWith("project file") ? what : `git: ${what}`);
+  } catch (error) {
+    if (!(error instanceof CordonError)) throw error;
+    throw new CordonError(`protecting ${what}: ${error.message}`, error.hint ? { hint: error.hint } : {});
+  }
+}
+
+/** The project files protected at the top of each write root: protectFiles minus releaseFiles. */
+function projectFilesOf(
+  policy: Policy,
+  writeRoots: readonly string[],
+  resolver: DenyResolver,
+  hidden: (entry: ResolvedPath) => boolean,
+): GitProtectedPath[] {
+  const released = new Set(policy.releaseFiles);
+  const names = policy.protectFiles.filter((name) => !released.has(name));
+  return unique(
+    writeRoots.flatMap((root) =>
+      names.flatMap((name) => {
+        const what = `project file ${name} (protectFiles)`;
+        return resolveProtected(resolver, `${root}/${name}`, what)
+          .filter((entry) => !hidden(entry))
+          .map((entry) => ({ ...entry, what, ifMissing: "placeholder" as const }));
+      }),
+    ),
+  );
+}
+
+function gitProtection(
+  writeRoots: readonly string[],
+  resolver: DenyResolver,
+  hidden: (entry: ResolvedPath) => boolean,
+): GitProtection {
+  const search = findDotGits(writeRoots);
+  const unnameable = search.found.find((dotGit) => dotGit.bytes !== undefined);
+  if (unnameable) {
+    throw new CordonError(`protecting git: the repository ${unnameable.path} has a path that is not UTF-8`, {
+      hint: "cordon protects git's files by name: rename that directory, or set protectGit: false",
+    });
+  }
+  const protect: GitProtectedPath[] = [];
+  for (const { path, what, ifMissing } of protectedPathsOf(search.found)) {
+    for (const entry of resolveProtected(resolver, path, what))
+      if (!hidden(entry)) protect.push({ ...entry, what, ifMissing });
+  }
+  return {
+    enabled: true,
+    search: { ...NO_GIT.search, directories: search.directories, truncated: search.truncated },
+    repositories: search.found,
+    protect: unique(protect),
+  };
 }
 
 export function resolvePolicy(policy: Policy, context: ResolveContext): ResolvedPolicy {
@@ -296,7 +449,7 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
 
   const budget = new GlobBudget();
   const resolver = new DenyResolver(writeRoots);
-  const gitDirs = [...new Set([cwd, ...writeRoots].flatMap(gitDirsOf))];
+  const gitDirs = gitDirsFor([cwd, ...writeRoots], writeRoots);
   const secretContext: SecretContext = { home, env: context.env ?? process.env, gitDirs };
   const secrets = hiddenSecrets(policy.reveal, secretContext).flatMap(({ name, path }) =>
     existingCandidates(path, budget).flatMap((match) => resolver.resolve(match, `default:${name}`)),
@@ -342,8 +495,21 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     writeRoots,
     (entry) => isHiddenBelow(entry) || readDenied.has(key(entry)),
   );
-  const { write: _write, denyWrite: _denyWrite, denyRead: _denyRead, ...rest } = policy;
+  const hiddenEntry = (entry: ResolvedPath) => isHiddenBelow(entry) || readDenied.has(key(entry));
+  const git = policy.protectGit ? gitProtection(writeRoots, resolver, hiddenEntry) : NO_GIT;
+  const projectFiles = projectFilesOf(policy, writeRoots, resolver, hiddenEntry);
+  const {
+    write: _w,
+    denyWrite: _dw,
+    denyRead: _dr,
+    protectGit: _pg,
+    protectFiles: _pf,
+    releaseFiles: _rf,
+    ...rest
+  } = policy;
   return {
+    git,
+    projectFiles,
     ...rest,
     cwd,
     writeRoots,

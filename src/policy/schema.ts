@@ -29,6 +29,15 @@ export const SECRET_NAMES = [
   "terraform",
   "rclone",
   "pgpass",
+  "claude",
+  "codex",
+  "copilot",
+  "glab",
+  "gem",
+  "composer",
+  "maven",
+  "gradle",
+  "yarnrc",
   "shell-history",
   "docker-socket",
   "containerd-socket",
@@ -44,6 +53,15 @@ const PathSchema = v.pipe(
   v.string("must be a path string"),
   v.minLength(1, "must not be empty"),
   v.check(noNul, "must not contain a NUL byte"),
+);
+
+/** Host-executed project files that `workspace` and `ci` protect at the top of each write root. */
+export const PROJECT_FILES = [".vscode", ".idea", ".mcp.json", ".claude", ".envrc"] as const;
+
+const ProjectFileName = v.pipe(
+  v.string("must be a file name"),
+  v.regex(/^[^/\0]+$/, "must be a single name, without '/' or NUL"),
+  v.check((name) => name !== "." && name !== "..", "must not be . or .."),
 );
 
 /** A variable name: no '=', no whitespace or control characters (npm's `//host/:_authToken` style is fine). */
@@ -138,6 +156,27 @@ const POLICY_FIELDS = {
       `(\`metadata\` as root in landlock-only mode, \`cordon-writable\`): ` +
       `${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
   ),
+  protectGit: described(
+    v.boolean("must be true or false"),
+    "Protect what git executes or trusts in every repository in the write roots (`workspace` and `ci` set it): " +
+      "hooks, config, info/, commondir, gitdir: pointers, submodules' hooks and config, the core.hooksPath " +
+      "directory and included config files stay read-only (bwrap mode) or are restored after the run " +
+      "(landlock-only mode), while commits, branches, stashes and worktrees keep working. After the run, a " +
+      "repository that appeared during it and could make git run a program is neutralised. See the README's " +
+      "Git section.",
+  ),
+  protectFiles: described(
+    v.array(ProjectFileName, "must be a list of names"),
+    "Names kept write-protected at the top of each write root, and not creatable there, because programs on " +
+      "the host run or trust them (editors, agents, direnv). `workspace` and `ci` protect " +
+      `${PROJECT_FILES.map((name) => `\`${name}\``).join(", ")}. ` +
+      "bwrap mode prevents changes (a read-only mount, or a placeholder where the name does not exist); " +
+      "landlock-only mode restores them after the run.",
+  ),
+  releaseFiles: described(
+    v.array(ProjectFileName, "must be a list of names"),
+    "Names from `protectFiles` (the profile's included) that stay writable after all.",
+  ),
   reveal: described(
     v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`)),
     `Secure defaults not to hide (\`--reveal\`): ${SECRET_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
@@ -210,6 +249,11 @@ export interface Policy {
   mode: (typeof MODES)[number];
   allowDegraded: DegradationName[];
   reveal: (typeof SECRET_NAMES)[number][];
+  /** Protect what git executes or trusts in every repository of the write roots (policy/git.ts). */
+  protectGit: boolean;
+  /** Names protected at the top of each write root, before `releaseFiles` is taken out. */
+  protectFiles: string[];
+  releaseFiles: string[];
 }
 
 export const EMPTY_POLICY: Policy = {
@@ -224,4 +268,7 @@ export const EMPTY_POLICY: Policy = {
   mode: "auto",
   allowDegraded: [],
   reveal: [],
+  protectGit: false,
+  protectFiles: [],
+  releaseFiles: [],
 };

@@ -6,6 +6,8 @@
 // instead (plan/redact.ts). Locations follow the variables the tools
 // themselves read ($XDG_CONFIG_HOME, $DOCKER_CONFIG, $CARGO_HOME...), taken
 // from the caller's environment.
+import { resolve as resolvePath } from "node:path";
+import { GIT_SEARCH } from "./git-dirs.ts";
 import type { SECRET_NAMES } from "./schema.ts";
 
 export type SecretName = (typeof SECRET_NAMES)[number];
@@ -13,19 +15,25 @@ export type SecretName = (typeof SECRET_NAMES)[number];
 export interface SecretContext {
   home: string;
   env: Record<string, string | undefined>;
-  /** The git directories of the working directory's and the write roots' repositories. */
+  /**
+   * The git directories of the working directory's and the write roots'
+   * repositories, of every repository below the write roots within
+   * GIT_SEARCH, and of their submodules (policy/git-dirs.ts).
+   */
   gitDirs: readonly string[];
 }
 
 /** How a redacted copy is made: which lines or fields are secret. */
-export type RedactFormat = "npmrc" | "git-config" | "docker-config";
+export type RedactFormat = "npmrc" | "git-config" | "docker-config" | "properties" | "yarnrc" | "maven-settings";
 
 /**
  * Landlock-only mode cannot put a copy over a file: either the file is
  * hidden and the tool is pointed at the copy by these variables (a
- * directory variable gets the copy's directory), or the run is refused.
+ * directory variable gets the copy's directory), or, where no variable
+ * names the file alone, it is hidden whole ("hide": its settings are lost
+ * for the run) or the run is refused ("refuse": hiding would break the tool).
  */
-export type LandlockRedaction = { env: readonly string[]; directory?: boolean } | "refuse";
+export type LandlockRedaction = { env: readonly string[]; directory?: boolean } | "hide" | "refuse";
 
 interface SecretDefault {
   what: string;
@@ -47,8 +55,34 @@ function configHome(context: SecretContext): string {
   return context.env.XDG_CONFIG_HOME || `${context.home}/.config`;
 }
 
+/**
+ * $XDG_CONFIG_HOME and ~/.config both: a tool run without the variable (a
+ * child that clears it, a script that sets HOME) reads the default, so a
+ * secret there is covered whatever the variable says.
+ */
+function configHomes(context: SecretContext): string[] {
+  return [...new Set([configHome(context), `${context.home}/.config`])];
+}
+
+/**
+ * A tool's default file, when its variable points elsewhere: the tool does
+ * not read it then, so it is hidden whole (a copy would keep nothing used),
+ * but it still holds the secret.
+ */
+function unusedDefault(chosen: string, fallback: string): string[] {
+  return resolvePath(chosen) === resolvePath(fallback) ? [] : [fallback];
+}
+
 function dataHome(context: SecretContext): string {
   return context.env.XDG_DATA_HOME || `${context.home}/.local/share`;
+}
+
+function dockerConfig(context: SecretContext): string {
+  return `${context.env.DOCKER_CONFIG || `${context.home}/.docker`}/config.json`;
+}
+
+function npmrc(context: SecretContext): string {
+  return context.env.NPM_CONFIG_USERCONFIG || context.env.npm_config_userconfig || `${context.home}/.npmrc`;
 }
 
 function sessionBusPath(context: SecretContext): string[] {
@@ -90,24 +124,27 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   gcloud: {
     what: "Google Cloud credentials ($XDG_CONFIG_HOME/gcloud, $CLOUDSDK_CONFIG, $GOOGLE_APPLICATION_CREDENTIALS)",
     hide: (c) => [
-      `${configHome(c)}/gcloud`,
+      ...configHomes(c).map((dir) => `${dir}/gcloud`),
       ...set(c.env.CLOUDSDK_CONFIG),
       ...set(c.env.GOOGLE_APPLICATION_CREDENTIALS),
     ],
   },
   azure: {
     what: "Azure CLI credentials (~/.azure, $AZURE_CONFIG_DIR)",
-    hide: (c) => [c.env.AZURE_CONFIG_DIR || `${c.home}/.azure`],
+    hide: (c) => [...new Set([c.env.AZURE_CONFIG_DIR || `${c.home}/.azure`, `${c.home}/.azure`])],
   },
   kube: {
     what: "Kubernetes config (~/.kube, every file of $KUBECONFIG)",
     hide: (c) => [`${c.home}/.kube`, ...(c.env.KUBECONFIG ?? "").split(":").filter(Boolean)],
   },
   "docker-config": {
-    what: "Docker registry credentials in $DOCKER_CONFIG/config.json (~/.docker/config.json): a copy without them",
+    what:
+      "Docker registry credentials in $DOCKER_CONFIG/config.json (~/.docker/config.json): a copy without them; " +
+      "~/.docker/config.json hidden when $DOCKER_CONFIG points elsewhere",
+    hide: (c) => unusedDefault(dockerConfig(c), `${c.home}/.docker/config.json`),
     redact: {
       format: "docker-config",
-      paths: (c) => [`${c.env.DOCKER_CONFIG || `${c.home}/.docker`}/config.json`],
+      paths: (c) => [dockerConfig(c)],
       landlock: { env: ["DOCKER_CONFIG"], directory: true },
     },
   },
@@ -116,7 +153,7 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
       "Podman/Buildah/Skopeo registry credentials ($XDG_CONFIG_HOME/containers/auth.json, " +
       "$XDG_RUNTIME_DIR/containers/auth.json, $REGISTRY_AUTH_FILE)",
     hide: (c) => [
-      `${configHome(c)}/containers/auth.json`,
+      ...configHomes(c).map((dir) => `${dir}/containers/auth.json`),
       ...runtimeDir(c).map((dir) => `${dir}/containers/auth.json`),
       ...set(c.env.REGISTRY_AUTH_FILE),
     ],
@@ -124,12 +161,14 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   netrc: { what: "~/.netrc, $NETRC", hide: (c) => [`${c.home}/.netrc`, ...set(c.env.NETRC)] },
   "git-credentials": {
     what: "git's credential store (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials)",
-    hide: (c) => [`${c.home}/.git-credentials`, `${configHome(c)}/git/credentials`],
+    hide: (c) => [`${c.home}/.git-credentials`, ...configHomes(c).map((dir) => `${dir}/git/credentials`)],
   },
   gitconfig: {
     what:
-      "credentials in git's global config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, $GIT_CONFIG_GLOBAL): " +
-      "a copy without credential helpers, extra headers, URLs with passwords, password and token keys",
+      "credentials in git's global config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, $GIT_CONFIG_GLOBAL, " +
+      "and the files they include): a copy without credential helpers, extra headers, URLs with passwords, " +
+      "password and token keys; ~/.config/git/config hidden when $XDG_CONFIG_HOME points elsewhere",
+    hide: (c) => unusedDefault(`${configHome(c)}/git/config`, `${c.home}/.config/git/config`),
     redact: {
       format: "git-config",
       paths: (c) => [`${configHome(c)}/git/config`, `${c.home}/.gitconfig`, ...set(c.env.GIT_CONFIG_GLOBAL)],
@@ -138,30 +177,45 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   },
   "git-checkout-token": {
     what:
-      "a CI checkout token: the extra header or credentials include actions/checkout writes to .git/config " +
-      "(a copy without it), and $RUNNER_TEMP/git-credentials-*.config",
+      "a CI checkout token: the extra header or credentials include actions/checkout writes to the config " +
+      "of every repository and submodule in the write roots (.git/config, .git/modules/**/config; a copy " +
+      "without it), and $RUNNER_TEMP/git-credentials-*.config",
     hide: (c) => (c.env.RUNNER_TEMP ? [`${c.env.RUNNER_TEMP}/git-credentials-*.config`] : []),
-    redact: { format: "git-config", paths: (c) => c.gitDirs.map((dir) => `${dir}/config`), landlock: "refuse" },
+    redact: {
+      format: "git-config",
+      // config.worktree too: git reads it with extensions.worktreeConfig, and it takes the same keys.
+      paths: (c) => c.gitDirs.flatMap((dir) => [`${dir}/config`, `${dir}/config.worktree`]),
+      landlock: "refuse",
+    },
   },
   gh: {
-    what: "GitHub CLI tokens ($GH_CONFIG_DIR/hosts.yml, $XDG_CONFIG_HOME/gh/hosts.yml)",
-    hide: (c) => [`${c.env.GH_CONFIG_DIR || `${configHome(c)}/gh`}/hosts.yml`],
+    what: "GitHub CLI tokens ($GH_CONFIG_DIR/hosts.yml, $XDG_CONFIG_HOME/gh/hosts.yml, ~/.config/gh/hosts.yml)",
+    hide: (c) => [
+      ...new Set([
+        `${c.env.GH_CONFIG_DIR || `${configHome(c)}/gh`}/hosts.yml`,
+        ...configHomes(c).map((dir) => `${dir}/gh/hosts.yml`),
+      ]),
+    ],
   },
   npmrc: {
-    what: "npm tokens in $NPM_CONFIG_USERCONFIG (~/.npmrc): a copy without _auth, _authToken and _password lines",
+    what:
+      "npm tokens in $NPM_CONFIG_USERCONFIG (~/.npmrc): a copy without _auth, _authToken, _password and key " +
+      "lines; ~/.npmrc hidden when $NPM_CONFIG_USERCONFIG points elsewhere",
+    hide: (c) => unusedDefault(npmrc(c), `${c.home}/.npmrc`),
     redact: {
       format: "npmrc",
-      paths: (c) => [c.env.NPM_CONFIG_USERCONFIG || c.env.npm_config_userconfig || `${c.home}/.npmrc`],
+      paths: (c) => [npmrc(c)],
       landlock: { env: ["NPM_CONFIG_USERCONFIG", "npm_config_userconfig"] },
     },
   },
   pypirc: { what: "PyPI tokens (~/.pypirc)", hide: home(".pypirc") },
   cargo: {
-    what: "Cargo registry tokens ($CARGO_HOME/credentials.toml, $CARGO_HOME/credentials; ~/.cargo)",
-    hide: (c) => {
-      const dir = c.env.CARGO_HOME || `${c.home}/.cargo`;
-      return [`${dir}/credentials.toml`, `${dir}/credentials`];
-    },
+    what: "Cargo registry tokens ($CARGO_HOME/credentials.toml, $CARGO_HOME/credentials; ~/.cargo too)",
+    hide: (c) =>
+      [...new Set([c.env.CARGO_HOME || `${c.home}/.cargo`, `${c.home}/.cargo`])].flatMap((dir) => [
+        `${dir}/credentials.toml`,
+        `${dir}/credentials`,
+      ]),
   },
   vault: { what: "the HashiCorp Vault token (~/.vault-token)", hide: home(".vault-token") },
   terraform: {
@@ -174,11 +228,80 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
   },
   rclone: {
     what: "rclone remotes ($XDG_CONFIG_HOME/rclone/rclone.conf, ~/.rclone.conf, $RCLONE_CONFIG)",
-    hide: (c) => [`${configHome(c)}/rclone/rclone.conf`, `${c.home}/.rclone.conf`, ...set(c.env.RCLONE_CONFIG)],
+    hide: (c) => [
+      ...configHomes(c).map((dir) => `${dir}/rclone/rclone.conf`),
+      `${c.home}/.rclone.conf`,
+      ...set(c.env.RCLONE_CONFIG),
+    ],
   },
   pgpass: {
     what: "PostgreSQL passwords (~/.pgpass, $PGPASSFILE)",
     hide: (c) => [`${c.home}/.pgpass`, ...set(c.env.PGPASSFILE)],
+  },
+  claude: {
+    what: "Claude Code's login (~/.claude/.credentials.json, $CLAUDE_CONFIG_DIR/.credentials.json)",
+    hide: (c) =>
+      [...new Set([c.env.CLAUDE_CONFIG_DIR || `${c.home}/.claude`, `${c.home}/.claude`])].map(
+        (dir) => `${dir}/.credentials.json`,
+      ),
+  },
+  codex: {
+    what: "Codex CLI's login (~/.codex/auth.json, $CODEX_HOME/auth.json)",
+    hide: (c) =>
+      [...new Set([c.env.CODEX_HOME || `${c.home}/.codex`, `${c.home}/.codex`])].map((d) => `${d}/auth.json`),
+  },
+  copilot: {
+    what: "GitHub Copilot's tokens ($XDG_CONFIG_HOME/github-copilot/apps.json and hosts.json)",
+    hide: (c) =>
+      configHomes(c).flatMap((dir) => [`${dir}/github-copilot/apps.json`, `${dir}/github-copilot/hosts.json`]),
+  },
+  glab: {
+    what: "GitLab CLI tokens ($XDG_CONFIG_HOME/glab-cli/config.yml, $GLAB_CONFIG_DIR/config.yml)",
+    hide: (c) =>
+      [...new Set([...configHomes(c).map((dir) => `${dir}/glab-cli`), ...set(c.env.GLAB_CONFIG_DIR)])].map(
+        (dir) => `${dir}/config.yml`,
+      ),
+  },
+  gem: {
+    what: "RubyGems API keys (~/.gem/credentials, $XDG_CONFIG_HOME/gem/credentials)",
+    hide: (c) => [`${c.home}/.gem/credentials`, ...configHomes(c).map((dir) => `${dir}/gem/credentials`)],
+  },
+  composer: {
+    what: "Composer's auth.json ($COMPOSER_HOME/auth.json, $XDG_CONFIG_HOME/composer/auth.json, ~/.composer)",
+    hide: (c) =>
+      [
+        ...new Set([
+          ...set(c.env.COMPOSER_HOME),
+          ...configHomes(c).map((dir) => `${dir}/composer`),
+          `${c.home}/.composer`,
+        ]),
+      ].map((dir) => `${dir}/auth.json`),
+  },
+  maven: {
+    what:
+      "Maven servers' and proxies' passwords in ~/.m2/settings.xml (a copy without them; hidden whole in " +
+      "landlock-only mode), and ~/.m2/settings-security.xml (its master password)",
+    hide: home(".m2/settings-security.xml"),
+    redact: { format: "maven-settings", paths: home(".m2/settings.xml"), landlock: "hide" },
+  },
+  gradle: {
+    what:
+      "Gradle's password, token, secret and key properties in $GRADLE_USER_HOME/gradle.properties " +
+      "(~/.gradle/gradle.properties): a copy without them; hidden whole in landlock-only mode",
+    redact: {
+      format: "properties",
+      paths: (c) =>
+        [...new Set([c.env.GRADLE_USER_HOME || `${c.home}/.gradle`, `${c.home}/.gradle`])].map(
+          (dir) => `${dir}/gradle.properties`,
+        ),
+      landlock: "hide",
+    },
+  },
+  yarnrc: {
+    what:
+      "Yarn's npmAuthToken and npmAuthIdent in ~/.yarnrc.yml: a copy without them; hidden whole in " +
+      "landlock-only mode",
+    redact: { format: "yarnrc", paths: home(".yarnrc.yml"), landlock: "hide" },
   },
   "shell-history": {
     what:
@@ -215,10 +338,13 @@ export const SECRETS: Record<SecretName, SecretDefault> = {
 export const NOT_HIDDEN = [
   "files in the working directory and the write roots (.env files, keys committed to the project): " +
     "--deny-read them",
+  `the config of a repository more than ${GIT_SEARCH.depth} directories below a write root, inside ` +
+    `${GIT_SEARCH.skip.join(", ")}, or beyond the first ${GIT_SEARCH.directories} directories searched ` +
+    "(its checkout token is not masked): keep such checkouts out of the write roots, or --deny-read them",
   "credential files of tools not listed above, anywhere the user can read them (browser profiles, " +
     "other ~/.config directories): --deny-read them",
-  "environment variables whose names do not look secret and whose values are neither URLs with a password " +
-    "nor Authorization headers " +
+  "environment variables whose names do not look secret and whose values hold no URL with a password, " +
+    "no credential header and no PEM private key " +
     "(--unset-env them, or --profile ci / --clear-env to start from an allow-list)",
   "the command's own arguments, and whatever the policy sets with --env",
   "in landlock-only mode, host unix sockets, the listed ones included: Landlock before ABI 9 cannot stop " +

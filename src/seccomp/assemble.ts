@@ -155,16 +155,26 @@ export function assembleSeccompProgram(spec: FilterSpec): SockFilter[] {
   const byNr = new Map<number, FilterRule[]>();
   for (const rule of spec.rules) byNr.set(rule.nr, [...(byNr.get(rule.nr) ?? []), rule]);
   const numbers = [...byNr.keys()].sort((a, b) => a - b);
-  const blockOf = (nr: number) => `block${nr}`;
+  // Syscalls with the same rules share one block (most are a bare "ret EPERM"):
+  // the program stays small and every jump within BPF's 255-instruction reach.
+  const blocks = new Map<string, FilterRule[]>();
+  const blockName = new Map<number, string>();
+  for (const nr of numbers) {
+    const rules = byNr.get(nr)!;
+    const key = JSON.stringify(rules.map(({ when, action }) => ({ when, action })));
+    if (!blocks.has(key)) blocks.set(key, rules);
+    blockName.set(nr, `block${[...blocks.keys()].indexOf(key)}`);
+  }
+  const blockOf = (nr: number) => blockName.get(nr)!;
 
   // Every syscall of the command passes through here: a binary search over
   // the listed numbers costs about log2(n) comparisons instead of n.
   emitDispatch(program, numbers, blockOf);
 
-  for (const nr of numbers) {
-    // Only the dispatch jumps here, so the accumulator still holds nr.
-    program.label(blockOf(nr));
-    for (const rule of byNr.get(nr)!) {
+  for (const [index, rules] of [...blocks.values()].entries()) {
+    // Only the dispatch jumps here; a block's tests load arguments, never the number.
+    program.label(`block${index}`);
+    for (const rule of rules) {
       const hit = program.fresh("hit");
       const miss = program.fresh("miss");
       rule.when.forEach((test, i) => {

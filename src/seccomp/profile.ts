@@ -24,7 +24,7 @@ import {
 import { ABSENT, SYSCALLS, type KernelArch, type SyscallName } from "../../ffi/syscalls.ts";
 import type { ArgTest, FilterSpec } from "./assemble.ts";
 
-type ProfileCondition = "always" | "network-off" | "network-none" | "network-tcp" | "landlock-only";
+type ProfileCondition = "always" | "network-off" | "network-none" | "network-tcp" | "landlock-only" | "metadata-locked";
 
 interface ProfileEntry {
   syscalls: SyscallName[];
@@ -64,6 +64,30 @@ const SYSV_IPC_CALLS: SyscallName[] = [
 ];
 
 const SET_ID_BITS = S_ISUID | S_ISGID;
+
+/**
+ * Every call that changes a file's mode, owner or extended attributes. Not
+ * times: `touch` sets them on every file it creates, and a timestamp opens
+ * no file to anyone.
+ */
+const METADATA_CALLS: SyscallName[] = [
+  "chmod",
+  "fchmod",
+  "fchmodat",
+  "fchmodat2",
+  "chown",
+  "fchown",
+  "lchown",
+  "fchownat",
+  "setxattr",
+  "lsetxattr",
+  "fsetxattr",
+  "removexattr",
+  "lremovexattr",
+  "fremovexattr",
+  "setxattrat",
+  "removexattrat",
+];
 const CREATES = O_CREAT | O_TMPFILE_BIT;
 
 export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
@@ -271,6 +295,14 @@ export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
     applies: "landlock-only",
     why: "without an IPC namespace, System V IPC reaches host objects",
   },
+  {
+    syscalls: METADATA_CALLS,
+    errno: "EPERM",
+    applies: "metadata-locked",
+    why:
+      "landlock-only mode without write roots: Landlock has no right for chmod, chown or xattrs, so no " +
+      "file's mode, owner or xattrs may change (the private TMPDIR's neither)",
+  },
 ];
 
 export interface ProfileOptions {
@@ -278,6 +310,11 @@ export interface ProfileOptions {
   /** "tcp": no network but the TCP ports Landlock allows. */
   network: "none" | "tcp" | "all";
   mode: "landlock" | "bwrap";
+  /**
+   * Refuse every metadata change: landlock-only mode cannot confine chmod and
+   * its kin to the write roots, so where there are none it refuses them all.
+   */
+  lockMetadata?: boolean;
 }
 
 export function profileApplies(entry: ProfileEntry, options: ProfileOptions): boolean {
@@ -292,6 +329,8 @@ export function profileApplies(entry: ProfileEntry, options: ProfileOptions): bo
       return options.network === "tcp";
     case "landlock-only":
       return options.mode === "landlock";
+    case "metadata-locked":
+      return options.lockMetadata === true;
   }
 }
 

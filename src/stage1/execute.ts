@@ -2,10 +2,21 @@
 // plan says the run creates on the host, starts the sandbox, falls back to
 // landlock-only mode when bwrap fails before the command started, and returns
 // the status and the report as data. It prints only through `io`.
+import { basename } from "node:path";
 import { CordonError } from "../errors.ts";
 import type { LaunchInput } from "../launch/encode.ts";
+import type { GitGuardPlan } from "../plan/git-guard.ts";
+import { GIT_SEARCH } from "../policy/git.ts";
 import { applyEnvChanges } from "./environment.ts";
 import { fallbackLine, refusalLines, type BwrapWhy } from "./bwrap-fallback.ts";
+import { otherRecords } from "./git-guard-records.ts";
+import {
+  neutraliseNewRepositories,
+  recordGuarded,
+  repairGuarded,
+  type GuardRecord,
+  type RepairedPath,
+} from "./git-guard.ts";
 import { prepareFallback, type PreparedRun } from "./prepare.ts";
 import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
 import { runInBwrap } from "./run-bwrap.ts";
@@ -17,6 +28,8 @@ import { restoreTerminal, saveTerminal } from "./terminal.ts";
 export interface RunIo {
   /** Prints one line of cordon's own (warnings, the fallback), unless quiet. */
   say(line: string): Promise<void>;
+  /** Prints a security event that changed the user's files (a repository neutralised), even when quiet. */
+  alert(line: string): Promise<void>;
   /** Prints one line of cordon's own only when asked (-v). */
   detail(line: string): Promise<void>;
   /** Why bwrap at `path` failed before the command started, from what it printed: a cause, and the fixes. */
@@ -32,6 +45,46 @@ interface RunOutcome {
 
 function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
   return { ...reportOf(prepared), leftoversKilled: ending.leftovers };
+}
+
+function repairLine(entry: RepairedPath): string {
+  const rule = entry.what.startsWith("project file") ? "protectFiles" : "protectGit";
+  if (entry.action === "disarmed") {
+    return (
+      `${rule}: moved ${entry.path} (${entry.what}) aside to ${basename(entry.path)}.cordon-disabled: it changed ` +
+      "while another cordon run held it, or a killed run could not repair it; compare it and put back what is yours"
+    );
+  }
+  const created = entry.action === "removed";
+  return (
+    `${rule}: ${created ? "removed" : "restored"} ${entry.path} (${entry.what}), ` +
+    `which the command ${created ? "created" : "changed"}`
+  );
+}
+
+/**
+ * After the run, when the sweep has left no sandboxed process: what git
+ * executes or trusts is put back where this mode could not hold it, and new
+ * repositories that could make git run a program are neutralised. Each is
+ * said on stderr even under -q: cordon changed the user's files.
+ */
+async function guardGitAfter(record: GuardRecord, plan: GitGuardPlan, io: RunIo): Promise<EnforcementReport["git"]> {
+  const repaired = [...record.disarmed, ...repairGuarded(record)];
+  for (const entry of repaired) await io.alert(repairLine(entry));
+  const { neutralised, truncated } = neutraliseNewRepositories(plan);
+  if (truncated) {
+    await io.alert(
+      `protectGit: stopped looking for new repositories after ${GIT_SEARCH.maxDirectories} directories; ` +
+        "any beyond were not checked",
+    );
+  }
+  for (const repository of neutralised) {
+    await io.alert(
+      `protectGit: the repository ${repository.path}, new in this run, could make git run a program ` +
+        `(${repository.found.join(", ")}): ${repository.actions.join("; ")}`,
+    );
+  }
+  return { repaired, neutralised };
 }
 
 function refuse(prepared: PreparedRun): never {
@@ -54,6 +107,12 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   for (const degradation of prepared.plan.degradations) {
     if (degradation.layer === "filesystem") await io.say(`warning: ${degradation.consequence}`);
   }
+  if (prepared.policy.git.search.truncated) {
+    await io.say(
+      `warning: protectGit stopped looking for repositories after ${GIT_SEARCH.maxDirectories} directories: ` +
+        "those beyond are not protected",
+    );
+  }
   const environment = prepared.facts.environment;
   const terminal = saveTerminal();
   const state = createHostState(prepared.plan.hostState);
@@ -65,11 +124,27 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     preserveFds: run.options.preserveFds,
     parentPid: process.pid,
   });
+  let guard: { record: GuardRecord; plan: GitGuardPlan } | undefined;
+  const guarded = (run: PreparedRun) => {
+    guard = {
+      record: recordGuarded(
+        run.plan.git,
+        run.policy.writeRoots,
+        run.plan.git.repaired.length > 0 ? otherRecords : () => [],
+      ),
+      plan: run.plan.git,
+    };
+  };
+  const withGit = async (report: EnforcementReport): Promise<EnforcementReport> =>
+    guard ? { ...report, git: await guardGitAfter(guard.record, guard.plan, io) } : report;
   try {
     let current = prepared;
     if (prepared.plan.mode === "bwrap" && prepared.facts.bwrap.found) {
+      guarded(prepared);
       const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path);
-      if (outcome.started) return { status: outcome.status, report: endedReport(prepared, outcome), prepared };
+      if (outcome.started) {
+        return { status: outcome.status, report: await withGit(endedReport(prepared, outcome)), prepared };
+      }
       // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
       state.removePlaceholders();
       current = prepareFallback(prepared);
@@ -78,13 +153,16 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
         const { message, lines } = refusalLines(why, current);
         throw new CordonError(message, { lines });
       }
+      // The fallback points the tools at copies of its own (one per secret): they must exist before it runs.
+      state.writeCopies(current.plan.hostState.copies);
       // One line, once: it names what landlock-only mode does not enforce, so no warning follows.
       await io.say(fallbackLine(why, current));
     } else {
       await warnWeaker(current, io);
     }
+    guarded(current);
     const ending = await runLandlockOnly(launchOf(current));
-    return { status: ending.status, report: endedReport(current, ending), prepared: current };
+    return { status: ending.status, report: await withGit(endedReport(current, ending)), prepared: current };
   } finally {
     state.remove();
     // Every process of the sandbox is gone by now (supervise's sweep): none can take the terminal again.

@@ -4,6 +4,7 @@ import { fsRightsOf } from "../landlock/abi.ts";
 import type { SandboxPlan } from "../plan/sandbox.ts";
 import type { Degradation } from "../policy/degradations.ts";
 import type { RemovedVariable } from "../policy/environment.ts";
+import type { NeutralisedRepository, RepairedPath } from "./git-guard.ts";
 import type { PreparedRun } from "./prepare.ts";
 
 export interface EnforcementReport {
@@ -31,6 +32,12 @@ export interface EnforcementReport {
   environmentRemoved: RemovedVariable[];
   /** Credential files the command saw as copies without their secrets, and the keys each copy left out. */
   redactedCopies: { path: string; secret: string; removed: string[] }[];
+  /**
+   * protectGit, after the run: what git executes or trusts that was put back
+   * (landlock-only mode, and what bwrap mode cannot hold), and the new
+   * repositories neutralised.
+   */
+  git?: { repaired: RepairedPath[]; neutralised: NeutralisedRepository[] };
   /** Processes the command left running, which cordon killed when it ended (none survive a run). */
   leftoversKilled?: number;
   /** The command's status, or 125 when cordon refused. */
@@ -126,6 +133,12 @@ export function summaryLine(report: EnforcementReport): string {
       : []),
     ...(report.redactedCopies.length > 0
       ? [`redacted copies of ${report.redactedCopies.map((copy) => copy.path).join(" ")}`]
+      : []),
+    ...(report.git && report.git.repaired.length + report.git.neutralised.length > 0
+      ? [
+          `protectGit restored ${report.git.repaired.length} path(s), ` +
+            `neutralised ${report.git.neutralised.length} new repositor(y/ies)`,
+        ]
       : []),
     `exit ${report.exitStatus} after ${report.durationMs} ms` +
       (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),

@@ -60,6 +60,11 @@ interface CreatedState {
   identities: ReadonlyMap<string, Identity>;
   /** Lets go of the placeholders (before falling back to a mode that needs none). */
   removePlaceholders(): void;
+  /**
+   * Writes another plan's redacted copies into the same state directory (the
+   * landlock-only fallback names its own), adding their identities.
+   */
+  writeCopies(copies: HostState["copies"]): void;
   remove(): void;
 }
 
@@ -114,11 +119,7 @@ export function createHostState(state: HostState): CreatedState {
   mkdirSync(state.dir, { mode: 0o700 });
   mkdirSync(state.tmpdir, { mode: 0o700 });
   writeFileSync(state.emptyFile, "", { mode: 0o444 });
-  // Redacted copies: read-only for the owner (the caller, and the command's uid).
-  for (const copy of state.copies) {
-    mkdirSync(dirname(copy.path), { recursive: true, mode: 0o700 });
-    writeFileSync(copy.path, copy.text, { mode: 0o400 });
-  }
+  writeCopyFiles(state.copies);
   const held: HeldPlaceholder[] = [];
   const locks = state.lockedDirs.map(lockDirectory).filter((fd) => fd !== undefined);
   const removePlaceholders = () => {
@@ -139,5 +140,18 @@ export function createHostState(state: HostState): CreatedState {
   }
   const identities = identitiesOf([state.tmpdir, state.emptyFile, ...state.copies.map((copy) => copy.path)]);
   for (const placeholder of held) identities.set(placeholder.path, placeholder.identity);
-  return { identities, removePlaceholders, remove };
+  const writeCopies = (copies: HostState["copies"]) => {
+    const fresh = copies.filter((copy) => !identities.has(copy.path));
+    writeCopyFiles(fresh);
+    for (const [path, identity] of identitiesOf(fresh.map((copy) => copy.path))) identities.set(path, identity);
+  };
+  return { identities, removePlaceholders, writeCopies, remove };
+}
+
+/** Redacted copies: read-only for the owner (the caller, and the command's uid). */
+function writeCopyFiles(copies: HostState["copies"]): void {
+  for (const copy of copies) {
+    mkdirSync(dirname(copy.path), { recursive: true, mode: 0o700 });
+    writeFileSync(copy.path, copy.text, { mode: 0o400 });
+  }
 }

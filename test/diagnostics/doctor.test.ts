@@ -89,7 +89,7 @@ describe("cordon doctor", () => {
     expect(result.stdout).toContain("profile bwrap");
     expect(result.stdout).toContain(
       isRoot
-        ? "landlock-only mode: refused as root unless --allow-degraded metadata"
+        ? "landlock-only mode: refused as root with a write root unless --allow-degraded metadata"
         : "auto mode (the default) will fall back to landlock-only mode",
     );
   });

@@ -144,7 +144,8 @@ describe("explain and run refuse and fall back alike", () => {
   test("as root, auto with a failing bwrap: explain predicts landlock-only mode's refusal, and run refuses", () => {
     if (!isRoot) return;
     const fake = fakes.failing("root-refusal", UID_MAP_DENIED);
-    const report = explain(["--bwrap", fake]);
+    // With a write root: without one, seccomp refuses chmod everywhere and there is no gap to refuse.
+    const report = explain(["--bwrap", fake, "-w", dir]);
     expect(report.mode.chosen).toBeNull();
     expect(report.mode.reason).toContain("running as root");
     const marker = join(dir, "ran-as-root");

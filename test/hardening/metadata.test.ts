@@ -2,8 +2,10 @@
 // directory could still `chmod 777` it and expose it to every local user; as
 // root (uid 0 without capabilities still owns the system's files) that
 // reaches every system file. bwrap mode's read-only mounts refuse it;
-// landlock-only mode refuses to run as root unless the gap is accepted by
-// name, and says in plain words what the gap is for everyone else.
+// in landlock-only mode without a write root seccomp refuses every chmod,
+// chown and xattr change; with write roots it refuses to run as root unless
+// the gap is accepted by name, and says in plain words what the gap is for
+// everyone else.
 import { afterAll, describe, expect } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -54,8 +56,32 @@ for (const user of USERS) {
       expect(modeOf(dir)).toBe(0o700);
       expect(modeOf(join(dir, "id_ed25519"))).toBe(0o600);
     });
+
+    attackTest("landlock-only mode without a write root: seccomp refuses the chmod, and the run is quiet", [], () => {
+      const dir = secretDir(user.uid);
+      const result = cordon(["--mode", "landlock", "--deny-read", dir, "--", ...exposing(dir)], {
+        asNobody: user.asNobody,
+      });
+      expect(result.stderr).not.toContain("cordon:");
+      expect(result.stderr).toContain("Operation not permitted");
+      expect(modeOf(dir)).toBe(0o700);
+      expect(modeOf(join(dir, "id_ed25519"))).toBe(0o600);
+      expect(cordon(["--mode", "landlock", "--", "true"], { asNobody: user.asNobody })).toMatchObject({
+        exitCode: 0,
+        stdout: "",
+        stderr: "",
+      });
+    });
   });
 }
+
+/** A write root: with one, landlock-only mode cannot refuse chmod everywhere, and the gap is back. */
+const workspace = () => {
+  const dir = join(scratch, `ws-${counter++}`);
+  mkdirSync(dir, { mode: 0o777 });
+  chmodSync(dir, 0o777);
+  return dir;
+};
 
 describe("landlock-only mode", () => {
   attackTest("as root it is refused by default: the command never runs", [isRoot ? undefined : "needs root"], () => {
@@ -67,7 +93,7 @@ describe("landlock-only mode", () => {
     });
     for (const mode of ["landlock", "auto"]) {
       const bwrap = mode === "auto" ? ["--bwrap", failingBwrap] : [];
-      const result = cordon(["--mode", mode, ...bwrap, "--deny-read", dir, "--", ...exposing(dir)]);
+      const result = cordon(["--mode", mode, ...bwrap, "-w", workspace(), "--deny-read", dir, "--", ...exposing(dir)]);
       expect(result.exitCode).toBe(125);
       expect(result.stderr).toContain("running as root");
       expect(result.stderr).toContain("--allow-degraded metadata");
@@ -86,6 +112,8 @@ describe("landlock-only mode", () => {
         "--allow-degraded",
         "metadata",
         "-q",
+        "-w",
+        workspace(),
         "--deny-read",
         dir,
         "--",
@@ -101,13 +129,18 @@ describe("landlock-only mode", () => {
     [isRoot ? undefined : "needs root to switch users"],
     () => {
       const dir = secretDir(NOBODY);
-      const result = cordon(["--mode", "landlock", "-v", "--deny-read", dir, "--", ...exposing(dir)], {
-        asNobody: true,
-      });
+      const result = cordon(
+        ["--mode", "landlock", "-v", "-w", workspace(), "--deny-read", dir, "--", ...exposing(dir)],
+        {
+          asNobody: true,
+        },
+      );
       expect(result.exitCode).toBe(0);
       expect(modeOf(dir)).toBe(0o777);
       expect(result.stderr).toContain("metadata outside the write roots");
-      const explain = cordon(["explain", "--mode", "landlock", "--deny-read", dir], { asNobody: true });
+      const explain = cordon(["explain", "--mode", "landlock", "-w", workspace(), "--deny-read", dir], {
+        asNobody: true,
+      });
       expect(explain.stdout).toContain("readable or writable by every local user");
     },
   );

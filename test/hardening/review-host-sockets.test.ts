@@ -10,9 +10,9 @@
 import { afterAll, describe, expect } from "bun:test";
 import { lstatSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { attackTest, holeTest, hostDir, python3Missing, randomKey, removeDir } from "../helpers/attacks.ts";
-import { commandLine, CORDON, isRoot, missingSystemTool, missingTool, run, type RunResult } from "../helpers/cordon.ts";
+import { CORDON, isRoot, missingSystemTool, missingTool, run } from "../helpers/cordon.ts";
+import { expectUnreachable, hex, mountPoint, NETWORKS, PrivateMounts } from "../helpers/private-mounts.ts";
 
 const scratch = hostDir("cordon-rv-sockets-");
 const hostRunDirs: string[] = [];
@@ -26,8 +26,6 @@ const toolsMissing = missingTool("nsenter") ?? missingTool("unshare") ?? python3
 const systemPython = "/usr/bin/python3";
 const systemPythonMissing = missingSystemTool("python3");
 const REASONS = [notRoot, toolsMissing];
-
-const hex = (path: string | Buffer) => (typeof path === "string" ? Buffer.from(path) : path).toString("hex");
 
 // Binds sockets (open to everyone) as a JSON spec says: "mkdir", "symlink" [target, link],
 // "bind" paths, "many" [dir, count], then "rename" [from, to]. Paths in hex (any bytes).
@@ -74,6 +72,22 @@ interface BinderSpec {
   rename?: [string, string][];
 }
 
+/** Opens the namespace: cordon and the control run as this file always ran them. */
+const openMounts = (dirs: string[]) => PrivateMounts.open(dirs, { cwd: scratch, cordon: CORDON, python: "python3" });
+
+/** Starts BINDER in `ns` (as nobody: another local user), optionally in a further mount namespace. */
+async function bind(
+  ns: PrivateMounts,
+  spec: BinderSpec,
+  options: { asNobody?: boolean; nested?: string } = {},
+): Promise<void> {
+  const python = [options.asNobody ? systemPython : "python3", "-c", BINDER, encodeSpec(spec)];
+  const argv = options.nested
+    ? ["unshare", "-m", "--propagation", "private", "sh", "-c", `${options.nested} && exec "$@"`, "sh", ...python]
+    : python;
+  await ns.start(argv, { asNobody: options.asNobody });
+}
+
 function encodeSpec(spec: BinderSpec): string {
   return JSON.stringify({
     mkdir: (spec.mkdir ?? []).map(hex),
@@ -84,96 +98,6 @@ function encodeSpec(spec: BinderSpec): string {
   });
 }
 
-async function untilReady(child: Subprocess<"ignore", "pipe", "pipe">): Promise<void> {
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("ready\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the binder did not start: ${await new Response(child.stderr).text()}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-}
-
-/** A mount namespace of the test's own, with a fresh sticky tmpfs (like /var/tmp) at each of `dirs`. */
-class PrivateMounts {
-  private readonly children: Subprocess[] = [];
-  private constructor(private readonly holder: Subprocess<"ignore", "pipe", "pipe">) {
-    this.children.push(holder);
-  }
-
-  static async open(dirs: string[]): Promise<PrivateMounts> {
-    const mounts = `for d in "$@"; do mount -t tmpfs -o mode=1777 none "$d" || exit 1; done`;
-    const script = `${mounts}; echo ready; exec sleep 600`;
-    const holder = Bun.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", ...dirs], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    await untilReady(holder);
-    return new PrivateMounts(holder);
-  }
-
-  private enter(argv: string[], cwd = scratch): string[] {
-    // nsenter's --wd opens the directory before it enters the namespace: cd in here instead.
-    const chdir = ["sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", cwd];
-    return ["nsenter", "-t", String(this.holder.pid), "-m", "--", ...chdir, ...argv];
-  }
-
-  /** Starts BINDER in here (as nobody: another local user), optionally in a further mount namespace. */
-  async bind(spec: BinderSpec, options: { asNobody?: boolean; nested?: string } = {}): Promise<void> {
-    const python = [options.asNobody ? systemPython : "python3", "-c", BINDER, encodeSpec(spec)];
-    const argv = options.nested
-      ? ["unshare", "-m", "--propagation", "private", "sh", "-c", `${options.nested} && exec "$@"`, "sh", ...python]
-      : python;
-    const child = Bun.spawn(this.enter(commandLine(argv, options.asNobody)), {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    this.children.push(child);
-    await untilReady(child);
-  }
-
-  /** Runs argv in here. */
-  run(argv: string[], options: { asNobody?: boolean; cwd?: string } = {}): RunResult {
-    return run(this.enter(commandLine(argv, options.asNobody), options.cwd));
-  }
-
-  /** connect(2) to `path` from in here, without cordon: the control. */
-  connect(path: string | Buffer): string {
-    return this.run(["python3", "-c", CLIENT, hex(path)]).stdout.trim();
-  }
-
-  /** cordon in bwrap mode, trying to connect to `path`. */
-  connectBoxed(path: string | Buffer, extra: string[] = [], options: { cwd?: string } = {}): RunResult {
-    return this.run([CORDON, "--mode", "bwrap", "-q", ...extra, "--", "python3", "-c", CLIENT, hex(path)], options);
-  }
-
-  close(): void {
-    for (const child of this.children) child.kill("SIGKILL");
-  }
-}
-
-/** A fresh directory on the host, to be a private tmpfs inside the namespace. */
-function mountPoint(prefix: string): string {
-  const dir = join(scratch, `${prefix}-${randomKey()}`);
-  mkdirSync(dir, { mode: 0o755 });
-  return dir;
-}
-
-/** The command ran and could not reach the socket. */
-function expectUnreachable(result: RunResult): void {
-  expect(result.stderr).toBe("");
-  expect(result.exitCode).toBe(0);
-  expect(["ECONNREFUSED", "EACCES", "ENOENT"]).toContain(result.stdout.trim());
-}
-
-const NETWORKS: [string, string[]][] = [
-  ["the network off", []],
-  ["--net", ["--net"]],
-];
-
 describe("a socket path listed with a symlink in it (it once made every bwrap run on the host fail)", () => {
   // The cover is planned at the path as listed; bwrap follows the symlink, and stage 2's
   // check (openat2 RESOLVE_NO_SYMLINKS) then refuses it: ELOOP, exit 125, for every user.
@@ -181,11 +105,12 @@ describe("a socket path listed with a symlink in it (it once made every bwrap ru
     "another user binds a socket through a symlinked directory",
     [...REASONS, systemPythonMissing],
     async () => {
-      const shared = mountPoint("symlinked");
-      const ns = await PrivateMounts.open([shared]);
+      const shared = mountPoint(scratch, "symlinked");
+      const ns = await openMounts([shared]);
       try {
         const att = join(shared, "att");
-        await ns.bind(
+        await bind(
+          ns,
           { mkdir: [join(att, "real")], symlink: [["real", join(att, "link")]], bind: [join(att, "link", "s")] },
           { asNobody: true },
         );
@@ -206,10 +131,10 @@ describe("a socket path listed with a symlink in it (it once made every bwrap ru
       const hostRun = `/run/${name}`;
       mkdirSync(hostRun, { mode: 0o755 });
       hostRunDirs.push(hostRun);
-      const ns = await PrivateMounts.open([hostRun]);
+      const ns = await openMounts([hostRun]);
       try {
         const socket = `/var/run/${name}/.s.PGSQL.5432`;
-        await ns.bind({ bind: [socket] });
+        await bind(ns, { bind: [socket] });
         expect(ns.connect(socket)).toBe("connected");
         for (const [, extra] of NETWORKS) expectUnreachable(ns.connectBoxed(socket, extra));
       } finally {
@@ -221,13 +146,13 @@ describe("a socket path listed with a symlink in it (it once made every bwrap ru
 
 describe("sockets the cover misses: reachable from the sandbox", () => {
   attackTest("a socket bound by a path with '..' through /tmp or a write root", REASONS, async () => {
-    const shared = mountPoint("dotdot");
+    const shared = mountPoint(scratch, "dotdot");
     const root = join(shared, "project");
-    const ns = await PrivateMounts.open([shared]);
+    const ns = await openMounts([shared]);
     try {
       ns.run(["mkdir", "-p", root]);
       const [viaTmp, viaRoot] = [join(shared, "via-tmp.sock"), join(shared, "via-root.sock")];
-      await ns.bind({ bind: [`/tmp/..${viaTmp}`, `${root}/../via-root.sock`] });
+      await bind(ns, { bind: [`/tmp/..${viaTmp}`, `${root}/../via-root.sock`] });
       for (const socket of [viaTmp, viaRoot]) {
         expect(ns.connect(socket)).toBe("connected");
         for (const [, extra] of NETWORKS) expectUnreachable(ns.connectBoxed(socket, ["-w", root, ...extra]));
@@ -243,12 +168,12 @@ describe("sockets the cover misses: reachable from the sandbox", () => {
       "connectable. Neither the README, --help nor explain's open list says so",
     REASONS,
     async () => {
-      const shared = mountPoint("renamed");
-      const ns = await PrivateMounts.open([shared]);
+      const shared = mountPoint(scratch, "renamed");
+      const ns = await openMounts([shared]);
       try {
         const [tmpName, finalName] = [join(shared, "daemon.sock.tmp"), join(shared, "daemon.sock")];
         const [oldDir, newDir] = [join(shared, "old"), join(shared, "new")];
-        await ns.bind({ mkdir: [oldDir], bind: [tmpName, join(oldDir, "s")], rename: [[tmpName, finalName]] });
+        await bind(ns, { mkdir: [oldDir], bind: [tmpName, join(oldDir, "s")], rename: [[tmpName, finalName]] });
         // The directory is renamed by someone else later (a project moved while its dev server runs).
         ns.run(["mv", oldDir, newDir]);
         for (const socket of [finalName, join(newDir, "s")]) {
@@ -267,12 +192,13 @@ describe("sockets the cover misses: reachable from the sandbox", () => {
       "source, never covered. Not stated as open either: README claims every socket the host has bound is covered",
     REASONS,
     async () => {
-      const shared = mountPoint("volume");
+      const shared = mountPoint(scratch, "volume");
       const [hostSide, containerSide] = [join(shared, "srv-app"), join(shared, "container-view")];
-      const ns = await PrivateMounts.open([shared]);
+      const ns = await openMounts([shared]);
       try {
         ns.run(["mkdir", "-p", hostSide, containerSide]);
-        await ns.bind(
+        await bind(
+          ns,
           { bind: [join(containerSide, "app.sock")] },
           { nested: `mount --bind '${hostSide}' '${containerSide}'` },
         );
@@ -291,10 +217,10 @@ describe("another local user cannot refuse everyone's runs", () => {
     "3200 sockets bound by nobody: runs still start (stage 2 covers them, no bwrap argument each)",
     [...REASONS, systemPythonMissing],
     async () => {
-      const shared = mountPoint("many");
-      const ns = await PrivateMounts.open([shared]);
+      const shared = mountPoint(scratch, "many");
+      const ns = await openMounts([shared]);
       try {
-        await ns.bind({ mkdir: [join(shared, "m")], many: [join(shared, "m"), 3200] }, { asNobody: true });
+        await bind(ns, { mkdir: [join(shared, "m")], many: [join(shared, "m"), 3200] }, { asNobody: true });
         expect(ns.connect(join(shared, "m", "s0"))).toBe("connected");
         expectUnreachable(ns.connectBoxed(join(shared, "m", "s0")));
       } finally {
@@ -307,13 +233,13 @@ describe("another local user cannot refuse everyone's runs", () => {
     "a socket whose name is not UTF-8, bound by nobody in a shared sticky directory (like /var/tmp)",
     [...REASONS, systemPythonMissing],
     async () => {
-      const shared = mountPoint("sticky");
+      const shared = mountPoint(scratch, "sticky");
       const project = join(shared, "project");
-      const ns = await PrivateMounts.open([shared]);
+      const ns = await openMounts([shared]);
       try {
         ns.run(["mkdir", "-p", project]);
         const socket = Buffer.concat([Buffer.from(`${shared}/x`), Buffer.from([0xff])]);
-        await ns.bind({ bind: [socket] }, { asNobody: true });
+        await bind(ns, { bind: [socket] }, { asNobody: true });
         expect(ns.connect(socket)).toBe("connected");
         expectUnreachable(ns.connectBoxed(socket, ["-w", project], { cwd: project }));
       } finally {

@@ -8,11 +8,11 @@
 // /proc/net/unix for every cordon on this machine, but their files exist only
 // in here, so other runs skip them (their lstat fails) instead of tripping over them.
 import { afterAll, describe, expect } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { attackTest, hostDir, python3Missing, randomKey, removeDir } from "../helpers/attacks.ts";
-import { commandLine, CORDON, isRoot, missingSystemTool, missingTool, run, type RunResult } from "../helpers/cordon.ts";
+import { CORDON, isRoot, missingSystemTool, missingTool } from "../helpers/cordon.ts";
+import { expectUnreachable, hex, mountPoint, NETWORKS, PrivateMounts } from "../helpers/private-mounts.ts";
 
 const scratch = hostDir("cordon-rv2-sockets-");
 afterAll(() => removeDir(scratch));
@@ -26,19 +26,6 @@ const toolsMissing = missingTool("nsenter") ?? missingTool("unshare") ?? python3
 const systemPython = "/usr/bin/python3";
 const systemPythonMissing = missingSystemTool("python3");
 const REASONS = [notRoot, toolsMissing, systemPythonMissing];
-
-const hex = (path: string | Buffer) => (typeof path === "string" ? Buffer.from(path) : path).toString("hex");
-
-// Connects to the path (hex); prints "connected" or the errno name.
-const CLIENT = `
-import errno, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-try:
-    s.connect(bytes.fromhex(sys.argv[1]))
-    print("connected")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, e.errno))
-`;
 
 // Binds a listening socket (open to everyone) at argv[1]; argv[2], when given, is a JSON
 // POSIX ACL entry list [[tag, perm, id]] set on it after chmod 0700.
@@ -101,100 +88,24 @@ while time.time() < end:
     os.rename(path + ".tmp", path)
 `;
 
-async function untilReady(child: Subprocess<"ignore", "pipe", "pipe">): Promise<string> {
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("ready\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the fixture did not start: ${await new Response(child.stderr).text()}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return text.slice(0, text.indexOf("ready\n"));
-}
+/** Opens the namespace; every fixture runs the system's python there (nobody cannot read a venv's). */
+const openMounts = (dirs: string[], mode?: string) =>
+  PrivateMounts.open(dirs, { mode, cwd: scratch, cordon: BOXED_CORDON, python: systemPython });
 
-/** A mount namespace of the test's own, with a fresh tmpfs (mode as given) at each of `dirs`. */
-class PrivateMounts {
-  private readonly children: Subprocess[] = [];
-  private constructor(private readonly holder: Subprocess<"ignore", "pipe", "pipe">) {
-    this.children.push(holder);
-  }
-
-  static async open(dirs: string[], mode = "1777"): Promise<PrivateMounts> {
-    const mounts = `for d in "$@"; do mount -t tmpfs -o mode=${mode} none "$d" || exit 1; done`;
-    const script = `${mounts}; echo ready; exec sleep 600`;
-    const holder = Bun.spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", ...dirs], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    await untilReady(holder);
-    return new PrivateMounts(holder);
-  }
-
-  private enter(argv: string[], cwd = scratch): string[] {
-    // nsenter's --wd opens the directory before it enters the namespace: cd in here instead.
-    const chdir = ["sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", cwd];
-    return ["nsenter", "-t", String(this.holder.pid), "-m", "--", ...chdir, ...argv];
-  }
-
-  /** Starts a python fixture in here that prints "ready"; returns what it printed before. */
-  async start(script: string, args: string[], options: { asNobody?: boolean } = {}): Promise<string> {
-    const argv = commandLine([systemPython, "-c", script, ...args], options.asNobody);
-    const child = Bun.spawn(this.enter(argv), { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    this.children.push(child);
-    return untilReady(child);
-  }
-
-  run(argv: string[], options: { asNobody?: boolean; cwd?: string } = {}): RunResult {
-    return run(this.enter(commandLine(argv, options.asNobody), options.cwd));
-  }
-
-  /** connect(2) to `path` from in here, without cordon: the control. */
-  connect(path: string, options: { asNobody?: boolean; cwd?: string } = {}): string {
-    return this.run([systemPython, "-c", CLIENT, hex(path)], options).stdout.trim();
-  }
-
-  /** cordon in bwrap mode, trying to connect to `path`. */
-  connectBoxed(path: string, extra: string[] = [], options: { asNobody?: boolean; cwd?: string } = {}): RunResult {
-    const argv = [BOXED_CORDON, "--mode", "bwrap", "-q", ...extra, "--", systemPython, "-c", CLIENT, hex(path)];
-    return this.run(argv, options);
-  }
-
-  close(): void {
-    for (const child of this.children) child.kill("SIGKILL");
-  }
-}
-
-/** A fresh host directory, to be a private tmpfs inside the namespace. */
-function mountPoint(prefix: string): string {
-  const dir = join(scratch, `${prefix}-${randomKey()}`);
-  mkdirSync(dir, { mode: 0o755 });
-  return dir;
-}
-
-/** The command ran and could not reach the socket. */
-function expectUnreachable(result: RunResult): void {
-  expect(result.stderr).toBe("");
-  expect(result.exitCode).toBe(0);
-  expect(["ECONNREFUSED", "EACCES", "ENOENT"]).toContain(result.stdout.trim());
-}
-
-const NETWORKS: [string, string[]][] = [
-  ["the network off", []],
-  ["--net", ["--net"]],
-];
+/** Starts a python fixture in `ns` that prints "ready"; returns what it printed before. */
+const start = (ns: PrivateMounts, script: string, args: string[], options: { asNobody?: boolean } = {}) =>
+  ns.start([systemPython, "-c", script, ...args], options);
 
 describe("sockets the cover misses: reachable from the sandbox", () => {
   attackTest(
     "a working directory under /tmp is bound back with every socket below it (tmux, X11, ssh-agent)",
     REASONS,
     async () => {
-      const ns = await PrivateMounts.open(["/tmp"]);
+      const ns = await openMounts(["/tmp"]);
       try {
         const dir = `/tmp/tmux-${randomKey()}`;
         const socket = `${dir}/default`;
-        await ns.start(BIND, [socket]);
+        await start(ns, BIND, [socket]);
         for (const cwd of [dir, "/tmp"]) {
           expect(ns.connect(socket, { cwd })).toBe("connected");
           for (const [, extra] of NETWORKS) expectUnreachable(ns.connectBoxed(socket, extra, { cwd }));
@@ -209,8 +120,8 @@ describe("sockets the cover misses: reachable from the sandbox", () => {
     "a socket another user lets this user write through a POSIX ACL (setfacl -m u:me:rw app.sock)",
     REASONS,
     async () => {
-      const shared = mountPoint("acl");
-      const ns = await PrivateMounts.open([shared], "0755");
+      const shared = mountPoint(scratch, "acl");
+      const ns = await openMounts([shared], "0755");
       try {
         const socket = join(shared, "srv", "app.sock");
         const none = 0xffffffff;
@@ -222,7 +133,7 @@ describe("sockets the cover misses: reachable from the sandbox", () => {
           [0x10, 6, none],
           [0x20, 0, none],
         ];
-        await ns.start(BIND, [socket, JSON.stringify(acl)]);
+        await start(ns, BIND, [socket, JSON.stringify(acl)]);
         expect(ns.connect(socket, { asNobody: true })).toBe("connected");
         for (const [, extra] of NETWORKS) expectUnreachable(ns.connectBoxed(socket, extra, { asNobody: true }));
       } finally {
@@ -237,10 +148,10 @@ describe("another local user cannot refuse everyone's runs", () => {
     "a socket whose canonical path is longer than PATH_MAX (bound by nobody through a symlink to a deep dir)",
     REASONS,
     async () => {
-      const shared = mountPoint("deep");
-      const ns = await PrivateMounts.open([shared]);
+      const shared = mountPoint(scratch, "deep");
+      const ns = await openMounts([shared]);
       try {
-        const socket = (await ns.start(DEEP_BIND, [join(shared, "a"), join(shared, "l")], { asNobody: true })).trim();
+        const socket = (await start(ns, DEEP_BIND, [join(shared, "a"), join(shared, "l")], { asNobody: true })).trim();
         expect(ns.connect(socket)).toBe("connected");
         for (const asNobody of [false, true]) {
           const result = ns.run([BOXED_CORDON, "--mode", "bwrap", "-q", "--", "true"], { asNobody, cwd: "/" });
@@ -257,11 +168,11 @@ describe("another local user cannot refuse everyone's runs", () => {
     "a socket file replaced again and again by rename(2) (bound by nobody in a shared sticky directory)",
     REASONS,
     async () => {
-      const shared = mountPoint("churn");
-      const ns = await PrivateMounts.open([shared]);
+      const shared = mountPoint(scratch, "churn");
+      const ns = await openMounts([shared]);
       try {
         const socket = join(shared, "daemon.sock");
-        await ns.start(CHURN, [socket], { asNobody: true });
+        await start(ns, CHURN, [socket], { asNobody: true });
         expect(ns.connect(socket)).toMatch(/^(connected|ECONNREFUSED|ENOENT)$/);
         const failures: string[] = [];
         for (let i = 0; i < 40 && failures.length === 0; i++) {
@@ -281,7 +192,7 @@ describe("/run is always a tmpfs", () => {
     "a working directory under /run (a USB disk at /run/media/USER/DISK) still works",
     [notRoot, toolsMissing],
     async () => {
-      const ns = await PrivateMounts.open(["/run"], "0755");
+      const ns = await openMounts(["/run"], "0755");
       try {
         const project = `/run/media/user-${randomKey()}/disk/project`;
         ns.run(["mkdir", "-p", project]);

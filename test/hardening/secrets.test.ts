@@ -46,6 +46,23 @@ const HIDDEN_FILES = [
   ".aws/credentials",
   ".kube/config",
   "runner-temp/git-credentials-4f1c.config",
+  ".claude/.credentials.json",
+  ".codex/auth.json",
+  "xdg/github-copilot/apps.json",
+  "xdg/glab-cli/config.yml",
+  ".gem/credentials",
+  "xdg/composer/auth.json",
+  ".m2/settings-security.xml",
+];
+
+/**
+ * Build tools' settings with a secret: copies in bwrap mode; hidden whole in
+ * landlock-only mode, which has no variable to point these tools at a copy.
+ */
+const BUILD_TOOL_FILES: [string, string, string][] = [
+  [".m2/settings.xml", "<settings><servers><server><id>kept-id</id><password>SECRET-m2</password></server>", "kept-id"],
+  [".gradle/gradle.properties", "org.gradle.caching=true\nsigning.password=SECRET-gradle\n", "org.gradle.caching"],
+  [".yarnrc.yml", 'npmRegistryServer: "https://kept.example"\nnpmAuthToken: SECRET-yarn\n', "kept.example"],
 ];
 
 /** Files presented as a copy without the secret: [path, content with SECRET, a setting that must survive]. */
@@ -73,7 +90,7 @@ function makeHome(owner?: number): Home {
     writeFileSync(join(dir, path), text, { mode: 0o600 });
   };
   for (const path of HIDDEN_FILES) write(path, `SECRET-${path}\n`);
-  for (const [path, text] of REDACTED_FILES) write(path, text);
+  for (const [path, text] of [...REDACTED_FILES, ...BUILD_TOOL_FILES]) write(path, text);
   if (owner !== undefined) run(["chown", "-R", `${owner}:${owner}`, dir]);
   const env = {
     HOME: dir,
@@ -108,10 +125,11 @@ describe.each(USERS)("as %s", (user) => {
   });
 
   test("without cordon, every listed file and secret is readable", () => {
-    const all = [...HIDDEN_FILES, ...REDACTED_FILES.map(([path]) => path)];
+    const all = [...HIDDEN_FILES, ...[...REDACTED_FILES, ...BUILD_TOOL_FILES].map(([path]) => path)];
     const out = run(["sh", "-c", catAll(home.dir, all)], options()).stdout;
     for (const path of HIDDEN_FILES) expect(out).toContain(`SECRET-${path}`);
-    for (const secret of ["SECRET-npmrc", "SECRET-gitconfig", "SECRET-xdg-git", "SECRET-docker"]) {
+    const secrets = ["SECRET-npmrc", "SECRET-gitconfig", "SECRET-xdg-git", "SECRET-docker", "SECRET-m2", "SECRET-yarn"];
+    for (const secret of [...secrets, "SECRET-gradle"]) {
       expect(out).toContain(secret);
     }
   });
@@ -121,13 +139,14 @@ describe.each(USERS)("as %s", (user) => {
       cordon([...modeArgs(mode), ...args], options(env));
 
     test("every listed credential file is hidden; the redacted copies keep their settings", () => {
-      const all = [...HIDDEN_FILES, ...REDACTED_FILES.map(([path]) => path)];
+      const copies = [...REDACTED_FILES, ...BUILD_TOOL_FILES];
+      const all = [...HIDDEN_FILES, ...copies.map(([path]) => path)];
       const result = sandboxed(["--", "sh", "-c", catAll(home.dir, all)]);
       expect(result.exitCode).toBe(0);
       expect(result.stderr).toBe("");
       expect(result.stdout).not.toContain("SECRET");
       if (mode === "bwrap") {
-        for (const [, , kept] of REDACTED_FILES) expect(result.stdout).toContain(kept);
+        for (const [, , kept] of copies) expect(result.stdout).toContain(kept);
       }
     });
 
@@ -243,6 +262,8 @@ describe.each(USERS)("as %s", (user) => {
         if (asNobody) chownSync(include, NOBODY, NOBODY);
         git("config", `includeIf.gitdir:${repo}/.git.path`, include);
       });
+      // The home is the other tests' write root: a token left below it would (rightly) refuse their ci runs.
+      afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
       test("without cordon, git shows the token", () => {
         const out = run(["git", "-C", repo, "config", "--list"], { asNobody, env: home.env }).stdout;

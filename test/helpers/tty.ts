@@ -3,6 +3,11 @@
 import { python, type Attempt, attempts } from "./attacks.ts";
 import { run, systemTool, type RunResult } from "./cordon.ts";
 
+export interface TerminalRun {
+  result: RunResult;
+  attempts: Map<string, Attempt>;
+}
+
 /**
  * Runs `command` as a session leader on a fresh pty, the way a user's
  * terminal runs it, then lets an outer shell read one line from that
@@ -11,44 +16,9 @@ import { run, systemTool, type RunResult } from "./cordon.ts";
  * prints TIOCSTI-DONE, the harness types the harmless line "true" so that the
  * shell's read always returns; injected keystrokes, if any, were queued first.
  */
-const INJECTION_HARNESS = `
-import os, pty, select, sys
-command = sys.argv[1:]
-script = '"$@"; IFS= read -r line; eval "$line"; echo SHELL-DONE'
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp("sh", ["sh", "-c", script, "sh"] + command)
-output = b""
-typed = False
-while True:
-    ready, _, _ = select.select([fd], [], [], 60)
-    if not ready:
-        os.kill(pid, 9)
-        output += b"\\nHARNESS-TIMEOUT\\n"
-        break
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    output += data
-    if not typed and b"TIOCSTI-DONE" in output:
-        os.write(fd, b"true\\n")
-        typed = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(output.decode(errors="replace").replace("\\r\\n", "\\n"))
-sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
-`;
-
-export interface TerminalRun {
-  result: RunResult;
-  attempts: Map<string, Attempt>;
-}
-
-/** Runs `command` on a pty under the injection harness above. */
 export function runOnTerminal(command: string[]): TerminalRun {
-  const result = python(INJECTION_HARNESS, command, { timeoutMs: 90_000 });
+  const script = '"$@"; IFS= read -r line; eval "$line"; echo SHELL-DONE';
+  const result = python(TYPE_AFTER_HARNESS, [script, "TIOCSTI-DONE", "true", ...command], { timeoutMs: 90_000 });
   return { result, attempts: attempts(result.stdout) };
 }
 
@@ -90,8 +60,8 @@ export function attackOtherTerminal(command: string[]): { result: RunResult; scr
 }
 
 /**
- * Runs `sh -c SCRIPT` as a session leader on a fresh pty, the way a user's
- * terminal runs a shell, and types `line` (then a newline) the moment
+ * Runs `sh -c SCRIPT sh ARG...` as a session leader on a fresh pty, the way a
+ * user's terminal runs a shell, and types `line` (then a newline) the moment
  * `marker` appears in the output. Returns everything the terminal showed.
  */
 const TYPE_AFTER_HARNESS = `
@@ -99,11 +69,11 @@ import os, pty, select, sys
 script, marker, line = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
 pid, fd = pty.fork()
 if pid == 0:
-    os.execvp("sh", ["sh", "-c", script])
+    os.execvp("sh", ["sh", "-c", script, "sh"] + sys.argv[4:])
 output = b""
 typed = False
 while True:
-    ready, _, _ = select.select([fd], [], [], 30)
+    ready, _, _ = select.select([fd], [], [], 60)
     if not ready:
         os.kill(pid, 9)
         output += b"\\nHARNESS-TIMEOUT\\n"

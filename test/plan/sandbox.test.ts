@@ -19,7 +19,7 @@ import {
 import { hostStateFor } from "../../src/plan/state.ts";
 import type { DegradationName } from "../../src/policy/degradations.ts";
 import type { ExpectedIdentity, Identity } from "../../src/policy/paths.ts";
-import type { ResolvedPolicy } from "../../src/policy/resolve.ts";
+import { NO_GIT, type ResolvedPolicy } from "../../src/policy/resolve.ts";
 
 type ResolvedPath = ResolvedPolicy["denyWrite"][number];
 
@@ -42,6 +42,8 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     mode: "auto",
     allowDegraded: [],
     reveal: [],
+    git: NO_GIT,
+    projectFiles: [],
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@ import {
   CI_ALLOWED_VARIABLES,
   environmentRemovals,
   isAllowedInCi,
-  isCredentialUrl,
+  containsCredentialUrl,
   isCredentialValue,
   isSecretName,
 } from "../../src/policy/environment.ts";
@@ -77,12 +77,16 @@ describe("isSecretName", () => {
   test.each(NOT_SECRETS)("%s is not", (name) => expect(isSecretName(name)).toBe(false));
 });
 
-test("a URL with a password is a credential whatever its name; one without is not", () => {
-  expect(isCredentialUrl("postgres://app:hunter2@db:5432/app")).toBe(true);
-  expect(isCredentialUrl("https://x-access-token:ghs_abc@github.com/o/r")).toBe(true);
-  expect(isCredentialUrl("postgres://db:5432/app")).toBe(false);
-  expect(isCredentialUrl("postgres://app@db/app")).toBe(false);
-  expect(isCredentialUrl("not a url: a:b@c")).toBe(false);
+test("a URL with a password is a credential whatever its name, wherever it sits; one without is not", () => {
+  expect(containsCredentialUrl("postgres://app:hunter2@db:5432/app")).toBe(true);
+  expect(containsCredentialUrl("https://x-access-token:ghs_abc@github.com/o/r")).toBe(true);
+  expect(containsCredentialUrl("https://pypi.org/simple https://u:pw@pypi.example/simple")).toBe(true);
+  expect(containsCredentialUrl("private=https://u:pw@pypi.example/simple")).toBe(true);
+  expect(containsCredentialUrl("direct,https://u:pw@proxy.example")).toBe(true);
+  expect(containsCredentialUrl("postgres://db:5432/app")).toBe(false);
+  expect(containsCredentialUrl("postgres://app@db/app")).toBe(false);
+  expect(containsCredentialUrl("https://host:8080/path?mail=a@b")).toBe(false);
+  expect(containsCredentialUrl("not a url: a:b@c")).toBe(false);
 });
 
 test("an Authorization header is a credential wherever it sits: git reads extraheader from the environment", () => {
@@ -90,6 +94,16 @@ test("an Authorization header is a credential wherever it sits: git reads extrah
   expect(isCredentialValue("Authorization: Bearer ghs_abc")).toBe(true);
   expect(isCredentialValue("postgres://app:pw@db/app")).toBe(true);
   expect(isCredentialValue("authorization is required")).toBe(false);
+  expect(isCredentialValue("'http.extraheader'='PRIVATE-TOKEN: glpat-abc'")).toBe(true);
+  expect(isCredentialValue("X-API-Key: abc")).toBe(true);
+  expect(isCredentialValue("Proxy-Authorization: Basic eDp5")).toBe(true);
+  expect(isCredentialValue("private-token is a GitLab header")).toBe(false);
+});
+
+test("a PEM private key is a credential, raw or JSON-escaped; a certificate is not", () => {
+  expect(isCredentialValue('{"private_key":"-----BEGIN PRIVATE KEY-----\\nMIIE"}')).toBe(true);
+  expect(isCredentialValue("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl")).toBe(true);
+  expect(isCredentialValue("-----BEGIN CERTIFICATE-----\nMIIB")).toBe(false);
 });
 
 test("the ci allow-list keeps the basics, locales and the runner's description, and no GITHUB_ENV", () => {

@@ -97,10 +97,11 @@ describe.each(MODES)("policy front doors in %s mode", (mode) => {
     expect(cleared).not.toContain("KEEP=");
   });
 
-  test("the workspace profile: the working directory writable, .git write-denied", () => {
-    c(["--profile", "workspace", "--", "sh", "-c", "touch src/profile-ok; touch .git/profile-nope"]);
+  test("the workspace profile: the working directory writable, .git's hooks and config protected", () => {
+    c(["--profile", "workspace", "--", "sh", "-c", "touch src/profile-ok .git/profile-ok; touch .git/hooks/nope"]);
     expect(existsSync(join(dir, "src", "profile-ok"))).toBe(true);
-    expect(existsSync(join(dir, ".git", "profile-nope"))).toBe(false);
+    expect(existsSync(join(dir, ".git", "profile-ok"))).toBe(true);
+    expect(existsSync(join(dir, ".git", "hooks", "nope"))).toBe(false);
   });
 
   test("a deny path that does not exist yet cannot be created, and nothing is left behind", () => {

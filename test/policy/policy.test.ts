@@ -83,6 +83,9 @@ describe("policy files", () => {
     expect(errorOf(() => interpretPolicy({ denyRead: ["a\0b"] }, "p"))).toContain("NUL");
     expect(errorOf(() => interpretPolicy({ network: "some" }, "p"))).toContain('network: must be "none" or "all"');
     expect(errorOf(() => interpretPolicy({ env: { set: { A: 1 } } }, "p"))).toContain("env.set.A");
+    expect(errorOf(() => interpretPolicy({ protectGit: "yes" }, "p"))).toContain("protectGit: must be true or false");
+    expect(errorOf(() => interpretPolicy({ protectFiles: ["a/b"] }, "p"))).toContain("must be a single name");
+    expect(errorOf(() => interpretPolicy({ releaseFiles: [".."] }, "p"))).toContain("must not be . or ..");
     expect(errorOf(() => interpretPolicy([], "p"))).toContain("must be an object");
     expect(errorOf(() => parseText("a: [", "yaml", "p.yaml"))).toContain("not valid YAML");
     expect(errorOf(() => parseText("a = ", "toml", "p.toml"))).toContain("not valid TOML");
@@ -154,7 +157,9 @@ describe("composition", () => {
       flags: { write: ["/more"], network: "all", env: { set: { Y: "1" } } },
     });
     expect(policy.write).toEqual([".", "/data", "/more"]);
-    expect(policy.denyWrite).toEqual([".git"]);
+    expect(policy.denyWrite).toEqual([]);
+    expect(policy.protectGit).toBe(true);
+    expect(policy.protectFiles).toEqual([".vscode", ".idea", ".mcp.json", ".claude", ".envrc"]);
     expect(policy.network).toBe("all");
     expect(policy.env).toEqual({ clear: false, allowList: false, set: { Y: "1" }, unset: ["X"] });
   });

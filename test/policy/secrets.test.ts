@@ -85,10 +85,32 @@ describe("secure default locations", () => {
   test("~/.npmrc, $DOCKER_CONFIG/config.json and the repository's .git/config become redacted copies", () => {
     expect(resolve(at("proj")).redact).toEqual([
       { path: at("docker/config.json"), secret: "docker-config", format: "docker-config", links: 1 },
-      { path: at("proj/.git/config"), secret: "git-checkout-token", format: "git-config", links: 1 },
+      { path: at("proj/.git/config"), secret: "git-checkout-token", format: "git-config", links: 1, includes: [] },
       { path: at("home/.npmrc"), secret: "npmrc", format: "npmrc", links: 1 },
     ]);
     expect(resolve(at("proj"), ["npmrc"]).redact.map((file) => file.secret)).not.toContain("npmrc");
+  });
+
+  test("the default locations stay covered when the tools' variables point elsewhere", () => {
+    for (const path of [".cargo/credentials.toml", ".docker/config.json", ".config/gh/hosts.yml"]) {
+      file(`home/${path}`);
+    }
+    const policy = resolvePolicy(applyLayer(EMPTY_POLICY, {}), {
+      cwd: at("proj"),
+      home: at("home"),
+      env: { ...env(), NPM_CONFIG_USERCONFIG: at("elsewhere.npmrc") },
+    });
+    const hidden = policy.denyRead.map((entry) => [entry.origin, entry.path]);
+    expect(hidden).toEqual(
+      expect.arrayContaining([
+        ["default:cargo", at("home/.cargo/credentials.toml")],
+        ["default:docker-config", at("home/.docker/config.json")],
+        ["default:gh", at("home/.config/gh/hosts.yml")],
+        ["default:npmrc", at("home/.npmrc")],
+      ]),
+    );
+    // The files the tools read are still the redacted copies.
+    expect(policy.redact.map((entry) => entry.path)).toContain(at("docker/config.json"));
   });
 
   test("a linked worktree's config is its main repository's: the .git file's gitdir, then commondir", () => {
@@ -108,5 +130,48 @@ describe("secure default locations", () => {
     expect(policy.redact.filter((file) => file.path === at("home/.npmrc"))).toEqual([
       { path: at("home/.npmrc"), secret: "npmrc", format: "npmrc", links: 1 },
     ]);
+  });
+});
+
+describe("files a redacted git config includes", () => {
+  let dir: string;
+  const at = (path: string) => join(dir, path);
+  beforeAll(() => {
+    dir = scratchDir("cordon-includes-");
+    mkdirSync(at("home/conf"), { recursive: true });
+    mkdirSync(at("ws"));
+    writeFileSync(
+      at("home/.gitconfig"),
+      '[include]\n\tpath = conf/a.inc\n[includeIf "gitdir:~/w/"]\n\tpath = ~/missing.inc\n' +
+        "[include]\n\tpath = ../ws/link.inc\n\tpath = ~/.ssh/config\n",
+    );
+    writeFileSync(at("home/conf/a.inc"), "[include]\n\tpath = b.inc\n");
+    writeFileSync(at("home/conf/b.inc"), "[include]\n\tpath = a.inc\n");
+    mkdirSync(at("home/.ssh"));
+    writeFileSync(at("home/.ssh/config"), "Host x\n");
+    symlinkSync(at("home/conf/b.inc"), at("ws/link.inc"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("followed as git follows them (relative to the includer, ~ from home), each covered once", () => {
+    const policy = resolvePolicy(applyLayer(EMPTY_POLICY, { write: ["."] }), {
+      cwd: at("ws"),
+      home: at("home"),
+      env: {},
+    });
+    const gitconfig = policy.redact.filter((file) => file.secret === "gitconfig");
+    expect(gitconfig.map((file) => [file.path, file.includedBy])).toEqual([
+      [at("home/.gitconfig"), undefined],
+      [at("home/conf/a.inc"), at("home/.gitconfig")],
+      [at("home/conf/b.inc"), at("home/conf/a.inc")],
+    ]);
+    expect(gitconfig[0]!.includes).toEqual([
+      { written: "conf/a.inc", path: at("home/conf/a.inc") },
+      { written: "~/missing.inc", path: at("home/missing.inc") },
+      // A symlink in a write root could be aimed anywhere; ~/.ssh is hidden: the copy drops both.
+      { written: "../ws/link.inc", path: at("ws/link.inc"), dropped: true },
+      { written: "~/.ssh/config", path: at("home/.ssh/config"), dropped: true },
+    ]);
+    expect(gitconfig[2]!.includes).toEqual([{ written: "a.inc", path: at("home/conf/a.inc") }]);
   });
 });

@@ -3,7 +3,7 @@
 // mode makes (a checkout token in .git/config). Pure: hand-built facts, no binary.
 import { describe, expect, test } from "bun:test";
 import type { HostFacts } from "../../src/host/facts.ts";
-import type { ResolvedPolicy } from "../../src/policy/resolve.ts";
+import { NO_GIT, type ResolvedPolicy } from "../../src/policy/resolve.ts";
 import { prepareRun } from "../../src/stage1/prepare.ts";
 
 const policy: ResolvedPolicy = {
@@ -21,6 +21,8 @@ const policy: ResolvedPolicy = {
   mode: "bwrap",
   allowDegraded: [],
   reveal: [],
+  git: NO_GIT,
+  projectFiles: [],
 };
 
 const facts: HostFacts = {

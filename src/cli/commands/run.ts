@@ -18,6 +18,7 @@ import { newStateDir } from "../../stage1/run-state.ts";
 import { rawArguments } from "../../stage1/self.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import type { MessageLevel } from "../messages.ts";
+import { protectedPathLines } from "../../diagnostics/protected-paths.ts";
 import { defineCommand, type CommandContext } from "../command.ts";
 import { choosePolicy, POLICY_OPTIONS, preserveFdsOption, skippedGlobDirsNote } from "./policy-options.ts";
 
@@ -46,28 +47,33 @@ const FAILED_RUN_HINT =
   'permitted"), `cordon explain` with the same options lists what is writable, what is hidden, and why';
 
 const WHAT_IS_ENFORCED = `Everything is readable and executable, except the secure defaults (SSH and GnuPG
-keys, cloud, registry, git and CI credentials, shell histories, host control sockets: see --reveal; ~/.npmrc,
-git's config and Docker's config.json are seen as copies without their secret lines) and --deny-read paths.
+keys, cloud, registry, git, CI and agent-harness credentials, shell histories, host control sockets: see
+--reveal; ~/.npmrc, git's config, Docker's config.json, Maven's settings.xml, gradle.properties and
+~/.yarnrc.yml are seen as copies without their secret lines) and --deny-read paths.
 Secret-shaped environment variables (*_TOKEN, *_SECRET*, *_PASSWORD, *_API_KEY, AWS_ACCESS_KEY_ID...) are
 removed; --profile ci keeps only an allow-list; --env NAME passes one on purpose. Nothing is
 writable except the write roots (-w), minus --deny-write paths, plus /dev/null, the terminal and a private
-temporary directory (TMPDIR). Without --net, only AF_UNIX sockets (and the TCP ports of
---allow-connect/--allow-bind). With or without --net, bwrap mode keeps every host unix socket file outside
-the write roots out of reach, unless --allow-socket names it. No capabilities, no new privileges, no setuid
-files, no core dumps; a seccomp
-filter refuses io_uring, terminal injection, new user namespaces, mounts, keyrings, bpf, perf, userfaultfd and
-32-bit entry points.`;
+temporary directory (TMPDIR). --profile workspace and ci protect, in every repository of the write roots
+(3 directories deep), what git executes or trusts (hooks, config, info/ files, the core.hooksPath
+directory...; commits still work), and .vscode, .idea, .mcp.json, .claude, .envrc at their top: bwrap mode
+prevents changes, landlock-only mode restores them after the run; a repository created during the run that
+could make git run a program is neutralised (one line on stderr, even with -q). Without --net, only AF_UNIX
+sockets (and the TCP ports of --allow-connect/--allow-bind). With or without --net, bwrap mode keeps every
+host unix socket file outside the write roots out of reach, unless --allow-socket names it. No capabilities,
+no new privileges, no setuid files, no core dumps; a seccomp filter refuses io_uring, terminal injection, new
+user namespaces, mounts, keyrings, bpf, perf, userfaultfd and 32-bit entry points.`;
 
 const MODES = `bwrap (default where user namespaces work): bubblewrap namespaces and mounts, plus Landlock and
 seccomp inside.
 
 landlock-only (--mode landlock, or auto mode's fallback when it loses nothing): Landlock and seccomp alone.
 Before Landlock ABI 9 it cannot stop connecting to host unix socket files; it cannot stop seeing host
-processes, and Landlock has no right for
-chmod: the command can make the user's own files outside the write roots, hidden ones included (~/.ssh),
-readable or writable by every local user. As root that reaches every system file, so landlock-only mode
-refuses to run as root unless --allow-degraded metadata. A warning line says what is weaker (under --mode
-landlock, only with -v). \`cordon explain\` shows it all.
+processes, and Landlock has no right for chmod: with a write root, the command can make the user's own
+files outside the write roots, hidden ones included (~/.ssh), readable or writable by every local user. As
+root that reaches every system file, so landlock-only mode refuses to run as root with a write root unless
+--allow-degraded metadata. With no write root, seccomp refuses every chmod, chown and xattr change instead
+(file times stay changeable). A warning line says what is weaker (under --mode landlock, only with -v).
+\`cordon explain\` shows it all.
 
 In both modes, nothing the command started outlives cordon: every leftover process is killed and reaped
 before cordon returns, and the terminal's foreground group and settings are put back.`;
@@ -140,6 +146,7 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
       say: async (line) => {
         if (!options.quiet) await print(levelOf(line), line);
       },
+      alert: (line) => print("warn", line),
       detail: async (line) => {
         if (options.verbose && !options.quiet) await print("debug", line);
       },
@@ -162,7 +169,9 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     const argv = rawArguments(context.total).slice(context.total - command.length);
     const outcome = await runSandboxed(prepared, argv, io);
     report = outcome.report;
-    if (outcome.status !== 0) await io.detail(FAILED_RUN_HINT);
+    if (outcome.status !== 0) {
+      for (const line of [FAILED_RUN_HINT, ...protectedPathLines(outcome.prepared.policy)]) await io.detail(line);
+    }
     return await finish(outcome.status);
   } catch (error) {
     if (error instanceof CordonError) await finish(error.exitCode, error.message);
@@ -182,7 +191,7 @@ export default defineCommand({
   ],
   examples: [
     "cordon -w . -- npm test                  # only the project is writable",
-    "cordon --profile workspace -- make       # the same, with .git write-protected",
+    "cordon --profile workspace -- make       # commits work; hooks, config kept",
     "cordon --net -w . -w ~/.cache -- cargo build",
     "cordon -p cordon.yaml -- ./build.sh      # a policy file (JSON, YAML or TOML)",
     "cordon -v --report run.json -- pytest    # say what was enforced",
