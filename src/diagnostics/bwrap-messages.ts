@@ -47,9 +47,9 @@ const DOCKER_FIX =
   "clone/unshare with CLONE_NEWUSER, plus mount, umount2 and pivot_root); " +
   "--privileged is not needed";
 const PROC_MOUNT_FIX =
-  "start the container with `docker run --security-opt systempaths=unconfined " +
-  "...` (podman: `--security-opt unmask=ALL`) so /proc is not partly masked, in " +
-  "addition to the seccomp and AppArmor options above";
+  "start the container with `docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined " +
+  "--security-opt systempaths=unconfined ...` (podman: `--security-opt unmask=ALL` instead of systempaths), " +
+  "so that user namespaces are allowed and /proc is not partly masked";
 const LANDLOCK_MODE_FIX =
   "or accept landlock-only mode explicitly with `--mode landlock` (as root, also `--allow-degraded metadata`; " +
   "see `cordon explain` for what it does not enforce)";

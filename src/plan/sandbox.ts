@@ -7,6 +7,7 @@ import type { SockFilter } from "../../ffi/seccomp.ts";
 import { CordonError } from "../errors.ts";
 import type { CordonFile } from "../host/cordon-files.ts";
 import { hostVariables } from "../host/environment.ts";
+import { cacheRoot, cacheVariables, offlineVariables } from "../policy/caches.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
@@ -375,13 +376,26 @@ function devicesFor(mode: SandboxMode, session: Session, facts: HostFacts): Path
 }
 
 /** The policy's changes plus what cordon sets itself, and the caller's variables that are removed. */
+/**
+ * The command's environment: the policy's changes, then cordon's own
+ * (`own`: copies' variables, TMPDIR), over package managers' defaults that
+ * the caller or the policy may override (caches, offline without network).
+ */
 function environmentFor(
   policy: ResolvedPolicy,
   facts: Pick<HostFacts, "environment">,
+  network: NetworkAccess,
   own: Record<string, string>,
 ): PlannedEnvironment {
-  const set = { ...policy.env.set, ...own };
-  return { ...policy.env, set, removed: environmentRemovals(hostVariables(facts.environment), { ...policy.env, set }) };
+  const caller = hostVariables(facts.environment);
+  const callerSet = Object.fromEntries(caller.map(({ name, value }) => [name, value]));
+  const root = cacheRoot(policy.cwd, policy.writeRoots);
+  const defaults = {
+    ...(network === "all" ? {} : offlineVariables({ ...callerSet, ...policy.env.set })),
+    ...(root ? cacheVariables(policy.caches, root) : {}),
+  };
+  const set = { ...defaults, ...policy.env.set, ...own };
+  return { ...policy.env, set, removed: environmentRemovals(caller, { ...policy.env, set }) };
 }
 
 export function planSandbox(
@@ -471,7 +485,7 @@ export function planSandbox(
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
     seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode, lockMetadata })),
-    env: environmentFor(policy, facts, { ...redaction.env, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
+    env: environmentFor(policy, facts, network, { ...redaction.env, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,

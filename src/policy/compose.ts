@@ -26,6 +26,7 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     protectGit: layer.protectGit ?? base.protectGit,
     protectFiles: [...new Set([...base.protectFiles, ...(layer.protectFiles ?? [])])],
     releaseFiles: [...new Set([...base.releaseFiles, ...(layer.releaseFiles ?? [])])],
+    caches: [...new Set([...base.caches, ...(layer.caches ?? [])])],
   };
 }
 

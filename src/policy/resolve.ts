@@ -431,6 +431,11 @@ export function resolvePolicy(policy: Policy, context: ResolveContext): Resolved
     if (!statSync(walk.canonical).isDirectory()) throw new CordonError(`write root ${walk.root} is not a directory`);
   }
   const writeRoots = [...new Set(walks.map((walk) => walk.canonical))];
+  if (policy.caches.length > 0 && writeRoots.length === 0) {
+    throw new CordonError(`--cache ${policy.caches[0]} needs a write root to keep the cache in`, {
+      hint: "add -w . (the cache goes to <root>/.cache/<tool>)",
+    });
+  }
 
   // An earlier sandboxed run could have planted `build -> ../home` in a writable place.
   for (const walk of walks) {

@@ -1,5 +1,6 @@
 // The policy model, defined once. Types, validation, defaults, the generated
 // reference (docs/policy.md) and error messages all come from these schemas.
+import { CACHE_TOOLS, type CacheTool } from "./caches.ts";
 import * as v from "valibot";
 
 export const MODES = ["auto", "bwrap", "landlock"] as const;
@@ -177,6 +178,13 @@ const POLICY_FIELDS = {
     v.array(ProjectFileName, "must be a list of names"),
     "Names from `protectFiles` (the profile's included) that stay writable after all.",
   ),
+  caches: described(
+    v.array(v.picklist(CACHE_TOOLS, `must be one of ${CACHE_TOOLS.join(", ")}`)),
+    "Package managers given a cache of their own in the write root that holds the working directory " +
+      "(`--cache TOOL`): `<root>/.cache/<tool>`, through npm_config_cache, PIP_CACHE_DIR, UV_CACHE_DIR, " +
+      "GOMODCACHE and GOCACHE, or CARGO_HOME (which also moves cargo's config and installed binaries). The " +
+      "host's own caches stay read-only and unshared.",
+  ),
   reveal: described(
     v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`)),
     `Secure defaults not to hide (\`--reveal\`): ${SECRET_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
@@ -254,6 +262,8 @@ export interface Policy {
   /** Names protected at the top of each write root, before `releaseFiles` is taken out. */
   protectFiles: string[];
   releaseFiles: string[];
+  /** Package managers pointed at a cache inside the write root (policy/caches.ts). */
+  caches: CacheTool[];
 }
 
 export const EMPTY_POLICY: Policy = {
@@ -271,4 +281,5 @@ export const EMPTY_POLICY: Policy = {
   protectGit: false,
   protectFiles: [],
   releaseFiles: [],
+  caches: [],
 };

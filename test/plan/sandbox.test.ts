@@ -42,6 +42,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     mode: "auto",
     allowDegraded: [],
     reveal: [],
+    caches: [],
     git: NO_GIT,
     projectFiles: [],
     ...overrides,

@@ -21,6 +21,7 @@ const policy: ResolvedPolicy = {
   mode: "bwrap",
   allowDegraded: [],
   reveal: [],
+  caches: [],
   git: NO_GIT,
   projectFiles: [],
 };

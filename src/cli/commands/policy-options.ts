@@ -1,5 +1,6 @@
 // Options that shape the policy, shared by `run` and `explain`, and the
 // function that turns them (plus any --policy and --profile) into a policy.
+import { CACHE_TOOLS } from "../../policy/caches.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { checkHostPathsAreUtf8 } from "../utf8.ts";
 import { CordonError } from "../../errors.ts";
@@ -99,6 +100,12 @@ export const POLICY_OPTIONS = {
     description: "Remove NAME from the command's environment",
   },
   "clear-env": { type: "boolean", description: "Start the command with an empty environment (plus --env and TMPDIR)" },
+  cache: {
+    type: "string",
+    valueHint: "TOOL",
+    repeatable: true,
+    description: `Give ${CACHE_TOOLS.join(", ")} a cache of its own in the project: <root>/.cache/TOOL`,
+  },
   reveal: {
     type: "string",
     valueHint: "NAME",
@@ -167,6 +174,7 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
     mode: options.mode,
     allowDegraded: list("allow-degraded"),
     reveal: list("reveal"),
+    caches: list("cache"),
   };
   // Flags go through the same schema as files: same checks, same messages.
   return validate(ProfileSchema, JSON.parse(JSON.stringify(layer)), "command line");
