@@ -53,8 +53,11 @@ export function refusalLines(why: BwrapWhy, fallback: PreparedRun): { message: s
   const losses = landlockLosses(fallback);
   // --mode bwrap refuses any other mode; a loss the policy does not accept is the usual refusal.
   const isLoss = fallback.policy.mode === "bwrap" || /would (lose|weaken)/.test(refusal.message);
+  const flags = landlockFlags(fallback);
+  // As root, the metadata gap is why the fallback was refused: say so, or the flag reads as arbitrary.
+  const asRoot = flags.includes("metadata") ? "running as root, " : "";
   const alternative = isLoss
-    ? `or: \`${landlockFlags(fallback)}\` accepts landlock-only mode` + (losses ? `, where ${losses}` : "")
+    ? `or: ${asRoot}\`${flags}\` accepts landlock-only mode` + (losses ? `, where ${losses}` : "")
     : `landlock-only mode is refused too: ${refusal.message}`;
   return { message: `bubblewrap cannot run here: ${why.cause}`, lines: [`fix: ${why.fix}`, alternative] };
 }

@@ -404,7 +404,7 @@ describe.each(MODES)("in %s mode", (mode) => {
           cwd: dir,
           env,
         });
-        expect(result.stderr).toContain("falling back to landlock-only mode");
+        expect(result.stderr).toContain("using landlock-only mode");
         expect(result.stdout).not.toContain("SECRET");
         expect(result.stdout).toContain("@me:registry");
         expect(result.stdout).toContain("Kept");

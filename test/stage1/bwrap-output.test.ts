@@ -32,8 +32,11 @@ function withoutUserns(args: string[]) {
 const lines = (text: string) => text.split("\n").filter((line) => line !== "");
 
 describe.skipIf(noBwrap !== undefined || noUnshare !== undefined)("no user namespaces (a real bwrap)", () => {
+  // A write root: without one, landlock-only mode locks metadata with seccomp and root may fall back.
   test("-q: no raw bwrap line, and the refusal is three lines of cordon's", () => {
-    const result = withoutUserns([CORDON, "-q", "--", "true"]);
+    const dir = scratchDir();
+    cleanup.push(dir);
+    const result = withoutUserns([CORDON, "-q", "-w", dir, "--", "true"]);
     expect(result.exitCode).toBe(125);
     expect(result.stderr).not.toContain("bwrap:");
     expect(result.stderr).not.toContain("Creating new namespace");
@@ -44,12 +47,14 @@ describe.skipIf(noBwrap !== undefined || noUnshare !== undefined)("no user names
     expect(said[1]).toBe(
       "cordon: fix: `sudo sysctl -w user.max_user_namespaces=15000` (and a line in /etc/sysctl.d/ to keep it)",
     );
-    expect(said[2]).toStartWith("cordon: or: `--mode landlock --allow-degraded metadata`");
+    expect(said[2]).toStartWith("cordon: or: running as root, `--mode landlock --allow-degraded metadata`");
     expect(said[2]).toContain("chmod of system files is not blocked");
   });
 
   test("-v says the run was refused and why, not 'mode bwrap ... nothing weaker'", () => {
-    const result = withoutUserns([CORDON, "-v", "--", "true"]);
+    const dir = scratchDir();
+    cleanup.push(dir);
+    const result = withoutUserns([CORDON, "-v", "-w", dir, "--", "true"]);
     expect(result.exitCode).toBe(125);
     expect(result.stderr).not.toContain("nothing weaker");
     expect(result.stderr).not.toMatch(/cordon: mode bwrap/);
