@@ -201,7 +201,8 @@ describe.each(MODES)("runok's SandboxPolicy in %s mode", (mode) => {
     const result = viaRun(policy, allowed, [
       "sh",
       "-c",
-      `cat ${parent}/host-file; touch ${parent}/outside && echo WROTE-OUTSIDE; touch ${allowed}/inside && echo WROTE-INSIDE`,
+      `cat ${parent}/host-file; touch ${parent}/outside && echo WROTE-OUTSIDE; ` +
+        `touch ${allowed}/inside && echo WROTE-INSIDE`,
     ]);
     expect(result.stdout).toContain("from the host");
     expect(result.stdout).not.toContain("WROTE-OUTSIDE");
