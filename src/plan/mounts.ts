@@ -5,6 +5,7 @@
 import { BWRAP_CAPABILITY_ARGS, BWRAP_UNSHARE_ARGS } from "../host/bwrap.ts";
 import type { PathKind } from "../landlock/rules.ts";
 import { isWithin } from "../policy/paths.ts";
+import type { TmpKind } from "../policy/schema.ts";
 
 export type MountOp =
   | { kind: "ro-bind"; source: string; dest: string; why: MountReason }
@@ -13,7 +14,8 @@ export type MountOp =
   | { kind: "dev"; dest: string }
   | { kind: "tmpfs"; dest: string };
 
-type MountReason = "root" | "write-root" | "allowed-socket" | "runtime-file" | "working-directory" | "redacted-copy";
+type MountReason =
+  "root" | "write-root" | "allowed-socket" | "runtime-file" | "working-directory" | "redacted-copy" | "private-tmpdir";
 
 interface DenyPath {
   path: string;
@@ -39,10 +41,20 @@ export interface MountInput {
   allowedSockets: string[];
   /** Redacted copies of credential files, each bound read-only over its file. */
   copies?: readonly { source: string; dest: string }[];
+  /**
+   * Policy `tmp: "host"`: /tmp stays the host's (read-only through the root bind), and this
+   * directory cordon created for the run is bound writable as the command's TMPDIR.
+   */
+  hostTmp?: { tmpdir: string };
 }
 
-/** Private, writable places every bwrap sandbox gets. */
+/** Private, writable places every bwrap sandbox gets by default. */
 export const SANDBOX_TMPFS = ["/tmp", "/dev/shm"] as const;
+
+/** The private tmpfs mounts for a policy's `tmp`: with "host", /tmp is left to the root's read-only bind. */
+export function sandboxTmpfsFor(tmp: TmpKind): readonly string[] {
+  return tmp === "host" ? SANDBOX_TMPFS.filter((dir) => dir !== "/tmp") : SANDBOX_TMPFS;
+}
 
 export function depthOf(path: string): number {
   return path === "/" ? 0 : path.split("/").length - 1;
@@ -57,6 +69,7 @@ const REASON_RANK: Record<MountReason, number> = {
   "runtime-file": 3,
   "allowed-socket": 3,
   "redacted-copy": 4,
+  "private-tmpdir": 2,
 };
 
 function orderOf(op: MountOp): [number, number, number, string] {
@@ -74,16 +87,21 @@ function compareOps(a: MountOp, b: MountOp): number {
 }
 
 export function mountPlanFor(input: MountInput): MountOp[] {
+  const tmpfs = input.hostTmp ? sandboxTmpfsFor("host") : SANDBOX_TMPFS;
   const ops: MountOp[] = [
     { kind: "ro-bind", source: "/", dest: "/", why: "root" },
     { kind: "proc", dest: "/proc" },
     { kind: "dev", dest: "/dev" },
-    ...SANDBOX_TMPFS.map((dest): MountOp => ({ kind: "tmpfs", dest })),
+    ...tmpfs.map((dest): MountOp => ({ kind: "tmpfs", dest })),
   ];
   for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
+  if (input.hostTmp) {
+    const { tmpdir } = input.hostTmp;
+    ops.push({ kind: "bind", source: tmpdir, dest: tmpdir, why: "private-tmpdir" });
+  }
   // A working directory under a private tmpfs (/tmp, or /run: a USB disk at /run/media) would otherwise vanish.
-  const hiddenByTmpfs = [...SANDBOX_TMPFS, ...input.runtimeDirs].some((tmp) => isWithin(input.cwd, tmp));
+  const hiddenByTmpfs = [...tmpfs, ...input.runtimeDirs].some((tmp) => isWithin(input.cwd, tmp));
   if (hiddenByTmpfs && !input.writeRoots.some((root) => isWithin(input.cwd, root))) {
     ops.push({ kind: "ro-bind", source: input.cwd, dest: input.cwd, why: "working-directory" });
   }
@@ -92,7 +110,7 @@ export function mountPlanFor(input: MountInput): MountOp[] {
   }
   // Deny paths and host socket covers are not bwrap's: stage 2 mounts them by descriptor (deny-mounts.ts).
   const writable = (path: string) => input.writeRoots.some((root) => isWithin(path, root));
-  const replaced = [...SANDBOX_TMPFS, ...input.runtimeDirs];
+  const replaced = [...tmpfs, ...input.runtimeDirs];
   const readDenied = (path: string) =>
     input.denyRead.some((deny) => deny.path === path || (deny.kind !== "file" && isWithin(path, deny.path)));
   for (const file of input.runtimeFiles) {

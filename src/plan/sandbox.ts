@@ -20,7 +20,7 @@ import { assembleSeccompProgram } from "../seccomp/assemble.ts";
 import { seccompSpecFor } from "../seccomp/profile.ts";
 import { denyWriteWithGit, gitGuardFor, type GitGuardPlan } from "./git-guard.ts";
 import { denyMountsFor, type DenyAction, type DenyMountPlan } from "./deny-mounts.ts";
-import { mountPlanFor, SANDBOX_TMPFS, type MountOp, type NetworkAccess } from "./mounts.ts";
+import { mountPlanFor, sandboxTmpfsFor, type MountOp, type NetworkAccess } from "./mounts.ts";
 import { sessionPlanFor, type Session, type SessionPlan } from "./session.ts";
 import { redactionPlanFor, type PlannedRedaction } from "./redacted-copies.ts";
 import { hostStateFor, stateFilesIn, type HostState } from "./state.ts";
@@ -214,8 +214,8 @@ function bwrapExclusions(policy: ResolvedPolicy, deny: DenyMountPlan): Exclusion
 }
 
 /** Directories bwrap replaces with the sandbox's own: host files below them are out of sight. */
-function replacedInSandbox(runtimeDirs: readonly string[]): string[] {
-  return ["/proc", "/dev", ...SANDBOX_TMPFS, ...runtimeDirs];
+function replacedInSandbox(tmpfs: readonly string[], runtimeDirs: readonly string[]): string[] {
+  return ["/proc", "/dev", ...tmpfs, ...runtimeDirs];
 }
 
 /**
@@ -405,7 +405,10 @@ export function planSandbox(
   stateDir: string,
 ): SandboxPlan {
   const bwrap = mode === "bwrap";
-  const replaced = replacedInSandbox(facts.runtimeDirs);
+  const tmpfs = sandboxTmpfsFor(resolved.tmp);
+  const replaced = replacedInSandbox(tmpfs, facts.runtimeDirs);
+  // tmp "host" in bwrap mode: the command's TMPDIR is the run's private directory, bound in, as in landlock-only mode.
+  const privateTmpdir = !bwrap || resolved.tmp === "host" ? stateFilesIn(stateDir).tmpdir : undefined;
   const redaction = redactionPlanFor({ policy: resolved, sources: facts.redactSources, bwrap, replaced, stateDir });
   const copied = redaction.redactions.filter((r) => r.how === "copy").map((r) => r.path);
   const git = gitGuardFor(resolved, mode, copied);
@@ -435,6 +438,7 @@ export function planSandbox(
         runtimeFiles: network !== "none" && facts.resolvConf ? [facts.resolvConf] : [],
         allowedSockets: policy.allowSockets,
         copies: redaction.binds,
+        ...(privateTmpdir === undefined ? {} : { hostTmp: { tmpdir: privateTmpdir } }),
       })
     : [];
   const socketCovers = bwrap ? socketCoversFor(policy, facts, mounts) : [];
@@ -459,11 +463,12 @@ export function planSandbox(
   const landlock = landlockRulesFor(
     {
       readRoots: [{ path: "/", kind: "dir" }],
-      // Inside bwrap, /tmp and /dev/shm are private tmpfs mounts.
+      // Inside bwrap, /tmp (unless tmp is "host") and /dev/shm are private tmpfs mounts.
       // Write roots and the private TMPDIR keep the identity stage 1 resolved or created.
       writeRoots: [
         ...directories(policy.writeRoots, identityOf),
-        ...(bwrap ? directories(SANDBOX_TMPFS, () => undefined) : directories([hostState.tmpdir], identityOf)),
+        ...(bwrap ? directories(tmpfs, () => undefined) : []),
+        ...(privateTmpdir === undefined ? [] : directories([privateTmpdir], identityOf)),
       ],
       devices: devicesFor(mode, terminal.session, facts),
       sockets: policy.allowSockets.map((path) => ({ path, kind: "file" as const })),
@@ -485,7 +490,7 @@ export function planSandbox(
     denyLandlockReads: deny.landlockReadDenies,
     landlock,
     seccomp: assembleSeccompProgram(seccompSpecFor({ arch: facts.arch, network, mode, lockMetadata })),
-    env: environmentFor(policy, facts, network, { ...redaction.env, TMPDIR: bwrap ? "/tmp" : hostState.tmpdir }),
+    env: environmentFor(policy, facts, network, { ...redaction.env, TMPDIR: privateTmpdir ?? "/tmp" }),
     hostState,
     // In bwrap mode, bwrap's --die-with-parent covers this.
     parentDeathSignal: bwrap ? 0 : SIGNALS.SIGKILL,

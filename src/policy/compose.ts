@@ -1,5 +1,5 @@
 // Combines a profile, a policy file and the flags into one Policy.
-// Lists add up; network, mode and protectGit are overridden by the later layer; env
+// Lists add up; network, tmp, mode and protectGit are overridden by the later layer; env
 // changes accumulate. Flags come last, so they add to or override the file.
 import { CordonError } from "../errors.ts";
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from "./profiles.ts";
@@ -11,6 +11,7 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     denyWrite: [...base.denyWrite, ...(layer.denyWrite ?? [])],
     denyRead: [...base.denyRead, ...(layer.denyRead ?? [])],
     network: layer.network ?? base.network,
+    tmp: layer.tmp ?? base.tmp,
     allowConnect: [...new Set([...base.allowConnect, ...(layer.allowConnect ?? [])])],
     allowBind: [...new Set([...base.allowBind, ...(layer.allowBind ?? [])])],
     allowSockets: [...new Set([...base.allowSockets, ...(layer.allowSockets ?? [])])],

@@ -1,10 +1,12 @@
 // Reading a policy: a file in JSON, YAML or TOML (Bun's own parsers), or
-// inline JSON. Both of runok's shapes are accepted and translated.
+// inline JSON; or a runok config's sandbox presets. runok's shapes are
+// translated by runok.ts.
 import { readFileSync, statSync } from "node:fs";
-import { extname } from "node:path";
+import { dirname, extname, resolve } from "node:path";
 import { firstInvalidByte, utf8OrUndefined } from "../bytes.ts";
 import { CordonError } from "../errors.ts";
-import { PolicyFileSchema, RunokPresetSchema, RunokSeedSchema, type PolicyFile } from "./schema.ts";
+import { fromPreset, fromRunokConfig, fromSandboxPolicy, SANDBOX_POLICY_KEYS } from "./runok.ts";
+import { PolicyFileSchema, type PolicyFile } from "./schema.ts";
 import { validate } from "./validate.ts";
 
 type PolicyFormat = "json" | "yaml" | "toml";
@@ -19,7 +21,10 @@ export interface LoadedPolicy {
   dialect: "cordon" | "runok";
 }
 
-const RUNOK_SEED_KEYS = ["writable_roots", "read_only_subpaths", "read_deny_paths", "network_allowed"];
+/** What the runok translations need to know of the run: its working directory (`--cwd`, else this process's). */
+export interface LoadContext {
+  cwd: string;
+}
 
 function formatOf(path: string, text: string): PolicyFormat {
   const extension = extname(path).toLowerCase();
@@ -88,27 +93,11 @@ function decodePolicyFile(bytes: Uint8Array, path: string): string {
   });
 }
 
-/** Translates runok's formats; network defaults to allowed there, as runok does. */
-function fromRunok(value: Record<string, unknown>, source: string): PolicyFile {
-  if (RUNOK_SEED_KEYS.some((key) => key in value)) {
-    const seed = validate(RunokSeedSchema, value, source);
-    return {
-      write: seed.writable_roots ?? [],
-      denyWrite: seed.read_only_subpaths ?? [],
-      denyRead: seed.read_deny_paths ?? [],
-      network: seed.network_allowed === false ? "none" : "all",
-    };
-  }
-  const preset = validate(RunokPresetSchema, value, source);
-  return {
-    write: preset.fs?.write?.allow ?? [],
-    denyWrite: preset.fs?.write?.deny ?? [],
-    denyRead: preset.fs?.read?.deny ?? [],
-    network: preset.network?.allow === false ? "none" : "all",
-  };
-}
-
-export function interpretPolicy(value: unknown, source: string): { policy: PolicyFile; dialect: "cordon" | "runok" } {
+export function interpretPolicy(
+  value: unknown,
+  source: string,
+  context: LoadContext = { cwd: process.cwd() },
+): { policy: PolicyFile; dialect: "cordon" | "runok" } {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new CordonError(
       `${source}: a policy must be an object (got ` +
@@ -116,35 +105,57 @@ export function interpretPolicy(value: unknown, source: string): { policy: Polic
     );
   }
   const record = value as Record<string, unknown>;
-  if (RUNOK_SEED_KEYS.some((key) => key in record) || "fs" in record)
-    return { policy: fromRunok(record, source), dialect: "runok" };
+  if (SANDBOX_POLICY_KEYS.some((key) => key in record)) {
+    return { policy: fromSandboxPolicy(record, source, context), dialect: "runok" };
+  }
+  if ("fs" in record) return { policy: fromPreset(record, source, context), dialect: "runok" };
   return { policy: validate(PolicyFileSchema, record, source), dialect: "cordon" };
 }
 
 /** `--policy` takes a file, or inline JSON when the value starts with "{" (runok's drop-in form). */
-export function loadPolicy(argument: string): LoadedPolicy {
+export function loadPolicy(argument: string, context?: LoadContext): LoadedPolicy {
   if (argument.trimStart().startsWith("{")) {
     return {
-      ...interpretPolicy(parseText(argument, "json", "inline policy"), "inline policy"),
+      ...interpretPolicy(parseText(argument, "json", "inline policy"), "inline policy", context),
       source: "inline policy",
     };
   }
+  const { text, regular } = readPolicyFile(argument, "policy file");
+  const parsed = parseText(text, formatOf(argument, text), argument);
+  // Only a file on disk has a place a sandboxed run could have rewritten (checked against the write roots).
+  return {
+    ...interpretPolicy(parsed ?? {}, argument, context),
+    source: argument,
+    ...(regular ? { path: argument } : {}),
+  };
+}
+
+/**
+ * `--runok-config FILE --runok-preset NAME...`: the named sandbox presets of a
+ * runok config (runok.yml), merged as runok merges them.
+ */
+export function loadRunokConfig(path: string, presets: readonly string[], context: LoadContext): LoadedPolicy {
+  const { text, regular } = readPolicyFile(path, "runok config");
+  const parsed = parseText(text, formatOf(path, text), path);
+  const policy = fromRunokConfig(parsed, presets, { source: path, dir: dirname(resolve(path)) }, context);
+  return { policy, dialect: "runok", source: path, ...(regular ? { path } : {}) };
+}
+
+/** A policy or config file's text; a pipe or FIFO is read to its end, a directory refused. */
+function readPolicyFile(argument: string, what: string): { text: string; regular: boolean } {
   let bytes: Uint8Array;
   let regular: boolean;
   try {
     // A pipe or a FIFO is read to its end (`-p /dev/stdin`, `-p <(...)`); a directory is no policy.
     const stat = statSync(argument);
-    if (stat.isDirectory()) throw new CordonError(`policy file ${argument} is a directory`);
+    if (stat.isDirectory()) throw new CordonError(`${what} ${argument} is a directory`);
     regular = stat.isFile();
     bytes = readFileSync(argument);
   } catch (error) {
     if (error instanceof CordonError) throw error;
     throw new CordonError(
-      `policy file ${argument} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `${what} ${argument} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  const text = decodePolicyFile(bytes, argument);
-  const parsed = parseText(text, formatOf(argument, text), argument);
-  // Only a file on disk has a place a sandboxed run could have rewritten (checked against the write roots).
-  return { ...interpretPolicy(parsed ?? {}, argument), source: argument, ...(regular ? { path: argument } : {}) };
+  return { text: decodePolicyFile(bytes, argument), regular };
 }

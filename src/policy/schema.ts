@@ -5,6 +5,9 @@ import * as v from "valibot";
 
 export const MODES = ["auto", "bwrap", "landlock"] as const;
 const NETWORK = ["none", "all"] as const;
+/** Where /tmp comes from in bwrap mode: a private tmpfs, or the host's (read-only outside the write roots). */
+export const TMP_KINDS = ["private", "host"] as const;
+export type TmpKind = (typeof TMP_KINDS)[number];
 
 import { DEGRADATION_NAMES, type DegradationName } from "./degradations.ts";
 
@@ -50,7 +53,7 @@ export const SECRET_NAMES = [
 
 const noNul = (text: string) => !text.includes("\0");
 
-const PathSchema = v.pipe(
+export const PathSchema = v.pipe(
   v.string("must be a path string"),
   v.minLength(1, "must not be empty"),
   v.check(noNul, "must not contain a NUL byte"),
@@ -136,6 +139,13 @@ const POLICY_FIELDS = {
     "With network `none`: TCP ports the command may bind (`--allow-bind`), enforced by Landlock (ABI 4+). " +
       "Where a port rule shares the host's network namespace, see `network`.",
   ),
+  tmp: described(
+    v.picklist(TMP_KINDS, 'must be "private" or "host"'),
+    "`private` (default): in bwrap mode the command gets its own empty `/tmp`, dropped after the run. `host`: " +
+      "`/tmp` is the host's, read-only outside the write roots, and `TMPDIR` is a private directory cordon " +
+      "creates and removes, as landlock-only mode always does. runok policies with a write root in `/tmp` get " +
+      "`host`, as runok does: a write elsewhere in `/tmp` then fails instead of vanishing with a private `/tmp`.",
+  ),
   allowSockets: described(
     v.array(PathSchema, "must be a list of paths"),
     "Host unix socket files the command may connect to (`--allow-socket`). Every other host socket " +
@@ -211,30 +221,6 @@ export const PolicyFileSchema = v.strictObject({
 export type PolicyLayer = v.InferOutput<typeof ProfileSchema>;
 export type PolicyFile = v.InferOutput<typeof PolicyFileSchema>;
 
-/** runok's seed helper: runok-linux-sandbox --policy '<this JSON>'. */
-export const RunokSeedSchema = v.strictObject({
-  writable_roots: v.optional(v.array(PathSchema, "must be a list of paths")),
-  read_only_subpaths: v.optional(v.array(PathSchema, "must be a list of paths")),
-  read_deny_paths: v.optional(v.array(PathSchema, "must be a list of paths")),
-  network_allowed: v.optional(v.boolean("must be true or false")),
-});
-
-/** runok's preset shape. */
-export const RunokPresetSchema = v.strictObject({
-  fs: v.optional(
-    v.strictObject({
-      read: v.optional(v.strictObject({ deny: v.optional(v.array(PathSchema, "must be a list of paths")) })),
-      write: v.optional(
-        v.strictObject({
-          allow: v.optional(v.array(PathSchema, "must be a list of paths")),
-          deny: v.optional(v.array(PathSchema, "must be a list of paths")),
-        }),
-      ),
-    }),
-  ),
-  network: v.optional(v.strictObject({ allow: v.optional(v.boolean("must be true or false")) })),
-});
-
 /** Changes to the command's environment, applied to the caller's. */
 export interface EnvChanges {
   clear: boolean;
@@ -250,6 +236,7 @@ export interface Policy {
   denyWrite: string[];
   denyRead: string[];
   network: (typeof NETWORK)[number];
+  tmp: TmpKind;
   allowConnect: number[];
   allowBind: number[];
   allowSockets: string[];
@@ -271,6 +258,7 @@ export const EMPTY_POLICY: Policy = {
   denyWrite: [],
   denyRead: [],
   network: "none",
+  tmp: "private",
   allowConnect: [],
   allowBind: [],
   allowSockets: [],

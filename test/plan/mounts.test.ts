@@ -181,6 +181,26 @@ describe("mountPlanFor: the working directory", () => {
   });
 });
 
+describe('mountPlanFor: tmp "host" (runok\'s /tmp)', () => {
+  const hostTmp = { tmpdir: "/tmp/cordon-1-x/tmp" };
+
+  test("/tmp is the host's, read-only through the root; /dev/shm stays private; TMPDIR is bound writable", () => {
+    const ops = mountPlanFor(input({ writeRoots: ["/tmp/p/allowed"], cwd: "/tmp/p/allowed", hostTmp }));
+    expect(at(ops, "/tmp")).toEqual([]);
+    expect(at(ops, "/dev/shm")).toEqual([{ kind: "tmpfs", dest: "/dev/shm" }]);
+    expect(visibleSource(ops, "/tmp/p/other")).toBe("/tmp/p/other");
+    expect(at(ops, hostTmp.tmpdir)).toEqual([
+      { kind: "bind", source: hostTmp.tmpdir, dest: hostTmp.tmpdir, why: "private-tmpdir" },
+    ]);
+    expectOrdered(ops);
+  });
+
+  test("a working directory under the host's /tmp needs no bind of its own", () => {
+    const ops = mountPlanFor(input({ writeRoots: ["/tmp/p/allowed"], cwd: "/tmp/p", hostTmp }));
+    expect(ops.filter((op) => isBind(op) && op.why === "working-directory")).toEqual([]);
+  });
+});
+
 describe("rendering", () => {
   test("mountArgs renders each kind of operation", () => {
     const ops: MountOp[] = [

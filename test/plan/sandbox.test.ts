@@ -35,6 +35,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     unreadableGlobDirs: [],
     redact: [],
     network: "none",
+    tmp: "private",
     allowConnect: [],
     allowBind: [],
     allowSockets: [],

@@ -213,7 +213,7 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
     });
 
     test.skipIf(missingTool("python3") !== undefined)(
-      `${door}: network denied when not allowed, allowed by default`,
+      `${door}: network denied when not allowed, allowed when allowed, and never guessed`,
       () => {
         const probe = [
           "python3",
@@ -222,8 +222,10 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
             "print('socket-ok')\nexcept PermissionError: print('EPERM')",
         ];
         expect(invoke(probe).stdout.trim()).toBe("EPERM");
+        expect(invoke(probe, { network_allowed: true }).stdout.trim()).toBe("socket-ok");
+        // runok's SandboxPolicy has no default for network_allowed: an omitted one is refused, not allowed.
         const { network_allowed: _omitted, ...withoutNetwork } = JSON.parse(policy()) as Record<string, unknown>;
-        const allowed = run([
+        const refused = run([
           join(bin, "runok-linux-sandbox"),
           "--policy",
           JSON.stringify(withoutNetwork),
@@ -232,7 +234,8 @@ describe.each(MODES)("runok drop-in in %s mode: the seed's own cases", (mode) =>
           "--",
           ...probe,
         ]);
-        expect(allowed.stdout.trim()).toBe("socket-ok");
+        expect(refused.exitCode).toBe(125);
+        expect(refused.stdout).toBe("");
       },
     );
 

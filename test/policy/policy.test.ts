@@ -46,23 +46,52 @@ describe("policy files", () => {
     });
   });
 
-  test("runok's seed shape: network allowed when omitted", () => {
+  test("runok's SandboxPolicy: every field but read_deny_paths required; relative denies under each root", () => {
     const { policy, dialect } = interpretPolicy(
-      { writable_roots: ["/a"], read_only_subpaths: ["/a/.git"], read_deny_paths: ["/s"] },
+      {
+        writable_roots: ["/a", "/b/"],
+        read_only_subpaths: ["/a/.git"],
+        read_deny_paths: ["/s", ".env", "*.pem", "~/.ssh"],
+        network_allowed: true,
+        some_future_field: { x: 1 },
+      },
       "x",
     );
     expect(dialect).toBe("runok");
-    expect(policy).toEqual({ write: ["/a"], denyWrite: ["/a/.git"], denyRead: ["/s"], network: "all" });
-    expect(interpretPolicy({ network_allowed: false }, "x").policy.network).toBe("none");
+    expect(policy).toEqual({
+      write: ["/a", "/b/"],
+      denyWrite: ["/a/.git"],
+      denyRead: ["/s", ".env", "/a/.env", "/b/.env", "*.pem", "~/.ssh"],
+      network: "all",
+    });
+    const minimal = { writable_roots: [], read_only_subpaths: [], network_allowed: false };
+    expect(interpretPolicy(minimal, "x").policy.network).toBe("none");
+    expect(() => interpretPolicy({ writable_roots: [], read_only_subpaths: [] }, "x")).toThrow(/network_allowed/);
+    expect(() => interpretPolicy({ network_allowed: false }, "x")).toThrow(/writable_roots", "read_only_subpaths/);
   });
 
-  test("runok's preset shape", () => {
+  test("runok's SandboxPolicy: a write root in /tmp, or holding it, leaves /tmp the host's", () => {
+    const policyOf = (roots: string[]) =>
+      interpretPolicy({ writable_roots: roots, read_only_subpaths: [], network_allowed: false }, "x", { cwd: "/w" })
+        .policy.tmp;
+    expect(policyOf(["/tmp/p"])).toBe("host");
+    expect(policyOf(["/tmp"])).toBe("host");
+    expect(policyOf(["/"])).toBe("host");
+    expect(policyOf(["/home/p", "/tmpfoo"])).toBeUndefined();
+    expect(policyOf(["p"])).toBeUndefined();
+  });
+
+  test("runok's preset shape, and its deprecated writable/deny spelling", () => {
     const { policy } = interpretPolicy(
       { fs: { read: { deny: ["/s"] }, write: { allow: ["/a"], deny: ["/a/.git"] } }, network: { allow: false } },
       "x",
     );
     expect(policy).toEqual({ write: ["/a"], denyWrite: ["/a/.git"], denyRead: ["/s"], network: "none" });
     expect(interpretPolicy({ fs: {} }, "x").policy.network).toBe("all");
+    const legacy = interpretPolicy({ fs: { writable: ["/a"], deny: ["/a/.git"] } }, "x").policy;
+    expect(legacy).toEqual({ write: ["/a"], denyWrite: ["/a/.git"], denyRead: [], network: "all" });
+    expect(() => interpretPolicy({ fs: { writable: ["/a"], write: {} } }, "x")).toThrow(/mixes/);
+    expect(() => interpretPolicy({ fs: { read: { allow: ["/a"] } } }, "x")).toThrow(/fs.read.allow/);
   });
 
   const errorOf = (thunk: () => unknown): string => {

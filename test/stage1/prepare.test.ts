@@ -14,6 +14,7 @@ const policy: ResolvedPolicy = {
   unreadableGlobDirs: [],
   redact: [],
   network: "none",
+  tmp: "private",
   allowConnect: [],
   allowBind: [],
   allowSockets: [],

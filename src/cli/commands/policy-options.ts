@@ -1,11 +1,12 @@
 // Options that shape the policy, shared by `run` and `explain`, and the
 // function that turns them (plus any --policy and --profile) into a policy.
+import { resolve } from "node:path";
 import { CACHE_TOOLS } from "../../policy/caches.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
 import { checkHostPathsAreUtf8 } from "../utf8.ts";
 import { CordonError } from "../../errors.ts";
 import { composePolicy } from "../../policy/compose.ts";
-import { loadPolicy, type LoadedPolicy } from "../../policy/load.ts";
+import { loadPolicy, loadRunokConfig, type LoadContext, type LoadedPolicy } from "../../policy/load.ts";
 import { isWithin, realpathUtf8 } from "../../policy/paths.ts";
 import { resolvePolicy, type ResolvedPolicy } from "../../policy/resolve.ts";
 import { DEGRADATION_NAMES } from "../../policy/degradations.ts";
@@ -18,6 +19,19 @@ export const POLICY_OPTIONS = {
     alias: "p",
     valueHint: "FILE",
     description: "Read the policy from FILE (JSON, YAML or TOML), or inline JSON starting with {",
+  },
+  "runok-config": {
+    type: "string",
+    valueHint: "FILE",
+    description:
+      "Take the policy from a runok config (runok.yml): the presets named by --runok-preset, merged as runok " +
+      "merges them; relative paths resolve against FILE's directory, as in runok",
+  },
+  "runok-preset": {
+    type: "string",
+    valueHint: "NAME",
+    repeatable: true,
+    description: "A sandbox preset of --runok-config (definitions.sandbox.NAME); several merge, strictest wins",
   },
   profile: {
     type: "string",
@@ -180,9 +194,30 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
   return validate(ProfileSchema, JSON.parse(JSON.stringify(layer)), "command line");
 }
 
+/** The policy file, the runok config's presets, or neither. */
+function loadFileLayer(options: ParsedOptions): LoadedPolicy | undefined {
+  const context: LoadContext = { cwd: resolve((options.cwd as string | undefined) ?? ".") };
+  const config = options["runok-config"] as string | undefined;
+  const presets = (options["runok-preset"] as string[] | undefined) ?? [];
+  if (config === undefined) {
+    if (presets.length > 0)
+      throw new CordonError("--runok-preset needs --runok-config FILE: the config that defines it");
+    return typeof options.policy === "string" ? loadPolicy(options.policy, context) : undefined;
+  }
+  if (typeof options.policy === "string") {
+    throw new CordonError("--policy and --runok-config both give the policy; use one", {
+      hint: "add to a runok preset with flags (-w, --deny-read, ...) instead",
+    });
+  }
+  if (presets.length === 0) {
+    throw new CordonError(`--runok-config ${config} needs --runok-preset NAME: which of its sandbox presets to apply`);
+  }
+  return loadRunokConfig(config, presets, context);
+}
+
 export function choosePolicy(options: ParsedOptions): PolicyChoice {
   checkHostPathsAreUtf8(options.cwd as string | undefined);
-  const loaded = typeof options.policy === "string" ? loadPolicy(options.policy) : undefined;
+  const loaded = loadFileLayer(options);
   const composed = composePolicy({
     profile: options.profile as string | undefined,
     file: loaded?.policy,
@@ -195,7 +230,8 @@ export function choosePolicy(options: ParsedOptions): PolicyChoice {
     const root = policy.writeRoots.find((writable) => isWithin(real, writable));
     if (root) {
       const message =
-        `the policy file ${real} lies inside the write root ${root}: an earlier ` +
+        `the ${options["runok-config"] === undefined ? "policy file" : "runok config"} ${real} lies inside the ` +
+        `write root ${root}: an earlier ` +
         `sandboxed run could have rewritten it`;
       if (options.strict)
         throw new CordonError(message, { hint: "keep the policy outside every write root; the command was not run" });
