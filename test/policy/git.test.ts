@@ -2,10 +2,11 @@
 // scope, and what of each repository is protected.
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findDotGits, GIT_SEARCH, protectedGitPaths } from "../../src/policy/git.ts";
 
-const dir = mkdtempSync("/var/tmp/cordon-gitscan-");
+const dir = mkdtempSync(join(tmpdir(), "cordon-gitscan-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function tree(files: Record<string, string | null>): void {

@@ -15,11 +15,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GitGuardPlan } from "../../src/plan/git-guard.ts";
 import { neutraliseNewRepositories, recordGuarded, repairGuarded } from "../../src/stage1/git-guard.ts";
 
-const base = mkdtempSync("/var/tmp/cordon-gitguard-");
+const base = mkdtempSync(join(tmpdir(), "cordon-gitguard-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 function planFor(root: string, paths: string[]): GitGuardPlan {
