@@ -137,7 +137,10 @@ export function loadPolicy(argument: string, context?: LoadContext): LoadedPolic
 export function loadRunokConfig(path: string, presets: readonly string[], context: LoadContext): LoadedPolicy {
   const { text, regular } = readPolicyFile(path, "runok config");
   const parsed = parseText(text, formatOf(path, text), path);
-  const policy = fromRunokConfig(parsed, presets, { source: path, dir: dirname(resolve(path)) }, context);
+  // runok resolves a config's relative paths against its directory. One read through /dev/stdin, /dev/fd/N
+  // or /proc (a pipe, or a file the caller opened) has none but the working directory.
+  const dir = regular && !/^\/(dev|proc)\//.test(resolve(path)) ? dirname(resolve(path)) : context.cwd;
+  const policy = fromRunokConfig(parsed, presets, { source: path, dir }, context);
   return { policy, dialect: "runok", source: path, ...(regular ? { path } : {}) };
 }
 

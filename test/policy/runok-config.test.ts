@@ -107,6 +107,21 @@ describe.each(MODES)("--runok-config in %s mode", (mode) => {
     expect(existsSync(join(project, ".git", "y"))).toBe(false);
   });
 
+  test("a config read from a pipe (/dev/stdin) resolves its paths against the working directory", () => {
+    const result = cordon(
+      [...modeArgs(mode), "-q", "--runok-config", "/dev/stdin", "--runok-preset", "restricted", "--"].concat([
+        "sh",
+        "-c",
+        "touch src/piped && echo WROTE; touch .git/z || echo GIT-RO; cat .env.local",
+      ]),
+      { cwd: project, env: { HOME: home }, stdin: CONFIG },
+    );
+    expect(result.stdout).toContain("WROTE");
+    expect(result.stdout).toContain("GIT-RO");
+    expect(result.stdout).not.toContain("SECRET");
+    expect(existsSync(join(project, ".git", "z"))).toBe(false);
+  });
+
   test("the deprecated fs.writable/fs.deny spelling; a preset without network allows it, as runok's does", () => {
     const result = c([
       "--runok-config",
