@@ -26,12 +26,15 @@ interface Fallback {
 
 /** What falling back to landlock-only mode means for this user and ABI. */
 function landlockOnlyConsequence({ uid, abi }: Fallback): string {
-  const losses = landlockOnlyLosses(uid, abi);
+  const all = landlockOnlyLosses(uid, abi);
+  const losses = all.filter((loss) => loss.weakensSecurity);
+  const costs = all.filter((loss) => !loss.weakensSecurity);
   const refused = losses.filter((loss) => loss.refusedByDefault);
   return (
     `auto mode will use landlock-only mode, which does not enforce: ` +
     `${losses.map((degradation) => degradation.feature).join(", ")}; ` +
     refused.map((loss) => `${loss.consequence}, so cordon refuses it unless --allow-degraded ${loss.name}; `).join("") +
+    `and costs: ${costs.map((cost) => cost.consequence).join("; ")}; ` +
     `denies inside write roots are compiled into grants on their siblings, so new ` +
     `entries cannot be created directly next to a denied path`
   );

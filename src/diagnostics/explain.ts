@@ -35,7 +35,11 @@ type DenyEntry = PreparedRun["policy"]["denyRead"][number];
 function enforcement(entry: DenyEntry, deny: "write" | "read", plan: PreparedRun["plan"]): string {
   const links = (entry.links ?? 1) > 1 ? `; it has ${entry.links} hard links, and its other names are not covered` : "";
   if (plan.mode === "landlock") {
-    return `Landlock withholds the rights from it and grants them to its siblings instead${links}`;
+    const names =
+      deny === "read" && entry.kind === "dir"
+        ? "; its entries' names can be listed (so that its parents can), never their contents"
+        : "";
+    return `Landlock withholds the rights from it and grants them to its siblings instead${names}${links}`;
   }
   if (entry.kind === "symlink") return "the link itself: Landlock keeps its directory's entries from being changed";
   const mount = plan.denyMounts.find((candidate) => candidate.path === entry.path);
@@ -59,7 +63,7 @@ function enforcement(entry: DenyEntry, deny: "write" | "read", plan: PreparedRun
   if (deny === "read" && plan.denyLandlockReads.includes(entry.path)) {
     return (
       `missing, ${covered?.reason ?? "without a placeholder"}: if it appears during the run, Landlock gives it ` +
-      `no rights (rule at ${entry.existing ?? "its nearest existing ancestor"})`
+      `no rights but listing its names (rule at ${entry.existing ?? "its nearest existing ancestor"})`
     );
   }
   return covered ? `${covered.reason}: nothing more to do` : "not enforced (please report this)";

@@ -106,13 +106,12 @@ export function renderExplain(report: ExplainReport): string {
     `why: ${mode.reason}`,
     ...mode.fixes.map((fix) => `fix: ${fix}`),
   ]);
-  section(
-    "not enforced here",
-    report.notEnforced.map(
-      (degradation) =>
-        `${degradation.feature}${degradation.weakensSecurity ? "" : " (convenience only)"}: ${degradation.consequence}`,
-    ),
-  );
+  const line = (degradation: ExplainReport["notEnforced"][number]) =>
+    `${degradation.feature}: ${degradation.consequence}`;
+  section("not enforced here", report.notEnforced.filter((degradation) => degradation.weakensSecurity).map(line));
+  // What fails with "Permission denied" although nothing is less safe: cordon never reads the command's output.
+  const costs = report.notEnforced.filter((degradation) => !degradation.weakensSecurity);
+  if (costs.length > 0) section("costs of this mode (these fail, though nothing is less safe)", costs.map(line));
   if (report.warnings.length > 0) section("warnings", report.warnings);
   const policy = report.policy;
   section(

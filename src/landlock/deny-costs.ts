@@ -40,19 +40,8 @@ function group(placement: Placement, rights: bigint) {
 export function denyCosts(placement: Placement, exclusions: readonly Exclusion[]): Degradation[] {
   const costs: Degradation[] = [];
   // The metadata degradation (chmod, utimes) is not specific to denies: landlock-only
-  // mode names it for every file outside the write roots (LANDLOCK_ONLY_GAPS).
-  const listing = group(placement, fsMask(["READ_DIR"]));
-  if (listing.dirs.length > 0) {
-    costs.push({
-      layer: "landlock",
-      name: "deny-costs",
-      feature: "listing directories above read-denied paths",
-      consequence:
-        `${names(listing.dirs)} cannot be listed (on the way to read-denied ${names(listing.denied)}); ` +
-        "their existing entries stay usable, entries that appear there after the start do not",
-      weakensSecurity: false,
-    });
-  }
+  // mode names it for every file outside the write roots (LANDLOCK_ONLY_GAPS). No
+  // deny withholds READ_DIR (deny.ts): the directories above a denied path stay listable.
   const entries = group(placement, fsMask(ENTRY_RIGHTS));
   if (entries.dirs.length > 0) {
     costs.push({

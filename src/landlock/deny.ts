@@ -23,12 +23,15 @@ export interface DirEntry {
 export type ListDirectory = (dir: string) => readonly DirEntry[] | undefined;
 
 /**
- * "read": nothing; "read-file": nothing but READ_DIR, which a file does not
- * use, so the directories above it stay listable; "write": stays readable and executable; "device": no file
- * may be opened (listing stays), for /dev in landlock-only mode, where the
+ * "read": nothing but READ_DIR. The directories above a read-denied path keep
+ * READ_DIR so that they stay listable (`ls /`, `ls ~` beside ~/.ssh); a right
+ * on a directory covers everything beneath it, so a denied directory can then
+ * be listed too: the names of its entries show, their contents never (a file
+ * does not use READ_DIR). "write": stays readable and executable. "device": no
+ * file may be opened (listing stays), for /dev in landlock-only mode, where the
  * read grant on / would reach raw disks and other users' terminals.
  */
-type DenyKind = "read" | "read-file" | "write" | "device";
+type DenyKind = "read" | "write" | "device";
 
 export interface Exclusion {
   /** Canonical absolute path; it need not exist (then it cannot be created). */
@@ -42,10 +45,17 @@ const KEPT_BY_WRITE_DENY: FsRight[] = ["READ_FILE", "READ_DIR", "EXECUTE"];
 /** Rights a device-denied tree keeps: its directories can be listed and searched. */
 const KEPT_BY_DEVICE_DENY: FsRight[] = ["READ_DIR", "EXECUTE"];
 
+/** Rights a read-denied path keeps: listing, so that the directories above it stay listable. */
+const KEPT_BY_READ_DENY: FsRight[] = ["READ_DIR"];
+
+const KEPT: Record<DenyKind, FsRight[]> = {
+  read: KEPT_BY_READ_DENY,
+  write: KEPT_BY_WRITE_DENY,
+  device: KEPT_BY_DEVICE_DENY,
+};
+
 export function excludedRights(deny: DenyKind, all: bigint): bigint {
-  if (deny === "read") return all;
-  if (deny === "read-file") return all & ~fsMask(["READ_DIR"]);
-  return all & ~fsMask(deny === "write" ? KEPT_BY_WRITE_DENY : KEPT_BY_DEVICE_DENY);
+  return all & ~fsMask(KEPT[deny]);
 }
 
 interface PlacedRule {

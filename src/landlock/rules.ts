@@ -34,7 +34,7 @@ export interface PathFact {
 }
 
 /** What a path is granted; everything not granted is denied once handled. */
-type Grant = "read" | "write" | "device" | "socket";
+type Grant = "read" | "write" | "device" | "socket" | "shm";
 
 export interface LandlockIntent {
   readRoots: PathFact[];
@@ -43,6 +43,8 @@ export interface LandlockIntent {
   devices: PathFact[];
   /** Host unix sockets the command may connect to (Landlock ABI 9 restricts the rest). */
   sockets?: PathFact[];
+  /** The host's /dev/shm, in landlock-only mode when `shm` is accepted; skipped when absent. */
+  shm?: PathFact[];
   network: { allow: boolean; connectPorts: number[]; bindPorts: number[] };
   /** Denied paths under the grants, compiled into rules on their siblings (deny.ts). */
   exclusions?: Exclusion[];
@@ -94,12 +96,16 @@ const WRITE_RIGHTS: FsRight[] = ALL_FS_RIGHTS.filter(
   (right) => right !== "MAKE_CHAR" && right !== "MAKE_BLOCK" && right !== "IOCTL_DEV",
 );
 const DEVICE_RIGHTS: FsRight[] = ["READ_FILE", "WRITE_FILE", "TRUNCATE", "IOCTL_DEV", "READ_DIR"];
+// POSIX shared memory and semaphores: files created, mapped, resized and removed
+// directly in /dev/shm (sem_open links its temporary file within it); nothing to execute.
+const SHM_RIGHTS: FsRight[] = ["READ_FILE", "WRITE_FILE", "TRUNCATE", "READ_DIR", "MAKE_REG", "REMOVE_FILE"];
 
 const GRANT_RIGHTS: Record<Grant, FsRight[]> = {
   read: READ_RIGHTS,
   write: WRITE_RIGHTS,
   device: DEVICE_RIGHTS,
   socket: ["RESOLVE_UNIX"],
+  shm: SHM_RIGHTS,
 };
 
 export function rightsForGrant(grant: Grant, kind: PathKind, handled: bigint): bigint {
@@ -154,6 +160,7 @@ export function landlockRulesFor(intent: LandlockIntent, abi: number): LandlockP
     add(intent.writeRoots, "write", false);
     add(intent.devices, "device", true);
     add(intent.sockets ?? [], "socket", false);
+    add(intent.shm ?? [], "shm", true);
   } catch (error) {
     if (!(error instanceof TooManyRules)) throw error;
     throw new CordonError(`the deny paths need more than ${error.limit} Landlock rules in landlock-only mode`, {

@@ -11,7 +11,7 @@ import { cacheRoot, cacheVariables, offlineVariables } from "../policy/caches.ts
 import type { HostFacts } from "../host/facts.ts";
 import type { Exclusion } from "../landlock/deny.ts";
 import { landlockRulesFor, type LandlockPlan, type PathFact } from "../landlock/rules.ts";
-import { CATALOG, landlockOnlyLosses, unaccepted, type Degradation } from "../policy/degradations.ts";
+import { CATALOG, hiddenNames, landlockOnlyLosses, unaccepted, type Degradation } from "../policy/degradations.ts";
 import { environmentRemovals, type RemovedVariable } from "../policy/environment.ts";
 import { isWithin, type ExpectedIdentity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
@@ -306,16 +306,19 @@ function cordonWritableDegradations(policy: ResolvedPolicy, files: readonly Cord
 /** landlock-only mode enforces denies with rules on the siblings of each denied path. */
 function landlockOnlyExclusions(policy: ResolvedPolicy, hiddenFiles: readonly string[]): Exclusion[] {
   return [
-    ...hiddenFiles.map((path): Exclusion => ({ path, deny: "read-file" })),
+    ...hiddenFiles.map((path): Exclusion => ({ path, deny: "read" })),
     // As root (without capabilities, still the owner) /dev/sda and other
     // users' terminals would be readable through the grant on /.
     { path: "/dev", deny: "device" },
     ...policy.denyWrite.map((deny): Exclusion => ({ path: deny.path, deny: "write" })),
-    ...policy.denyRead.map((deny): Exclusion => ({
-      path: deny.path,
-      deny: deny.kind === "dir" ? "read" : "read-file",
-    })),
+    ...policy.denyRead.map((deny): Exclusion => ({ path: deny.path, deny: "read" })),
   ];
+}
+
+/** Landlock-only mode lists the names in hidden directories: their parents stay listable (deny.ts). */
+function hiddenNamesDegradations(policy: ResolvedPolicy): Degradation[] {
+  const dirs = policy.denyRead.filter((entry) => entry.kind === "dir").map((entry) => entry.path);
+  return dirs.length > 0 ? [hiddenNames(dirs)] : [];
 }
 
 /** The degradations `--strict` refuses: those not accepted by name. */
@@ -419,6 +422,7 @@ export function planSandbox(
     : resolved;
   // Landlock cannot confine chmod and its kin to the write roots; with none, seccomp refuses them all.
   const lockMetadata = !bwrap && policy.writeRoots.length === 0;
+  const shmGranted = policy.allowDegraded.includes("shm");
   const network = networkAccessOf(policy);
   const abi = facts.landlock.abi;
   if (network === "tcp" && abi < NET_RIGHTS_SINCE) {
@@ -472,6 +476,8 @@ export function planSandbox(
       ],
       devices: devicesFor(mode, terminal.session, facts),
       sockets: policy.allowSockets.map((path) => ({ path, kind: "file" as const })),
+      // bwrap mode's /dev/shm is a private tmpfs, already a write root; the host's only when accepted by name.
+      shm: !bwrap && shmGranted ? [{ path: "/dev/shm", kind: "dir" }] : [],
       network: { allow: network === "all", connectPorts: policy.allowConnect, bindPorts: policy.allowBind },
       // bwrap mode enforces denies with mounts; landlock-only mode with rules on their siblings.
       exclusions: bwrap ? bwrapExclusions(policy, deny) : landlockOnlyExclusions(policy, redaction.hidden),
@@ -500,7 +506,11 @@ export function planSandbox(
     degradations: [
       ...(bwrap
         ? landlock.degradations.map((degradation) => coveredByNamespaces(degradation, network))
-        : [...landlock.degradations, ...landlockOnlyLosses(facts.uid, abi, lockMetadata)]),
+        : [
+            ...landlock.degradations,
+            ...landlockOnlyLosses(facts.uid, abi, lockMetadata, shmGranted),
+            ...hiddenNamesDegradations(policy),
+          ]),
       ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
     ],

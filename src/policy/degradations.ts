@@ -19,6 +19,9 @@ export const DEGRADATION_NAMES = [
   "deny-costs",
   "hard-links",
   "cordon-writable",
+  "hidden-names",
+  "shm",
+  "tmp",
 ] as const;
 
 export type DegradationName = (typeof DEGRADATION_NAMES)[number];
@@ -130,6 +133,63 @@ export const CATALOG = {
 } as const satisfies Partial<Record<DegradationName, Degradation>>;
 
 /**
+ * Landlock-only mode keeps the directories above a hidden directory listable
+ * (`ls ~` beside ~/.ssh): a right on a directory covers everything beneath
+ * it, so the hidden directory's own entries can be listed too. Their contents
+ * stay unreadable; bwrap mode mounts an empty directory there instead.
+ */
+export function hiddenNames(dirs: readonly string[]): Degradation {
+  const shown = dirs.length > 4 ? `${dirs.slice(0, 4).join(", ")} and ${dirs.length - 4} more` : dirs.join(", ");
+  return {
+    name: "hidden-names",
+    layer: "namespaces",
+    feature: "names in hidden directories",
+    consequence:
+      `the names of the entries in ${shown} (and in their subdirectories) can be listed, never their ` +
+      "contents: Landlock cannot keep a directory's parents listable without letting it be listed too",
+    weakensSecurity: true,
+  };
+}
+
+const SHM_SHARED =
+  "the POSIX shared memory and semaphores there of every process of the same user (as root: of every user)";
+
+/**
+ * /dev/shm in landlock-only mode: without a mount namespace it is the host's,
+ * and glibc's shm_open and sem_open use no other directory. Not granted unless
+ * `shm` is accepted by name (fail closed): a cost, not a gap.
+ */
+export const SHM_NOT_WRITABLE: Degradation = {
+  name: "shm",
+  layer: "namespaces",
+  feature: "a writable /dev/shm",
+  consequence:
+    "/dev/shm is not writable: shm_open and sem_open fail with Permission denied (Python multiprocessing's " +
+    `Queue, Lock and Pool); --allow-degraded shm makes the host's /dev/shm writable, and with it ${SHM_SHARED}`,
+  weakensSecurity: false,
+};
+
+/** /dev/shm granted in landlock-only mode, because `shm` was accepted by name. */
+export const SHM_SHARED_WITH_HOST: Degradation = {
+  name: "shm",
+  layer: "namespaces",
+  feature: "a private /dev/shm",
+  consequence: `/dev/shm is the host's (--allow-degraded shm): the command can read, change and remove ${SHM_SHARED}`,
+  weakensSecurity: true,
+};
+
+/** The host's /tmp in landlock-only mode: read-only, with a private TMPDIR instead. */
+export const TMP_READ_ONLY: Degradation = {
+  name: "tmp",
+  layer: "namespaces",
+  feature: "a writable /tmp",
+  consequence:
+    "/tmp is read-only (it is the host's): a program that writes to /tmp instead of $TMPDIR gets Permission " +
+    "denied; $TMPDIR is a private directory, removed after the run",
+  weakensSecurity: false,
+};
+
+/**
  * The metadata gap as uid 0: without capabilities root still owns the
  * system's files, so chmod reaches /etc/shadow and every stand-in cordon
  * mounts. That defeats the policy itself: refused unless accepted by name.
@@ -165,14 +225,18 @@ export const METADATA_LOCKED: Degradation = {
 
 /**
  * What landlock-only mode cannot enforce whatever the policy, as user `uid`,
- * with Landlock `abi`; `metadataLocked` when the policy has no write root.
+ * with Landlock `abi`; `metadataLocked` when the policy has no write root;
+ * `shm` when /dev/shm is granted (accepted by name). Also what it costs:
+ * /dev/shm (unless granted) and /tmp are not writable.
  */
-export function landlockOnlyLosses(uid: number, abi: number, metadataLocked = false): Degradation[] {
+export function landlockOnlyLosses(uid: number, abi: number, metadataLocked = false, shm = false): Degradation[] {
   const metadata = metadataLocked ? METADATA_LOCKED : uid === 0 ? METADATA_AS_ROOT : CATALOG.metadata;
   return [
     ...(abi < FS_RIGHT_SINCE.RESOLVE_UNIX ? [CATALOG["unix-sockets"]] : []),
     metadata,
     CATALOG["process-isolation"],
+    shm ? SHM_SHARED_WITH_HOST : SHM_NOT_WRITABLE,
+    TMP_READ_ONLY,
   ];
 }
 

@@ -165,7 +165,8 @@ const POLICY_FIELDS = {
     v.array(v.picklist(DEGRADATION_NAMES, `must be one of ${DEGRADATION_NAMES.join(", ")}`)),
     "Weaker guarantees accepted by name, under --strict or where cordon refuses them by default " +
       `(\`metadata\` as root in landlock-only mode, \`cordon-writable\`): ` +
-      `${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
+      `${DEGRADATION_NAMES.map((name) => `\`${name}\``).join(", ")}. \`shm\` also makes the host's /dev/shm ` +
+      "writable in landlock-only mode (Python multiprocessing), sharing it with the user's other processes.",
   ),
   protectGit: described(
     v.boolean("must be true or false"),

@@ -113,6 +113,9 @@ export function summaryLine(report: EnforcementReport): string {
   const weaker = report.degraded
     .filter((degradation) => degradation.weakensSecurity)
     .map((degradation) => degradation.name);
+  const costs = report.degraded
+    .filter((degradation) => !degradation.weakensSecurity && degradation.layer === "namespaces")
+    .map((degradation) => degradation.name);
   const enforced = report.enforced;
   // Every Landlock right this ABI lacks, even where bwrap's mounts cover it.
   const dropped = report.degraded.filter((degradation) => degradation.layer === "landlock");
@@ -128,6 +131,7 @@ export function summaryLine(report: EnforcementReport): string {
         (enforced.session === "new" ? "a new session" : "the terminal's session")
       : "nothing enforced",
     weaker.length ? `weaker: ${[...new Set(weaker)].join(", ")}` : "nothing weaker",
+    ...(costs.length > 0 ? [`costs: ${[...new Set(costs)].join(", ")}`] : []),
     ...(report.environmentRemoved.length > 0
       ? [`environment without ${report.environmentRemoved.map((variable) => variable.name).join(" ")}`]
       : []),
@@ -143,6 +147,19 @@ export function summaryLine(report: EnforcementReport): string {
     `exit ${report.exitStatus} after ${report.durationMs} ms` +
       (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),
   ].join("; ");
+}
+
+/**
+ * What landlock-only mode costs although nothing is less safe (a read-only
+ * /tmp, no /dev/shm, no new entries next to denied paths), one line each, for
+ * -v after a failed run: cordon never reads the command's output, so it
+ * cannot tell which one the command hit.
+ */
+export function costLines(mode: string, degradations: readonly Degradation[]): string[] {
+  if (mode !== "landlock") return [];
+  return degradations
+    .filter((degradation) => !degradation.weakensSecurity)
+    .map((degradation) => `landlock-only mode: ${degradation.consequence}`);
 }
 
 /** The landlock-only warning line: each guarantee that is weaker, by feature. */

@@ -6,7 +6,7 @@ import { SIGNALS } from "../../ffi/constants.ts";
 import { CordonError } from "../../src/errors.ts";
 import type { HostFacts } from "../../src/host/facts.ts";
 import type { DirEntry, EntryKind } from "../../src/landlock/deny.ts";
-import { fsMask } from "../../src/landlock/abi.ts";
+import { fsMask, fsRightsOf } from "../../src/landlock/abi.ts";
 import type { MountOp } from "../../src/plan/mounts.ts";
 import type { DenyAction } from "../../src/plan/deny-mounts.ts";
 import {
@@ -445,14 +445,15 @@ describe("planSandbox: deny mounts (bwrap mode)", () => {
     expect(result.denyMounts.map(({ path, action }) => [path, action])).toEqual([["/tmp/build/.env", "hide-file"]]);
   });
 
-  test("a missing read-denied path outside the write roots: no mount, and no Landlock read right reaches it", () => {
+  test("a missing read-denied path outside the write roots: no mount; no Landlock right but listing reaches it", () => {
     const policy = policyOf({ denyRead: [missing("/home/u/.gnupg", "/home/u")] });
     const result = plan(policy, "bwrap");
     expect(result.denyMounts).toEqual([]);
     expect(result.hostState.placeholders).toEqual([]);
     expect(result.denyCovered).toEqual([{ path: "/home/u/.gnupg", reason: "outside every write root" }]);
     const reaching = result.landlock.pathRules.filter((rule) => within("/home/u/.gnupg", rule.path));
-    expect(reaching).toEqual([]);
+    // Listing stays on its ancestors (ls / and ls ~ work), so it reaches the path too: names, never contents.
+    expect(reaching.map((rule) => [rule.path, fsRightsOf(rule.access)])).toEqual([["/", ["READ_DIR"]]]);
   });
 
   test("a denied symlink gets no mount; Landlock keeps it from being removed or replaced", () => {

@@ -6,7 +6,14 @@ import { CordonError } from "../../errors.ts";
 import { gatherHostFacts } from "../../host/facts.ts";
 import { runSandboxed, type RunIo } from "../../stage1/execute.ts";
 import { prepareRun } from "../../stage1/prepare.ts";
-import { emptyReport, reportOf, reportText, summaryLine, type EnforcementReport } from "../../stage1/report.ts";
+import {
+  costLines,
+  emptyReport,
+  reportOf,
+  reportText,
+  summaryLine,
+  type EnforcementReport,
+} from "../../stage1/report.ts";
 import {
   closeReportFile,
   openReportFile,
@@ -73,7 +80,11 @@ files outside the write roots, hidden ones included (~/.ssh), readable or writab
 root that reaches every system file, so landlock-only mode refuses to run as root with a write root unless
 --allow-degraded metadata. With no write root, seccomp refuses every chmod, chown and xattr change instead
 (file times stay changeable). A warning line says what is weaker (under --mode landlock, only with -v).
-\`cordon explain\` shows it all.
+So that / and ~ stay listable, the names in a hidden directory such as ~/.ssh can be listed (never its
+files). It also costs, though nothing is less safe: the host's /tmp is read-only (use $TMPDIR); /dev/shm is
+not writable, so Python multiprocessing fails (--allow-degraded shm grants the host's, and with it the
+shared memory of every process of the same user). -v names these costs after a failed run; \`cordon
+explain\` shows it all.
 
 In both modes, nothing the command started outlives cordon: every leftover process is killed and reaped
 before cordon returns, and the terminal's foreground group and settings are put back.`;
@@ -170,7 +181,9 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     const outcome = await runSandboxed(prepared, argv, io);
     report = outcome.report;
     if (outcome.status !== 0) {
-      for (const line of [FAILED_RUN_HINT, ...protectedPathLines(outcome.prepared.policy)]) await io.detail(line);
+      const { policy: ran, plan } = outcome.prepared;
+      const lines = [FAILED_RUN_HINT, ...costLines(plan.mode, plan.degradations), ...protectedPathLines(ran)];
+      for (const line of lines) await io.detail(line);
     }
     return await finish(outcome.status);
   } catch (error) {
