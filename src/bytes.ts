@@ -98,3 +98,10 @@ export function escapeBytes(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/** `text` with every control character (newline and ESC included) written as \xNN. */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const controls = /[\x00-\x1f\x7f]/g;
+  return text.replace(controls, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}

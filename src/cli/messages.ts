@@ -11,6 +11,7 @@
 // isatty) made every run, quiet ones too, load node:tty and its stream
 // machinery: about 6 ms of CPU per run, measured. The colours are four SGR codes.
 import { writeSync } from "node:fs";
+import { escapeControls } from "../bytes.ts";
 import type { ConsolaInstance, LogObject } from "consola/core";
 import { isTerminal } from "../../ffi/libc.ts";
 
@@ -58,5 +59,6 @@ async function loadConsola(): Promise<ConsolaInstance> {
 export async function printMessage(level: MessageLevel, ...lines: string[]): Promise<void> {
   loading ??= loadConsola();
   const consola = await loading;
-  for (const line of lines) consola[level](line);
+  // A line may carry a path the command chose: its control characters never reach the terminal raw.
+  for (const line of lines) consola[level](escapeControls(line));
 }

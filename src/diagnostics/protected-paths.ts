@@ -3,6 +3,7 @@
 // (that would make its stderr a pipe of cordon's), so it cannot tell which
 // path the command was refused; it names the protected ones most commands
 // hit, configs first, and points at explain for the rest. Pure.
+import { escapeControls } from "../bytes.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 
 /** How many paths the hint names before pointing at explain. */
@@ -26,7 +27,7 @@ export function protectedPathLines(policy: ProtectingPolicy): string[] {
   if (ordered.length === 0) return [];
   const lines = ordered
     .slice(0, SHOWN)
-    .map((entry) => `${entry.path} is write-protected by ${ruleOf(entry.what)} (${entry.what})`);
+    .map((entry) => escapeControls(`${entry.path} is write-protected by ${ruleOf(entry.what)} (${entry.what})`));
   const more = ordered.length - SHOWN;
   if (more > 0) lines.push(`and ${more} more protected paths: \`cordon explain\` lists them`);
   return lines;

@@ -1,5 +1,6 @@
 // Human-readable forms of doctor's and explain's reports. Plain text with
 // fixed tags, so it pastes well into an issue; JSON is the stable form.
+import { escapeControls } from "../bytes.ts";
 import type { Check, DoctorReport, ExplainReport, SelftestReport } from "./schema.ts";
 
 const TAG: Record<Check["status"], string> = { ok: "[ OK ]", warn: "[WARN]", fail: "[FAIL]" };
@@ -91,7 +92,22 @@ function secretLines(secrets: ExplainReport["secrets"]): string[] {
   ];
 }
 
-export function renderExplain(report: ExplainReport): string {
+/**
+ * Every string of `value` with its control characters written as escapes: a
+ * path the command chose (a repository named with ESC or a newline) must not
+ * reach the terminal raw, nor forge a line of cordon's.
+ */
+function withoutControls<T>(value: T): T {
+  if (typeof value === "string") return escapeControls(value) as T;
+  if (Array.isArray(value)) return value.map(withoutControls) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutControls(item)])) as T;
+  }
+  return value;
+}
+
+export function renderExplain(unsafe: ExplainReport): string {
+  const report = withoutControls(unsafe);
   const out: string[] = [];
   const section = (title: string, body: string[]) => {
     out.push(`${title}:`, ...(body.length > 0 ? body.map((line) => `  ${line}`) : ["  (none)"]), "");

@@ -5,6 +5,7 @@ import { readFileSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { firstInvalidByte, utf8OrUndefined } from "../bytes.ts";
 import { CordonError } from "../errors.ts";
+import { duplicateJsonKey } from "./json-keys.ts";
 import { fromPreset, fromRunokConfig, fromSandboxPolicy, SANDBOX_POLICY_KEYS } from "./runok.ts";
 import { PolicyFileSchema, type PolicyFile } from "./schema.ts";
 import { validate } from "./validate.ts";
@@ -37,15 +38,30 @@ function formatOf(path: string, text: string): PolicyFormat {
 function parseAs(text: string, format: PolicyFormat, source: string): unknown {
   try {
     switch (format) {
-      case "json":
-        return JSON.parse(text);
+      case "json": {
+        const value: unknown = JSON.parse(text);
+        const duplicate = duplicateJsonKey(text);
+        if (duplicate !== undefined) throw new DuplicateKey(duplicate);
+        return value;
+      }
       case "yaml":
         return Bun.YAML.parse(text);
       case "toml":
         return Bun.TOML.parse(text);
     }
   } catch (error) {
+    if (error instanceof DuplicateKey) {
+      throw new CordonError(`${source}: the key ${JSON.stringify(error.key)} appears twice in one object`, {
+        hint: "JSON keeps only the last, which would silently replace the first; runok refuses it too",
+      });
+    }
     throw new CordonError(`${source}: not valid ${format.toUpperCase()}: ${(error as Error).message}`);
+  }
+}
+
+class DuplicateKey extends Error {
+  constructor(readonly key: string) {
+    super(`duplicate key ${key}`);
   }
 }
 
@@ -105,6 +121,16 @@ export function interpretPolicy(
     );
   }
   const record = value as Record<string, unknown>;
+  // `network` is both dialects' word; every other field belongs to one.
+  const runokKeys = [...SANDBOX_POLICY_KEYS, "fs"].filter((key) => key in record);
+  const ownKeys = Object.keys(record).filter((key) => key in PolicyFileSchema.entries && key !== "network");
+  if (runokKeys.length > 0 && ownKeys.length > 0) {
+    // One dialect or the other: runok's ignores fields it does not know, so cordon's would vanish silently.
+    throw new CordonError(
+      `${source}: mixes runok's fields (${runokKeys.join(", ")}) with cordon's (${ownKeys.join(", ")})`,
+      { hint: "write the policy in one of the two forms: runok's SandboxPolicy or preset, or cordon's" },
+    );
+  }
   if (SANDBOX_POLICY_KEYS.some((key) => key in record)) {
     return { policy: fromSandboxPolicy(record, source, context), dialect: "runok" };
   }

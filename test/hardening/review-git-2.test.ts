@@ -4,16 +4,17 @@
 // of the user's global config. Each attack is first shown working without
 // protection (a plain -w run), then under --profile workspace. holeTest marks
 // an attack that still works; attackTest one that is defended.
-import { describe, expect } from "bun:test";
+import { afterAll, describe, expect } from "bun:test";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { attackTest } from "../helpers/attacks.ts";
-import { GIT_MODES, gitEnv, gitMissing, gitScene, plain, workspace } from "../helpers/git-scene.ts";
+import { GIT_MODES, gitEnv, gitMissing, gitScene, plain, removeGitScenes, workspace } from "../helpers/git-scene.ts";
 import { modeArgs, run, startCordon, waitFor } from "../helpers/cordon.ts";
 
 const MODES = GIT_MODES;
 const scene = () => gitScene("cordon-review-gitb-");
+afterAll(removeGitScenes);
 
 /** A shell `printf` format for `bytes` (octal escapes: dash's printf has no \x). */
 function printfOf(bytes: string): string {

@@ -2,16 +2,17 @@
 // adversary who has read src/policy/git.ts and src/stage1/git-guard.ts. Each
 // attack is first shown working without protection (a plain -w run), then
 // under --profile workspace. holeTest marks an attack that still works.
-import { describe, expect } from "bun:test";
+import { afterAll, describe, expect } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { attackTest } from "../helpers/attacks.ts";
-import { GIT_MODES, gitEnv, gitMissing, gitScene, plain, workspace } from "../helpers/git-scene.ts";
+import { GIT_MODES, gitEnv, gitMissing, gitScene, plain, removeGitScenes, workspace } from "../helpers/git-scene.ts";
 import { modeArgs, startCordon, systemTool, waitFor } from "../helpers/cordon.ts";
 
 const MODES = GIT_MODES;
 const scriptMissing = systemTool("script") ? undefined : "script (util-linux) is not installed";
 const scene = () => gitScene("cordon-review-git-");
+afterAll(removeGitScenes);
 
 for (const mode of MODES) {
   describe(`${mode} mode`, () => {

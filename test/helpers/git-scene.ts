@@ -1,7 +1,7 @@
 // The scene git attacks share (test/hardening/*git*.test.ts): a repository
 // in a write root, a payload on the host that records when git runs it, and
 // the same git for host and sandbox (identity set, no system config).
-import { afterAll, expect } from "bun:test";
+import { expect } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cordon, modeArgs, run, systemTool } from "./cordon.ts";
@@ -43,9 +43,15 @@ export interface GitScene {
 }
 
 const scenes: string[] = [];
-afterAll(() => {
+
+/**
+ * Removes the scenes made so far. Each test file calls it in its own
+ * afterAll: a hook registered here, in a module every file shares, ran for
+ * the first file only and left the others' scenes behind.
+ */
+export function removeGitScenes(): void {
   for (const dir of scenes.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}
 
 /**
  * A fresh scene. Not under /tmp: bwrap mode gives the command a private

@@ -19,6 +19,7 @@ import {
 import { hostStateFor } from "../../src/plan/state.ts";
 import type { DegradationName } from "../../src/policy/degradations.ts";
 import type { ExpectedIdentity, Identity } from "../../src/policy/paths.ts";
+import { OFFLINE_VARIABLES } from "../../src/policy/caches.ts";
 import { NO_GIT, type ResolvedPolicy } from "../../src/policy/resolve.ts";
 
 type ResolvedPath = ResolvedPolicy["denyWrite"][number];
@@ -246,7 +247,7 @@ describe("planSandbox: modes", () => {
     expect(result.mountChecks).toEqual([]);
     expect(result.parentDeathSignal).toBe(SIGNALS.SIGKILL);
     expect(result.parentDeathSignal).toBe(9);
-    expect(result.env.set).toEqual({ TMPDIR: result.hostState.tmpdir, FOO: "bar" });
+    expect(result.env.set).toEqual({ ...OFFLINE_VARIABLES, TMPDIR: result.hostState.tmpdir, FOO: "bar" });
     expect(result.hostState.tmpdir).toBe(`${STATE}/tmp`);
     const tmpRules = result.landlock.pathRules.filter((rule) => rule.path === result.hostState.tmpdir);
     expect(tmpRules).toHaveLength(1);
@@ -260,7 +261,13 @@ describe("planSandbox: modes", () => {
     const result = plan(policy, "bwrap");
     expect(result.mode).toBe("bwrap");
     expect(result.parentDeathSignal).toBe(0);
-    expect(result.env).toEqual({ clear: true, allowList: false, set: { TMPDIR: "/tmp" }, unset: ["X"], removed: [] });
+    expect(result.env).toEqual({
+      clear: true,
+      allowList: false,
+      set: { ...OFFLINE_VARIABLES, TMPDIR: "/tmp" },
+      unset: ["X"],
+      removed: [],
+    });
     for (const tmp of ["/tmp", "/dev/shm"]) {
       const rule = result.landlock.pathRules.find((candidate) => candidate.path === tmp);
       expect(rule).toMatchObject({ grant: "write" });
