@@ -102,11 +102,14 @@ export const SIGNALS = {
   SIGCONT: 18,
   SIGSTOP: 19,
   SIGTTOU: 22,
+  SIGXCPU: 24,
   SIGXFSZ: 25,
   SIGWINCH: 28,
 } as const;
 
 export const RLIMIT_CORE = 4;
+/** The resources of setrlimit(2) that cordon's limits use. */
+export const RLIMITS = { CPU: 0, FSIZE: 1, DATA: 2, NPROC: 6, NOFILE: 7, AS: 9 } as const;
 
 export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 

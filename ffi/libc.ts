@@ -36,6 +36,7 @@ const SYMBOLS = {
   getpgrp: { args: [], returns: i32 },
   setsid: { args: [], returns: i32 },
   setrlimit: { args: [i32, P], returns: i32 },
+  getrlimit: { args: [i32, P], returns: i32 },
   __errno_location: { args: [], returns: P },
 } as const;
 
@@ -290,6 +291,13 @@ export function processGroup(): number {
 /** setsid(2): a new session and process group, led by the caller, with no controlling terminal. */
 export function newSession(): number {
   return check("setsid", libc().setsid());
+}
+
+/** The soft and hard limit of `resource` (RLIM_INFINITY is 2^64-1). */
+export function getRlimit(resource: number): { soft: bigint; hard: bigint } {
+  const limits = new BigUint64Array(2);
+  check(`getrlimit(${resource})`, libc().getrlimit(resource, ptr(limits)));
+  return { soft: limits[0]!, hard: limits[1]! };
 }
 
 export function setRlimit(resource: number, soft: bigint, hard: bigint): void {

@@ -66,7 +66,9 @@ export type DoctorReport = v.InferOutput<typeof DoctorReportSchema>;
 
 const MountSchema = v.variant("kind", [
   v.strictObject({ kind: v.picklist(["bind", "ro-bind"]), source: v.string(), dest: v.string(), why: v.string() }),
-  v.strictObject({ kind: v.picklist(["proc", "dev", "tmpfs"]), dest: v.string() }),
+  v.strictObject({ kind: v.picklist(["proc", "dev"]), dest: v.string() }),
+  /** `size` in bytes: the private /tmp and /dev/shm (limits.tmpSize). */
+  v.strictObject({ kind: v.literal("tmpfs"), dest: v.string(), size: v.optional(v.number()) }),
 ]);
 
 export const ExplainReportSchema = v.strictObject({

@@ -71,6 +71,11 @@ export function launchMessageFor(input: LaunchInput): Uint8Array {
       parentDeathSignal: plan.parentDeathSignal,
       parentPid: input.parentPid,
       newSession: plan.terminal.session === "new",
+      rlimits: plan.limits.rlimits.map((rlimit) => ({
+        resource: rlimit.resource,
+        soft: rlimit.soft.toString(),
+        hard: rlimit.hard.toString(),
+      })),
     },
     seccomp: encodeSockFilters(plan.seccomp),
     argv: input.argv,

@@ -117,6 +117,14 @@ export interface LaunchHeader {
   parentPid?: number;
   /** Stage 2 calls setsid(2) before exec: the command is not interactive on the user's terminal. */
   newSession: boolean;
+  /** setrlimit(2) before exec, each soft and hard (decimal strings), lowered to an inherited lower hard limit. */
+  rlimits: WireRlimit[];
+}
+
+export interface WireRlimit {
+  resource: number;
+  soft: string;
+  hard: string;
 }
 
 export interface Launch {

@@ -12,7 +12,8 @@ export type MountOp =
   | { kind: "bind"; source: string; dest: string; why: MountReason }
   | { kind: "proc"; dest: string }
   | { kind: "dev"; dest: string }
-  | { kind: "tmpfs"; dest: string };
+  /** `size` in bytes: the private /tmp and /dev/shm have one (limits.tmpSize); the emptied runtime directories not. */
+  | { kind: "tmpfs"; dest: string; size?: number };
 
 type MountReason =
   "root" | "write-root" | "allowed-socket" | "runtime-file" | "working-directory" | "redacted-copy" | "private-tmpdir";
@@ -46,6 +47,8 @@ export interface MountInput {
    * directory cordon created for the run is bound writable as the command's TMPDIR.
    */
   hostTmp?: { tmpdir: string };
+  /** The size of each private tmpfs the command can write (/tmp, /dev/shm), in bytes. */
+  tmpSize: number;
 }
 
 /** Private, writable places every bwrap sandbox gets by default. */
@@ -92,7 +95,7 @@ export function mountPlanFor(input: MountInput): MountOp[] {
     { kind: "ro-bind", source: "/", dest: "/", why: "root" },
     { kind: "proc", dest: "/proc" },
     { kind: "dev", dest: "/dev" },
-    ...tmpfs.map((dest): MountOp => ({ kind: "tmpfs", dest })),
+    ...tmpfs.map((dest): MountOp => ({ kind: "tmpfs", dest, size: input.tmpSize })),
   ];
   for (const dest of input.runtimeDirs) ops.push({ kind: "tmpfs", dest });
   for (const root of input.writeRoots) ops.push({ kind: "bind", source: root, dest: root, why: "write-root" });
@@ -136,7 +139,8 @@ export function mountArgs(ops: readonly MountOp[]): string[] {
       case "dev":
         return ["--dev", op.dest];
       case "tmpfs":
-        return ["--tmpfs", op.dest];
+        // bwrap's --size applies to the --tmpfs that follows it.
+        return [...(op.size === undefined ? [] : ["--size", String(op.size)]), "--tmpfs", op.dest];
     }
   });
 }

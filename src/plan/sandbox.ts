@@ -1,6 +1,7 @@
 // Policy + host facts -> the complete plan of one run: mounts, Landlock rules,
 // the seccomp program, the environment, what the run creates on the host, and
 // every degradation. Pure. `run` executes the plan and `explain` prints it.
+import { limitDegradations, limitsPlanFor, type LimitsPlan } from "./limits.ts";
 import { SIGNALS } from "../../ffi/constants.ts";
 import { FS_RIGHT_SINCE, NET_RIGHTS_SINCE } from "../../ffi/landlock.ts";
 import type { SockFilter } from "../../ffi/seccomp.ts";
@@ -83,6 +84,8 @@ export interface SandboxPlan {
   sockets: SocketExposure;
   /** protectGit: what git executes or trusts, prevented (mounts) or repaired (after the run), and the scan after it. */
   git: GitGuardPlan;
+  /** The timeout, the tmpfs size and the rlimits stage 2 sets (plan/limits.ts). */
+  limits: LimitsPlan;
 }
 
 /** A host socket file to cover; `hex` holds its path's bytes, which need not be UTF-8. */
@@ -443,6 +446,7 @@ export function planSandbox(
         allowedSockets: policy.allowSockets,
         copies: redaction.binds,
         ...(privateTmpdir === undefined ? {} : { hostTmp: { tmpdir: privateTmpdir } }),
+        tmpSize: policy.limits.tmpSize,
       })
     : [];
   const socketCovers = bwrap ? socketCoversFor(policy, facts, mounts) : [];
@@ -513,8 +517,10 @@ export function planSandbox(
           ]),
       ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
+      ...limitDegradations(policy.limits),
     ],
     redactions: redaction.redactions,
     git,
+    limits: limitsPlanFor(policy.limits, bwrap),
   };
 }

@@ -1,7 +1,8 @@
 // Combines a profile, a policy file and the flags into one Policy.
-// Lists add up; network, tmp, mode and protectGit are overridden by the later layer; env
+// Lists add up; network, tmp, mode, protectGit and each limit are overridden by the later layer; env
 // changes accumulate. Flags come last, so they add to or override the file.
 import { CordonError } from "../errors.ts";
+import { applyLimits } from "./limits.ts";
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from "./profiles.ts";
 import { EMPTY_POLICY, type Policy, type PolicyFile, type PolicyLayer } from "./schema.ts";
 
@@ -28,6 +29,7 @@ export function applyLayer(base: Policy, layer: PolicyLayer): Policy {
     protectFiles: [...new Set([...base.protectFiles, ...(layer.protectFiles ?? [])])],
     releaseFiles: [...new Set([...base.releaseFiles, ...(layer.releaseFiles ?? [])])],
     caches: [...new Set([...base.caches, ...(layer.caches ?? [])])],
+    limits: applyLimits(base.limits, layer.limits),
   };
 }
 

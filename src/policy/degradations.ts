@@ -22,6 +22,8 @@ export const DEGRADATION_NAMES = [
   "hidden-names",
   "shm",
   "tmp",
+  "memory-limit",
+  "pids-limit",
 ] as const;
 
 export type DegradationName = (typeof DEGRADATION_NAMES)[number];
@@ -29,7 +31,8 @@ export type DegradationName = (typeof DEGRADATION_NAMES)[number];
 export const DegradationSchema = v.strictObject({
   /** The name --allow-degraded accepts. */
   name: v.picklist(DEGRADATION_NAMES),
-  layer: v.picklist(["landlock", "seccomp", "namespaces", "filesystem"]),
+  /** "filesystem" and "limits": weaker whatever the mode, so said in every mode. */
+  layer: v.picklist(["landlock", "seccomp", "namespaces", "filesystem", "limits"]),
   feature: v.string(),
   /** The Landlock ABI that would provide it. */
   since: v.optional(v.number()),
@@ -247,6 +250,11 @@ export function landlockOnlyLosses(uid: number, abi: number, metadataLocked = fa
 export function abiDegradations(abi: number): (Degradation & { since: number })[] {
   const byAbi = [CATALOG.refer, CATALOG.truncate, CATALOG["ioctl-dev"], CATALOG["tcp-ports"], CATALOG.scopes];
   return byAbi.filter((degradation) => abi < degradation.since);
+}
+
+/** A degradation that holds whatever the mode (a deny path's hard links, a limit): said in every mode. */
+export function inEveryMode(degradation: Degradation): boolean {
+  return degradation.layer === "filesystem" || degradation.layer === "limits";
 }
 
 /** The degradations every run refuses unless they are accepted by name. */

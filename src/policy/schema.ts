@@ -1,6 +1,7 @@
 // The policy model, defined once. Types, validation, defaults, the generated
 // reference (docs/policy.md) and error messages all come from these schemas.
 import { CACHE_TOOLS, type CacheTool } from "./caches.ts";
+import { LIMITS_DESCRIPTION, LimitsSchema, NO_LIMITS, type Limits } from "./limits.ts";
 import * as v from "valibot";
 
 export const MODES = ["auto", "bwrap", "landlock"] as const;
@@ -196,6 +197,7 @@ const POLICY_FIELDS = {
       "GOMODCACHE and GOCACHE, or CARGO_HOME (which also moves cargo's config and installed binaries). The " +
       "host's own caches stay read-only and unshared.",
   ),
+  limits: described(LimitsSchema, LIMITS_DESCRIPTION),
   reveal: described(
     v.array(v.picklist(SECRET_NAMES, `must be one of ${SECRET_NAMES.join(", ")}`)),
     `Secure defaults not to hide (\`--reveal\`): ${SECRET_NAMES.map((name) => `\`${name}\``).join(", ")}.`,
@@ -252,6 +254,8 @@ export interface Policy {
   releaseFiles: string[];
   /** Package managers pointed at a cache inside the write root (policy/caches.ts). */
   caches: CacheTool[];
+  /** Resource limits and the timeout (policy/limits.ts). */
+  limits: Limits;
 }
 
 export const EMPTY_POLICY: Policy = {
@@ -271,4 +275,5 @@ export const EMPTY_POLICY: Policy = {
   protectFiles: [],
   releaseFiles: [],
   caches: [],
+  limits: NO_LIMITS,
 };

@@ -2,7 +2,7 @@
 // when auto mode falls back to landlock-only mode, or, when it may not, an
 // error of three lines: the cause, the one fix, and the alternative with what
 // it loses. Pure: the diagnosis and the fallback's plan come in as data.
-import { refusedByDefault, type Degradation } from "../policy/degradations.ts";
+import { inEveryMode, refusedByDefault, type Degradation } from "../policy/degradations.ts";
 import type { PreparedRun } from "./prepare.ts";
 
 /** The cause and the one fix of a bwrap failure (diagnostics/bwrap-messages.ts). */
@@ -22,7 +22,7 @@ const SHORT_LOSS: Partial<Record<Degradation["name"], (root: boolean) => string>
 export function landlockLosses(fallback: PreparedRun): string {
   const root = fallback.facts.uid === 0;
   return fallback.plan.degradations
-    .filter((degradation) => degradation.weakensSecurity && degradation.layer !== "filesystem")
+    .filter((degradation) => degradation.weakensSecurity && !inEveryMode(degradation))
     .map((degradation) => SHORT_LOSS[degradation.name]?.(root) ?? `${degradation.feature} is weaker`)
     .filter((loss, index, all) => all.indexOf(loss) === index)
     .join(", ");
@@ -31,7 +31,7 @@ export function landlockLosses(fallback: PreparedRun): string {
 /** The flags that run the command in landlock-only mode anyway (as root, accepting the metadata gap by name). */
 function landlockFlags(fallback: PreparedRun): string {
   const accept = refusedByDefault(fallback.plan.degradations, fallback.policy.allowDegraded)
-    .filter((degradation) => degradation.layer !== "filesystem")
+    .filter((degradation) => !inEveryMode(degradation))
     .map((degradation) => ` --allow-degraded ${degradation.name}`);
   return `--mode landlock${[...new Set(accept)].join("")}`;
 }

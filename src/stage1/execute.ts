@@ -2,6 +2,7 @@
 // plan says the run creates on the host, starts the sandbox, falls back to
 // landlock-only mode when bwrap fails before the command started, and returns
 // the status and the report as data. It prints only through `io`.
+import { inEveryMode } from "../policy/degradations.ts";
 import { basename } from "node:path";
 import { CordonError } from "../errors.ts";
 import type { LaunchInput } from "../launch/encode.ts";
@@ -22,7 +23,9 @@ import { reportOf, weakerFeatures, type EnforcementReport } from "./report.ts";
 import { runInBwrap } from "./run-bwrap.ts";
 import { runLandlockOnly } from "./run-landlock.ts";
 import { createHostState } from "./run-state.ts";
-import type { Ending } from "./supervise.ts";
+import { TIMEOUT_STATUS, type Ending } from "./supervise.ts";
+import type { LimitsPlan } from "../plan/limits.ts";
+import { formatDuration } from "../policy/limits.ts";
 import { restoreTerminal, saveTerminal } from "./terminal.ts";
 
 export interface RunIo {
@@ -44,7 +47,36 @@ interface RunOutcome {
 }
 
 function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
-  return { ...reportOf(prepared), leftoversKilled: ending.leftovers };
+  const { reason, signal, killedAfterGrace } = ending;
+  return {
+    ...reportOf(prepared),
+    leftoversKilled: ending.leftovers,
+    ended: {
+      reason,
+      ...(signal === undefined ? {} : { signal }),
+      ...(killedAfterGrace === undefined ? {} : { killedAfterGrace }),
+    },
+  };
+}
+
+/** The one line when a limit ended the run (silenced by -q): the command's own output cannot say it. */
+function limitLine(ending: Ending, limits: LimitsPlan): string | undefined {
+  switch (ending.reason) {
+    case "timeout":
+      return (
+        `the command ran out of time (--timeout ${formatDuration(limits.timeout ?? 0)}): ` +
+        (ending.killedAfterGrace
+          ? `SIGTERM, then SIGKILL after ${formatDuration(limits.killAfter)}`
+          : "stopped by SIGTERM") +
+        `; exit status ${TIMEOUT_STATUS}`
+      );
+    case "cpu-time limit":
+      return `the command used up its CPU time (--cpu-time): ${ending.signal ?? "SIGXCPU"}`;
+    case "file-size limit":
+      return `the command wrote past --file-size: ${ending.signal ?? "SIGXFSZ"}`;
+    default:
+      return undefined;
+  }
 }
 
 function repairLine(entry: RepairedPath): string {
@@ -87,6 +119,11 @@ async function guardGitAfter(record: GuardRecord, plan: GitGuardPlan, io: RunIo)
   return { repaired, neutralised };
 }
 
+async function sayLimit(ending: Ending, run: PreparedRun, io: RunIo): Promise<void> {
+  const line = limitLine(ending, run.plan.limits);
+  if (line) await io.say(line);
+}
+
 function refuse(prepared: PreparedRun): never {
   const refusal = prepared.refusal!;
   throw new CordonError(refusal.message, refusal.hint === undefined ? {} : { hint: refusal.hint });
@@ -94,7 +131,7 @@ function refuse(prepared: PreparedRun): never {
 
 /** landlock-only mode's weaker guarantees; asked for by name (--mode landlock), they are the user's choice: -v only. */
 async function warnWeaker(run: PreparedRun, io: RunIo): Promise<void> {
-  const weaker = weakerFeatures(run.plan.degradations.filter((degradation) => degradation.layer !== "filesystem"));
+  const weaker = weakerFeatures(run.plan.degradations.filter((degradation) => !inEveryMode(degradation)));
   if (!weaker || run.plan.mode !== "landlock") return;
   const chosen = run.policy.mode === "landlock";
   await (chosen ? io.detail : io.say)(`warning: landlock-only mode does not enforce: ${weaker}`);
@@ -105,7 +142,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   if (prepared.refusal) refuse(prepared);
   // Whatever the mode, a policy that protects less than it names is said out loud.
   for (const degradation of prepared.plan.degradations) {
-    if (degradation.layer === "filesystem") await io.say(`warning: ${degradation.consequence}`);
+    if (inEveryMode(degradation)) await io.say(`warning: ${degradation.consequence}`);
   }
   if (prepared.policy.git.search.truncated) {
     await io.say(
@@ -143,6 +180,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
       guarded(prepared);
       const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path);
       if (outcome.started) {
+        await sayLimit(outcome, prepared, io);
         return { status: outcome.status, report: await withGit(endedReport(prepared, outcome)), prepared };
       }
       // bwrap failed before stage 2 ran: the command never started, so another mode may still run it once.
@@ -162,6 +200,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     }
     guarded(current);
     const ending = await runLandlockOnly(launchOf(current));
+    await sayLimit(ending, current, io);
     return { status: ending.status, report: await withGit(endedReport(current, ending)), prepared: current };
   } finally {
     state.remove();

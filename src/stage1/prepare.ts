@@ -5,7 +5,7 @@ import { notPassedBecause } from "../host/descriptors.ts";
 import type { HostFacts } from "../host/facts.ts";
 import { decideMode, type ModeDecision } from "../plan/mode.ts";
 import { landlockOnlyDegradations, planSandbox, unacceptedDegradations, type SandboxPlan } from "../plan/sandbox.ts";
-import { refusedByDefault, type DegradationName } from "../policy/degradations.ts";
+import { inEveryMode, refusedByDefault, type DegradationName } from "../policy/degradations.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
 
 interface PrepareOptions {
@@ -84,8 +84,7 @@ function defaultRefusal(plan: SandboxPlan, policy: ResolvedPolicy): Refusal | un
   const mode = plan.mode === "bwrap" ? "bwrap" : "landlock-only";
   const remedy = REMEDIES[refused.name];
   return {
-    message:
-      refused.layer === "filesystem" ? refused.consequence : `${mode} mode here would weaken: ${refused.consequence}`,
+    message: inEveryMode(refused) ? refused.consequence : `${mode} mode here would weaken: ${refused.consequence}`,
     hint:
       `${remedy ? `${remedy}, or ` : ""}accept it by name with --allow-degraded ${refused.name}; ` +
       "the command was not run",

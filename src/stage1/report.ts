@@ -6,6 +6,7 @@ import type { Degradation } from "../policy/degradations.ts";
 import type { RemovedVariable } from "../policy/environment.ts";
 import type { NeutralisedRepository, RepairedPath } from "./git-guard.ts";
 import type { PreparedRun } from "./prepare.ts";
+import type { EndReason } from "./supervise.ts";
 
 export interface EnforcementReport {
   version: 1;
@@ -40,6 +41,12 @@ export interface EnforcementReport {
   git?: { repaired: RepairedPath[]; neutralised: NeutralisedRepository[] };
   /** Processes the command left running, which cordon killed when it ended (none survive a run). */
   leftoversKilled?: number;
+  /**
+   * Why the run ended: the command exited or died of a signal, or a limit
+   * ended it (the timeout, the CPU-time or file-size limit). Absent when it
+   * did not run.
+   */
+  ended?: { reason: EndReason; signal?: string; killedAfterGrace?: boolean };
   /** The command's status, or 125 when cordon refused. */
   exitStatus: number;
   refused?: string;
@@ -104,6 +111,12 @@ function parenthesized(parts: (string | undefined)[]): string {
   return present.length > 0 ? ` (${present.join("; ")})` : "";
 }
 
+/** "timeout, SIGKILL after the grace period", "signalled: SIGSEGV", "file-size limit". */
+export function endedText(ended: NonNullable<EnforcementReport["ended"]>): string {
+  if (ended.reason === "timeout") return ended.killedAfterGrace ? "timeout, SIGKILL after the grace period" : "timeout";
+  return ended.reason === "signalled" && ended.signal ? `signalled: ${ended.signal}` : ended.reason;
+}
+
 export function summaryLine(report: EnforcementReport): string {
   // A refused run enforced nothing and weakened nothing: it did not run, and the reason is the one to say.
   if (report.refused !== undefined) {
@@ -145,6 +158,7 @@ export function summaryLine(report: EnforcementReport): string {
         ]
       : []),
     `exit ${report.exitStatus} after ${report.durationMs} ms` +
+      (report.ended && report.ended.reason !== "exited" ? ` (${endedText(report.ended)})` : "") +
       (report.leftoversKilled ? `, killed ${report.leftoversKilled} process(es) it left running` : ""),
   ].join("; ");
 }

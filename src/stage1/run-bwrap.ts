@@ -13,7 +13,14 @@ import { bwrapArguments } from "../plan/mounts.ts";
 import { memoryFile } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
 import { childPids } from "../host/processes.ts";
-import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise, type Ending } from "./supervise.ts";
+import {
+  becomeSubreaper,
+  fromSandboxInit,
+  preservedDescriptors,
+  SignalForwarder,
+  supervise,
+  type Ending,
+} from "./supervise.ts";
 
 type BwrapOutcome =
   | ({ started: true } & Ending)
@@ -88,19 +95,26 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
       changeSignalMask(SIG_SETMASK, previousMask);
     }
     // The sandbox's PID 1 (bwrap's init) ignores signals: deliver them to its children.
-    const commandPids = () => {
-      const info = readAll(infoFd).toString();
-      const match = /"child-pid":\s*(\d+)/.exec(info);
-      return match ? childPids(Number(match[1])) : [child.pid];
+    const sandboxInit = () => {
+      const match = /"child-pid":\s*(\d+)/.exec(readAll(infoFd).toString());
+      return match ? Number(match[1]) : undefined;
     };
-    const ending = await supervise(child, forwarder, commandPids);
+    const commandPids = () => {
+      const init = sandboxInit();
+      return init === undefined ? [child.pid] : childPids(init);
+    };
+    // The timeout's SIGTERM goes to the command and everything it started, not to bwrap's two processes:
+    // SIGTERM to the outer bwrap would SIGKILL the sandbox at once, without the grace period.
+    const machinery = () => [child.pid, ...[sandboxInit()].filter((pid) => pid !== undefined)];
+    const deadline = { ...plan.limits, machinery };
+    const ending = await supervise(child, forwarder, deadline, commandPids);
     const progress = readAll(statusFd).toString();
     const captured = readAll(bwrapStderr);
     if (!progress.startsWith("S")) {
       return { started: false, bwrapStatus: ending.status, bwrapMessage: captured.toString().trim() };
     }
     passOn(captured);
-    return { started: true, ...ending };
+    return { started: true, ...fromSandboxInit(ending) };
   } finally {
     for (const fd of owned) closeSync(fd);
   }

@@ -26,5 +26,5 @@ export async function runLandlockOnly(launch: LaunchInput): Promise<Ending> {
     closeSync(launchFd);
     closeSync(exeFd);
   }
-  return supervise(child, forwarder);
+  return supervise(child, forwarder, launch.plan.limits);
 }

@@ -3,11 +3,11 @@
 // command left running (stage1/sweep.ts), and reports the command's status.
 import { constants } from "node:os";
 import type { Subprocess } from "bun";
-import { PR_SET_CHILD_SUBREAPER } from "../../ffi/constants.ts";
+import { PR_SET_CHILD_SUBREAPER, SIGNALS } from "../../ffi/constants.ts";
 import { prctl, processGroup, reapIfExited, terminalForegroundGroup } from "../../ffi/libc.ts";
 import { CordonError } from "../errors.ts";
 import { childPids } from "../host/processes.ts";
-import { sweepDescendants } from "./sweep.ts";
+import { signalDescendants, sweepDescendants } from "./sweep.ts";
 
 const FORWARDED_SIGNALS = [
   "SIGTERM",
@@ -43,18 +43,94 @@ function cameFromTerminal(signal: ForwardedSignal): boolean {
   return foreground !== undefined && foreground === processGroup();
 }
 
-function exitStatusOf(child: Subprocess): number {
-  if (child.exitCode !== null) return child.exitCode;
-  const signal = child.signalCode ? constants.signals[child.signalCode as keyof typeof constants.signals] : undefined;
-  return 128 + (signal ?? 0);
-}
+/** timeout(1)'s status for a command it stopped; cordon's too. */
+export const TIMEOUT_STATUS = 124;
+
+/**
+ * Why a run ended: the command exited or died of a signal on its own, or a
+ * limit ended it (the timeout; the CPU-time or file-size rlimit, whose
+ * signals say so).
+ */
+export type EndReason = "exited" | "signalled" | "timeout" | "cpu-time limit" | "file-size limit";
 
 /** How a supervised run ended. */
 export interface Ending {
-  /** The command's exit status (128+N for signal N). */
+  /** The command's exit status (128+N for signal N; 124 at the timeout). */
   status: number;
+  reason: EndReason;
+  /** The signal the command died of, by name. */
+  signal?: string;
+  /** At the timeout: whether the sandbox needed SIGKILL after its grace period. */
+  killedAfterGrace?: boolean;
   /** Processes the command left running, killed when it ended. */
   leftovers: number;
+}
+
+/** The timeout of a run, and what stage 1 must not signal (bwrap's own processes, which pass nothing on). */
+export interface Deadline {
+  /** Milliseconds of wall clock from the sandbox's start; undefined for none. */
+  timeout?: number;
+  /** Milliseconds between the timeout's SIGTERM and SIGKILL. */
+  killAfter: number;
+  /** Processes of cordon's own machinery in the sandbox: SIGTERM would kill them, not the command, first. */
+  machinery?: () => number[];
+}
+
+const LIMIT_SIGNALS: Partial<Record<string, EndReason>> = { SIGXCPU: "cpu-time limit", SIGXFSZ: "file-size limit" };
+
+/** The command died of signal `name`: status 128+N, and a limit's signal names the limit. */
+function signalled(name: string): Pick<Ending, "status" | "reason" | "signal"> {
+  const number = constants.signals[name as keyof typeof constants.signals] ?? 0;
+  return { status: 128 + number, reason: LIMIT_SIGNALS[name] ?? "signalled", signal: name };
+}
+
+/**
+ * bwrap's init exits 128+N when the command died of signal N: the signal is
+ * all it passes on. (A command that itself exits 129-192 reads the same.)
+ */
+export function fromSandboxInit(ending: Ending): Ending {
+  if (ending.reason !== "exited" || ending.status <= 128 || ending.status > 128 + 64) return ending;
+  const name = Object.entries(constants.signals).find(([, number]) => number === ending.status - 128)?.[0];
+  return name ? { ...ending, ...signalled(name) } : ending;
+}
+
+function endingOf(child: Subprocess, timedOut: boolean): Omit<Ending, "leftovers"> {
+  if (timedOut) return { status: TIMEOUT_STATUS, reason: "timeout" };
+  if (child.exitCode !== null) return { status: child.exitCode, reason: "exited" };
+  return child.signalCode === null ? { status: 128, reason: "signalled" } : signalled(String(child.signalCode));
+}
+
+/**
+ * The timeout: SIGTERM (and SIGCONT, so a stopped process gets it) to every
+ * process of the sandbox, then SIGKILL to all of it once the grace period is
+ * over. Returns what happened so far and a function that disarms it.
+ */
+function armDeadline(deadline: Deadline): { fired: () => boolean; killed: () => boolean; disarm: () => void } {
+  let fired = false;
+  let killed = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const timer =
+    deadline.timeout === undefined
+      ? undefined
+      : setTimeout(() => {
+          fired = true;
+          const spared = new Set(deadline.machinery?.() ?? []);
+          signalDescendants(SIGNALS.SIGTERM, spared);
+          signalDescendants(SIGNALS.SIGCONT, spared);
+          grace = setTimeout(() => {
+            killed = true;
+            // Everything, bwrap's processes too: with its init gone, the kernel kills the rest of its namespace.
+            signalDescendants(SIGNALS.SIGKILL);
+          }, deadline.killAfter);
+        }, deadline.timeout);
+  return {
+    fired: () => fired,
+    killed: () => killed,
+    disarm: () => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+    },
+  };
 }
 
 /**
@@ -109,15 +185,18 @@ export class SignalForwarder {
 export function supervise(
   child: Subprocess,
   forwarder: SignalForwarder,
+  deadline: Deadline,
   signalTargets: () => number[] = () => [child.pid],
 ): Promise<Ending> {
   forwarder.attach(signalTargets);
+  const timeout = armDeadline(deadline);
   // Orphans re-parented to us exit too; reap them so no zombie piles up.
   const reaper = setInterval(() => {
     for (const pid of childPids()) if (pid !== child.pid) reapIfExited(pid);
   }, 250);
 
   return child.exited.then(() => {
+    timeout.disarm();
     clearInterval(reaper);
     const sweep = sweepDescendants();
     forwarder.detach();
@@ -130,6 +209,7 @@ export function supervise(
         stuck ? { hint: "state D: stuck in the kernel; `ps -o pid,stat,wchan,cmd -p PID` shows where" } : {},
       );
     }
-    return { status: exitStatusOf(child), leftovers: sweep.killed };
+    const ending = endingOf(child, timeout.fired());
+    return { ...ending, ...(timeout.fired() ? { killedAfterGrace: timeout.killed() } : {}), leftovers: sweep.killed };
   });
 }

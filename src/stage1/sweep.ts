@@ -38,8 +38,18 @@ function leftByCommand(stat: ReturnType<typeof processStat>): boolean {
   return stat !== undefined && stat.state !== "Z" && stat.state !== "X" && stat.name !== "bwrap";
 }
 
-/** One pass: every descendant reachable now, each killed as it is found. Returns how many were new. */
-function killPass(self: number, handles: Map<number, number>, counted: Set<number>): number {
+/**
+ * One pass: every descendant reachable now, each signalled (SIGKILL unless
+ * told otherwise) as it is found, but the `spared` (bwrap's own processes,
+ * whose children are still walked). Returns how many were new.
+ */
+function killPass(
+  self: number,
+  handles: Map<number, number>,
+  counted: Set<number>,
+  signal: number = SIGNALS.SIGKILL,
+  spared: ReadonlySet<number> = new Set(),
+): number {
   let found = 0;
   // The parent's pid names the same process as long as its pidfd can still be signalled (zombies included).
   const parentStillThere = (parent: number) => parent === self || pidfdSignal(handles.get(parent)!, 0);
@@ -64,7 +74,7 @@ function killPass(self: number, handles: Map<number, number>, counted: Set<numbe
         closeFd(pidfd);
         continue;
       }
-      pidfdSignal(pidfd, SIGNALS.SIGKILL);
+      if (!spared.has(pid)) pidfdSignal(pidfd, signal);
       handles.set(pid, pidfd);
       if (leftByCommand(stat)) counted.add(pid);
       found++;
@@ -72,6 +82,23 @@ function killPass(self: number, handles: Map<number, number>, counted: Set<numbe
     }
   }
   return found;
+}
+
+/**
+ * Sends `signal` to every descendant of this process but the `spared`, in one
+ * top-down pass, and returns how many got it: the timeout's SIGTERM, and its
+ * SIGKILL while the command still runs (reaping is the sweep's, after it).
+ */
+export function signalDescendants(signal: number, spared: ReadonlySet<number> = new Set()): number {
+  const handles = new Map<number, number>();
+  const reached = new Set<number>();
+  try {
+    killPass(process.pid, handles, reached, signal, spared);
+    for (const pid of spared) reached.delete(pid);
+    return reached.size;
+  } finally {
+    for (const pidfd of handles.values()) closeFd(pidfd);
+  }
 }
 
 /** Kills every descendant of this process and reaps them; see the file's comment. */

@@ -26,6 +26,7 @@ import {
   leaveSession,
   setNoNewPrivileges,
   setParentDeathSignal,
+  setResourceLimits,
 } from "./privileges.ts";
 import { installSeccompProgram } from "./seccomp.ts";
 import { verifyMounts } from "./verify-mounts.ts";
@@ -133,6 +134,8 @@ function stage2(fd: number, statusFd: number, stderrFd: number): never {
     ["dropping capabilities", dropAllCapabilities],
     ["Landlock", () => applyLandlock(header.landlock)],
     ["seccomp", () => installSeccompProgram(launch.seccomp)],
+    // Late: --open-files must not starve Landlock's descriptors, nor --cpu-time count stage 2's own work.
+    ["resource limits", () => setResourceLimits(header.rlimits)],
     ["signal reset", resetInheritedSignalState],
     ["closing descriptors", () => keepOnlyPreserved(header.preserveFds)],
   ];

@@ -10,7 +10,8 @@ import {
   PR_SET_PDEATHSIG,
   RLIMIT_CORE,
 } from "../../ffi/constants.ts";
-import { newSession, prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
+import { getRlimit, newSession, prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
+import type { WireRlimit } from "../launch/wire.ts";
 import { encodeCapsetNone } from "../../ffi/structs.ts";
 import { NR } from "../../ffi/syscalls.ts";
 import { statusField } from "../bytes.ts";
@@ -61,6 +62,19 @@ export function setParentDeathSignal(signal: number, expectedParent: number | un
  */
 export function leaveSession(wanted: boolean): void {
   if (wanted) newSession();
+}
+
+/**
+ * The run's resource limits. A limit above the hard one stage 2 inherited
+ * becomes that hard limit (raising it would fail, and the lower one is
+ * stricter anyway).
+ */
+export function setResourceLimits(rlimits: readonly WireRlimit[]): void {
+  for (const rlimit of rlimits) {
+    const inherited = getRlimit(rlimit.resource).hard;
+    const lower = (value: bigint) => (value < inherited ? value : inherited);
+    setRlimit(rlimit.resource, lower(BigInt(rlimit.soft)), lower(BigInt(rlimit.hard)));
+  }
 }
 
 export function disableCoreDumps(): void {

@@ -78,6 +78,7 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
         preserveFds: 0,
         parentDeathSignal: 0,
         newSession: false,
+        rlimits: [],
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "all", mode: "landlock" })),

@@ -23,6 +23,7 @@ const HEADER: LaunchHeader = {
   preserveFds: 0,
   parentDeathSignal: 9,
   newSession: true,
+  rlimits: [{ resource: 1, soft: "1048576", hard: "1048576" }],
 };
 
 const bytes = (text: string) => new TextEncoder().encode(text);

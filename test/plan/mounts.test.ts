@@ -18,6 +18,7 @@ function input(overrides: Partial<MountInput> = {}): MountInput {
     runtimeDirs: ["/run"],
     runtimeFiles: [],
     allowedSockets: [],
+    tmpSize: 1024 ** 3,
     ...overrides,
   };
 }
@@ -187,7 +188,7 @@ describe('mountPlanFor: tmp "host" (runok\'s /tmp)', () => {
   test("/tmp is the host's, read-only through the root; /dev/shm stays private; TMPDIR is bound writable", () => {
     const ops = mountPlanFor(input({ writeRoots: ["/tmp/p/allowed"], cwd: "/tmp/p/allowed", hostTmp }));
     expect(at(ops, "/tmp")).toEqual([]);
-    expect(at(ops, "/dev/shm")).toEqual([{ kind: "tmpfs", dest: "/dev/shm" }]);
+    expect(at(ops, "/dev/shm")).toEqual([{ kind: "tmpfs", dest: "/dev/shm", size: 1024 ** 3 }]);
     expect(visibleSource(ops, "/tmp/p/other")).toBe("/tmp/p/other");
     expect(at(ops, hostTmp.tmpdir)).toEqual([
       { kind: "bind", source: hostTmp.tmpdir, dest: hostTmp.tmpdir, why: "private-tmpdir" },
@@ -198,6 +199,24 @@ describe('mountPlanFor: tmp "host" (runok\'s /tmp)', () => {
   test("a working directory under the host's /tmp needs no bind of its own", () => {
     const ops = mountPlanFor(input({ writeRoots: ["/tmp/p/allowed"], cwd: "/tmp/p", hostTmp }));
     expect(ops.filter((op) => isBind(op) && op.why === "working-directory")).toEqual([]);
+  });
+});
+
+describe("mountPlanFor: tmpfs sizes (limits.tmpSize)", () => {
+  test("the private /tmp and /dev/shm each get the size; the emptied runtime directories none", () => {
+    const ops = mountPlanFor(input({ tmpSize: 64 * 1024 ** 2 }));
+    expect(at(ops, "/tmp")).toEqual([{ kind: "tmpfs", dest: "/tmp", size: 64 * 1024 ** 2 }]);
+    expect(at(ops, "/dev/shm")).toEqual([{ kind: "tmpfs", dest: "/dev/shm", size: 64 * 1024 ** 2 }]);
+    expect(at(ops, "/run")).toEqual([{ kind: "tmpfs", dest: "/run" }]);
+  });
+
+  test("bwrap's --size comes right before the --tmpfs it sizes", () => {
+    expect(mountArgs([{ kind: "tmpfs", dest: "/tmp", size: 1048576 }])).toEqual([
+      "--size",
+      "1048576",
+      "--tmpfs",
+      "/tmp",
+    ]);
   });
 });
 
@@ -275,11 +294,15 @@ describe("rendering", () => {
       "/proc",
       "--tmpfs",
       "/run",
+      "--size",
+      "1073741824",
       "--tmpfs",
       "/tmp",
       "--bind",
       "/ws",
       "/ws",
+      "--size",
+      "1073741824",
       "--tmpfs",
       "/dev/shm",
       "--ro-bind",

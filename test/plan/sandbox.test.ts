@@ -1,5 +1,6 @@
 // The whole plan of one run (src/plan/sandbox.ts) and what it creates on the host
 // (src/plan/state.ts), from hand-built policies and host facts. Pure.
+import { NO_LIMITS } from "../../src/policy/limits.ts";
 import { describe, expect, test } from "bun:test";
 import { dirname } from "node:path";
 import { SIGNALS } from "../../ffi/constants.ts";
@@ -45,6 +46,7 @@ function policyOf(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     allowDegraded: [],
     reveal: [],
     caches: [],
+    limits: NO_LIMITS,
     git: NO_GIT,
     projectFiles: [],
     ...overrides,

@@ -1,6 +1,7 @@
 // How prepareRun (src/stage1/prepare.ts) words a refusal that no mode avoids
 // (cordon's own files inside a write root), and one that only landlock-only
 // mode makes (a checkout token in .git/config). Pure: hand-built facts, no binary.
+import { NO_LIMITS } from "../../src/policy/limits.ts";
 import { describe, expect, test } from "bun:test";
 import type { HostFacts } from "../../src/host/facts.ts";
 import { NO_GIT, type ResolvedPolicy } from "../../src/policy/resolve.ts";
@@ -23,6 +24,7 @@ const policy: ResolvedPolicy = {
   allowDegraded: [],
   reveal: [],
   caches: [],
+  limits: NO_LIMITS,
   git: NO_GIT,
   projectFiles: [],
 };

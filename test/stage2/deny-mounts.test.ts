@@ -423,6 +423,7 @@ describe.skipIf(noBwrap !== undefined || noLandlock !== undefined)("the compiled
         preserveFds: 0,
         parentDeathSignal: 0,
         newSession: false,
+        rlimits: [],
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "none", mode: "bwrap" })),

@@ -138,6 +138,40 @@ export const POLICY_OPTIONS = {
     repeatable: true,
     description: `Accept a weaker guarantee by name: ${DEGRADATION_NAMES.join(", ")}`,
   },
+  timeout: {
+    type: "string",
+    valueHint: "DURATION",
+    description:
+      "Stop the command after DURATION (90s, 10m, 1h30m) of wall clock: SIGTERM to every process of the " +
+      "sandbox, SIGKILL after --kill-after; exit status 124",
+  },
+  "kill-after": {
+    type: "string",
+    valueHint: "DURATION",
+    description: "After --timeout's SIGTERM, wait DURATION before SIGKILL (default 10s)",
+  },
+  memory: {
+    type: "string",
+    valueHint: "SIZE",
+    description: "The most memory the sandbox may use (512M, 2G), its tmpfs included; past it, it is killed (137)",
+  },
+  pids: { type: "string", valueHint: "N", description: "The most processes and threads alive at once in the sandbox" },
+  "cpu-time": {
+    type: "string",
+    valueHint: "DURATION",
+    description: "CPU time each process may use (RLIMIT_CPU): SIGXCPU at DURATION, SIGKILL a second later",
+  },
+  "file-size": {
+    type: "string",
+    valueHint: "SIZE",
+    description: "The largest file the command may write (RLIMIT_FSIZE): a write past it gets SIGXFSZ",
+  },
+  "open-files": { type: "string", valueHint: "N", description: "The most descriptors each process may have open" },
+  "tmp-size": {
+    type: "string",
+    valueHint: "SIZE",
+    description: "The size of bwrap mode's private /tmp and of its /dev/shm, each (default 1G); past it, ENOSPC",
+  },
   strict: {
     type: "boolean",
     description: "Refuse (exit 125) when any requested restriction would be weaker than asked",
@@ -189,6 +223,16 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
     allowDegraded: list("allow-degraded"),
     reveal: list("reveal"),
     caches: list("cache"),
+    limits: {
+      timeout: options.timeout,
+      killAfter: options["kill-after"],
+      memory: options.memory,
+      pids: options.pids,
+      cpuTime: options["cpu-time"],
+      fileSize: options["file-size"],
+      openFiles: options["open-files"],
+      tmpSize: options["tmp-size"],
+    },
   };
   // Flags go through the same schema as files: same checks, same messages.
   return validate(ProfileSchema, JSON.parse(JSON.stringify(layer)), "command line");

@@ -1,0 +1,138 @@
+// Resource limits and the timeout: the `limits` object of a policy, its
+// durations (`90s`, `10m`, `1h30m`) and sizes (`512M`, `2G`), and the
+// defaults. Parsing only: how each limit is enforced is the plan's business.
+import * as v from "valibot";
+
+/** What a duration may say: hours, minutes, seconds and milliseconds, largest first, e.g. `1h30m`, `90s`, `500ms`. */
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const SIZE = /^(\d+)([KMGT]?)(?:i?B)?$/i;
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** The longest duration cordon takes (30 days): beyond it a timer's milliseconds lose meaning. */
+const MAX_DURATION_MS = 30 * 24 * 3600 * 1000;
+
+/** A duration in milliseconds, or undefined if `text` is none. A bare number means seconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\d+$/.test(text) ? [text, undefined, undefined, text, undefined] : DURATION.exec(text);
+  if (!match || text === "") return undefined;
+  const [hours, minutes, seconds, ms] = match.slice(1, 5).map((part) => Number(part ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const total = ((hours * 60 + minutes) * 60 + seconds) * 1000 + ms;
+  return total > 0 && total <= MAX_DURATION_MS ? total : undefined;
+}
+
+/** A size in bytes (K, M, G, T are powers of 1024; `512M`, `2G`, `1GiB`), or undefined if `text` is none. */
+export function parseSize(text: string): number | undefined {
+  const match = SIZE.exec(text);
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!;
+  return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** A size as people write it: the largest unit that divides it. */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [
+    ["T", 1024 ** 4],
+    ["G", 1024 ** 3],
+    ["M", 1024 ** 2],
+    ["K", 1024],
+  ] as const) {
+    if (bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return `${bytes}`;
+}
+
+/** A duration as people write it, e.g. `1h30m`, `90s` stays `1m30s`. */
+export function formatDuration(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = Math.floor((ms % 60_000) / 1000);
+  const rest = ms % 1000;
+  const parts = [hours && `${hours}h`, minutes && `${minutes}m`, seconds && `${seconds}s`, rest && `${rest}ms`];
+  return parts.filter(Boolean).join("") || "0s";
+}
+
+const Duration = v.pipe(
+  v.union([v.string(), v.number()], "must be a duration such as 90s, 10m or 1h30m"),
+  v.transform((value) => parseDuration(String(value))),
+  v.number("must be a duration such as 90s, 10m or 1h30m (up to 30 days)"),
+);
+
+const Size = v.pipe(
+  v.union([v.string(), v.number()], "must be a size such as 512M or 2G"),
+  v.transform((value) => parseSize(String(value))),
+  v.number("must be a size such as 512M or 2G (K, M, G, T: powers of 1024)"),
+);
+
+const Count = (most: number) =>
+  v.pipe(
+    v.union([v.string(), v.number()], "must be a whole number"),
+    v.transform((value) => (/^\d+$/.test(String(value)) ? Number(value) : Number.NaN)),
+    v.number("must be a whole number"),
+    v.integer("must be a whole number"),
+    v.minValue(1, `must be 1-${most}`),
+    v.maxValue(most, `must be 1-${most}`),
+  );
+
+/** The `limits` object of a policy file, a profile and the flags; each field overrides an earlier layer's. */
+export const LimitsSchema = v.strictObject({
+  timeout: v.optional(Duration),
+  killAfter: v.optional(Duration),
+  memory: v.optional(Size),
+  pids: v.optional(Count(4_194_304)),
+  cpuTime: v.optional(Duration),
+  fileSize: v.optional(Size),
+  openFiles: v.optional(Count(1_048_576)),
+  tmpSize: v.optional(Size),
+});
+
+export type LimitsLayer = v.InferOutput<typeof LimitsSchema>;
+
+/** The limits of one run: durations in milliseconds, sizes in bytes; absent means none. */
+export interface Limits {
+  /** Wall clock from the sandbox's start; on expiry SIGTERM to every process of it, exit 124. */
+  timeout?: number;
+  /** After the timeout's SIGTERM, how long until SIGKILL. */
+  killAfter: number;
+  memory?: number;
+  pids?: number;
+  /** CPU time of each process (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL a second later. */
+  cpuTime?: number;
+  fileSize?: number;
+  openFiles?: number;
+  /** The size of each private tmpfs (bwrap mode's /tmp and /dev/shm). */
+  tmpSize: number;
+}
+
+/** What the timeout's SIGTERM leaves the sandbox before SIGKILL, as timeout(1)'s -k. */
+export const DEFAULT_KILL_AFTER_MS = 10_000;
+/**
+ * bwrap mode's /tmp and /dev/shm get 1 GiB each unless told otherwise: a
+ * build's scratch files fit, and the two together (shmem, which the OOM
+ * killer cannot pin on anyone) stay at 2 GiB instead of the kernel's 50% of
+ * RAM each.
+ */
+export const DEFAULT_TMP_SIZE = 1024 ** 3;
+
+export const NO_LIMITS: Limits = { killAfter: DEFAULT_KILL_AFTER_MS, tmpSize: DEFAULT_TMP_SIZE };
+
+export function applyLimits(base: Limits, layer: LimitsLayer | undefined): Limits {
+  const merged: Limits = { ...base };
+  for (const [key, value] of Object.entries(layer ?? {}) as [keyof Limits, number | undefined][]) {
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
+}
+
+export const LIMITS_DESCRIPTION =
+  "Resource limits and the timeout (flags of the same names): `timeout` (`--timeout`, a duration such as `90s`, " +
+  "`10m`, `1h30m`: wall clock from the sandbox's start; then SIGTERM to every process of it, SIGKILL after " +
+  "`killAfter`, default 10s, and exit status 124), `memory` (`--memory`, a size such as `512M`), `pids` " +
+  "(`--pids`), `cpuTime` (`--cpu-time`: CPU time per process), `fileSize` (`--file-size`: the largest file " +
+  "the command may write), `openFiles` (`--open-files`), `tmpSize` (`--tmp-size`: the size of bwrap mode's " +
+  "private `/tmp` and of its `/dev/shm`, each; default 1G). See the README's Limits section for how each is " +
+  "enforced in each mode.";
