@@ -89,8 +89,9 @@ explain\` shows it all.
 In both modes, nothing the command started outlives cordon: every leftover process is killed and reaped
 before cordon returns, and the terminal's foreground group and settings are put back.`;
 
-const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 125 if cordon refused or failed (the
-command did not run, or a process it left could not be killed); 126 cannot execute; 127 not found.`;
+const EXIT_STATUS = `the command's own; 128+N if it died of signal N; 124 if --timeout ended it; 125 if cordon
+refused or failed (the command did not run, or a process it left could not be killed); 126 cannot execute; 127 not
+found.`;
 
 /** cordon's own line at `level`; consola (messages.ts) is loaded only when one is printed. */
 async function print(level: MessageLevel, line: string): Promise<void> {
