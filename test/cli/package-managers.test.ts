@@ -18,21 +18,32 @@ function project(): string {
 }
 
 const printVariables = ["sh", "-c", 'echo "$npm_config_cache|$npm_config_offline|$GOPROXY|$GOMODCACHE"'];
+/** None of the printed variables from the caller: `npm test` itself sets npm_config_cache for its scripts. */
+const CLEAN = { npm_config_cache: undefined, npm_config_offline: undefined, GOPROXY: undefined, GOMODCACHE: undefined };
 
 test("--cache npm --cache go point the tools into the project; without the network they are offline", () => {
   const dir = project();
-  const result = cordon(["-w", ".", "--cache", "npm", "--cache", "go", "--", ...printVariables], { cwd: dir });
+  const result = cordon(["-w", ".", "--cache", "npm", "--cache", "go", "--", ...printVariables], {
+    cwd: dir,
+    env: CLEAN,
+  });
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toBe(`${dir}/.cache/npm|true|off|${dir}/.cache/go/mod\n`);
 });
 
 test("with --net nothing says offline; a variable the caller or policy sets wins", () => {
   const dir = project();
-  expect(cordon(["--net", "--", ...printVariables], { cwd: dir }).stdout).toBe("|||\n");
-  const own = cordon(["--env", "npm_config_offline=false", "--", ...printVariables], { cwd: dir });
+  expect(cordon(["--net", "--", ...printVariables], { cwd: dir, env: CLEAN }).stdout).toBe("|||\n");
+  const own = cordon(["--env", "npm_config_offline=false", "--", ...printVariables], { cwd: dir, env: CLEAN });
   expect(own.stdout).toBe("|false|off|\n");
-  const caller = cordon(["--", ...printVariables], { cwd: dir, env: { GOPROXY: "https://proxy.example" } });
+  const caller = cordon(["--", ...printVariables], { cwd: dir, env: { ...CLEAN, GOPROXY: "https://proxy.example" } });
   expect(caller.stdout).toBe("|true|https://proxy.example|\n");
+  // --cache replaces the caller's cache (npm sets one for every script it runs); --env still wins over it.
+  const cached = cordon(["-w", ".", "--cache", "npm", "--", ...printVariables], {
+    cwd: dir,
+    env: { ...CLEAN, npm_config_cache: "/elsewhere" },
+  });
+  expect(cached.stdout).toBe(`${dir}/.cache/npm|true|off|\n`);
 });
 
 test("--cache without a write root is refused, naming the fix", () => {
