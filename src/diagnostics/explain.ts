@@ -12,6 +12,7 @@ import { NOT_HIDDEN } from "../policy/secrets.ts";
 import { disassembleSeccompProgram } from "../seccomp/disassemble.ts";
 import type { PreparedRun } from "../stage1/prepare.ts";
 import type { ExplainReport } from "./schema.ts";
+import { formatDuration, formatSize } from "../policy/limits.ts";
 
 const namesOf = <K extends string>(table: Record<K, bigint>, mask: bigint): K[] =>
   (Object.keys(table) as K[]).filter((name) => (mask & table[name]) !== 0n);
@@ -138,6 +139,35 @@ function policyAsWritten(policy: PreparedRun["policy"]): Record<string, unknown>
   return shown;
 }
 
+/** What RLIMIT each per-process limit is, and what the process gets at it. */
+const RLIMIT_WORDS = {
+  cpuTime: (value: bigint) => `cpu time: ${value}s per process (RLIMIT_CPU: SIGXCPU, then SIGKILL a second later)`,
+  fileSize: (value: bigint) => `file size: ${formatSize(Number(value))} per file (RLIMIT_FSIZE: SIGXFSZ, or EFBIG)`,
+  openFiles: (value: bigint) => `open files: ${value} per process (RLIMIT_NOFILE: EMFILE)`,
+} as const;
+
+/** The run's limits and how this mode enforces each, one line each; those it cannot enforce say so. */
+function limitLines(prepared: PreparedRun): string[] {
+  const { plan, policy } = prepared;
+  const { limits } = plan;
+  return [
+    limits.timeout === undefined
+      ? "timeout: none"
+      : `timeout: ${formatDuration(limits.timeout)} of wall clock from the sandbox's start, then SIGTERM to ` +
+        `every process of it and SIGKILL ${formatDuration(limits.killAfter)} later (exit 124)`,
+    limits.tmpSize === undefined
+      ? "tmp size: none of cordon's (landlock-only mode has no tmpfs of its own; /tmp is read-only)"
+      : `tmp size: /tmp and /dev/shm ${formatSize(limits.tmpSize)} each (tmpfs size: ENOSPC past it)`,
+    ...limits.rlimits.map((rlimit) => RLIMIT_WORDS[rlimit.limit](rlimit.soft)),
+    ...(policy.limits.memory === undefined
+      ? []
+      : [`memory: ${formatSize(policy.limits.memory)} NOT enforced (it needs a cgroup of the sandbox's own)`]),
+    ...(policy.limits.pids === undefined
+      ? []
+      : [`processes: ${policy.limits.pids} NOT enforced (it needs a cgroup of the sandbox's own)`]),
+  ];
+}
+
 export function explainReport(input: ExplainInput): ExplainReport {
   const { policy, facts, decision, plan, refusal, options } = input.prepared;
   // Disassemble the bytes stage 2 would receive, not the in-memory program.
@@ -183,6 +213,7 @@ export function explainReport(input: ExplainInput): ExplainReport {
       listing: disassembleSeccompProgram(decodeSockFilters(bytes), facts.arch),
     },
     terminal: { session: plan.terminal.session, why: plan.terminal.why },
+    limits: limitLines(input.prepared),
     environment: {
       clear: plan.env.clear,
       allowList: plan.env.allowList,

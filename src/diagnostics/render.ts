@@ -168,6 +168,7 @@ export function renderExplain(unsafe: ExplainReport): string {
       return `dropped ${degradation.feature}${since}: ${degradation.consequence}`;
     }),
   ]);
+  section("limits", report.limits);
   section("terminal", [
     report.terminal.session === "inherit" ? "session: kept (cordon's)" : "session: new (setsid before exec)",
     `why: ${report.terminal.why}`,

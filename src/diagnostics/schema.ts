@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { DegradationSchema } from "../policy/degradations.ts";
 
 const STATUSES = ["ok", "warn", "fail"] as const;
-const CHECK_IDS = ["landlock", "seccomp", "user-namespaces", "bwrap", "privileges", "container"] as const;
+const CHECK_IDS = ["landlock", "seccomp", "user-namespaces", "bwrap", "privileges", "container", "limits"] as const;
 const DIAGNOSIS_IDS = [
   "apparmor-userns",
   "userns-blocked",
@@ -120,6 +120,8 @@ export const ExplainReportSchema = v.strictObject({
   }),
   /** The command's session: cordon's (interactive on its controlling terminal) or a new one. */
   terminal: v.strictObject({ session: v.picklist(["inherit", "new"]), why: v.string() }),
+  /** The run's limits and how this mode enforces each (README, Limits). */
+  limits: v.array(v.string()),
   environment: v.strictObject({
     clear: v.boolean(),
     /** The `ci` profile: only the allow-list of the caller's variables is kept. */

@@ -39,6 +39,7 @@ describe("cordon doctor", () => {
       "bwrap",
       "container",
       "landlock",
+      "limits",
       "privileges",
       "seccomp",
       "user-namespaces",
