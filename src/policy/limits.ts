@@ -8,8 +8,12 @@ const DURATION = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const SIZE = /^(\d+)([KMGT]?)(?:i?B)?$/i;
 const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
-/** The longest duration cordon takes (30 days): beyond it a timer's milliseconds lose meaning. */
-const MAX_DURATION_MS = 30 * 24 * 3600 * 1000;
+/**
+ * The longest duration cordon takes: 24 days. A timer's delay is a signed
+ * 32-bit count of milliseconds (24.8 days); past it Bun, like Node, fires
+ * after 1 ms instead, which would end the run at once.
+ */
+export const MAX_DURATION_MS = 24 * 24 * 3600 * 1000;
 
 /** A duration in milliseconds, or undefined if `text` is none. A bare number means seconds. */
 export function parseDuration(text: string): number | undefined {
@@ -59,7 +63,7 @@ export function formatDuration(ms: number): string {
 const Duration = v.pipe(
   v.union([v.string(), v.number()], "must be a duration such as 90s, 10m or 1h30m"),
   v.transform((value) => parseDuration(String(value))),
-  v.number("must be a duration such as 90s, 10m or 1h30m (up to 30 days)"),
+  v.number("must be a duration such as 90s, 10m or 1h30m (up to 24 days)"),
 );
 
 const Size = v.pipe(

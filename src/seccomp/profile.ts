@@ -156,6 +156,15 @@ export const SECCOMP_PROFILE: readonly ProfileEntry[] = [
   },
   { syscalls: ["setns"], errno: "EPERM", applies: "always", why: "joining another namespace leaves the sandbox" },
   {
+    syscalls: ["prlimit64"],
+    when: [{ arg: 0, op: "ne", value: 0 }],
+    errno: "EPERM",
+    applies: "always",
+    why:
+      "another process's limits: in landlock-only mode stage 1 runs as the same user, and lowering its limits " +
+      "(open files) would stop the timeout and the sweep; libc's own getrlimit/setrlimit pass pid 0",
+  },
+  {
     syscalls: MOUNT_CALLS,
     errno: "EPERM",
     applies: "always",

@@ -114,7 +114,7 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
       return { started: false, bwrapStatus: ending.status, bwrapMessage: captured.toString().trim() };
     }
     passOn(captured);
-    return { started: true, ...fromSandboxInit(ending) };
+    return { started: true, ...fromSandboxInit(ending, deadline) };
   } finally {
     for (const fd of owned) closeSync(fd);
   }

@@ -74,30 +74,43 @@ export interface Deadline {
   killAfter: number;
   /** Processes of cordon's own machinery in the sandbox: SIGTERM would kill them, not the command, first. */
   machinery?: () => number[];
+  /** The rlimits set: only a limit that was set may take the blame for its signal. */
+  rlimits?: readonly { limit: string }[];
 }
 
-const LIMIT_SIGNALS: Partial<Record<string, EndReason>> = { SIGXCPU: "cpu-time limit", SIGXFSZ: "file-size limit" };
+/** The signal each rlimit sends at its limit, and the reason it names. */
+const LIMIT_SIGNALS: Record<string, { limit: string; reason: EndReason }> = {
+  SIGXCPU: { limit: "cpuTime", reason: "cpu-time limit" },
+  SIGXFSZ: { limit: "fileSize", reason: "file-size limit" },
+};
 
-/** The command died of signal `name`: status 128+N, and a limit's signal names the limit. */
-function signalled(name: string): Pick<Ending, "status" | "reason" | "signal"> {
+/**
+ * The command died of signal `name`: status 128+N. Its rlimit's signal
+ * names the limit only when that limit was set: `kill -XCPU $$` is the
+ * command's own doing otherwise.
+ */
+function signalled(name: string, deadline: Pick<Deadline, "rlimits">): Pick<Ending, "status" | "reason" | "signal"> {
   const number = constants.signals[name as keyof typeof constants.signals] ?? 0;
-  return { status: 128 + number, reason: LIMIT_SIGNALS[name] ?? "signalled", signal: name };
+  const limit = LIMIT_SIGNALS[name];
+  const set = limit !== undefined && (deadline.rlimits ?? []).some((rlimit) => rlimit.limit === limit.limit);
+  return { status: 128 + number, reason: set ? limit.reason : "signalled", signal: name };
 }
 
 /**
  * bwrap's init exits 128+N when the command died of signal N: the signal is
  * all it passes on. (A command that itself exits 129-192 reads the same.)
  */
-export function fromSandboxInit(ending: Ending): Ending {
+export function fromSandboxInit(ending: Ending, deadline: Pick<Deadline, "rlimits">): Ending {
   if (ending.reason !== "exited" || ending.status <= 128 || ending.status > 128 + 64) return ending;
   const name = Object.entries(constants.signals).find(([, number]) => number === ending.status - 128)?.[0];
-  return name ? { ...ending, ...signalled(name) } : ending;
+  return name ? { ...ending, ...signalled(name, deadline) } : ending;
 }
 
-function endingOf(child: Subprocess, timedOut: boolean): Omit<Ending, "leftovers"> {
+function endingOf(child: Subprocess, timedOut: boolean, deadline: Deadline): Omit<Ending, "leftovers"> {
   if (timedOut) return { status: TIMEOUT_STATUS, reason: "timeout" };
   if (child.exitCode !== null) return { status: child.exitCode, reason: "exited" };
-  return child.signalCode === null ? { status: 128, reason: "signalled" } : signalled(String(child.signalCode));
+  if (child.signalCode === null) return { status: 128, reason: "signalled" };
+  return signalled(String(child.signalCode), deadline);
 }
 
 /**
@@ -109,16 +122,24 @@ function armDeadline(deadline: Deadline): { fired: () => boolean; killed: () => 
   let fired = false;
   let killed = false;
   let grace: ReturnType<typeof setTimeout> | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  // Until the SIGTERM reaches a process of the command's (bwrap may still be setting up), try again: a
+  // timeout shorter than the sandbox's start must not leave the command to run until the SIGKILL.
+  const terminate = () => {
+    const spared = new Set(deadline.machinery?.() ?? []);
+    const reached = signalDescendants(SIGNALS.SIGTERM, spared);
+    signalDescendants(SIGNALS.SIGCONT, spared);
+    if (reached === 0 && !killed) retry = setTimeout(terminate, 50);
+  };
   const timer =
     deadline.timeout === undefined
       ? undefined
       : setTimeout(() => {
           fired = true;
-          const spared = new Set(deadline.machinery?.() ?? []);
-          signalDescendants(SIGNALS.SIGTERM, spared);
-          signalDescendants(SIGNALS.SIGCONT, spared);
+          terminate();
           grace = setTimeout(() => {
             killed = true;
+            clearTimeout(retry);
             // Everything, bwrap's processes too: with its init gone, the kernel kills the rest of its namespace.
             signalDescendants(SIGNALS.SIGKILL);
           }, deadline.killAfter);
@@ -129,6 +150,7 @@ function armDeadline(deadline: Deadline): { fired: () => boolean; killed: () => 
     disarm: () => {
       clearTimeout(timer);
       clearTimeout(grace);
+      clearTimeout(retry);
     },
   };
 }
@@ -209,7 +231,7 @@ export function supervise(
         stuck ? { hint: "state D: stuck in the kernel; `ps -o pid,stat,wchan,cmd -p PID` shows where" } : {},
       );
     }
-    const ending = endingOf(child, timeout.fired());
+    const ending = endingOf(child, timeout.fired(), deadline);
     return { ...ending, ...(timeout.fired() ? { killedAfterGrace: timeout.killed() } : {}), leftovers: sweep.killed };
   });
 }
