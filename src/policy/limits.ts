@@ -60,27 +60,31 @@ export function formatDuration(ms: number): string {
   return parts.filter(Boolean).join("") || "0s";
 }
 
-const Duration = v.pipe(
-  v.union([v.string(), v.number()], "must be a duration such as 90s, 10m or 1h30m"),
-  v.transform((value) => parseDuration(String(value))),
-  v.number("must be a duration such as 90s, 10m or 1h30m (up to 24 days)"),
-);
-
-const Size = v.pipe(
-  v.union([v.string(), v.number()], "must be a size such as 512M or 2G"),
-  v.transform((value) => parseSize(String(value))),
-  v.number("must be a size such as 512M or 2G (K, M, G, T: powers of 1024)"),
-);
-
-const Count = (most: number) =>
+/**
+ * A field written as text or a number, read by `parse`; a value it cannot
+ * read is an issue that shows the value as written (a plain transform would
+ * show what it made of it: nothing).
+ */
+const readAs = (parse: (text: string) => number | undefined, message: string) =>
   v.pipe(
-    v.union([v.string(), v.number()], "must be a whole number"),
-    v.transform((value) => (/^\d+$/.test(String(value)) ? Number(value) : Number.NaN)),
-    v.number("must be a whole number"),
-    v.integer("must be a whole number"),
-    v.minValue(1, `must be 1-${most}`),
-    v.maxValue(most, `must be 1-${most}`),
+    v.union([v.string(), v.number()], message),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const value = parse(String(dataset.value));
+      if (value === undefined) {
+        addIssue({ message });
+        return NEVER;
+      }
+      return value;
+    }),
   );
+
+const Duration = readAs(parseDuration, "must be a duration such as 90s, 10m or 1h30m (up to 24 days)");
+const Size = readAs(parseSize, "must be a size such as 512M or 2G (K, M, G, T: powers of 1024)");
+const Count = (most: number) =>
+  readAs((text) => {
+    const count = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    return count >= 1 && count <= most ? count : undefined;
+  }, `must be a whole number, 1-${most}`);
 
 /** The `limits` object of a policy file, a profile and the flags; each field overrides an earlier layer's. */
 export const LimitsSchema = v.strictObject({

@@ -32,10 +32,6 @@ afterAll(() => {
   tools?.cleanup();
 });
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 let counter = 0;
 /** A fresh host directory the sandbox may write (a write root), owned by `owner`. */
 function workDir(owner?: number): string {
@@ -104,7 +100,7 @@ describe("review 17: escaping the timeout", () => {
           fast: true,
         });
         // Nothing of the sandbox runs on to finish its work.
-        sleep(12_500 - took > 0 ? 12_500 - took : 0);
+        Bun.sleepSync(12_500 - took > 0 ? 12_500 - took : 0);
         expect(existsSync(join(work, "late"))).toBe(false);
       },
     );
@@ -121,7 +117,7 @@ describe("review 17: escaping the timeout", () => {
         timeoutMs: 40_000,
       });
       const took = performance.now() - started;
-      sleep(300);
+      Bun.sleepSync(300);
       const left = processesWith(marker);
       killMarked(marker);
       return { result, took, left };
@@ -346,7 +342,8 @@ describe("review 17: bad input", () => {
     for (const [option, value] of BAD) {
       const result = cordon([...modeArgs("landlock"), `${option}=${value}`, "--", "true"]);
       expect({ option, value, exitCode: result.exitCode }).toEqual({ option, value, exitCode: 125 });
-      expect(result.stderr).toMatch(/^cordon: command line: limits\.\w+: must be/);
+      // The flag as typed, its value, and what it must be.
+      expect(result.stderr).toStartWith(`cordon: ${option} ${JSON.stringify(value)}: must be`);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
   });

@@ -70,7 +70,7 @@ describe("the limits object", () => {
 
   test("a bad value names the field and what it must be", () => {
     expect(() => layer({ timeout: "soon" })).toThrow(/limits\.timeout: must be a duration such as 90s/);
-    expect(() => layer({ pids: 0 })).toThrow(/limits\.pids: must be 1-/);
+    expect(() => layer({ pids: 0 })).toThrow(/limits\.pids: must be a whole number, 1-4194304 \(got 0\)/);
     expect(() => layer({ pids: "many" })).toThrow(/limits\.pids: must be a whole number/);
     expect(() => layer({ memory: "lots" })).toThrow(/limits\.memory: must be a size/);
     expect(() => layer({ wallClock: "1s" })).toThrow(/unknown field "wallClock"/);

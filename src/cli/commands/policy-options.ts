@@ -1,5 +1,7 @@
 // Options that shape the policy, shared by `run` and `explain`, and the
 // function that turns them (plus any --policy and --profile) into a policy.
+import * as v from "valibot";
+import { LimitsSchema } from "../../policy/limits.ts";
 import { resolve } from "node:path";
 import { CACHE_TOOLS } from "../../policy/caches.ts";
 import type { OptionDefs, ParsedOptions } from "../args.ts";
@@ -234,8 +236,31 @@ function flagLayer(options: ParsedOptions): PolicyLayer {
       tmpSize: options["tmp-size"],
     },
   };
+  checkLimitFlags(options);
   // Flags go through the same schema as files: same checks, same messages.
   return validate(ProfileSchema, JSON.parse(JSON.stringify(layer)), "command line");
+}
+
+/** Each limit flag and its field in a policy's `limits`. */
+const LIMIT_FLAGS = {
+  timeout: "timeout",
+  "kill-after": "killAfter",
+  memory: "memory",
+  pids: "pids",
+  "cpu-time": "cpuTime",
+  "file-size": "fileSize",
+  "open-files": "openFiles",
+  "tmp-size": "tmpSize",
+} as const;
+
+/** A limit flag's value checked on its own, so that the message names the flag as typed. */
+function checkLimitFlags(options: ParsedOptions): void {
+  for (const [flag, field] of Object.entries(LIMIT_FLAGS)) {
+    const value = options[flag];
+    if (value === undefined) continue;
+    const result = v.safeParse(LimitsSchema.entries[field], value);
+    if (!result.success) throw new CordonError(`--${flag} ${JSON.stringify(value)}: ${result.issues[0].message}`);
+  }
 }
 
 /** The policy file, the runok config's presets, or neither. */
