@@ -23,11 +23,13 @@ function sleep(ms: number): void {
 
 /**
  * A chain: each level starts the next in the background and becomes a
- * sleeper, so every process is the parent of the next. The leaf says it is
+ * sleeper, so every process is the parent of the next. Each script exports
+ * its work directory as CORDON_TEST_MARK: a sleeper's command line is only
+ * `sleep 1000`, and killMarked finds it by its environment. The leaf says it is
  * ready, waits, then writes `late` into the work directory.
  */
 const CHAIN = `#!/bin/sh
-n=$1; work=$2
+n=$1; work=$2; export CORDON_TEST_MARK="$work"
 if [ "$n" -gt 0 ]; then "$0" $((n - 1)) "$work" & exec sleep 1000; fi
 touch "$work/ready"
 sleep 2
@@ -36,14 +38,14 @@ echo escaped > "$work/late"
 
 /** A daemon: double fork into a new session, then write after the command ended. */
 const DAEMON = `#!/bin/sh
-work=$1
+work=$1; export CORDON_TEST_MARK="$work"
 setsid sh -c 'sleep 2; echo escaped > "$1/late"' sh "$work" </dev/null >/dev/null 2>&1 &
 touch "$work/ready"
 `;
 
 /** Forks detached sleepers as fast as it can, until killed; one of them would write later. */
 const FORKER = `#!/bin/sh
-work=$1
+work=$1; export CORDON_TEST_MARK="$work"
 (sleep 2; echo escaped > "$work/late") &
 touch "$work/ready"
 while :; do (sleep 1000 &) ; done
