@@ -107,9 +107,8 @@ export const SIGNALS = {
   SIGWINCH: 28,
 } as const;
 
-export const RLIMIT_CORE = 4;
-/** The resources of setrlimit(2) that cordon's limits use. */
-export const RLIMITS = { CPU: 0, FSIZE: 1, DATA: 2, NPROC: 6, NOFILE: 7, AS: 9 } as const;
+/** The resources of setrlimit(2) cordon sets: CORE always (no core dumps), the others for --cpu-time and kin. */
+export const RLIMITS = { CPU: 0, FSIZE: 1, DATA: 2, CORE: 4, NPROC: 6, NOFILE: 7, AS: 9 } as const;
 
 export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 

@@ -5,7 +5,7 @@
 //
 // Usage: bun scripts/bench.ts [--quick] [--iterations N] [--stat-iterations N] [--standin-iterations N]
 //        [--warmup N] [--out FILE] [--cordon PATH] [--bwrap PATH] [--check]
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, hostname, release, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

@@ -38,9 +38,6 @@ function apparmorFix(bwrapPath?: string): string {
     `/etc/apparmor.d/bwrap\`:\n${apparmorProfile(bwrapPath)}`
   );
 }
-const APPARMOR_SYSCTL_FIX =
-  "or, for every program at once: `sudo sysctl -w " +
-  "kernel.apparmor_restrict_unprivileged_userns=0` (persist it in /etc/sysctl.d/)";
 const DOCKER_FIX =
   "start the container with `docker run --security-opt seccomp=unconfined " +
   "--security-opt apparmor=unconfined ...` (or a seccomp profile that allows " +

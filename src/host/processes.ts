@@ -29,6 +29,8 @@ interface ProcessStat {
   /** R, S, D, T, t, Z, X, ... */
   state: string;
   parent: number;
+  /** Clock ticks after boot when it started (field 22): tells a reused pid apart. */
+  startTime: string;
 }
 
 /** State and parent of `pid` from /proc/PID/stat; undefined once it is gone. */
@@ -42,5 +44,10 @@ export function processStat(pid: number): ProcessStat | undefined {
   // The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")".
   const close = stat.lastIndexOf(")");
   const fields = stat.slice(close + 2).split(" ");
-  return { name: stat.slice(stat.indexOf("(") + 1, close), state: fields[0] ?? "?", parent: Number(fields[1]) };
+  return {
+    name: stat.slice(stat.indexOf("(") + 1, close),
+    state: fields[0] ?? "?",
+    parent: Number(fields[1]),
+    startTime: fields[19] ?? "",
+  };
 }

@@ -6,8 +6,10 @@
 // The search below the write roots is bounded (GIT_SEARCH) so that a tree of
 // 100,000 directories costs a fixed amount; explain and the README state the
 // bound as something not covered beyond it.
-import { readdirSync, readFileSync, type Dirent } from "node:fs";
-import { dirname, join, resolve as resolvePath } from "node:path";
+import { readdirSync, type Dirent } from "node:fs";
+import { dirname, join } from "node:path";
+import { CordonError } from "../errors.ts";
+import { commonDirOf, gitDirOf } from "./git.ts";
 import { lstatOrUndefined } from "./paths.ts";
 
 export const GIT_SEARCH = {
@@ -21,21 +23,19 @@ export const GIT_SEARCH = {
 
 const SKIPPED = new Set<string>(GIT_SEARCH.skip);
 
-function readSmall(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8").slice(0, 4096);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The git directory a `.git` file points to (a linked worktree, a submodule), plus its common directory. */
+/**
+ * The git directory a `.git` file points to (a linked worktree, a submodule),
+ * plus its common directory, read as git reads them (policy/git.ts). A
+ * pointer to a path that is not UTF-8 leads nowhere cordon can name.
+ */
 function linkedGitDirs(dotGitFile: string): string[] {
-  const pointer = /^gitdir: *(.+)$/m.exec(readSmall(dotGitFile) ?? "")?.[1]?.trim();
-  if (!pointer) return [];
-  const gitDir = resolvePath(dirname(dotGitFile), pointer);
-  const common = readSmall(`${gitDir}/commondir`)?.trim();
-  return common ? [gitDir, resolvePath(gitDir, common)] : [gitDir];
+  try {
+    const gitDir = gitDirOf({ path: dotGitFile, kind: "file" });
+    return gitDir ? [...new Set([gitDir, commonDirOf(gitDir)])] : [];
+  } catch (error) {
+    if (error instanceof CordonError) return [];
+    throw error;
+  }
 }
 
 /** What a `.git` entry stands for: itself when a directory, what it points to when a file; never a symlink. */

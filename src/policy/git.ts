@@ -1,13 +1,17 @@
 // The repositories in the write roots, and what of each git executes or
 // trusts: the paths that must not change during a run. git itself keeps
 // working: objects, refs, the index, logs and HEAD stay writable.
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { escapeBytes, utf8OrUndefined } from "../bytes.ts";
 import { CordonError } from "../errors.ts";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { configEntries, hooksPathsOf, includePathsOf, type ConfigEntry } from "./git-config.ts";
 import { lstatOrUndefined } from "./paths.ts";
+import { readSmallFile } from "./small-file.ts";
+
+/** A gitdir: or commondir pointer is one path: git reads more, but nothing that long is a path. */
+const POINTER_LIMIT = 65536;
 
 /**
  * How deep cordon looks for repositories below each write root (the root's
@@ -183,23 +187,6 @@ export function findDotGits(roots: readonly string[], scope = GIT_SEARCH): GitSe
   return { found: [...found.values()], directories, truncated: false };
 }
 
-function readSmall(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8").slice(0, 65536);
-  } catch {
-    return undefined;
-  }
-}
-
-function readSmallBytes(path: string): Buffer | undefined {
-  try {
-    const bytes = readFileSync(path);
-    return bytes.length <= 65536 ? bytes : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * A path a pointer file names, as git reads it (setup.c read_gitfile_gently,
  * get_common_dir_noenv): the bytes after `prefix`, trailing CR and LF
@@ -208,7 +195,7 @@ function readSmallBytes(path: string): Buffer | undefined {
  * there. A path that is not UTF-8 refuses: cordon protects paths by name.
  */
 function pointerTarget(file: string, prefix: string, base: string): string | undefined {
-  const bytes = readSmallBytes(file);
+  const bytes = readSmallFile(file, { limit: POINTER_LIMIT });
   if (!bytes || !bytes.subarray(0, prefix.length).equals(Buffer.from(prefix))) return undefined;
   let end = bytes.length;
   while (end > prefix.length && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
@@ -329,7 +316,7 @@ function configFiles(configs: readonly string[]): { file: string; entries: Confi
     for (const file of queue) {
       if (seen.has(file) || seen.size >= MAX_CONFIG_FILES) continue;
       seen.add(file);
-      const entries = configEntries(readSmall(file) ?? "");
+      const entries = configEntries(readSmallFile(file)?.toString("utf8") ?? "");
       files.push({ file, entries });
       next.push(...includePathsOf(entries).map((include) => expandHome(include, dirname(file))));
     }

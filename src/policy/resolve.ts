@@ -1,14 +1,14 @@
 // Turns a composed Policy into absolute, canonical paths checked against the
 // host: globs expanded, secure defaults added, unsafe write roots refused.
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from "node:fs";
+import { statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, resolve as resolvePath } from "node:path";
 import { CordonError } from "../errors.ts";
+import { readSmallFile } from "./small-file.ts";
 import { gitIncludePaths } from "./git-config.ts";
 import { gitDirsFor } from "./git-dirs.ts";
 import { expandGlob, GlobBudget, splitGlob } from "./glob.ts";
 import {
-  canonicalMaybeMissing,
   expandPath,
   isGlob,
   isWithin,
@@ -286,24 +286,10 @@ function redactedFiles(
 /** git stops at 10 nested includes; cordon follows as deep, and at most this many included files in all. */
 const MAX_INCLUDE_DEPTH = 10;
 const MAX_INCLUDED_FILES = 64;
-const CONFIG_LIMIT = 1 << 20;
 
-/**
- * A config file's text, or "" when it is not a small regular file now: a
- * file in a write root could have become a FIFO since it was resolved, and
- * reading one would hang (hence O_NONBLOCK, and fstat on what was opened).
- */
+/** A config file's text, or "" when it is not a small regular file now (a FIFO planted in a write root, say). */
 function readConfig(path: string): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const stat = fstatSync(fd);
-    return stat.isFile() && stat.size <= CONFIG_LIMIT ? readFileSync(fd, "utf8") : "";
-  } catch {
-    return "";
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return readSmallFile(path, { followSymlinks: false })?.toString("utf8") ?? "";
 }
 
 /** An include's path as git resolves it: `~/` from home, a relative one from the including file's directory. */

@@ -24,6 +24,7 @@ import {
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { processStat } from "../host/processes.ts";
 import { isWithin, lstatOrUndefined } from "../policy/paths.ts";
 
 /** One path a run holds by repair, and a digest of what it recorded. */
@@ -65,15 +66,8 @@ function ownDirectory(dir: string): boolean {
   }
 }
 
-/** The process's start time (field 22 of /proc/PID/stat), which tells a reused pid apart. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
+/** The process's start time, which tells a reused pid apart. */
+const startTimeOf = (pid: number): string | undefined => processStat(pid)?.startTime;
 
 function selfExecutable(): string | undefined {
   try {

@@ -19,7 +19,7 @@ import {
   writeFileSync,
   type Stats,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import { escapeBytes } from "../bytes.ts";
 import { CordonError } from "../errors.ts";
 import { dropHandled, writeOwnRecords, type OtherRecords } from "./git-guard-records.ts";

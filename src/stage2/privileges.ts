@@ -8,7 +8,7 @@ import {
   PR_CAPBSET_DROP,
   PR_SET_NO_NEW_PRIVS,
   PR_SET_PDEATHSIG,
-  RLIMIT_CORE,
+  RLIMITS,
 } from "../../ffi/constants.ts";
 import { getRlimit, newSession, prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
 import type { WireRlimit } from "../launch/wire.ts";
@@ -78,7 +78,7 @@ export function setResourceLimits(rlimits: readonly WireRlimit[]): void {
 }
 
 export function disableCoreDumps(): void {
-  setRlimit(RLIMIT_CORE, 0n, 0n);
+  setRlimit(RLIMITS.CORE, 0n, 0n);
 }
 
 /** Empties every capability set; fails closed if any capability remains. */

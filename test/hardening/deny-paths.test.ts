@@ -43,6 +43,7 @@ import {
   waitFor,
   type RunResult,
   modeArgs,
+  nobodyUnavailable,
 } from "../helpers/cordon.ts";
 import { MODES, type Mode } from "./modes.ts";
 
@@ -61,14 +62,6 @@ interface User {
   asNobody: boolean;
   /** Why this user's tests must skip, or undefined. */
   unavailable?: string;
-}
-
-function nobodyUnavailable(): string | undefined {
-  if (!isRoot) return "needs root to switch to nobody";
-  const setpriv = missingSystemTool("setpriv");
-  if (setpriv) return setpriv;
-  if (run(["test", "-x", CORDON], { asNobody: true }).exitCode !== 0) return `nobody cannot execute ${CORDON}`;
-  return undefined;
 }
 
 const USERS: User[] = [

@@ -8,17 +8,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gitEnv } from "../helpers/git-scene.ts";
-import { CORDON, cordon, isRoot, modeArgs, NOBODY, run, systemTool, type RunOptions } from "../helpers/cordon.ts";
+import { cordon, modeArgs, NOBODY, run, systemTool, type RunOptions, nobodyUnavailable } from "../helpers/cordon.ts";
 
 const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
 const gitMissing = systemTool("git") ? undefined : "git is not installed";
 
-function nobodyUnavailable(): string | undefined {
-  if (!isRoot) return "needs root to switch to nobody";
-  if (!systemTool("setpriv")) return "setpriv is not installed";
-  if (run(["test", "-x", CORDON], { asNobody: true }).exitCode !== 0) return `nobody cannot execute ${CORDON}`;
-  return undefined;
-}
 const USERS = nobodyUnavailable() ? (["caller"] as const) : (["caller", "nobody"] as const);
 
 const scenes: string[] = [];

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { attackTest, hostDir, removeDir } from "../helpers/attacks.ts";
-import { CORDON, isRoot, missingSystemTool, NOBODY, requireBinary, run, modeArgs } from "../helpers/cordon.ts";
+import { CORDON, isRoot, NOBODY, requireBinary, run, modeArgs, nobodyUnavailable } from "../helpers/cordon.ts";
 import { MODES } from "./modes.ts";
 
 const REFUSED = 125;
@@ -19,14 +19,6 @@ interface User {
   label: string;
   asNobody: boolean;
   unavailable?: string;
-}
-
-function nobodyUnavailable(): string | undefined {
-  if (!isRoot) return "needs root to switch to nobody";
-  const setpriv = missingSystemTool("setpriv");
-  if (setpriv) return setpriv;
-  if (run(["test", "-x", CORDON], { asNobody: true }).exitCode !== 0) return `nobody cannot execute ${CORDON}`;
-  return undefined;
 }
 
 const USERS: User[] = [

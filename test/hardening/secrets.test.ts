@@ -7,16 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LEAKED_SECRETS } from "../policy/environment.test.ts";
-import { CORDON, cordon, isRoot, modeArgs, NOBODY, run, systemTool, type RunOptions } from "../helpers/cordon.ts";
+import { cordon, modeArgs, NOBODY, run, systemTool, type RunOptions, nobodyUnavailable } from "../helpers/cordon.ts";
 
 const MODES = systemTool("bwrap") ? (["bwrap", "landlock"] as const) : (["landlock"] as const);
 
-function nobodyUnavailable(): string | undefined {
-  if (!isRoot) return "needs root to switch to nobody";
-  if (!systemTool("setpriv")) return "setpriv is not installed";
-  if (run(["test", "-x", CORDON], { asNobody: true }).exitCode !== 0) return `nobody cannot execute ${CORDON}`;
-  return undefined;
-}
 const USERS = nobodyUnavailable() ? (["caller"] as const) : (["caller", "nobody"] as const);
 
 /** Files hidden whole, relative to the fake home; the environment below points the tools there. */

@@ -173,3 +173,12 @@ export function systemTool(tool: string): string | undefined {
 export function missingSystemTool(tool: string): string | undefined {
   return systemTool(tool) ? undefined : `${tool} is not installed in ${SYSTEM_PATH}`;
 }
+
+/** Why tests cannot run a case as the unprivileged `nobody` here, or undefined when they can. */
+export function nobodyUnavailable(): string | undefined {
+  if (!isRoot) return "needs root to switch to nobody";
+  const setpriv = missingSystemTool("setpriv");
+  if (setpriv) return setpriv;
+  if (run(["test", "-x", CORDON], { asNobody: true }).exitCode !== 0) return `nobody cannot execute ${CORDON}`;
+  return undefined;
+}

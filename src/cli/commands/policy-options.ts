@@ -12,7 +12,7 @@ import { loadPolicy, loadRunokConfig, type LoadContext, type LoadedPolicy } from
 import { isWithin, realpathUtf8 } from "../../policy/paths.ts";
 import { resolvePolicy, type ResolvedPolicy } from "../../policy/resolve.ts";
 import { DEGRADATION_NAMES } from "../../policy/degradations.ts";
-import { ENV_NAME, MODES, ProfileSchema, SECRET_NAMES, type Policy, type PolicyLayer } from "../../policy/schema.ts";
+import { ENV_NAME, MODES, ProfileSchema, SECRET_NAMES, type PolicyLayer } from "../../policy/schema.ts";
 import { validate } from "../../policy/validate.ts";
 
 export const POLICY_OPTIONS = {
