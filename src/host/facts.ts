@@ -8,7 +8,9 @@ import type { DirEntry } from "../landlock/deny.ts";
 import type { PathFact } from "../landlock/rules.ts";
 import type { Identity } from "../policy/paths.ts";
 import type { ResolvedPolicy } from "../policy/resolve.ts";
+import { CGROUP_CONTROLLERS, cgroupControllersFor } from "../policy/limits.ts";
 import { readOpenDescriptors, type OpenDescriptor } from "./descriptors.ts";
+import { readCgroupFacts, type CgroupFacts } from "./cgroups.ts";
 import { cordonFiles, type CordonFile } from "./cordon-files.ts";
 import { hostEnvironment, type EnvEntry } from "./environment.ts";
 import { readRedactedFiles } from "./secret-files.ts";
@@ -69,6 +71,8 @@ export interface HostFacts {
   environment: EnvEntry[];
   /** The text of each file the policy presents as a redacted copy; undefined where it cannot be read whole. */
   redactSources: ReadonlyMap<string, string | undefined>;
+  /** Where the sandbox can get a cgroup of its own, for the controllers the policy's limits need (all: doctor). */
+  cgroups: CgroupFacts;
 }
 
 interface HostQuestions {
@@ -131,6 +135,7 @@ export function gatherHostFacts(questions: HostQuestions = {}): HostFacts {
     cordon: cordonFiles(questions.env),
     environment: hostEnvironment(),
     redactSources: readRedactedFiles(questions.policy?.redact ?? []),
+    cgroups: readCgroupFacts(questions.policy ? cgroupControllersFor(questions.policy.limits) : CGROUP_CONTROLLERS),
   };
 }
 

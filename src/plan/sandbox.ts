@@ -517,10 +517,10 @@ export function planSandbox(
           ]),
       ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
-      ...limitDegradations(policy.limits),
+      ...limitDegradations(policy.limits, facts.cgroups),
     ],
     redactions: redaction.redactions,
     git,
-    limits: limitsPlanFor(policy.limits, bwrap),
+    limits: limitsPlanFor(policy.limits, bwrap, facts.cgroups),
   };
 }

@@ -126,6 +126,15 @@ export const DEFAULT_KILL_AFTER_MS = 10_000;
  */
 export const DEFAULT_TMP_SIZE = 1024 ** 3;
 
+/** The kernel's cgroup controllers that hold the limits only a cgroup can hold for a whole sandbox. */
+export type CgroupController = "memory" | "pids";
+export const CGROUP_CONTROLLERS: readonly CgroupController[] = ["memory", "pids"];
+
+/** The controllers `limits` needs. */
+export function cgroupControllersFor(limits: Pick<Limits, "memory" | "pids">): CgroupController[] {
+  return CGROUP_CONTROLLERS.filter((controller) => limits[controller] !== undefined);
+}
+
 export const NO_LIMITS: Limits = { killAfter: DEFAULT_KILL_AFTER_MS, tmpSize: DEFAULT_TMP_SIZE };
 
 export function applyLimits(base: Limits, layer: LimitsLayer | undefined): Limits {

@@ -50,6 +50,7 @@ const facts: HostFacts = {
   cordon: [{ name: "cordon's executable /ws/dist/cordon", path: "/ws/dist/cordon", directory: false }],
   environment: [],
   redactSources: new Map(),
+  cgroups: { homes: [], missing: [] },
 };
 
 const prepare = (allowDegraded: ResolvedPolicy["allowDegraded"] = []) =>
