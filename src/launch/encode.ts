@@ -18,6 +18,8 @@ export interface LaunchInput {
   preserveFds: number;
   /** Stage 1's pid: if it died before the parent-death signal was armed, stage 2 must not go on. */
   parentPid: number;
+  /** Where stage 2 finds a descriptor of each sandbox cgroup's cgroup.procs, to join it (none: no cgroup). */
+  cgroupSlots?: number[];
 }
 
 function identityFields(path: string, expected: ExpectedIdentity, created: ReadonlyMap<string, Identity>) {
@@ -71,6 +73,7 @@ export function launchMessageFor(input: LaunchInput): Uint8Array {
       parentDeathSignal: plan.parentDeathSignal,
       parentPid: input.parentPid,
       newSession: plan.terminal.session === "new",
+      cgroupFds: input.cgroupSlots ?? [],
       rlimits: plan.limits.rlimits.map((rlimit) => ({
         resource: rlimit.resource,
         soft: rlimit.soft.toString(),

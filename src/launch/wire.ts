@@ -117,6 +117,8 @@ export interface LaunchHeader {
   parentPid?: number;
   /** Stage 2 calls setsid(2) before exec: the command is not interactive on the user's terminal. */
   newSession: boolean;
+  /** Descriptors of cgroup.procs that stage 2 writes "0" to, joining the sandbox's cgroups, first thing. */
+  cgroupFds: number[];
   /** setrlimit(2) before exec, each soft and hard (decimal strings), lowered to an inherited lower hard limit. */
   rlimits: WireRlimit[];
 }

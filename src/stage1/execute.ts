@@ -25,7 +25,8 @@ import { runLandlockOnly } from "./run-landlock.ts";
 import { createHostState } from "./run-state.ts";
 import { TIMEOUT_STATUS, type Ending } from "./supervise.ts";
 import type { LimitsPlan } from "../plan/limits.ts";
-import { formatDuration } from "../policy/limits.ts";
+import { formatDuration, formatSize } from "../policy/limits.ts";
+import { createSandboxCgroups, type SandboxCgroups } from "./cgroup.ts";
 import { restoreTerminal, saveTerminal } from "./terminal.ts";
 
 export interface RunIo {
@@ -47,7 +48,7 @@ interface RunOutcome {
 }
 
 function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
-  const { reason, signal, killedAfterGrace } = ending;
+  const { reason, signal, killedAfterGrace, cgroup } = ending;
   return {
     ...reportOf(prepared),
     leftoversKilled: ending.leftovers,
@@ -55,6 +56,7 @@ function endedReport(prepared: PreparedRun, ending: Ending): EnforcementReport {
       reason,
       ...(signal === undefined ? {} : { signal }),
       ...(killedAfterGrace === undefined ? {} : { killedAfterGrace }),
+      ...(cgroup === undefined ? {} : { cgroup }),
     },
   };
 }
@@ -74,6 +76,10 @@ function limitLine(ending: Ending, limits: LimitsPlan): string | undefined {
       return `the command used up its CPU time (--cpu-time): ${ending.signal ?? "SIGXCPU"}`;
     case "file-size limit":
       return `the command wrote past --file-size: ${ending.signal ?? "SIGXFSZ"}`;
+    case "memory limit":
+      return `the sandbox ran out of memory (--memory ${formatSize(limits.memory ?? 0)}): the kernel killed it`;
+    case "pids limit":
+      return `the sandbox reached its process limit (--pids ${limits.pids ?? 0}): a fork or thread was refused`;
     default:
       return undefined;
   }
@@ -151,6 +157,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     );
   }
   const environment = prepared.facts.environment;
+  // Before anything of the run exists on the host: a cgroup that cannot be made refuses the run.
+  const planned = prepared.plan.limits.cgroups;
+  const cgroups: SandboxCgroups | undefined = planned.length > 0 ? createSandboxCgroups(planned) : undefined;
   const terminal = saveTerminal();
   const state = createHostState(prepared.plan.hostState);
   const launchOf = (run: PreparedRun): LaunchInput => ({
@@ -178,7 +187,7 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     let current = prepared;
     if (prepared.plan.mode === "bwrap" && prepared.facts.bwrap.found) {
       guarded(prepared);
-      const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path);
+      const outcome = await runInBwrap(launchOf(prepared), prepared.facts.bwrap.path, cgroups);
       if (outcome.started) {
         await sayLimit(outcome, prepared, io);
         return { status: outcome.status, report: await withGit(endedReport(prepared, outcome)), prepared };
@@ -199,11 +208,12 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
       await warnWeaker(current, io);
     }
     guarded(current);
-    const ending = await runLandlockOnly(launchOf(current));
+    const ending = await runLandlockOnly(launchOf(current), cgroups);
     await sayLimit(ending, current, io);
     return { status: ending.status, report: await withGit(endedReport(current, ending)), prepared: current };
   } finally {
     state.remove();
+    for (const problem of cgroups?.remove() ?? []) await io.say(`warning: ${problem}`);
     // Every process of the sandbox is gone by now (supervise's sweep): none can take the terminal again.
     restoreTerminal(terminal);
   }

@@ -6,6 +6,7 @@ import type { Degradation } from "../policy/degradations.ts";
 import type { RemovedVariable } from "../policy/environment.ts";
 import type { NeutralisedRepository, RepairedPath } from "./git-guard.ts";
 import type { PreparedRun } from "./prepare.ts";
+import type { CgroupEvents } from "./cgroup.ts";
 import type { EndReason } from "./supervise.ts";
 
 export interface EnforcementReport {
@@ -43,10 +44,16 @@ export interface EnforcementReport {
   leftoversKilled?: number;
   /**
    * Why the run ended: the command exited or died of a signal, or a limit
-   * ended it (the timeout, the CPU-time or file-size limit). Absent when it
+   * ended it (the timeout, the CPU-time, file-size, memory or pids limit). Absent when it
    * did not run.
    */
-  ended?: { reason: EndReason; signal?: string; killedAfterGrace?: boolean };
+  ended?: {
+    reason: EndReason;
+    signal?: string;
+    killedAfterGrace?: boolean;
+    /** With a cgroup of the sandbox's own: what it counted, even in a run that succeeded anyway. */
+    cgroup?: CgroupEvents;
+  };
   /** The command's status, or 125 when cordon refused. */
   exitStatus: number;
   refused?: string;

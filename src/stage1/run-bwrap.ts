@@ -13,14 +13,8 @@ import { bwrapArguments } from "../plan/mounts.ts";
 import { memoryFile } from "./handoff.ts";
 import { stage2Command } from "./self.ts";
 import { childPids } from "../host/processes.ts";
-import {
-  becomeSubreaper,
-  fromSandboxInit,
-  preservedDescriptors,
-  SignalForwarder,
-  supervise,
-  type Ending,
-} from "./supervise.ts";
+import type { SandboxCgroups } from "./cgroup.ts";
+import { becomeSubreaper, preservedDescriptors, SignalForwarder, supervise, type Ending } from "./supervise.ts";
 
 type BwrapOutcome =
   | ({ started: true } & Ending)
@@ -37,13 +31,19 @@ function passOn(bytes: Buffer): void {
   while (offset < bytes.length) offset += writeSync(2, bytes, offset);
 }
 
-export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promise<BwrapOutcome> {
+export async function runInBwrap(
+  launch: LaunchInput,
+  bwrapPath: string,
+  cgroups?: SandboxCgroups,
+): Promise<BwrapOutcome> {
   becomeSubreaper();
   const { plan, preserveFds } = launch;
   const slot = slotsFor(preserveFds);
+  const cgroupFds = cgroups?.procsFds ?? [];
+  const cgroupSlots = cgroupFds.map((_, index) => slot.stderr + 1 + index);
   const owned: number[] = [];
   try {
-    const launchFd = memoryFile("cordon-launch", launchMessageFor(launch));
+    const launchFd = memoryFile("cordon-launch", launchMessageFor({ ...launch, cgroupSlots }));
     owned.push(launchFd);
     const exeFd = openSync("/proc/self/exe", "r");
     owned.push(exeFd);
@@ -89,6 +89,7 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
           infoFd,
           argsFd,
           2,
+          ...cgroupFds,
         ],
       });
     } finally {
@@ -106,7 +107,7 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
     // The timeout's SIGTERM goes to the command and everything it started, not to bwrap's two processes:
     // SIGTERM to the outer bwrap would SIGKILL the sandbox at once, without the grace period.
     const machinery = () => [child.pid, ...[sandboxInit()].filter((pid) => pid !== undefined)];
-    const deadline = { ...plan.limits, machinery };
+    const deadline = { ...plan.limits, machinery, cgroups, throughSandboxInit: true };
     const ending = await supervise(child, forwarder, deadline, commandPids);
     const progress = readAll(statusFd).toString();
     const captured = readAll(bwrapStderr);
@@ -114,7 +115,7 @@ export async function runInBwrap(launch: LaunchInput, bwrapPath: string): Promis
       return { started: false, bwrapStatus: ending.status, bwrapMessage: captured.toString().trim() };
     }
     passOn(captured);
-    return { started: true, ...fromSandboxInit(ending, deadline) };
+    return { started: true, ...ending };
   } finally {
     for (const fd of owned) closeSync(fd);
   }

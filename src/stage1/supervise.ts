@@ -7,6 +7,7 @@ import { PR_SET_CHILD_SUBREAPER, SIGNALS } from "../../ffi/constants.ts";
 import { prctl, processGroup, reapIfExited, terminalForegroundGroup } from "../../ffi/libc.ts";
 import { CordonError } from "../errors.ts";
 import { childPids } from "../host/processes.ts";
+import type { CgroupEvents, SandboxCgroups } from "./cgroup.ts";
 import { signalDescendants, sweepDescendants } from "./sweep.ts";
 
 const FORWARDED_SIGNALS = [
@@ -49,9 +50,10 @@ export const TIMEOUT_STATUS = 124;
 /**
  * Why a run ended: the command exited or died of a signal on its own, or a
  * limit ended it (the timeout; the CPU-time or file-size rlimit, whose
- * signals say so).
+ * signals say so; the sandbox's cgroup, whose counters say so).
  */
-export type EndReason = "exited" | "signalled" | "timeout" | "cpu-time limit" | "file-size limit";
+export type EndReason =
+  "exited" | "signalled" | "timeout" | "cpu-time limit" | "file-size limit" | "memory limit" | "pids limit";
 
 /** How a supervised run ended. */
 export interface Ending {
@@ -64,6 +66,8 @@ export interface Ending {
   killedAfterGrace?: boolean;
   /** Processes the command left running, killed when it ended. */
   leftovers: number;
+  /** What the sandbox's cgroups counted, when it had any. */
+  cgroup?: CgroupEvents;
 }
 
 /** The timeout of a run, and what stage 1 must not signal (bwrap's own processes, which pass nothing on). */
@@ -76,6 +80,10 @@ export interface Deadline {
   machinery?: () => number[];
   /** The rlimits set: only a limit that was set may take the blame for its signal. */
   rlimits?: readonly { limit: string }[];
+  /** The sandbox's cgroups, if it has any: emptied after the command, and asked why it failed. */
+  cgroups?: SandboxCgroups;
+  /** bwrap's init stands between cordon and the command: its status 128+N means signal N. */
+  throughSandboxInit?: boolean;
 }
 
 /** The signal each rlimit sends at its limit, and the reason it names. */
@@ -100,7 +108,7 @@ function signalled(name: string, deadline: Pick<Deadline, "rlimits">): Pick<Endi
  * bwrap's init exits 128+N when the command died of signal N: the signal is
  * all it passes on. (A command that itself exits 129-192 reads the same.)
  */
-export function fromSandboxInit(ending: Ending, deadline: Pick<Deadline, "rlimits">): Ending {
+function fromSandboxInit<T extends Omit<Ending, "leftovers">>(ending: T, deadline: Pick<Deadline, "rlimits">): T {
   if (ending.reason !== "exited" || ending.status <= 128 || ending.status > 128 + 64) return ending;
   const name = Object.entries(constants.signals).find(([, number]) => number === ending.status - 128)?.[0];
   return name ? { ...ending, ...signalled(name, deadline) } : ending;
@@ -111,6 +119,18 @@ function endingOf(child: Subprocess, timedOut: boolean, deadline: Deadline): Omi
   if (child.exitCode !== null) return { status: child.exitCode, reason: "exited" };
   if (child.signalCode === null) return { status: 128, reason: "signalled" };
   return signalled(String(child.signalCode), deadline);
+}
+
+/**
+ * A failed run whose cgroup killed for want of memory, or refused a fork,
+ * ended at that limit. A run that succeeded anyway did not: a build that
+ * retried a refused fork is no failure.
+ */
+export function blameCgroup<T extends Pick<Ending, "status" | "reason">>(ending: T, events: CgroupEvents): T {
+  if (ending.status === 0 || ending.reason === "timeout") return ending;
+  if (events.oomKills > 0) return { ...ending, reason: "memory limit" };
+  if (events.forksRefused > 0) return { ...ending, reason: "pids limit" };
+  return ending;
 }
 
 /**
@@ -212,6 +232,7 @@ export function supervise(
 ): Promise<Ending> {
   forwarder.attach(signalTargets);
   const timeout = armDeadline(deadline);
+  const stopWatching = deadline.cgroups?.watchOutOfMemory();
   // Orphans re-parented to us exit too; reap them so no zombie piles up.
   const reaper = setInterval(() => {
     for (const pid of childPids()) if (pid !== child.pid) reapIfExited(pid);
@@ -220,7 +241,10 @@ export function supervise(
   return child.exited.then(() => {
     timeout.disarm();
     clearInterval(reaper);
+    stopWatching?.();
     const sweep = sweepDescendants();
+    // Belt and braces: every process of the cgroup is a descendant, which the sweep has killed already.
+    deadline.cgroups?.killAll();
     forwarder.detach();
     if (sweep.survivors.length > 0) {
       const stuck = sweep.survivors.some((survivor) => survivor.state === "D");
@@ -231,7 +255,13 @@ export function supervise(
         stuck ? { hint: "state D: stuck in the kernel; `ps -o pid,stat,wchan,cmd -p PID` shows where" } : {},
       );
     }
-    const ending = endingOf(child, timeout.fired(), deadline);
-    return { ...ending, ...(timeout.fired() ? { killedAfterGrace: timeout.killed() } : {}), leftovers: sweep.killed };
+    const raw = endingOf(child, timeout.fired(), deadline);
+    const ending = deadline.throughSandboxInit ? fromSandboxInit(raw, deadline) : raw;
+    const events = deadline.cgroups?.events();
+    return {
+      ...(events ? { ...blameCgroup(ending, events), cgroup: events } : ending),
+      ...(timeout.fired() ? { killedAfterGrace: timeout.killed() } : {}),
+      leftovers: sweep.killed,
+    };
   });
 }

@@ -23,6 +23,7 @@ import { applyLandlock } from "./landlock.ts";
 import {
   disableCoreDumps,
   dropAllCapabilities,
+  joinCgroups,
   leaveSession,
   setNoNewPrivileges,
   setParentDeathSignal,
@@ -124,6 +125,8 @@ function stage2(fd: number, statusFd: number, stderrFd: number): never {
   }
 
   const steps: [string, () => void][] = [
+    // First: everything stage 2 and the command do from here on is counted in the sandbox's limits.
+    ["joining the sandbox's cgroup", () => joinCgroups(header.cgroupFds)],
     // While bwrap's CAP_SYS_ADMIN is still held (bwrap mode); dropped below.
     ["deny mounts", () => applyDenyMounts(header.denyAnchors, header.denyMounts, header.socketCovers)],
     ["verifying mounts", () => verifyMounts(header.mountChecks)],

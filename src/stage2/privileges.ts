@@ -1,7 +1,7 @@
 // Process hygiene before the exec: no new privileges, no capabilities, no
 // core dumps, and a parent-death signal.
 import { ptr } from "bun:ffi";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import {
   PR_CAP_AMBIENT,
   PR_CAP_AMBIENT_CLEAR_ALL,
@@ -10,7 +10,7 @@ import {
   PR_SET_PDEATHSIG,
   RLIMITS,
 } from "../../ffi/constants.ts";
-import { getRlimit, newSession, prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
+import { closeFd, getRlimit, newSession, prctl, rawSyscall, setRlimit, syscall } from "../../ffi/libc.ts";
 import type { WireRlimit } from "../launch/wire.ts";
 import { encodeCapsetNone } from "../../ffi/structs.ts";
 import { NR } from "../../ffi/syscalls.ts";
@@ -69,6 +69,18 @@ export function leaveSession(wanted: boolean): void {
  * becomes that hard limit (raising it would fail, and the lower one is
  * stricter anyway).
  */
+/**
+ * Joins the sandbox's cgroups before anything of the command runs, so all
+ * it starts is counted. "0" means the writer; the kernel checks the rights
+ * of whoever opened the descriptor (stage 1), then the descriptor is closed.
+ */
+export function joinCgroups(fds: readonly number[]): void {
+  for (const fd of fds) {
+    writeSync(fd, "0");
+    closeFd(fd);
+  }
+}
+
 export function setResourceLimits(rlimits: readonly WireRlimit[]): void {
   for (const rlimit of rlimits) {
     const inherited = getRlimit(rlimit.resource).hard;

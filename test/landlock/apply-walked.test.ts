@@ -79,6 +79,7 @@ describe.skipIf(noLandlock !== undefined)("stage 2 opens walked rule paths witho
         parentDeathSignal: 0,
         newSession: false,
         rlimits: [],
+        cgroupFds: [],
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "all", mode: "landlock" })),

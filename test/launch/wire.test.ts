@@ -24,6 +24,7 @@ const HEADER: LaunchHeader = {
   parentDeathSignal: 9,
   newSession: true,
   rlimits: [{ resource: 1, soft: "1048576", hard: "1048576" }],
+  cgroupFds: [7, 8],
 };
 
 const bytes = (text: string) => new TextEncoder().encode(text);

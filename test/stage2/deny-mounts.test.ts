@@ -424,6 +424,7 @@ describe.skipIf(noBwrap !== undefined || noLandlock !== undefined)("the compiled
         parentDeathSignal: 0,
         newSession: false,
         rlimits: [],
+        cgroupFds: [],
       },
       seccomp: encodeSockFilters(
         assembleSeccompProgram(seccompSpecFor({ arch: HOST_ARCH, network: "none", mode: "bwrap" })),
