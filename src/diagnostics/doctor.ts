@@ -3,6 +3,7 @@
 // assessments below are pure functions of what was probed, so tests can feed
 // them any host.
 import type { BwrapAttempt, BwrapLocation } from "../host/bwrap.ts";
+import type { CgroupFacts } from "../host/cgroups.ts";
 import type { HostFacts } from "../host/facts.ts";
 import type { LandlockAvailability } from "../host/landlock.ts";
 import type { SeccompFacts, UsernsSysctls, ContainerFacts, NestingFacts } from "../host/system.ts";
@@ -15,7 +16,7 @@ import type { Check, DoctorReport } from "./schema.ts";
 /** What doctor needs of the host facts: a bwrap attempt is part of them. */
 type DoctorFacts = Pick<
   HostFacts,
-  "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch"
+  "landlock" | "seccomp" | "sysctls" | "bwrap" | "bwrapAttempt" | "container" | "uid" | "kernel" | "arch" | "cgroups"
 >;
 
 /** Who falls back to landlock-only mode, on which Landlock ABI. */
@@ -263,23 +264,48 @@ function assessContainer(container: ContainerFacts): Check {
   };
 }
 
+/** The one step that gives cordon a cgroup it may use, for who is asking and which cgroup version lacks it. */
+function cgroupFix(uid: number, missing: CgroupFacts["missing"]): string[] {
+  if (missing.length === 0) return [];
+  if (missing.every((absence) => absence.why.includes("(cgroup v1)"))) {
+    return [
+      "cgroup v1 controllers are root's: run cordon as root, or boot the host with cgroup v2 " +
+        "(systemd.unified_cgroup_hierarchy=1), where `systemd-run --user --scope cordon …` gives it one",
+    ];
+  }
+  return [
+    `run cordon in a scope of ${uid === 0 ? "systemd's" : "your own systemd's"}, whose slice hands out memory and ` +
+      `pids: systemd-run ${uid === 0 ? "" : "--user "}--scope cordon …`,
+  ];
+}
+
 /**
- * Which limits cordon enforces here, and how. The same on every host for
- * now: cordon does not use cgroups yet, so --memory and --pids are named as
- * not enforced wherever they are asked for (README, Limits).
+ * Which limits cordon enforces here, and how: the timeout, the tmpfs size
+ * and the rlimits everywhere; memory and processes where the sandbox can
+ * get a cgroup of its own (host/cgroups.ts).
  */
-function assessLimits(): Check {
+function assessLimits(cgroups: CgroupFacts, uid: number): Check {
+  const held = cgroups.homes.flatMap((home) =>
+    home.controllers.map((controller) => `--${controller} (cgroup v${home.version} in ${home.parent})`),
+  );
+  const lost = cgroups.missing.map((absence) => `--${absence.controller}`);
   return {
     id: "limits",
-    status: "ok",
+    status: lost.length === 0 ? "ok" : "warn",
     summary:
       "--timeout (cordon's supervisor), --tmp-size (bwrap mode's tmpfs), --cpu-time, --file-size, " +
-      "--open-files (rlimits, per process) are enforced; --memory and --pids are not",
+      `--open-files (rlimits, per process)${held.map((entry) => `, ${entry}`).join("")} are enforced` +
+      (lost.length === 0 ? "" : `; ${lost.join(" and ")} cannot be`),
     consequence:
-      "--memory and --pids need a cgroup of the sandbox's own, which this version does not create: a run that " +
-      "asks for them warns, and --strict refuses it unless --allow-degraded memory-limit / pids-limit",
-    fixes: [],
-    details: { enforced: "timeout tmpSize cpuTime fileSize openFiles", notEnforced: "memory pids" },
+      lost.length === 0
+        ? null
+        : `${cgroups.missing.map((absence) => absence.why).join("; ")}: a run that asks for ${lost.join(" or ")} ` +
+          "warns, and --strict refuses it unless --allow-degraded memory-limit / pids-limit",
+    fixes: cgroupFix(uid, cgroups.missing),
+    details: {
+      cgroup: cgroups.homes.map((home) => `v${home.version} ${home.parent}: ${home.controllers.join(" ")}`).join("; "),
+      notEnforced: cgroups.missing.map((absence) => absence.controller).join(" "),
+    },
   };
 }
 
@@ -303,7 +329,7 @@ export function doctorReport(host: DoctorFacts, nesting: () => NestingFacts = ()
     assessBwrap(host.bwrap, attempt, diagnosis, { uid: host.uid, abi: host.landlock.abi }),
     assessPrivileges(host.uid),
     assessContainer(host.container),
-    assessLimits(),
+    assessLimits(host.cgroups, host.uid),
   ];
   const failed = (id: Check["id"]) => checks.some((check) => check.id === id && check.status === "fail");
   const stage2 = !failed("landlock") && !failed("seccomp");

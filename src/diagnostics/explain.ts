@@ -146,6 +146,26 @@ const RLIMIT_WORDS = {
   openFiles: (value: bigint) => `open files: ${value} per process (RLIMIT_NOFILE: EMFILE)`,
 } as const;
 
+/** Memory and processes, where a cgroup of the sandbox's own holds them: where it is made. */
+function cgroupLimitLines(plan: PreparedRun["plan"]): string[] {
+  const where = (controller: "memory" | "pids") => {
+    const cgroup = plan.limits.cgroups.find((planned) => planned.controllers.includes(controller))!;
+    return `the sandbox's own cgroup (v${cgroup.version}), made in ${cgroup.parent}`;
+  };
+  const { memory, pids } = plan.limits;
+  return [
+    ...(memory === undefined
+      ? []
+      : [
+          `memory: ${formatSize(memory)} for the whole sandbox, swap and tmpfs pages included (${where("memory")}; ` +
+            "out of memory, the kernel kills it: exit 137)",
+        ]),
+    ...(pids === undefined
+      ? []
+      : [`processes: ${pids} at once in the whole sandbox, threads included (${where("pids")}; fork fails: EAGAIN)`]),
+  ];
+}
+
 /** The run's limits and how this mode enforces each, one line each; those it cannot enforce say so. */
 function limitLines(prepared: PreparedRun): string[] {
   const { plan, policy } = prepared;
@@ -159,12 +179,10 @@ function limitLines(prepared: PreparedRun): string[] {
       ? "tmp size: none of cordon's (landlock-only mode has no tmpfs of its own; /tmp is read-only)"
       : `tmp size: /tmp and /dev/shm ${formatSize(limits.tmpSize)} each (tmpfs size: ENOSPC past it)`,
     ...limits.rlimits.map((rlimit) => RLIMIT_WORDS[rlimit.limit](rlimit.soft)),
-    ...(policy.limits.memory === undefined
-      ? []
-      : [`memory: ${formatSize(policy.limits.memory)} NOT enforced (it needs a cgroup of the sandbox's own)`]),
-    ...(policy.limits.pids === undefined
-      ? []
-      : [`processes: ${policy.limits.pids} NOT enforced (it needs a cgroup of the sandbox's own)`]),
+    ...cgroupLimitLines(plan),
+    ...plan.degradations
+      .filter((degradation) => degradation.layer === "limits")
+      .map((degradation) => degradation.consequence),
   ];
 }
 

@@ -155,9 +155,15 @@ export const POLICY_OPTIONS = {
   memory: {
     type: "string",
     valueHint: "SIZE",
-    description: "The most memory the sandbox may use (512M, 2G), its tmpfs included; past it, it is killed (137)",
+    description:
+      "The most memory the sandbox may use (512M, 2G), its tmpfs included; past it, it is killed (137). " +
+      "Needs a cgroup of the sandbox's own: cordon doctor says whether this host gives one",
   },
-  pids: { type: "string", valueHint: "N", description: "The most processes and threads alive at once in the sandbox" },
+  pids: {
+    type: "string",
+    valueHint: "N",
+    description: "The most processes and threads alive at once in the sandbox (a cgroup, as --memory)",
+  },
   "cpu-time": {
     type: "string",
     valueHint: "DURATION",

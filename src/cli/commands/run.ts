@@ -181,7 +181,9 @@ async function runCommand(options: ParsedOptions, command: string[], context: Co
     const argv = rawArguments(context.total).slice(context.total - command.length);
     const outcome = await runSandboxed(prepared, argv, io);
     report = outcome.report;
-    if (outcome.status !== 0) {
+    // A limit that ended the run has said so already: no path was refused.
+    const endedAtLimit = !["exited", "signalled"].includes(report.ended?.reason ?? "exited");
+    if (outcome.status !== 0 && !endedAtLimit) {
       const { policy: ran, plan } = outcome.prepared;
       const lines = [FAILED_RUN_HINT, ...costLines(plan.mode, plan.degradations), ...protectedPathLines(ran)];
       for (const line of lines) await io.detail(line);
