@@ -104,7 +104,9 @@ describe("cgroup v2", () => {
       missing: [
         {
           controller: "memory",
-          why: "no cgroup that cordon may write, from /sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope up, hands out the memory controller",
+          why:
+            "no cgroup that cordon may write, from /sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope " +
+            "up, hands out the memory controller",
         },
       ],
     });
