@@ -4,7 +4,16 @@
 // needs none and the command gets none), read for why the run ended, and
 // emptied and removed after it. A cgroup the plan counts on that cannot be
 // made or set refuses the run: the limit would be reported but not held.
-import { closeSync, constants, mkdirSync, openSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { O_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
 import { closeFd, pidfdOpen, pidfdSignal } from "../../ffi/libc.ts";
@@ -13,8 +22,18 @@ import { processStat } from "../host/processes.ts";
 import type { PlannedCgroup } from "../plan/limits.ts";
 import { readSmallFile } from "../policy/small-file.ts";
 
-/** `cordon-<pid>-<start time>` of the stage 1 that made it: a later run removes it once that process is gone. */
-const CGROUP_NAME = /^cordon-(\d+)-(\d+)$/;
+/**
+ * `cordon-<pid>-<start time>-<pid namespace>` of the stage 1 that made it:
+ * a later run in the same pid namespace removes it once that process is
+ * gone. A pid means nothing in another namespace (a container sharing the
+ * parent cgroup), so such cgroups are never taken for stale.
+ */
+const CGROUP_NAME = /^cordon-(\d+)-(\d+)-(\d+)$/;
+
+/** The inode of this process's pid namespace. */
+function pidNamespace(): string {
+  return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+}
 
 /** What the sandbox's cgroups counted. */
 export interface CgroupEvents {
@@ -123,7 +142,7 @@ function removeDir(dir: string): string | undefined {
  * remove them), and whatever still runs in them: the command of a killed
  * landlock-only run may have outlived it. Best effort.
  */
-function removeStale(parent: string): void {
+function removeStale(parent: string, namespace: string): void {
   let names: string[];
   try {
     names = readdirSync(parent);
@@ -132,15 +151,15 @@ function removeStale(parent: string): void {
   }
   for (const name of names) {
     const match = CGROUP_NAME.exec(name);
-    if (!match || processStat(Number(match[1]))?.startTime === match[2]) continue;
+    if (!match || match[3] !== namespace || processStat(Number(match[1]))?.startTime === match[2]) continue;
     const dir = join(parent, name);
     killMembers(dir);
     removeDir(dir);
   }
 }
 
-function make(planned: PlannedCgroup, name: string): MadeCgroup {
-  removeStale(planned.parent);
+function make(planned: PlannedCgroup, name: string, namespace: string): MadeCgroup {
+  removeStale(planned.parent, namespace);
   const dir = join(planned.parent, name);
   mkdirSync(dir, { mode: 0o755 });
   const made = { planned, dir };
@@ -171,7 +190,8 @@ function eventsOf(made: MadeCgroup[]): CgroupEvents {
 
 /** Makes the planned cgroups and opens their cgroup.procs. Throws a CordonError, having made nothing, if it cannot. */
 export function createSandboxCgroups(planned: readonly PlannedCgroup[]): SandboxCgroups {
-  const name = `cordon-${process.pid}-${processStat(process.pid)?.startTime ?? "0"}`;
+  const namespace = pidNamespace();
+  const name = `cordon-${process.pid}-${processStat(process.pid)?.startTime ?? "0"}-${namespace}`;
   const made: MadeCgroup[] = [];
   const procsFds: number[] = [];
   const remove = () => {
@@ -180,7 +200,7 @@ export function createSandboxCgroups(planned: readonly PlannedCgroup[]): Sandbox
   };
   try {
     for (const cgroup of planned) {
-      made.push(make(cgroup, name));
+      made.push(make(cgroup, name, namespace));
       procsFds.push(openSync(join(made.at(-1)!.dir, "cgroup.procs"), constants.O_WRONLY | O_CLOEXEC));
     }
   } catch (error) {

@@ -46,7 +46,7 @@ function cgroupHomes(asNobody: boolean): Map<string, string> {
 function leftCgroups(parents: Iterable<string>): string[] {
   return [...new Set(parents)].flatMap((parent) =>
     readdirSync(parent)
-      .filter((name) => /^cordon-\d+-\d+$/.test(name))
+      .filter((name) => /^cordon-\d+-\d+-\d+$/.test(name))
       .map((name) => join(parent, name)),
   );
 }
@@ -211,7 +211,7 @@ describe("the command cannot get out of its cgroup or raise its limit", () => {
         ]);
         expect({ mode, stdout: result.stdout }).not.toEqual({ mode, stdout: expect.stringContaining("MOVED") });
         expect(result.stdout).not.toContain("RAISED");
-        expect(result.stdout).toMatch(/memory:.*cordon-\d+-\d+/);
+        expect(result.stdout).toMatch(/memory:.*cordon-\d+-\d+-\d+/);
       }
       // Without cordon the same script moves (root may write any cgroup): the sandbox is what stops it.
       const host = Bun.spawnSync(["sh", "-c", `echo $$ > ${memoryParent}/cgroup.procs && echo MOVED`]);
