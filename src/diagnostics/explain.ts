@@ -168,7 +168,7 @@ function cgroupLimitLines(plan: PreparedRun["plan"]): string[] {
 
 /** The run's limits and how this mode enforces each, one line each; those it cannot enforce say so. */
 function limitLines(prepared: PreparedRun): string[] {
-  const { plan, policy } = prepared;
+  const { plan } = prepared;
   const { limits } = plan;
   return [
     limits.timeout === undefined

@@ -3,16 +3,18 @@
 // Read from /proc/self/cgroup and /proc/self/mountinfo, plus access(2) on
 // the candidate directories; nothing is created here (stage1/cgroup.ts does).
 //
-// cgroup v2: the sandbox's cgroup goes beside cordon's own, in the nearest
-// ancestor that hands the controller out (cgroup.subtree_control) and that
-// cordon may write. v2 lets a cgroup hold processes or hand out controllers,
-// not both, so cordon's own cgroup cannot be the parent unless it is the
-// root. Going up is allowed only past cgroups that limit nothing: the
-// sandbox must stay inside every limit cordon itself is under.
-// cgroup v1 (hybrid hosts): each controller is a hierarchy of its own, with
-// no such rule, so the sandbox's cgroup goes inside cordon's own.
+// The sandbox's cgroup always goes inside cordon's own: everything its
+// caller's cgroup imposes (limits, cpusets, the eBPF programs systemd
+// attaches for DeviceAllow= or IPAddressDeny=) holds for it too.
+// cgroup v2 lets a cgroup hold processes or hand out controllers, not both
+// (but for the root): so cordon can use its own cgroup only when it is the
+// root, or when cordon is alone in it and may write it (a delegated scope,
+// `systemd-run --scope`, a container's entrypoint). Then stage 1 first moves
+// itself into a leaf beside the sandbox's (`vacate`).
+// cgroup v1 (hybrid hosts) has no such rule: inside cordon's own, if it may
+// write it.
 import { accessSync, constants, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { CgroupController } from "../policy/limits.ts";
 
 /** A directory the sandbox's cgroup can be made in, for some controllers. */
@@ -20,6 +22,8 @@ export interface CgroupHome {
   version: 1 | 2;
   parent: string;
   controllers: CgroupController[];
+  /** v2: cordon is alone in `parent` and must move itself into a leaf before it can hand controllers out. */
+  vacate: boolean;
 }
 
 /** A controller the sandbox cannot get, and why, in words for doctor and the warning. */
@@ -31,6 +35,8 @@ export interface CgroupAbsence {
 export interface CgroupFacts {
   homes: CgroupHome[];
   missing: CgroupAbsence[];
+  /** Where cgroup file systems are mounted: a write root there would let the command lift its limits. */
+  mountPoints: string[];
 }
 
 /** One line of /proc/self/cgroup: `0::/path` (v2) or `4:memory:/path` (v1). */
@@ -47,9 +53,6 @@ interface CgroupMount {
   /** v1: the controllers of its hierarchy. */
   controllers: string[];
 }
-
-/** Files whose value "max" means a cgroup limits nothing of its own (cpu.max begins with it). */
-const LIMIT_FILES = ["memory.max", "memory.high", "memory.swap.max", "pids.max", "cpu.max"];
 
 export function parseMemberships(text: string): Membership[] {
   return text
@@ -119,14 +122,7 @@ function mayWrite(fs: CgroupFileSystem, dir: string): boolean {
   return fs.writable(dir) && fs.writable(join(dir, "cgroup.procs"));
 }
 
-/** The first limit `dir` sets of its own, as `file value`; undefined when it limits nothing. */
-function ownLimit(fs: CgroupFileSystem, dir: string): string | undefined {
-  for (const file of LIMIT_FILES) {
-    const value = fs.read(join(dir, file))?.trim();
-    if (value !== undefined && value !== "max" && !value.startsWith("max ")) return `${file} ${value}`;
-  }
-  return undefined;
-}
+const words = (text: string | undefined) => (text ?? "").trim().split(/\s+/).filter(Boolean);
 
 type Found = { home: Omit<CgroupHome, "controllers"> } | { why: string };
 
@@ -134,30 +130,39 @@ function v1Home(fs: CgroupFileSystem, mount: CgroupMount, own: Membership | unde
   const dir = own && directoryOf(mount, own.path);
   if (!dir) return { why: `cordon's own ${controller} cgroup (cgroup v1) is not under ${mount.mountPoint}` };
   if (!mayWrite(fs, dir)) return { why: `cordon may not write its own ${controller} cgroup ${dir} (cgroup v1)` };
-  return { home: { version: 1, parent: dir } };
+  return { home: { version: 1, parent: dir, vacate: false } };
 }
 
-function v2Home(fs: CgroupFileSystem, mount: CgroupMount, own: Membership | undefined, controller: string): Found {
-  const start = own && directoryOf(mount, own.path);
-  if (!start) return { why: `cordon's own cgroup is not under ${mount.mountPoint}` };
-  for (let dir = start; ; dir = dirname(dir)) {
-    const handsOut = (fs.read(join(dir, "cgroup.subtree_control")) ?? "").trim().split(" ");
-    if (handsOut.includes(controller) && mayWrite(fs, dir)) return { home: { version: 2, parent: dir } };
-    const limit = ownLimit(fs, dir);
-    if (limit) {
-      return {
-        why:
-          `no cgroup between ${start} and its limit (${dir}: ${limit}) hands out ${controller} to cordon, ` +
-          "and one beyond it would escape that limit",
-      };
+function v2Home(
+  fs: CgroupFileSystem,
+  mount: CgroupMount,
+  own: Membership | undefined,
+  controller: string,
+  selfPid: number,
+): Found {
+  const dir = own && directoryOf(mount, own.path);
+  if (!dir) return { why: `cordon's own cgroup is not under ${mount.mountPoint}` };
+  // Every cgroup but the root has a cgroup.type (a cgroup namespace's root included).
+  if (fs.read(join(dir, "cgroup.type")) === undefined) {
+    if (words(fs.read(join(dir, "cgroup.subtree_control"))).includes(controller) && mayWrite(fs, dir)) {
+      return { home: { version: 2, parent: dir, vacate: false } };
     }
-    if (dir === mount.mountPoint || dir === "/") break;
+    return { why: `the root cgroup ${dir} does not hand out the ${controller} controller to cordon` };
   }
-  return { why: `no cgroup that cordon may write, from ${start} up, hands out the ${controller} controller` };
+  if (!mayWrite(fs, dir) || !fs.writable(join(dir, "cgroup.subtree_control"))) {
+    return { why: `cordon may not write its own cgroup ${dir}` };
+  }
+  if (!words(fs.read(join(dir, "cgroup.controllers"))).includes(controller)) {
+    return { why: `cordon's own cgroup ${dir} was given no ${controller} controller` };
+  }
+  if (words(fs.read(join(dir, "cgroup.procs"))).some((pid) => pid !== String(selfPid))) {
+    return { why: `cordon shares its cgroup ${dir} with other processes, so it cannot hand out ${controller}` };
+  }
+  return { home: { version: 2, parent: dir, vacate: true } };
 }
 
 /** Groups each controller's home by directory: one cgroup per directory, holding all its controllers. */
-function groupHomes(found: Map<CgroupController, Found>): CgroupFacts {
+function groupHomes(found: Map<CgroupController, Found>): Omit<CgroupFacts, "mountPoints"> {
   const homes: CgroupHome[] = [];
   const missing: CgroupAbsence[] = [];
   for (const [controller, result] of found) {
@@ -178,6 +183,7 @@ export function cgroupFactsFrom(
   mounts: CgroupMount[],
   controllers: readonly CgroupController[],
   fs: CgroupFileSystem = realFileSystem,
+  selfPid: number = process.pid,
 ): CgroupFacts {
   const unified = mounts.find((mount) => mount.version === 2);
   const v2Own = memberships.find((membership) => membership.controllers.length === 0);
@@ -188,17 +194,17 @@ export function cgroupFactsFrom(
       const own = memberships.find((membership) => membership.controllers.includes(controller));
       found.set(controller, v1Home(fs, v1, own, controller));
     } else if (unified) {
-      found.set(controller, v2Home(fs, unified, v2Own, controller));
+      found.set(controller, v2Home(fs, unified, v2Own, controller, selfPid));
     } else {
       found.set(controller, { why: `no cgroup file system with the ${controller} controller is mounted` });
     }
   }
-  return groupHomes(found);
+  return { ...groupHomes(found), mountPoints: mounts.map((mount) => mount.mountPoint) };
 }
 
 /** This process's cgroup facts, for the controllers asked (none: nothing is read). */
 export function readCgroupFacts(controllers: readonly CgroupController[]): CgroupFacts {
-  if (controllers.length === 0) return { homes: [], missing: [] };
+  if (controllers.length === 0) return { homes: [], missing: [], mountPoints: [] };
   const read = (path: string) => realFileSystem.read(path) ?? "";
   return cgroupFactsFrom(
     parseMemberships(read("/proc/self/cgroup")),

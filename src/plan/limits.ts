@@ -44,15 +44,20 @@ export interface PlannedCgroup {
   version: 1 | 2;
   /** The directory the sandbox's cgroup is made in (host/cgroups.ts says why there). */
   parent: string;
+  /** Stage 1 first moves itself into a leaf of `parent` and has `parent` hand the controllers out (v2). */
+  vacate: boolean;
   controllers: CgroupController[];
   settings: CgroupSetting[];
 }
 
 /**
  * What each limit writes, per cgroup version. Memory counts swap too, so the
- * limit is the sandbox's total; v2 kills the whole sandbox at once when it is
+ * limit is the sandbox's total where the kernel accounts swap (the files are
+ * missing where it does not); v2 kills the whole sandbox at once when it is
  * out of memory (memory.oom.group); v1 has no such file, and stage 1 kills
- * the rest when it sees the first kill (stage1/cgroup.ts).
+ * the rest when it sees the first kill (stage1/cgroup.ts). v1 copies
+ * oom_kill_disable from the parent: it is turned off, or the sandbox would
+ * stall at its limit instead of being killed.
  */
 function cgroupSettings(version: 1 | 2, controller: CgroupController, limits: Limits): CgroupSetting[] {
   if (controller === "pids") return [{ file: "pids.max", value: String(limits.pids) }];
@@ -66,6 +71,7 @@ function cgroupSettings(version: 1 | 2, controller: CgroupController, limits: Li
     : [
         { file: "memory.limit_in_bytes", value: bytes },
         { file: "memory.memsw.limit_in_bytes", value: bytes, optional: true },
+        { file: "memory.oom_control", value: "0" },
       ];
 }
 
@@ -114,18 +120,34 @@ export function limitsPlanFor(limits: Limits, bwrap: boolean, cgroups: CgroupFac
   };
 }
 
+/** A write root that is, holds or lies in a cgroup file system: the command could write its own limits. */
+function cgroupWriteRoot(writeRoots: readonly string[], mountPoints: readonly string[]): string | undefined {
+  const within = (inner: string, outer: string) => inner === outer || outer === "/" || inner.startsWith(`${outer}/`);
+  return writeRoots.find((root) => mountPoints.some((mount) => within(mount, root) || within(root, mount)));
+}
+
 /**
  * The limits this run cannot enforce as asked: memory and processes where
- * the host gives the sandbox no cgroup (`cgroups.missing` says why). No
+ * the host gives the sandbox no cgroup (`cgroups.missing` says why), or
+ * where a write root lets the command lift them (still set, not held). No
  * rlimit stands in: RLIMIT_AS breaks runtimes that reserve address space
  * (Go, Java, Bun), RLIMIT_DATA limits each process and not the sandbox, and
  * RLIMIT_NPROC counts every process of the user and does not apply to root.
  */
-export function limitDegradations(limits: Limits, cgroups: CgroupFacts): Degradation[] {
+export function limitDegradations(
+  limits: Limits,
+  cgroups: CgroupFacts,
+  writeRoots: readonly string[] = [],
+): Degradation[] {
+  const writable = cgroupWriteRoot(writeRoots, cgroups.mountPoints);
   const why = (controller: CgroupController) =>
-    cgroups.missing.find((absence) => absence.controller === controller)?.why ?? "the host gives it no cgroup";
+    writable
+      ? `the write root ${writable} holds cgroup files, and the command could lift the limit there`
+      : (cgroups.missing.find((absence) => absence.controller === controller)?.why ?? "the host gives it no cgroup");
+  const held = (controller: CgroupController) =>
+    !writable && cgroups.homes.some((home) => home.controllers.includes(controller));
   const lost: Degradation[] = [];
-  if (limits.memory !== undefined && !cgroups.homes.some((home) => home.controllers.includes("memory"))) {
+  if (limits.memory !== undefined && !held("memory")) {
     lost.push({
       name: "memory-limit",
       layer: "limits",
@@ -134,7 +156,7 @@ export function limitDegradations(limits: Limits, cgroups: CgroupFacts): Degrada
       weakensSecurity: true,
     });
   }
-  if (limits.pids !== undefined && !cgroups.homes.some((home) => home.controllers.includes("pids"))) {
+  if (limits.pids !== undefined && !held("pids")) {
     lost.push({
       name: "pids-limit",
       layer: "limits",

@@ -517,7 +517,7 @@ export function planSandbox(
           ]),
       ...hardLinkDegradations(policy, redaction.redactions),
       ...cordonWritableDegradations(policy, facts.cordon),
-      ...limitDegradations(policy.limits, facts.cgroups),
+      ...limitDegradations(policy.limits, facts.cgroups, policy.writeRoots),
     ],
     redactions: redaction.redactions,
     git,

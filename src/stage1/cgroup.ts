@@ -4,40 +4,40 @@
 // needs none and the command gets none), read for why the run ended, and
 // emptied and removed after it. A cgroup the plan counts on that cannot be
 // made or set refuses the run: the limit would be reported but not held.
+//
+// Stage 1 holds an exclusive flock on each cgroup it made for as long as it
+// lives. A later run takes a cgroup for a dead run's only when it can take
+// that lock: no pid, start time or namespace has to mean the same to both.
 import {
   closeSync,
   constants,
+  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
-  readlinkSync,
   rmdirSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { O_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
-import { closeFd, pidfdOpen, pidfdSignal } from "../../ffi/libc.ts";
+import { LOCK_EX, LOCK_NB, O_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
+import { closeFd, pidfdOpen, pidfdSignal, syscall } from "../../ffi/libc.ts";
 import { CordonError } from "../errors.ts";
-import { processStat } from "../host/processes.ts";
 import type { PlannedCgroup } from "../plan/limits.ts";
 import { readSmallFile } from "../policy/small-file.ts";
 
+/** `cordon-<pid>-<8 hex digits>`: the pid is for people; the lock says whether its run is alive. */
+const CGROUP_NAME = /^cordon-\d+-[0-9a-f]{8}$/;
 /**
- * `cordon-<pid>-<start time>-<pid namespace>` of the stage 1 that made it:
- * a later run in the same pid namespace removes it once that process is
- * gone. A pid means nothing in another namespace (a container sharing the
- * parent cgroup), so such cgroups are never taken for stale.
+ * A cgroup younger than this is never taken for stale, locked or not: its
+ * run may be between mkdir and flock.
  */
-const CGROUP_NAME = /^cordon-(\d+)-(\d+)-(\d+)$/;
-
-/** The inode of this process's pid namespace. */
-function pidNamespace(): string {
-  return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
-}
+const STALE_AFTER_MS = 2_000;
 
 /** What the sandbox's cgroups counted. */
 export interface CgroupEvents {
-  /** Processes the kernel killed for want of memory under the limit. */
+  /** Processes the kernel killed for want of memory, when the sandbox had reached its own limit. */
   oomKills: number;
   /** Forks and clones refused at the process limit. */
   forksRefused: number;
@@ -51,13 +51,15 @@ export interface SandboxCgroups {
   watchOutOfMemory(): () => void;
   /** SIGKILLs whatever is still in the cgroups. */
   killAll(): void;
-  /** Removes the cgroups (after killAll); what could not be removed, in words. */
+  /** Removes the cgroups (after killAll) and undoes the vacating; what could not be, in words. */
   remove(): string[];
 }
 
 interface MadeCgroup {
   planned: PlannedCgroup;
   dir: string;
+  /** The directory, open and flock'ed while this run lives. */
+  lockFd: number;
 }
 
 function sleep(ms: number): void {
@@ -87,24 +89,23 @@ function pidsIn(dir: string): number[] {
 }
 
 /**
- * SIGKILL to each process in `dir`, through a pidfd taken before checking
- * that the process is still in it: a pid reused by another process since
- * cgroup.procs was read is never signalled. Repeats until the cgroup is
- * empty (a process being killed may still fork once), for at most 2 s.
+ * SIGKILL to each process in `dir` (cgroup.kill where there is one), through
+ * a pidfd taken before checking that the process is still in it: a pid
+ * reused by another process since cgroup.procs was read is never signalled.
+ * Repeats until the cgroup is empty (a process being killed may still fork
+ * once), for at most 2 s.
  */
 function killMembers(dir: string): void {
-  const useKillFile = (() => {
-    try {
-      writeFileSync(join(dir, "cgroup.kill"), "1");
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  let killFile = true;
+  try {
+    writeFileSync(join(dir, "cgroup.kill"), "1");
+  } catch {
+    killFile = false;
+  }
   for (let tries = 0; tries < 200; tries++) {
     const pids = pidsIn(dir);
     if (pids.length === 0) return;
-    if (!useKillFile) for (const pid of pids) killIfMember(pid, dir);
+    if (!killFile) for (const pid of pids) killIfMember(pid, dir);
     sleep(10);
   }
 }
@@ -137,78 +138,158 @@ function removeDir(dir: string): string | undefined {
   }
 }
 
+/** The directory, open and exclusively locked; undefined if another process holds the lock. */
+function lockDir(dir: string, wait: boolean): number | undefined {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+  try {
+    syscall("flock", fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+    return fd;
+  } catch {
+    closeSync(fd);
+    return undefined;
+  }
+}
+
 /**
  * Cgroups left by a cordon that was killed (SIGKILL gives no chance to
  * remove them), and whatever still runs in them: the command of a killed
  * landlock-only run may have outlived it. Best effort.
  */
-function removeStale(parent: string, namespace: string): void {
+function removeStale(parent: string): void {
   let names: string[];
   try {
     names = readdirSync(parent);
   } catch {
     return;
   }
-  for (const name of names) {
-    const match = CGROUP_NAME.exec(name);
-    if (!match || match[3] !== namespace || processStat(Number(match[1]))?.startTime === match[2]) continue;
+  for (const name of names.filter((entry) => CGROUP_NAME.test(entry))) {
     const dir = join(parent, name);
-    killMembers(dir);
-    removeDir(dir);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs < STALE_AFTER_MS) continue;
+      const fd = lockDir(dir, false);
+      if (fd === undefined) continue;
+      killMembers(dir);
+      removeDir(dir);
+      closeSync(fd);
+    } catch {
+      // Gone meanwhile, or not ours to touch.
+    }
   }
 }
 
-function make(planned: PlannedCgroup, name: string, namespace: string): MadeCgroup {
-  removeStale(planned.parent, namespace);
+/**
+ * cgroup v2: a cgroup that holds processes cannot hand controllers out. cordon
+ * is alone in `parent` (host/cgroups.ts checked): it moves itself into a
+ * leaf, then `parent` hands out what the sandbox needs. Returns what undoes it.
+ */
+function vacate(planned: PlannedCgroup, name: string): () => string[] {
+  const leaf = join(planned.parent, `${name}-stage1`);
+  const control = join(planned.parent, "cgroup.subtree_control");
+  const handedOut = (readSmallFile(control)?.toString("latin1") ?? "").trim().split(/\s+/);
+  const enable = planned.controllers.filter((controller) => !handedOut.includes(controller));
+  let moved = false;
+  let enabled = false;
+  const undo = () => {
+    try {
+      if (enabled) writeFileSync(control, enable.map((controller) => `-${controller}`).join(" "));
+      if (moved) writeFileSync(join(planned.parent, "cgroup.procs"), String(process.pid));
+    } catch (error) {
+      return [`could not move cordon back into ${planned.parent}: ${errorText(error)}`];
+    }
+    return [removeDir(leaf) ?? []].flat();
+  };
+  try {
+    mkdirSync(leaf, { mode: 0o755 });
+    writeFileSync(join(leaf, "cgroup.procs"), String(process.pid));
+    moved = true;
+    if (enable.length > 0) writeFileSync(control, enable.map((controller) => `+${controller}`).join(" "));
+    enabled = enable.length > 0;
+  } catch (error) {
+    undo();
+    throw error;
+  }
+  return undo;
+}
+
+function make(planned: PlannedCgroup, name: string): MadeCgroup {
+  removeStale(planned.parent);
   const dir = join(planned.parent, name);
   mkdirSync(dir, { mode: 0o755 });
-  const made = { planned, dir };
+  const lockFd = lockDir(dir, true);
+  if (lockFd === undefined || fstatSync(lockFd).ino !== statSync(dir).ino) {
+    throw new CordonError(`the sandbox's cgroup ${dir} was removed while it was being made`);
+  }
+  const made = { planned, dir, lockFd };
   for (const setting of planned.settings) {
     try {
       writeFileSync(join(dir, setting.file), setting.value);
     } catch (error) {
       if (setting.optional && (error as NodeJS.ErrnoException).code === "ENOENT") continue;
       removeDir(dir);
+      closeSync(lockFd);
       throw new CordonError(`could not set ${setting.file} to ${setting.value} in ${dir}: ${errorText(error)}`);
     }
   }
   return made;
 }
 
+/**
+ * v1 keeps no count of the times the limit was reached (failcnt stays 0 on
+ * current kernels when the OOM killer acts first): a peak usage within
+ * 2 MiB of the limit says it was.
+ */
+function reachedV1Limit(dir: string): boolean {
+  const read = (file: string) => Number(readSmallFile(join(dir, file))?.toString("latin1").trim() ?? "0");
+  return read("memory.max_usage_in_bytes") >= read("memory.limit_in_bytes") - 2 * 1024 * 1024;
+}
+
+/**
+ * What the cgroups counted. An OOM kill counts only when the sandbox had
+ * reached its own limit (v2 memory.events max, v1 its peak): one caused by
+ * the host running out, or by a limit above cordon, is not the sandbox's.
+ */
 function eventsOf(made: MadeCgroup[]): CgroupEvents {
   let oomKills = 0;
   let forksRefused = 0;
   for (const { planned, dir } of made) {
     if (planned.controllers.includes("memory")) {
-      const counters = readCounters(join(dir, planned.version === 2 ? "memory.events" : "memory.oom_control"));
-      oomKills += (counters.get("oom_kill") ?? 0) + (counters.get("oom_group_kill") ?? 0);
+      const v2 = planned.version === 2;
+      const counters = readCounters(join(dir, v2 ? "memory.events" : "memory.oom_control"));
+      if (v2 ? (counters.get("max") ?? 0) > 0 : reachedV1Limit(dir)) {
+        oomKills += (counters.get("oom_kill") ?? 0) + (counters.get("oom_group_kill") ?? 0);
+      }
     }
     if (planned.controllers.includes("pids")) forksRefused += readCounters(join(dir, "pids.events")).get("max") ?? 0;
   }
   return { oomKills, forksRefused };
 }
 
-/** Makes the planned cgroups and opens their cgroup.procs. Throws a CordonError, having made nothing, if it cannot. */
+/** Makes the planned cgroups and opens their cgroup.procs. Throws a CordonError, having left nothing, if it cannot. */
 export function createSandboxCgroups(planned: readonly PlannedCgroup[]): SandboxCgroups {
-  const namespace = pidNamespace();
-  const name = `cordon-${process.pid}-${processStat(process.pid)?.startTime ?? "0"}-${namespace}`;
+  const name = `cordon-${process.pid}-${randomBytes(4).toString("hex")}`;
   const made: MadeCgroup[] = [];
   const procsFds: number[] = [];
+  const undo: (() => string[])[] = [];
   const remove = () => {
     for (const fd of procsFds.splice(0)) closeSync(fd);
-    return made.splice(0).flatMap(({ dir }) => removeDir(dir) ?? []);
+    const problems = made.splice(0).flatMap(({ dir, lockFd }) => {
+      const problem = removeDir(dir);
+      closeSync(lockFd);
+      return problem ?? [];
+    });
+    return [...problems, ...undo.splice(0).flatMap((step) => step())];
   };
   try {
     for (const cgroup of planned) {
-      made.push(make(cgroup, name, namespace));
+      if (cgroup.vacate) undo.push(vacate(cgroup, name));
+      made.push(make(cgroup, name));
       procsFds.push(openSync(join(made.at(-1)!.dir, "cgroup.procs"), constants.O_WRONLY | O_CLOEXEC));
     }
   } catch (error) {
+    const failed = planned[made.length]?.parent;
     remove();
     if (error instanceof CordonError) throw error;
-    throw new CordonError(
-      `could not make the sandbox's cgroup in ${planned[made.length]?.parent}: ${errorText(error)}`,
-    );
+    throw new CordonError(`could not make the sandbox's cgroup in ${failed}: ${errorText(error)}`);
   }
   const killAll = () => {
     for (const { dir } of made) killMembers(dir);

@@ -157,11 +157,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
     );
   }
   const environment = prepared.facts.environment;
-  // Before anything of the run exists on the host: a cgroup that cannot be made refuses the run.
-  const planned = prepared.plan.limits.cgroups;
-  const cgroups: SandboxCgroups | undefined = planned.length > 0 ? createSandboxCgroups(planned) : undefined;
   const terminal = saveTerminal();
   const state = createHostState(prepared.plan.hostState);
+  let cgroups: SandboxCgroups | undefined;
   const launchOf = (run: PreparedRun): LaunchInput => ({
     plan: run.plan,
     created: state.identities,
@@ -184,6 +182,9 @@ export async function runSandboxed(prepared: PreparedRun, argv: Uint8Array[], io
   const withGit = async (report: EnforcementReport): Promise<EnforcementReport> =>
     guard ? { ...report, git: await guardGitAfter(guard.record, guard.plan, io) } : report;
   try {
+    // A cgroup that cannot be made refuses the run, before anything of it started.
+    const planned = prepared.plan.limits.cgroups;
+    cgroups = planned.length > 0 ? createSandboxCgroups(planned) : undefined;
     let current = prepared;
     if (prepared.plan.mode === "bwrap" && prepared.facts.bwrap.found) {
       guarded(prepared);

@@ -125,8 +125,6 @@ function stage2(fd: number, statusFd: number, stderrFd: number): never {
   }
 
   const steps: [string, () => void][] = [
-    // First: everything stage 2 and the command do from here on is counted in the sandbox's limits.
-    ["joining the sandbox's cgroup", () => joinCgroups(header.cgroupFds)],
     // While bwrap's CAP_SYS_ADMIN is still held (bwrap mode); dropped below.
     ["deny mounts", () => applyDenyMounts(header.denyAnchors, header.denyMounts, header.socketCovers)],
     ["verifying mounts", () => verifyMounts(header.mountChecks)],
@@ -141,6 +139,9 @@ function stage2(fd: number, statusFd: number, stderrFd: number): never {
     ["resource limits", () => setResourceLimits(header.rlimits)],
     ["signal reset", resetInheritedSignalState],
     ["closing descriptors", () => keepOnlyPreserved(header.preserveFds)],
+    // Last, on descriptors already open (neither Landlock nor seccomp stands in the way): under a small
+    // --pids, a thread the runtime started after joining would be refused, and Bun would abort.
+    ["joining the sandbox's cgroup", () => joinCgroups(header.cgroupFds)],
   ];
   for (const [step, run] of steps) {
     try {

@@ -49,83 +49,90 @@ describe("cgroup v2", () => {
   const mounts = parseCgroupMounts(V2_MOUNT);
   const inScope = parseMemberships(`0::${USER_SCOPE}\n`);
 
-  test("a user's scope: the cgroup goes beside it, in the slice that hands out memory and pids", () => {
-    const fs = fakeFs(
-      {
-        [`${APP}/cgroup.subtree_control`]: "cpu memory pids\n",
-        [`/sys/fs/cgroup${USER_SCOPE}/cgroup.subtree_control`]: "\n",
-        [`/sys/fs/cgroup${USER_SCOPE}/memory.max`]: "max\n",
-      },
-      [APP, `/sys/fs/cgroup${USER_SCOPE}`],
-    );
-    expect(cgroupFactsFrom(inScope, mounts, ["memory", "pids"], fs)).toEqual({
-      homes: [{ version: 2, parent: APP, controllers: ["memory", "pids"] }],
+  const SCOPE = `/sys/fs/cgroup${USER_SCOPE}`;
+  /** A delegated scope cordon is alone in (pid 42), with memory and pids given to it. */
+  const scopeFiles = {
+    [`${SCOPE}/cgroup.type`]: "domain\n",
+    [`${SCOPE}/cgroup.controllers`]: "cpu memory pids\n",
+    [`${SCOPE}/cgroup.subtree_control`]: "\n",
+    [`${SCOPE}/cgroup.procs`]: "42\n",
+    [`${APP}/cgroup.subtree_control`]: "cpu memory pids\n",
+  };
+  const delegated = fakeFs(scopeFiles, [SCOPE, `${SCOPE}/cgroup.subtree_control`, APP]);
+
+  test("alone in a delegated scope: the cgroup goes inside it, once cordon has vacated it", () => {
+    expect(cgroupFactsFrom(inScope, mounts, ["memory", "pids"], delegated, 42)).toEqual({
+      homes: [{ version: 2, parent: SCOPE, controllers: ["memory", "pids"], vacate: true }],
       missing: [],
+      mountPoints: ["/sys/fs/cgroup"],
     });
   });
 
-  test("never past a cgroup that limits something: the sandbox would escape cordon's own limit", () => {
-    const fs = fakeFs(
-      {
-        [`${APP}/cgroup.subtree_control`]: "memory pids",
-        [`/sys/fs/cgroup${USER_SCOPE}/pids.max`]: "500\n",
-      },
-      [APP, `/sys/fs/cgroup${USER_SCOPE}`],
-    );
-    const facts = cgroupFactsFrom(inScope, mounts, ["pids"], fs);
+  test("never beside cordon's own cgroup: the slice above may hand out memory, the sandbox stays inside", () => {
+    // Not alone (pid 7 shares the scope): the writable slice above is not taken, whatever it hands out.
+    const shared = fakeFs({ ...scopeFiles, [`${SCOPE}/cgroup.procs`]: "42\n7\n" }, [SCOPE, APP]);
+    const facts = cgroupFactsFrom(inScope, mounts, ["memory"], shared, 42);
     expect(facts.homes).toEqual([]);
-    expect(facts.missing[0]!.why).toContain("pids.max 500");
-    expect(facts.missing[0]!.why).toContain("would escape that limit");
+    expect(facts.missing[0]!.why).toContain("cordon may not write its own cgroup");
+    const sharedWritable = fakeFs({ ...scopeFiles, [`${SCOPE}/cgroup.procs`]: "42\n7\n" }, [
+      SCOPE,
+      `${SCOPE}/cgroup.subtree_control`,
+      APP,
+    ]);
+    expect(cgroupFactsFrom(inScope, mounts, ["memory"], sharedWritable, 42).missing[0]!.why).toBe(
+      `cordon shares its cgroup ${SCOPE} with other processes, so it cannot hand out memory`,
+    );
   });
 
-  test("cpu.max with a quota is a limit too; 'max 100000' is none", () => {
-    const scope = `/sys/fs/cgroup${USER_SCOPE}`;
-    const quota = fakeFs({ [`${APP}/cgroup.subtree_control`]: "memory", [`${scope}/cpu.max`]: "50000 100000" }, [
-      APP,
-      scope,
-    ]);
-    expect(cgroupFactsFrom(inScope, mounts, ["memory"], quota).homes).toEqual([]);
-    const none = fakeFs({ [`${APP}/cgroup.subtree_control`]: "memory", [`${scope}/cpu.max`]: "max 100000" }, [
-      APP,
-      scope,
-    ]);
-    expect(cgroupFactsFrom(inScope, mounts, ["memory"], none).homes.length).toBe(1);
+  test("a controller not given to cordon's cgroup is named", () => {
+    const facts = cgroupFactsFrom(
+      inScope,
+      mounts,
+      ["pids"],
+      fakeFs({ ...scopeFiles, [`${SCOPE}/cgroup.controllers`]: "cpu" }, [SCOPE, `${SCOPE}/cgroup.subtree_control`]),
+      42,
+    );
+    expect(facts.missing[0]!.why).toBe(`cordon's own cgroup ${SCOPE} was given no pids controller`);
   });
 
   test("a login session (root's cgroups, not delegated): none, and why", () => {
+    const session = "/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope";
     const facts = cgroupFactsFrom(
       parseMemberships("0::/user.slice/user-1000.slice/session-2.scope\n"),
       mounts,
       ["memory"],
-      fakeFs({ "/sys/fs/cgroup/user.slice/cgroup.subtree_control": "memory pids" }, []),
+      fakeFs(
+        { [`${session}/cgroup.type`]: "domain", "/sys/fs/cgroup/user.slice/cgroup.subtree_control": "memory" },
+        [],
+      ),
     );
-    expect(facts).toEqual({
-      homes: [],
-      missing: [
-        {
-          controller: "memory",
-          why:
-            "no cgroup that cordon may write, from /sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope " +
-            "up, hands out the memory controller",
-        },
-      ],
-    });
+    expect(facts.homes).toEqual([]);
+    expect(facts.missing).toEqual([{ controller: "memory", why: `cordon may not write its own cgroup ${session}` }]);
   });
 
   test("the root cgroup may hold processes and hand out controllers: the cgroup goes right in it", () => {
     const fs = fakeFs({ "/sys/fs/cgroup/cgroup.subtree_control": "memory pids" }, ["/sys/fs/cgroup"]);
     expect(cgroupFactsFrom(parseMemberships("0::/\n"), mounts, ["pids"], fs).homes).toEqual([
-      { version: 2, parent: "/sys/fs/cgroup", controllers: ["pids"] },
+      { version: 2, parent: "/sys/fs/cgroup", controllers: ["pids"], vacate: false },
     ]);
+    const without = cgroupFactsFrom(parseMemberships("0::/\n"), mounts, ["memory"], fakeFs({}, ["/sys/fs/cgroup"]));
+    expect(without.missing[0]!.why).toBe(
+      "the root cgroup /sys/fs/cgroup does not hand out the memory controller to cordon",
+    );
   });
 
-  test("a container's subtree mount: paths are taken below the mount's root, and nothing above it", () => {
+  test("a container's subtree mount: paths are taken below the mount's root; its root is no real root", () => {
     const container = parseCgroupMounts("50 1 0:26 /docker/abc /sys/fs/cgroup rw - cgroup2 cgroup2 rw");
-    const fs = fakeFs({ "/sys/fs/cgroup/cgroup.subtree_control": "memory" }, ["/sys/fs/cgroup"]);
-    expect(cgroupFactsFrom(parseMemberships("0::/docker/abc\n"), container, ["memory"], fs).homes).toEqual([
-      { version: 2, parent: "/sys/fs/cgroup", controllers: ["memory"] },
+    const files = {
+      "/sys/fs/cgroup/cgroup.type": "domain",
+      "/sys/fs/cgroup/cgroup.controllers": "memory",
+      "/sys/fs/cgroup/cgroup.procs": "1\n",
+    };
+    const fs = fakeFs(files, ["/sys/fs/cgroup", "/sys/fs/cgroup/cgroup.subtree_control"]);
+    expect(cgroupFactsFrom(parseMemberships("0::/docker/abc\n"), container, ["memory"], fs, 1).homes).toEqual([
+      { version: 2, parent: "/sys/fs/cgroup", controllers: ["memory"], vacate: true },
     ]);
-    const outside = cgroupFactsFrom(parseMemberships("0::/elsewhere\n"), container, ["memory"], fs);
+    const outside = cgroupFactsFrom(parseMemberships("0::/elsewhere\n"), container, ["memory"], fs, 1);
     expect(outside.missing[0]!.why).toContain("not under /sys/fs/cgroup");
   });
 });
@@ -138,10 +145,11 @@ describe("cgroup v1 (hybrid hosts)", () => {
     const fs = fakeFs({}, ["/sys/fs/cgroup/memory/process_api/x", "/sys/fs/cgroup/pids"]);
     expect(cgroupFactsFrom(memberships, mounts, ["memory", "pids"], fs)).toEqual({
       homes: [
-        { version: 1, parent: "/sys/fs/cgroup/memory/process_api/x", controllers: ["memory"] },
-        { version: 1, parent: "/sys/fs/cgroup/pids", controllers: ["pids"] },
+        { version: 1, parent: "/sys/fs/cgroup/memory/process_api/x", controllers: ["memory"], vacate: false },
+        { version: 1, parent: "/sys/fs/cgroup/pids", controllers: ["pids"], vacate: false },
       ],
       missing: [],
+      mountPoints: ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"],
     });
   });
 
@@ -159,5 +167,5 @@ test("no cgroup file system at all, and nothing asked: nothing read", () => {
   expect(cgroupFactsFrom([], [], ["memory"], fakeFs({}, [])).missing[0]!.why).toBe(
     "no cgroup file system with the memory controller is mounted",
   );
-  expect(cgroupFactsFrom([], [], [], fakeFs({}, []))).toEqual({ homes: [], missing: [] });
+  expect(cgroupFactsFrom([], [], [], fakeFs({}, []))).toEqual({ homes: [], missing: [], mountPoints: [] });
 });

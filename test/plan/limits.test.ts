@@ -6,6 +6,7 @@ import { limitDegradations, limitsPlanFor } from "../../src/plan/limits.ts";
 import { NO_LIMITS } from "../../src/policy/limits.ts";
 
 const NO_CGROUP: CgroupFacts = {
+  mountPoints: ["/sys/fs/cgroup"],
   homes: [],
   missing: [
     { controller: "memory", why: "no memory here" },
@@ -13,15 +14,19 @@ const NO_CGROUP: CgroupFacts = {
   ],
 };
 const V2: CgroupFacts = {
-  homes: [{ version: 2, parent: "/sys/fs/cgroup/app.slice", controllers: ["memory", "pids"] }],
+  homes: [
+    { version: 2, parent: "/sys/fs/cgroup/app.slice/run-1.scope", controllers: ["memory", "pids"], vacate: true },
+  ],
   missing: [],
+  mountPoints: ["/sys/fs/cgroup"],
 };
 const V1: CgroupFacts = {
   homes: [
-    { version: 1, parent: "/sys/fs/cgroup/memory/me", controllers: ["memory"] },
-    { version: 1, parent: "/sys/fs/cgroup/pids", controllers: ["pids"] },
+    { version: 1, parent: "/sys/fs/cgroup/memory/me", controllers: ["memory"], vacate: false },
+    { version: 1, parent: "/sys/fs/cgroup/pids", controllers: ["pids"], vacate: false },
   ],
   missing: [],
+  mountPoints: ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"],
 };
 const ASKED = { ...NO_LIMITS, memory: 64 * 1024 ** 2, pids: 64 };
 
@@ -57,8 +62,9 @@ describe("limitsPlanFor", () => {
     expect(plan.cgroups).toEqual([
       {
         version: 2,
-        parent: "/sys/fs/cgroup/app.slice",
+        parent: "/sys/fs/cgroup/app.slice/run-1.scope",
         controllers: ["memory", "pids"],
+        vacate: true,
         settings: [
           { file: "memory.max", value: "67108864" },
           { file: "memory.swap.max", value: "0", optional: true },
@@ -69,10 +75,10 @@ describe("limitsPlanFor", () => {
     ]);
   });
 
-  test("cgroup v1: one cgroup per hierarchy, memory and memory+swap", () => {
+  test("cgroup v1: one cgroup per hierarchy, memory and memory+swap, and the OOM killer on", () => {
     const plan = limitsPlanFor(ASKED, false, V1);
     expect(plan.cgroups.map((cgroup) => [cgroup.parent, cgroup.settings.map((setting) => setting.file)])).toEqual([
-      ["/sys/fs/cgroup/memory/me", ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"]],
+      ["/sys/fs/cgroup/memory/me", ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.oom_control"]],
       ["/sys/fs/cgroup/pids", ["pids.max"]],
     ]);
   });
@@ -102,7 +108,19 @@ describe("limitDegradations", () => {
 
   test("with a cgroup for them, nothing is lost; with one for pids only, memory is", () => {
     expect(limitDegradations(ASKED, V2)).toEqual([]);
-    const pidsOnly: CgroupFacts = { homes: [V1.homes[1]!], missing: [NO_CGROUP.missing[0]!] };
+    const pidsOnly: CgroupFacts = { ...V1, homes: [V1.homes[1]!], missing: [NO_CGROUP.missing[0]!] };
     expect(limitDegradations(ASKED, pidsOnly).map((degradation) => degradation.name)).toEqual(["memory-limit"]);
   });
+});
+
+test("a write root on a cgroup file system (holding one, or inside one) lifts the limit: named, not held", () => {
+  for (const root of ["/sys/fs/cgroup/pids", "/sys", "/", "/sys/fs/cgroup/memory/me/x"]) {
+    const lost = limitDegradations(ASKED, V1, [root]);
+    expect({ root, names: lost.map((degradation) => degradation.name) }).toEqual({
+      root,
+      names: ["memory-limit", "pids-limit"],
+    });
+    expect(lost[0]!.consequence).toContain(`the write root ${root} holds cgroup files`);
+  }
+  expect(limitDegradations(ASKED, V1, ["/sys/fs/cgroupx", "/home/me"])).toEqual([]);
 });

@@ -129,7 +129,7 @@ function factsFor(policy: ResolvedPolicy, overrides: Partial<HostFacts> = {}): H
     cordon: [{ name: "cordon's executable /usr/local/bin/cordon", path: "/usr/local/bin/cordon", directory: false }],
     environment: [],
     redactSources: new Map(),
-    cgroups: { homes: [], missing: [] },
+    cgroups: { homes: [], missing: [], mountPoints: [] },
     ...overrides,
   };
 }

@@ -46,7 +46,7 @@ function cgroupHomes(asNobody: boolean): Map<string, string> {
 function leftCgroups(parents: Iterable<string>): string[] {
   return [...new Set(parents)].flatMap((parent) =>
     readdirSync(parent)
-      .filter((name) => /^cordon-\d+-\d+-\d+$/.test(name))
+      .filter((name) => /^cordon-\d+-[0-9a-f]{8}$/.test(name))
       .map((name) => join(parent, name)),
   );
 }
@@ -211,7 +211,7 @@ describe("the command cannot get out of its cgroup or raise its limit", () => {
         ]);
         expect({ mode, stdout: result.stdout }).not.toEqual({ mode, stdout: expect.stringContaining("MOVED") });
         expect(result.stdout).not.toContain("RAISED");
-        expect(result.stdout).toMatch(/memory:.*cordon-\d+-\d+-\d+/);
+        expect(result.stdout).toMatch(/memory:.*cordon-\d+-[0-9a-f]{8}/);
       }
       // Without cordon the same script moves (root may write any cgroup): the sandbox is what stops it.
       const host = Bun.spawnSync(["sh", "-c", `echo $$ > ${memoryParent}/cgroup.procs && echo MOVED`]);
@@ -238,6 +238,8 @@ describe("the command cannot get out of its cgroup or raise its limit", () => {
       expect(stale.length).toBe(1);
       // A sleeper that outlived its cordon (landlock-only mode has no namespace to take it down).
       expect(processesWith(marker).length).toBeGreaterThan(0);
+      // Unlocked (its cordon is gone) and older than 2 s: stale.
+      Bun.sleepSync(2_100);
       const next = cordon([...modeArgs("landlock"), "--pids", "50", "--", "true"]);
       expect(next.exitCode).toBe(0);
       expect(existsSync(stale[0]!)).toBe(false);

@@ -50,7 +50,7 @@ const facts: HostFacts = {
   cordon: [{ name: "cordon's executable /ws/dist/cordon", path: "/ws/dist/cordon", directory: false }],
   environment: [],
   redactSources: new Map(),
-  cgroups: { homes: [], missing: [] },
+  cgroups: { homes: [], missing: [], mountPoints: [] },
 };
 
 const prepare = (allowDegraded: ResolvedPolicy["allowDegraded"] = []) =>
