@@ -270,12 +270,12 @@ function cgroupFix(uid: number, missing: CgroupFacts["missing"]): string[] {
   if (missing.every((absence) => absence.why.includes("(cgroup v1)"))) {
     return [
       "cgroup v1 controllers are root's: run cordon as root, or boot the host with cgroup v2 " +
-        "(systemd.unified_cgroup_hierarchy=1), where `systemd-run --user --scope cordon …` gives it one",
+        "(systemd.unified_cgroup_hierarchy=1), where `systemd-run --user --scope -p Delegate=yes cordon …` gives it one",
     ];
   }
   return [
-    `run cordon in a scope of ${uid === 0 ? "systemd's" : "your own systemd's"}, whose slice hands out memory and ` +
-      `pids: systemd-run ${uid === 0 ? "" : "--user "}--scope cordon …`,
+    "start cordon alone in a cgroup of its own that is given memory and pids: " +
+      `systemd-run ${uid === 0 ? "" : "--user "}--scope -p Delegate=yes cordon …`,
   ];
 }
 

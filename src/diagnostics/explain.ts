@@ -150,15 +150,16 @@ const RLIMIT_WORDS = {
 function cgroupLimitLines(plan: PreparedRun["plan"]): string[] {
   const where = (controller: "memory" | "pids") => {
     const cgroup = plan.limits.cgroups.find((planned) => planned.controllers.includes(controller))!;
-    return `the sandbox's own cgroup (v${cgroup.version}), made in ${cgroup.parent}`;
+    const aside = cgroup.vacate ? ", where cordon, alone, first moves itself into a leaf" : "";
+    return `the sandbox's own cgroup (v${cgroup.version}), made in ${cgroup.parent}${aside}`;
   };
   const { memory, pids } = plan.limits;
   return [
     ...(memory === undefined
       ? []
       : [
-          `memory: ${formatSize(memory)} for the whole sandbox, swap and tmpfs pages included (${where("memory")}; ` +
-            "out of memory, the kernel kills it: exit 137)",
+          `memory: ${formatSize(memory)} for the whole sandbox, tmpfs pages and accounted swap included ` +
+            `(${where("memory")}; out of memory, the kernel kills it: exit 137)`,
         ]),
     ...(pids === undefined
       ? []

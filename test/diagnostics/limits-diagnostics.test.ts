@@ -25,7 +25,7 @@ test("explain lists each limit with how this mode enforces it, and what it does 
   expect(section).toContain("open files: 64 per process (RLIMIT_NOFILE");
   // Held by a cgroup where this host gives one (test/stage1/cgroup-limits.test.ts), else named as not enforced.
   expect(section).toMatch(
-    /memory: 1G for the whole sandbox, swap and tmpfs pages included|memory limit \(1G\) is not enforced: /,
+    /memory: 1G for the whole sandbox, tmpfs pages and accounted swap included|memory limit \(1G\) is not enforced: /,
   );
   const landlock = cordon(["explain", ...modeArgs("landlock"), "--", "true"]);
   expect(landlock.stdout).toContain("timeout: none");

@@ -84,6 +84,8 @@ const needsRoot = isRoot ? undefined : "needs root";
 const noPython = PYTHON ? undefined : "python3 is not installed in the system directories";
 /** cgroup v1 (this review's host: hybrid): the sandbox's memory cgroup is inside cordon's own. */
 const v1Memory = HOMES.get("memory")?.startsWith("/sys/fs/cgroup/memory") ? undefined : "needs a cgroup v1 memory home";
+/** The attacks that name v1's paths (/sys/fs/cgroup/pids, `N:pids:` lines) need the pids controller there. */
+const v1Pids = HOMES.get("pids")?.startsWith("/sys/fs/cgroup/pids") ? undefined : "needs a cgroup v1 pids home";
 
 /** cordon-* cgroups now in the homes. */
 function sandboxCgroups(): string[] {
@@ -306,7 +308,7 @@ describe("review cgroups: leaving the cgroup or raising its limits from inside",
     attackTest(
       `${mode} mode: root in the sandbox cannot join the root or parent cgroup, write tasks, make a child, raise ` +
         "pids.max or memory.limit_in_bytes, reopen any cgroup.procs descriptor, clone3 into a cgroup, or mount one",
-      [gccMissing, needsRoot, noCgroup("memory"), noCgroup("pids")],
+      [gccMissing, needsRoot, noCgroup("memory"), noCgroup("pids"), v1Memory, v1Pids],
       () => {
         const target = workDir();
         const result = cordon([
@@ -353,7 +355,7 @@ describe("review cgroups: leaving the cgroup or raising its limits from inside",
 
   attackTest(
     "without cordon, root leaves its pids cgroup by writing the root's cgroup.procs (the sandbox is what stops it)",
-    [needsRoot, noCgroup("pids")],
+    [needsRoot, noCgroup("pids"), v1Pids],
     () => {
       const probe = join(HOMES.get("pids")!, `review-cg-control-${process.pid}`);
       mkdirSync(probe);
@@ -362,7 +364,8 @@ describe("review cgroups: leaving the cgroup or raising its limits from inside",
       const result = run([
         "sh",
         "-c",
-        `echo $$ > ${probe}/cgroup.procs && echo $$ > ${root}/cgroup.procs && echo MOVED; grep :pids: /proc/self/cgroup`,
+        `echo $$ > ${probe}/cgroup.procs && echo $$ > ${root}/cgroup.procs && echo MOVED; ` +
+          "grep :pids: /proc/self/cgroup",
       ]);
       expect(result.stdout).toMatch(/^MOVED\n\d+:pids:\/\n$/);
     },
@@ -384,7 +387,8 @@ describe("review cgroups: leaving the cgroup or raising its limits from inside",
     );
 
     attackTest(
-      `${mode} mode: kernel memory and shared memory count: unix socket buffers and a memfd past --memory 32M are killed`,
+      `${mode} mode: kernel memory and shared memory count: unix socket buffers and a memfd past --memory 32M ` +
+        "are killed",
       [gccMissing, noCgroup("memory")],
       () => {
         for (const command of [
@@ -457,7 +461,7 @@ describe("review cgroups: leaving the cgroup or raising its limits from inside",
   for (const mode of MODES) {
     attackTest(
       `${mode} mode: a write root over /sys/fs/cgroup/pids lets the command lift --pids, with nothing degraded`,
-      [needsRoot, noCgroup("pids")],
+      [needsRoot, noCgroup("pids"), v1Pids],
       () => {
         const dir = workDir();
         const report = join(dir, "report.json");
@@ -628,7 +632,8 @@ describe("review cgroups: the stale-cgroup cleanup kills only what it should", (
         [
           PYTHON!,
           "-c",
-          "import fcntl,os,sys,time; fd=os.open(sys.argv[1],os.O_RDONLY); fcntl.flock(fd,fcntl.LOCK_EX); print('locked',flush=True); time.sleep(60)",
+          "import fcntl,os,sys,time; fd=os.open(sys.argv[1],os.O_RDONLY); fcntl.flock(fd,fcntl.LOCK_EX); " +
+            "print('locked',flush=True); time.sleep(60)",
           plants[0]!.dir,
         ],
         { env: { CORDON_TEST_MARK: scratch } },
@@ -724,7 +729,7 @@ describe("review cgroups: what is left behind, what is reported", () => {
 
   attackTest(
     "bwrap that fails before stage 2: the landlock-only fallback runs in the same cgroup and removes it",
-    [noCgroup("pids")],
+    [noCgroup("pids"), v1Pids],
     () => {
       const fake = join(workDir(), "bwrap");
       writeFileSync(fake, "#!/bin/sh\nexit 1\n", { mode: 0o755 });
@@ -806,7 +811,9 @@ describe("review cgroups: where the cgroup goes (cgroup v2 walk-up)", () => {
   // Fixed: the sandbox's cgroup is always inside cordon's own (v2: cordon vacates it when alone in it).
   const U = "/sys/fs/cgroup/unified";
   const hybrid =
-    existsSync(join(U, "cgroup.procs")) && existsSync("/sys/fs/cgroup/memory/cgroup.procs")
+    existsSync(join(U, "cgroup.procs")) &&
+    existsSync("/sys/fs/cgroup/memory/cgroup.procs") &&
+    existsSync("/sys/fs/cgroup/pids/cgroup.procs")
       ? undefined
       : "needs a hybrid host";
   const noUnshare = Bun.which("unshare") ? undefined : "unshare is missing";

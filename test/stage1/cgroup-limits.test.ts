@@ -4,16 +4,20 @@
 // the reason on record; where it does not, the run warns and --strict
 // refuses. Either way no cgroup and no process is left behind.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseCgroupMounts } from "../../src/host/cgroups.ts";
 import { attackTest } from "../helpers/attacks.ts";
 import {
+  CORDON,
   cordon,
   cordonAsync,
   isRoot,
   modeArgs,
   NOBODY,
   nobodyUnavailable,
+  run,
+  type RunResult,
   scratchDir,
   startCordon,
   systemTool,
@@ -267,9 +271,73 @@ describe("the command cannot get out of its cgroup or raise its limit", () => {
       );
       const results = await Promise.all(runs);
       expect(results.map((result) => result.exitCode)).toEqual(Array(20).fill(0));
-      const cgroups = new Set(results.map((result) => /pids:(.*)/.exec(result.stdout)?.[1]));
+      // Each run's own: the line of the pids controller (v1 "N:pids:/…", or v2's "0::/…").
+      const pidsLine = (text: string) => text.split("\n").find((line) => /^\d+:(pids)?:.*cordon-/.test(line));
+      const cgroups = new Set(results.map((result) => pidsLine(result.stdout)));
       expect(cgroups.size).toBe(20);
       expect(leftCgroups(ROOT_HOMES.values())).toEqual([]);
     },
   );
+});
+
+describe("cgroup v2: cordon alone in a cgroup of its own", () => {
+  // Where the unified hierarchy hands out pids (a pure v2 host; not a hybrid one, where pids is v1's).
+  const unified = parseCgroupMounts(readFileSync("/proc/self/mountinfo", "latin1")).find(
+    (mount) => mount.version === 2,
+  );
+  const rootControllers = unified ? readFileSync(join(unified.mountPoint, "cgroup.controllers"), "latin1") : "";
+  const v2Pids =
+    unified && rootControllers.includes("pids") ? undefined : "the cgroup v2 hierarchy has no pids controller";
+  const reasons = [isRoot ? undefined : "needs root to make a cgroup to start cordon in", v2Pids];
+
+  /** Runs `script` in a new cgroup under the root (pids handed out to it for the test), then removes it. */
+  function inFreshCgroup(script: string, check: (scope: string, result: RunResult) => void): void {
+    const root = unified!.mountPoint;
+    const scope = join(root, `cordon-test-scope-${process.pid}`);
+    const rootControl = join(root, "cgroup.subtree_control");
+    const enabled = !readFileSync(rootControl, "latin1").includes("pids");
+    if (enabled) writeFileSync(rootControl, "+pids");
+    mkdirSync(scope);
+    try {
+      check(scope, run(["sh", "-c", `echo $$ > ${scope}/cgroup.procs; ${script}`, "sh", CORDON]));
+    } finally {
+      for (let tries = 0; tries < 100 && existsSync(scope); tries++) {
+        try {
+          rmdirSync(scope);
+        } catch {
+          Bun.sleepSync(20);
+        }
+      }
+      if (enabled) writeFileSync(rootControl, "-pids");
+    }
+  }
+
+  attackTest(
+    "alone in it, cordon moves itself aside, holds --pids, and leaves the cgroup as it found it",
+    reasons,
+    () => {
+      const command = 'grep "^0::" /proc/self/cgroup; for i in $(seq 30); do sleep 1 & done; wait';
+      inFreshCgroup(
+        `exec "$1" --mode landlock ${modeArgs("landlock").slice(2).join(" ")} --pids 10 -- sh -c '${command}'`,
+        (scope, result) => {
+          expect(result.stderr).toContain("Cannot fork");
+          expect(result.stderr).toContain("cordon: the sandbox reached its process limit (--pids 10)");
+          expect(result.stdout).toMatch(new RegExp(`^0::/${scope.split("/").at(-1)}/cordon-\\d+-[0-9a-f]{8}$`, "m"));
+          expect(readdirSync(scope).filter((name) => name.startsWith("cordon-"))).toEqual([]);
+          expect(readFileSync(join(scope, "cgroup.subtree_control"), "latin1").trim()).toBe("");
+          expect(readFileSync(join(scope, "cgroup.procs"), "latin1")).toBe("");
+        },
+      );
+    },
+  );
+
+  attackTest("sharing it with another process, cordon cannot use it: --pids is named as not enforced", reasons, () => {
+    inFreshCgroup(
+      `"$1" --mode landlock ${modeArgs("landlock").slice(2).join(" ")} --pids 10 -- true`,
+      (scope, result) => {
+        expect(result.exitCode).toBe(0);
+        expect(result.stderr).toContain(`the process limit (10) is not enforced: cordon shares its cgroup ${scope}`);
+      },
+    );
+  });
 });
