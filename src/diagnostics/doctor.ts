@@ -270,7 +270,8 @@ function cgroupFix(uid: number, missing: CgroupFacts["missing"]): string[] {
   if (missing.every((absence) => absence.why.includes("(cgroup v1)"))) {
     return [
       "cgroup v1 controllers are root's: run cordon as root, or boot the host with cgroup v2 " +
-        "(systemd.unified_cgroup_hierarchy=1), where `systemd-run --user --scope -p Delegate=yes cordon …` gives it one",
+        "(systemd.unified_cgroup_hierarchy=1), where `systemd-run --user --scope -p Delegate=yes cordon …` " +
+        "gives it one",
     ];
   }
   return [
