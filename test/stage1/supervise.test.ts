@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { blameCgroup, type EndReason } from "../../src/stage1/supervise.ts";
 import {
   cordon,
   finish,
@@ -123,5 +124,21 @@ describe("supervisor", () => {
     await proc.exited;
     await waitFor(() => processesWith(marker).length === 0, "the command to die");
     expect(processesWith(marker)).toEqual([]);
+  });
+});
+
+describe("blameCgroup: which limit ended a run, from what the sandbox's cgroup counted", () => {
+  const none = { oomKills: 0, forksRefused: 0 };
+  const ended = (status: number, reason: EndReason) => ({ status, reason });
+  test("a failed run after an OOM kill ended at the memory limit; after a refused fork, at the pids limit", () => {
+    expect(blameCgroup(ended(137, "signalled"), { ...none, oomKills: 1 }).reason).toBe("memory limit");
+    expect(blameCgroup(ended(2, "exited"), { ...none, forksRefused: 3 }).reason).toBe("pids limit");
+    expect(blameCgroup(ended(137, "signalled"), { oomKills: 1, forksRefused: 3 }).reason).toBe("memory limit");
+  });
+
+  test("a run that succeeded anyway, or ran out of time, or counted nothing keeps its reason", () => {
+    expect(blameCgroup(ended(0, "exited"), { oomKills: 1, forksRefused: 1 }).reason).toBe("exited");
+    expect(blameCgroup(ended(124, "timeout"), { oomKills: 1, forksRefused: 0 }).reason).toBe("timeout");
+    expect(blameCgroup(ended(1, "exited"), none).reason).toBe("exited");
   });
 });
