@@ -6,8 +6,10 @@
 // made or set refuses the run: the limit would be reported but not held.
 //
 // Stage 1 holds an exclusive flock on each cgroup it made for as long as it
-// lives. A later run takes a cgroup for a dead run's only when it can take
-// that lock: no pid, start time or namespace has to mean the same to both.
+// lives. A later run takes a cgroup for a dead run's when it can take that
+// lock, or when only the cgroup's own members (or the dead) hold it: the
+// command can open the directory and lock it too. No pid, start time or
+// namespace has to mean the same to both runs.
 import {
   closeSync,
   constants,
@@ -16,6 +18,7 @@ import {
   openSync,
   readdirSync,
   rmdirSync,
+  readFileSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -24,16 +27,14 @@ import { join } from "node:path";
 import { LOCK_EX, LOCK_NB, O_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
 import { closeFd, pidfdOpen, pidfdSignal, syscall } from "../../ffi/libc.ts";
 import { CordonError } from "../errors.ts";
+import { processStat } from "../host/processes.ts";
 import type { PlannedCgroup } from "../plan/limits.ts";
 import { readSmallFile } from "../policy/small-file.ts";
 
 /** `cordon-<pid>-<8 hex digits>`: the pid is for people; the lock says whether its run is alive. */
 const CGROUP_NAME = /^cordon-\d+-[0-9a-f]{8}$/;
-/**
- * A cgroup younger than this is never taken for stale, locked or not: its
- * run may be between mkdir and flock.
- */
-const STALE_AFTER_MS = 2_000;
+/** Where stage 1 waits while a v2 cgroup it was alone in hands out controllers; empty once its run is gone. */
+const LEAF_NAME = /^cordon-\d+-[0-9a-f]{8}-stage1$/;
 
 /** What the sandbox's cgroups counted. */
 export interface CgroupEvents {
@@ -150,10 +151,40 @@ function lockDir(dir: string, wait: boolean): number | undefined {
   }
 }
 
+/** The pids /proc/locks names as holding a flock on `dir`; 0 for one in another pid namespace. */
+function flockHolders(dir: string): number[] {
+  const { dev, ino } = statSync(dir, { bigint: true });
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  const file = `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}:${ino}`;
+  return readFileSync("/proc/locks", "latin1")
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[1] === "FLOCK" && fields[5] === file)
+    .map((fields) => Number(fields[4]));
+}
+
+/**
+ * Whether the cgroup `dir` (open as `fd`) is a dead run's: nobody holds its
+ * lock, or only its own members or the dead do (the command of a killed run
+ * may have locked it to look alive). Its own stage 1 is never a member.
+ */
+function deadRuns(dir: string, fd: number): boolean {
+  try {
+    syscall("flock", fd, LOCK_EX | LOCK_NB);
+    return true;
+  } catch {
+    const members = new Set(pidsIn(dir));
+    const holders = flockHolders(dir);
+    return holders.length > 0 && holders.every((pid) => pid > 0 && (members.has(pid) || !processStat(pid)));
+  }
+}
+
 /**
  * Cgroups left by a cordon that was killed (SIGKILL gives no chance to
  * remove them), and whatever still runs in them: the command of a killed
- * landlock-only run may have outlived it. Best effort.
+ * landlock-only run may have outlived it. Also the empty leaves of killed
+ * runs that had vacated `parent`. Best effort.
  */
 function removeStale(parent: string): void {
   let names: string[];
@@ -162,19 +193,36 @@ function removeStale(parent: string): void {
   } catch {
     return;
   }
-  for (const name of names.filter((entry) => CGROUP_NAME.test(entry))) {
+  for (const name of names) {
     const dir = join(parent, name);
     try {
-      if (Date.now() - statSync(dir).mtimeMs < STALE_AFTER_MS) continue;
-      const fd = lockDir(dir, false);
-      if (fd === undefined) continue;
-      killMembers(dir);
-      removeDir(dir);
-      closeSync(fd);
+      if (LEAF_NAME.test(name) && pidsIn(dir).length === 0) removeDir(dir);
+      if (!CGROUP_NAME.test(name)) continue;
+      const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+      try {
+        if (!deadRuns(dir, fd)) continue;
+        killMembers(dir);
+        removeDir(dir);
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       // Gone meanwhile, or not ours to touch.
     }
   }
+}
+
+/**
+ * A killed run that had vacated `parent` left it handing controllers out
+ * (a cgroup in that state takes no new leaf for stage 1): with no child
+ * cgroup left to use them, they are turned off again.
+ */
+function resetHandedOut(parent: string): void {
+  const control = join(parent, "cgroup.subtree_control");
+  const handedOut = (readSmallFile(control)?.toString("latin1") ?? "").trim().split(/\s+/).filter(Boolean);
+  if (handedOut.length === 0) return;
+  if (readdirSync(parent, { withFileTypes: true }).some((entry) => entry.isDirectory())) return;
+  writeFileSync(control, handedOut.map((controller) => `-${controller}`).join(" "));
 }
 
 /**
@@ -185,6 +233,8 @@ function removeStale(parent: string): void {
 function vacate(planned: PlannedCgroup, name: string): () => string[] {
   const leaf = join(planned.parent, `${name}-stage1`);
   const control = join(planned.parent, "cgroup.subtree_control");
+  removeStale(planned.parent);
+  resetHandedOut(planned.parent);
   const handedOut = (readSmallFile(control)?.toString("latin1") ?? "").trim().split(/\s+/);
   const enable = planned.controllers.filter((controller) => !handedOut.includes(controller));
   let moved = false;
@@ -211,14 +261,33 @@ function vacate(planned: PlannedCgroup, name: string): () => string[] {
   return undo;
 }
 
-function make(planned: PlannedCgroup, name: string): MadeCgroup {
-  removeStale(planned.parent);
-  const dir = join(planned.parent, name);
-  mkdirSync(dir, { mode: 0o755 });
-  const lockFd = lockDir(dir, true);
-  if (lockFd === undefined || fstatSync(lockFd).ino !== statSync(dir).ino) {
-    throw new CordonError(`the sandbox's cgroup ${dir} was removed while it was being made`);
+/** `cordon-<pid>-<8 hex digits>`, new each time. */
+function newName(): string {
+  return `cordon-${process.pid}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Makes and locks a new cgroup in `parent`. Between mkdir and flock another
+ * run may take it for a dead run's and remove it: then again, with a new name.
+ */
+function makeLocked(parent: string): { dir: string; lockFd: number } {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = join(parent, newName());
+    mkdirSync(dir, { mode: 0o755 });
+    const lockFd = lockDir(dir, true);
+    try {
+      if (lockFd !== undefined && fstatSync(lockFd).ino === statSync(dir).ino) return { dir, lockFd };
+    } catch {
+      // Removed meanwhile.
+    }
+    if (lockFd !== undefined) closeSync(lockFd);
   }
+  throw new CordonError(`the sandbox's cgroup in ${parent} was removed while it was being made, three times`);
+}
+
+function make(planned: PlannedCgroup): MadeCgroup {
+  removeStale(planned.parent);
+  const { dir, lockFd } = makeLocked(planned.parent);
   const made = { planned, dir, lockFd };
   for (const setting of planned.settings) {
     try {
@@ -243,9 +312,15 @@ function reachedV1Limit(dir: string): boolean {
   return read("memory.max_usage_in_bytes") >= read("memory.limit_in_bytes") - 2 * 1024 * 1024;
 }
 
+function reachedPidsLimit(dir: string): boolean {
+  const read = (file: string) => readSmallFile(join(dir, file))?.toString("latin1").trim();
+  const peak = read("pids.peak");
+  return peak === undefined || Number(peak) >= Number(read("pids.max"));
+}
+
 /**
  * What the cgroups counted. An OOM kill counts only when the sandbox had
- * reached its own limit (v2 memory.events max, v1 its peak): one caused by
+ * reached its own limit (v2 memory.events oom, v1 its peak): one caused by
  * the host running out, or by a limit above cordon, is not the sandbox's.
  */
 function eventsOf(made: MadeCgroup[]): CgroupEvents {
@@ -255,18 +330,21 @@ function eventsOf(made: MadeCgroup[]): CgroupEvents {
     if (planned.controllers.includes("memory")) {
       const v2 = planned.version === 2;
       const counters = readCounters(join(dir, v2 ? "memory.events" : "memory.oom_control"));
-      if (v2 ? (counters.get("max") ?? 0) > 0 : reachedV1Limit(dir)) {
+      if (v2 ? (counters.get("oom") ?? 0) > 0 : reachedV1Limit(dir)) {
         oomKills += (counters.get("oom_kill") ?? 0) + (counters.get("oom_group_kill") ?? 0);
       }
     }
-    if (planned.controllers.includes("pids")) forksRefused += readCounters(join(dir, "pids.events")).get("max") ?? 0;
+    // v1 counts a refused fork in the forker's cgroup whichever limit refused it: only a peak at our own counts.
+    if (planned.controllers.includes("pids") && reachedPidsLimit(dir)) {
+      forksRefused += readCounters(join(dir, "pids.events")).get("max") ?? 0;
+    }
   }
   return { oomKills, forksRefused };
 }
 
 /** Makes the planned cgroups and opens their cgroup.procs. Throws a CordonError, having left nothing, if it cannot. */
 export function createSandboxCgroups(planned: readonly PlannedCgroup[]): SandboxCgroups {
-  const name = `cordon-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const name = newName();
   const made: MadeCgroup[] = [];
   const procsFds: number[] = [];
   const undo: (() => string[])[] = [];
@@ -282,7 +360,7 @@ export function createSandboxCgroups(planned: readonly PlannedCgroup[]): Sandbox
   try {
     for (const cgroup of planned) {
       if (cgroup.vacate) undo.push(vacate(cgroup, name));
-      made.push(make(cgroup, name));
+      made.push(make(cgroup));
       procsFds.push(openSync(join(made.at(-1)!.dir, "cgroup.procs"), constants.O_WRONLY | O_CLOEXEC));
     }
   } catch (error) {

@@ -179,21 +179,20 @@ function armDeadline(deadline: Deadline): { fired: () => boolean; killed: () => 
  * Catches the forwarded signals from before the child exists: a SIGTERM that
  * arrives while stage 2 starts is held, then delivered once there is
  * somewhere to deliver it, instead of killing cordon and orphaning the command.
+ * The handlers stay until cordon exits: after the command, no signal may cut
+ * its clean-up short.
  */
 export class SignalForwarder {
   private targets: (() => number[]) | undefined;
   private pending: ForwardedSignal[] = [];
-  private readonly handlers = new Map<ForwardedSignal, () => void>();
 
   constructor() {
     for (const signal of FORWARDED_SIGNALS) {
-      const handler = () => {
+      process.on(signal, () => {
         if (cameFromTerminal(signal)) return;
         if (this.targets) this.deliver(signal, this.targets());
         else this.pending.push(signal);
-      };
-      this.handlers.set(signal, handler);
-      process.on(signal, handler);
+      });
     }
   }
 
@@ -201,11 +200,6 @@ export class SignalForwarder {
   attach(targets: () => number[]): void {
     this.targets = targets;
     for (const signal of this.pending.splice(0)) this.deliver(signal, targets());
-  }
-
-  detach(): void {
-    for (const [signal, handler] of this.handlers) process.off(signal, handler);
-    this.handlers.clear();
   }
 
   private deliver(signal: ForwardedSignal, pids: number[]): void {
@@ -245,7 +239,9 @@ export function supervise(
     const sweep = sweepDescendants();
     // Belt and braces: every process of the cgroup is a descendant, which the sweep has killed already.
     deadline.cgroups?.killAll();
-    forwarder.detach();
+    // The handlers stay, forwarding to no one: a SIGTERM or a second Ctrl-C must not kill cordon
+    // before it has cleaned up (the cgroups, the git repairs, the state directory). It exits on its own.
+    forwarder.attach(() => []);
     if (sweep.survivors.length > 0) {
       const stuck = sweep.survivors.some((survivor) => survivor.state === "D");
       throw new CordonError(
