@@ -80,21 +80,28 @@ const readAs = (parse: (text: string) => number | undefined, message: string) =>
 
 const Duration = readAs(parseDuration, "must be a duration such as 90s, 10m or 1h30m (up to 24 days)");
 const Size = readAs(parseSize, "must be a size such as 512M or 2G (K, M, G, T: powers of 1024)");
-const Count = (most: number) =>
+const Count = (least: number, most: number, why = "") =>
   readAs((text) => {
     const count = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    return count >= 1 && count <= most ? count : undefined;
-  }, `must be a whole number, 1-${most}`);
+    return count >= least && count <= most ? count : undefined;
+  }, `must be a whole number, ${least}-${most}${why}`);
+
+/**
+ * The fewest processes --pids takes. Stage 2 joins the sandbox's cgroup as
+ * its last step before execve, but it is a runtime with threads: under a
+ * smaller limit, a thread it starts in that moment is refused and it aborts.
+ */
+export const MIN_PIDS = 8;
 
 /** The `limits` object of a policy file, a profile and the flags; each field overrides an earlier layer's. */
 export const LimitsSchema = v.strictObject({
   timeout: v.optional(Duration),
   killAfter: v.optional(Duration),
   memory: v.optional(Size),
-  pids: v.optional(Count(4_194_304)),
+  pids: v.optional(Count(MIN_PIDS, 4_194_304, ` (cordon's own stage 2 counts against it until it starts the command)`)),
   cpuTime: v.optional(Duration),
   fileSize: v.optional(Size),
-  openFiles: v.optional(Count(1_048_576)),
+  openFiles: v.optional(Count(1, 1_048_576)),
   tmpSize: v.optional(Size),
 });
 
@@ -149,7 +156,7 @@ export const LIMITS_DESCRIPTION =
   "Resource limits and the timeout (flags of the same names): `timeout` (`--timeout`, a duration such as `90s`, " +
   "`10m`, `1h30m`: wall clock from the sandbox's start; then SIGTERM to every process of it, SIGKILL after " +
   "`killAfter`, default 10s, and exit status 124), `memory` (`--memory`, a size such as `512M`), `pids` " +
-  "(`--pids`), `cpuTime` (`--cpu-time`: CPU time per process), `fileSize` (`--file-size`: the largest file " +
-  "the command may write), `openFiles` (`--open-files`), `tmpSize` (`--tmp-size`: the size of bwrap mode's " +
+  "(`--pids`, at least 8), `cpuTime` (`--cpu-time`: CPU time per process), `fileSize` (`--file-size`: the " +
+  "largest file the command may write), `openFiles` (`--open-files`), `tmpSize` (`--tmp-size`: the size of bwrap mode's " +
   "private `/tmp` and of its `/dev/shm`, each; default 1G). See the README's Limits section for how each is " +
   "enforced in each mode.";

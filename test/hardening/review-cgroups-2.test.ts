@@ -16,9 +16,10 @@
 // -o rw,relatime,pids cgroup /sys/fs/cgroup/pids`.
 import { afterAll, describe, expect, setDefaultTimeout } from "bun:test";
 import type { Subprocess } from "bun";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { attackTest, holeTest, hostDir, removeDir } from "../helpers/attacks.ts";
+import { cgroupHomes, removeCgroup } from "../helpers/cgroups.ts";
 import { CORDON, cordon, finish, isRoot, modeArgs, run, start, systemTool, waitFor } from "../helpers/cordon.ts";
 import { killMarked, processesWith } from "../helpers/procs.ts";
 
@@ -28,19 +29,6 @@ const MODES = existsSync("/usr/bin/bwrap") ? (["landlock", "bwrap"] as const) : 
 const PYTHON = systemTool("python3");
 const FLOCK = systemTool("flock");
 const scratch = hostDir("cordon-review-cgroups-2-");
-
-/** Where `cordon doctor` says the sandbox's cgroups go here, per controller. */
-function cgroupHomes(): Map<string, string> {
-  const doctor = cordon(["doctor", "--json"]);
-  const report = JSON.parse(doctor.stdout) as { checks: { id: string; details: Record<string, string> }[] };
-  const detail = report.checks.find((check) => check.id === "limits")?.details["cgroup"] ?? "";
-  const homes = new Map<string, string>();
-  for (const entry of detail.split("; ").filter(Boolean)) {
-    const [, parent, controllers] = /^v\d (.*): (.*)$/.exec(entry) ?? [];
-    for (const controller of controllers?.split(" ") ?? []) homes.set(controller, parent!);
-  }
-  return homes;
-}
 
 const HOMES = cgroupHomes();
 const MOUNTS = readFileSync("/proc/self/mountinfo", "latin1")
@@ -70,33 +58,9 @@ const v1Memory = HOMES.get("memory")?.startsWith("/sys/fs/cgroup/memory") ? unde
 /** Cgroups a test made, removed (children first, with what runs in them) at the end. */
 const madeCgroups: string[] = [];
 
-function removeCgroupTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) removeCgroupTree(join(dir, entry.name));
-  }
-  for (let tries = 0; tries < 200 && existsSync(dir); tries++) {
-    // A threaded cgroup lists its members in cgroup.threads only.
-    for (const file of ["cgroup.procs", "cgroup.threads"]) {
-      try {
-        for (const pid of readFileSync(join(dir, file), "latin1").split("\n").filter(Boolean)) {
-          process.kill(Number(pid), "SIGKILL");
-        }
-      } catch {
-        // Not readable here, or gone already.
-      }
-    }
-    try {
-      rmdirSync(dir);
-    } catch {
-      Bun.sleepSync(10);
-    }
-  }
-}
-
 afterAll(() => {
   killMarked(scratch);
-  for (const dir of madeCgroups.reverse()) removeCgroupTree(dir);
+  for (const dir of madeCgroups.reverse()) removeCgroup(dir);
   removeDir(scratch);
 });
 

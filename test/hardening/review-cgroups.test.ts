@@ -7,7 +7,7 @@
 // what is left behind. Defended attacks are attackTest; holes are holeTest
 // (test.failing: they pass while the hole is open).
 import { afterAll, describe, expect, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AttackTools,
@@ -19,6 +19,7 @@ import {
   processExists,
   removeDir,
 } from "../helpers/attacks.ts";
+import { cgroupHomes, removeCgroup } from "../helpers/cgroups.ts";
 import {
   CORDON,
   cordon,
@@ -43,39 +44,11 @@ const tools = gccMissing ? undefined : new AttackTools();
 const madeCgroups: string[] = [];
 afterAll(() => {
   killMarked(scratch);
-  for (const dir of madeCgroups.reverse()) {
-    if (!existsSync(dir)) continue;
-    for (const pid of readFileSync(join(dir, "cgroup.procs"), "latin1").split("\n").filter(Boolean)) {
-      try {
-        process.kill(Number(pid), "SIGKILL");
-      } catch {
-        // Gone already.
-      }
-    }
-    for (let tries = 0; tries < 100 && existsSync(dir); tries++) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        Bun.sleepSync(20);
-      }
-    }
-  }
+  for (const dir of madeCgroups.reverse()) removeCgroup(dir);
+
   removeDir(scratch);
   tools?.cleanup();
 });
-
-/** Where `cordon doctor` says the sandbox's cgroups go here, per controller (as cgroup-limits.test.ts reads it). */
-function cgroupHomes(): Map<string, string> {
-  const doctor = cordon(["doctor", "--json"]);
-  const report = JSON.parse(doctor.stdout) as { checks: { id: string; details: Record<string, string> }[] };
-  const detail = report.checks.find((check) => check.id === "limits")?.details["cgroup"] ?? "";
-  const homes = new Map<string, string>();
-  for (const entry of detail.split("; ").filter(Boolean)) {
-    const [, parent, controllers] = /^v\d (.*): (.*)$/.exec(entry) ?? [];
-    for (const controller of controllers?.split(" ") ?? []) homes.set(controller, parent!);
-  }
-  return homes;
-}
 
 const HOMES = cgroupHomes();
 const noCgroup = (controller: string) =>
@@ -658,15 +631,7 @@ describe("review cgroups: the stale-cgroup cleanup kills only what it should", (
       } finally {
         holder.kill("SIGKILL");
         await Promise.all([live.stop(), odd.stop(), dead.stop(), holder.exited]);
-        for (const name of names) {
-          for (let tries = 0; tries < 100 && existsSync(join(parent, name)); tries++) {
-            try {
-              rmdirSync(join(parent, name));
-            } catch {
-              Bun.sleepSync(20);
-            }
-          }
-        }
+        for (const name of names) removeCgroup(join(parent, name));
       }
     },
   );

@@ -70,7 +70,9 @@ describe("the limits object", () => {
 
   test("a bad value names the field and what it must be", () => {
     expect(() => layer({ timeout: "soon" })).toThrow(/limits\.timeout: must be a duration such as 90s/);
-    expect(() => layer({ pids: 0 })).toThrow(/limits\.pids: must be a whole number, 1-4194304 \(got 0\)/);
+    expect(() => layer({ pids: 0 })).toThrow(/limits\.pids: must be a whole number, 8-4194304 .*\(got 0\)/);
+    expect(() => layer({ pids: 7 })).toThrow(/stage 2 counts against it/);
+    expect(layer({ pids: 8 }).limits?.pids).toBe(8);
     expect(() => layer({ pids: "many" })).toThrow(/limits\.pids: must be a whole number/);
     expect(() => layer({ memory: "lots" })).toThrow(/limits\.memory: must be a size/);
     expect(() => layer({ wallClock: "1s" })).toThrow(/unknown field "wallClock"/);

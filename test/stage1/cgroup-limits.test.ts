@@ -4,10 +4,11 @@
 // the reason on record; where it does not, the run warns and --strict
 // refuses. Either way no cgroup and no process is left behind.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseCgroupMounts } from "../../src/host/cgroups.ts";
 import { attackTest } from "../helpers/attacks.ts";
+import { cgroupHomes, removeCgroup } from "../helpers/cgroups.ts";
 import {
   CORDON,
   cordon,
@@ -32,19 +33,6 @@ const scratch: string[] = [];
 afterAll(() => {
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Where `cordon doctor` says the sandbox's cgroups go, per controller, for this user. */
-function cgroupHomes(asNobody: boolean): Map<string, string> {
-  const doctor = cordon(["doctor", "--json"], { asNobody });
-  const report = JSON.parse(doctor.stdout) as { checks: { id: string; details: Record<string, string> }[] };
-  const detail = report.checks.find((check) => check.id === "limits")?.details["cgroup"] ?? "";
-  const homes = new Map<string, string>();
-  for (const entry of detail.split("; ").filter(Boolean)) {
-    const [, parent, controllers] = /^v\d (.*): (.*)$/.exec(entry) ?? [];
-    for (const controller of controllers?.split(" ") ?? []) homes.set(controller, parent!);
-  }
-  return homes;
-}
 
 /** The sandbox cgroups cordon left in `parents`: none, ever. */
 function leftCgroups(parents: Iterable<string>): string[] {
@@ -301,13 +289,7 @@ describe("cgroup v2: cordon alone in a cgroup of its own", () => {
     try {
       check(scope, run(["sh", "-c", `echo $$ > ${scope}/cgroup.procs; ${script}`, "sh", CORDON]));
     } finally {
-      for (let tries = 0; tries < 100 && existsSync(scope); tries++) {
-        try {
-          rmdirSync(scope);
-        } catch {
-          Bun.sleepSync(20);
-        }
-      }
+      removeCgroup(scope);
       if (enabled) writeFileSync(rootControl, "-pids");
     }
   }

@@ -162,7 +162,7 @@ export const POLICY_OPTIONS = {
   pids: {
     type: "string",
     valueHint: "N",
-    description: "The most processes and threads alive at once in the sandbox (a cgroup, as --memory)",
+    description: "The most processes and threads alive at once in the sandbox, at least 8 (a cgroup, as --memory)",
   },
   "cpu-time": {
     type: "string",
