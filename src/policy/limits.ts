@@ -153,10 +153,10 @@ export function applyLimits(base: Limits, layer: LimitsLayer | undefined): Limit
 }
 
 export const LIMITS_DESCRIPTION =
-  "Resource limits and the timeout (flags of the same names): `timeout` (`--timeout`, a duration such as `90s`, " +
-  "`10m`, `1h30m`: wall clock from the sandbox's start; then SIGTERM to every process of it, SIGKILL after " +
-  "`killAfter`, default 10s, and exit status 124), `memory` (`--memory`, a size such as `512M`), `pids` " +
-  "(`--pids`, at least 8), `cpuTime` (`--cpu-time`: CPU time per process), `fileSize` (`--file-size`: the " +
-  "largest file the command may write), `openFiles` (`--open-files`), `tmpSize` (`--tmp-size`: the size of bwrap mode's " +
-  "private `/tmp` and of its `/dev/shm`, each; default 1G). See the README's Limits section for how each is " +
-  "enforced in each mode.";
+  "Resource limits and the timeout (flags of the same names): `timeout` (`--timeout`, a duration such as " +
+  "`90s`, `10m`, `1h30m`: wall clock from the sandbox's start; then SIGTERM to every process of it, SIGKILL " +
+  "after `killAfter`, default 10s, and exit status 124), `memory` (`--memory`, a size such as `512M`), " +
+  "`pids` (`--pids`, at least 8), `cpuTime` (`--cpu-time`: CPU time per process), `fileSize` " +
+  "(`--file-size`: the largest file the command may write), `openFiles` (`--open-files`), `tmpSize` " +
+  "(`--tmp-size`: the size of bwrap mode's private `/tmp` and of its `/dev/shm`, each; default 1G). See the " +
+  "README's Limits section for how each is enforced in each mode.";
