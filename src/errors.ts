@@ -8,6 +8,11 @@ export const EXIT = {
   NOT_FOUND: 127,
 } as const;
 
+/** What an error says, whatever was thrown. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export class CordonError extends Error {
   constructor(
     message: string,

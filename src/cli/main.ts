@@ -1,7 +1,7 @@
 // The CLI entry point: picks the command from the table, parses its options
 // strictly, handles --help and --version for every command, runs it, and is
 // the only place that turns an error into a message and an exit status.
-import { CordonError, errorLines, EXIT } from "../errors.ts";
+import { CordonError, errorLines, EXIT, messageOf } from "../errors.ts";
 import { VERSION_LINE } from "../version.ts";
 import { parseCommandLine } from "./args.ts";
 import type { CommandDef } from "./command.ts";
@@ -71,7 +71,7 @@ export async function runCli(args: string[]): Promise<number> {
       await printMessage("error", ...errorLines(error));
       return error.exitCode;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     await printMessage("error", `internal error: ${message}`);
     if (process.env.CORDON_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return EXIT.CORDON;

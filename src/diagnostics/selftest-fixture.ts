@@ -5,6 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { messageOf } from "../errors.ts";
 import type { SandboxMode } from "../plan/sandbox.ts";
 import { isCompiled } from "../stage1/self.ts";
 
@@ -43,7 +44,7 @@ export async function runCommand(
     ]);
     return { status, stdout, stderr };
   } catch (error) {
-    return { status: 127, stdout: "", stderr: error instanceof Error ? error.message : String(error) };
+    return { status: 127, stdout: "", stderr: messageOf(error) };
   }
 }
 

@@ -4,6 +4,7 @@
 // decision, made from the canonical path recorded here.
 import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
+import { messageOf } from "../errors.ts";
 
 const TRUSTED_BWRAP_PATHS = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"] as const;
 
@@ -96,7 +97,7 @@ function spawnQuietly(cmd: string[]): { status: number; stdout: string; stderr: 
     });
     return { status: result.exitCode ?? 128, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
   } catch (error) {
-    return { status: 127, stdout: "", stderr: error instanceof Error ? error.message : String(error) };
+    return { status: 127, stdout: "", stderr: messageOf(error) };
   }
 }
 

@@ -16,6 +16,7 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CgroupController } from "../policy/limits.ts";
+import { isWithin } from "../policy/paths.ts";
 
 /** A directory the sandbox's cgroup can be made in, for some controllers. */
 export interface CgroupHome {
@@ -87,8 +88,8 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
 
 /** The directory of cgroup `path` under `mount`, or undefined when the mount does not show it. */
 function directoryOf(mount: CgroupMount, path: string): string | undefined {
-  const below = mount.root === "/" ? path : path.startsWith(`${mount.root}/`) ? path.slice(mount.root.length) : "";
-  if (mount.root !== "/" && path !== mount.root && below === "") return undefined;
+  if (!isWithin(path, mount.root)) return undefined;
+  const below = mount.root === "/" ? path : path.slice(mount.root.length);
   // join() keeps a trailing slash: the root cgroup is the mount point itself.
   return join(mount.mountPoint, below).replace(/(.)\/$/, "$1");
 }
@@ -123,6 +124,16 @@ function mayWrite(fs: CgroupFileSystem, dir: string): boolean {
 }
 
 const words = (text: string | undefined) => (text ?? "").trim().split(/\s+/).filter(Boolean);
+
+/** The controllers cgroup `dir` hands out to its children (cgroup.subtree_control). */
+export function controllersHandedOut(dir: string): string[] {
+  return words(realFileSystem.read(join(dir, "cgroup.subtree_control")));
+}
+
+/** The processes in cgroup `dir` (cgroup.procs). */
+export function membersOf(dir: string): number[] {
+  return words(realFileSystem.read(join(dir, "cgroup.procs"))).map(Number);
+}
 
 type Found = { home: Omit<CgroupHome, "controllers"> } | { why: string };
 

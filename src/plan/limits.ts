@@ -8,6 +8,7 @@ import { RLIMITS } from "../../ffi/constants.ts";
 import type { CgroupFacts } from "../host/cgroups.ts";
 import type { Degradation } from "../policy/degradations.ts";
 import { cgroupControllersFor, formatSize, type CgroupController, type Limits } from "../policy/limits.ts";
+import { isWithin } from "../policy/paths.ts";
 
 /** One rlimit stage 2 sets (soft and hard), lowered to the hard limit it inherits if that is lower. */
 export interface PlannedRlimit {
@@ -122,8 +123,7 @@ export function limitsPlanFor(limits: Limits, bwrap: boolean, cgroups: CgroupFac
 
 /** A write root that is, holds or lies in a cgroup file system: the command could write its own limits. */
 function cgroupWriteRoot(writeRoots: readonly string[], mountPoints: readonly string[]): string | undefined {
-  const within = (inner: string, outer: string) => inner === outer || outer === "/" || inner.startsWith(`${outer}/`);
-  return writeRoots.find((root) => mountPoints.some((mount) => within(mount, root) || within(root, mount)));
+  return writeRoots.find((root) => mountPoints.some((mount) => isWithin(mount, root) || isWithin(root, mount)));
 }
 
 /**

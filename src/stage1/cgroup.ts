@@ -26,7 +26,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { LOCK_EX, LOCK_NB, O_CLOEXEC, SIGNALS } from "../../ffi/constants.ts";
 import { closeFd, pidfdOpen, pidfdSignal, syscall } from "../../ffi/libc.ts";
-import { CordonError } from "../errors.ts";
+import { CordonError, messageOf } from "../errors.ts";
+import { controllersHandedOut, membersOf } from "../host/cgroups.ts";
 import { processStat } from "../host/processes.ts";
 import type { PlannedCgroup } from "../plan/limits.ts";
 import { readSmallFile } from "../policy/small-file.ts";
@@ -63,30 +64,14 @@ interface MadeCgroup {
   lockFd: number;
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** `key value` lines (memory.events, pids.events, memory.oom_control) as numbers. */
-export function readCounters(path: string): Map<string, number> {
+function readCounters(path: string): Map<string, number> {
   const counters = new Map<string, number>();
   for (const line of (readSmallFile(path) ?? Buffer.alloc(0)).toString("latin1").split("\n")) {
     const [key, value] = line.trim().split(/\s+/);
     if (key && value !== undefined && /^\d+$/.test(value)) counters.set(key, Number(value));
   }
   return counters;
-}
-
-function pidsIn(dir: string): number[] {
-  const text = readSmallFile(join(dir, "cgroup.procs"))?.toString("latin1") ?? "";
-  return text
-    .split("\n")
-    .filter((line) => /^\d+$/.test(line))
-    .map(Number);
 }
 
 /**
@@ -104,10 +89,10 @@ function killMembers(dir: string): void {
     killFile = false;
   }
   for (let tries = 0; tries < 200; tries++) {
-    const pids = pidsIn(dir);
+    const pids = membersOf(dir);
     if (pids.length === 0) return;
     if (!killFile) for (const pid of pids) killIfMember(pid, dir);
-    sleep(10);
+    Bun.sleepSync(10);
   }
 }
 
@@ -119,7 +104,7 @@ function killIfMember(pid: number, dir: string): void {
     return;
   }
   try {
-    if (pidsIn(dir).includes(pid)) pidfdSignal(pidfd, SIGNALS.SIGKILL);
+    if (membersOf(dir).includes(pid)) pidfdSignal(pidfd, SIGNALS.SIGKILL);
   } finally {
     closeFd(pidfd);
   }
@@ -133,21 +118,23 @@ function removeDir(dir: string): string | undefined {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return undefined;
-      if (code !== "EBUSY" || tries >= 200) return `could not remove the sandbox's cgroup ${dir}: ${errorText(error)}`;
-      sleep(10);
+      if (code !== "EBUSY" || tries >= 200) return `could not remove the sandbox's cgroup ${dir}: ${messageOf(error)}`;
+      Bun.sleepSync(10);
     }
   }
 }
 
-/** The directory, open and exclusively locked; undefined if another process holds the lock. */
-function lockDir(dir: string, wait: boolean): number | undefined {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+function openDir(dir: string): number {
+  return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+}
+
+/** Takes the exclusive lock on `fd`, waiting for it or not; whether it was taken. */
+function lock(fd: number, wait: boolean): boolean {
   try {
     syscall("flock", fd, LOCK_EX | (wait ? 0 : LOCK_NB));
-    return fd;
+    return true;
   } catch {
-    closeSync(fd);
-    return undefined;
+    return false;
   }
 }
 
@@ -170,14 +157,10 @@ function flockHolders(dir: string): number[] {
  * may have locked it to look alive). Its own stage 1 is never a member.
  */
 function deadRuns(dir: string, fd: number): boolean {
-  try {
-    syscall("flock", fd, LOCK_EX | LOCK_NB);
-    return true;
-  } catch {
-    const members = new Set(pidsIn(dir));
-    const holders = flockHolders(dir);
-    return holders.length > 0 && holders.every((pid) => pid > 0 && (members.has(pid) || !processStat(pid)));
-  }
+  if (lock(fd, false)) return true;
+  const members = new Set(membersOf(dir));
+  const holders = flockHolders(dir);
+  return holders.length > 0 && holders.every((pid) => pid > 0 && (members.has(pid) || !processStat(pid)));
 }
 
 /**
@@ -196,9 +179,9 @@ function removeStale(parent: string): void {
   for (const name of names) {
     const dir = join(parent, name);
     try {
-      if (LEAF_NAME.test(name) && pidsIn(dir).length === 0) removeDir(dir);
+      if (LEAF_NAME.test(name) && membersOf(dir).length === 0) removeDir(dir);
       if (!CGROUP_NAME.test(name)) continue;
-      const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+      const fd = openDir(dir);
       try {
         if (!deadRuns(dir, fd)) continue;
         killMembers(dir);
@@ -218,11 +201,10 @@ function removeStale(parent: string): void {
  * cgroup left to use them, they are turned off again.
  */
 function resetHandedOut(parent: string): void {
-  const control = join(parent, "cgroup.subtree_control");
-  const handedOut = (readSmallFile(control)?.toString("latin1") ?? "").trim().split(/\s+/).filter(Boolean);
+  const handedOut = controllersHandedOut(parent);
   if (handedOut.length === 0) return;
   if (readdirSync(parent, { withFileTypes: true }).some((entry) => entry.isDirectory())) return;
-  writeFileSync(control, handedOut.map((controller) => `-${controller}`).join(" "));
+  writeFileSync(join(parent, "cgroup.subtree_control"), handedOut.map((controller) => `-${controller}`).join(" "));
 }
 
 /**
@@ -233,9 +215,8 @@ function resetHandedOut(parent: string): void {
 function vacate(planned: PlannedCgroup, name: string): () => string[] {
   const leaf = join(planned.parent, `${name}-stage1`);
   const control = join(planned.parent, "cgroup.subtree_control");
-  removeStale(planned.parent);
   resetHandedOut(planned.parent);
-  const handedOut = (readSmallFile(control)?.toString("latin1") ?? "").trim().split(/\s+/);
+  const handedOut = controllersHandedOut(planned.parent);
   const enable = planned.controllers.filter((controller) => !handedOut.includes(controller));
   let moved = false;
   let enabled = false;
@@ -244,7 +225,7 @@ function vacate(planned: PlannedCgroup, name: string): () => string[] {
       if (enabled) writeFileSync(control, enable.map((controller) => `-${controller}`).join(" "));
       if (moved) writeFileSync(join(planned.parent, "cgroup.procs"), String(process.pid));
     } catch (error) {
-      return [`could not move cordon back into ${planned.parent}: ${errorText(error)}`];
+      return [`could not move cordon back into ${planned.parent}: ${messageOf(error)}`];
     }
     return [removeDir(leaf) ?? []].flat();
   };
@@ -274,9 +255,10 @@ function makeLocked(parent: string): { dir: string; lockFd: number } {
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = join(parent, newName());
     mkdirSync(dir, { mode: 0o755 });
-    const lockFd = lockDir(dir, true);
+    let lockFd: number | undefined;
     try {
-      if (lockFd !== undefined && fstatSync(lockFd).ino === statSync(dir).ino) return { dir, lockFd };
+      lockFd = openDir(dir);
+      if (lock(lockFd, true) && fstatSync(lockFd).ino === statSync(dir).ino) return { dir, lockFd };
     } catch {
       // Removed meanwhile.
     }
@@ -286,7 +268,6 @@ function makeLocked(parent: string): { dir: string; lockFd: number } {
 }
 
 function make(planned: PlannedCgroup): MadeCgroup {
-  removeStale(planned.parent);
   const { dir, lockFd } = makeLocked(planned.parent);
   const made = { planned, dir, lockFd };
   for (const setting of planned.settings) {
@@ -296,7 +277,7 @@ function make(planned: PlannedCgroup): MadeCgroup {
       if (setting.optional && (error as NodeJS.ErrnoException).code === "ENOENT") continue;
       removeDir(dir);
       closeSync(lockFd);
-      throw new CordonError(`could not set ${setting.file} to ${setting.value} in ${dir}: ${errorText(error)}`);
+      throw new CordonError(`could not set ${setting.file} to ${setting.value} in ${dir}: ${messageOf(error)}`);
     }
   }
   return made;
@@ -359,6 +340,7 @@ export function createSandboxCgroups(planned: readonly PlannedCgroup[]): Sandbox
   };
   try {
     for (const cgroup of planned) {
+      removeStale(cgroup.parent);
       if (cgroup.vacate) undo.push(vacate(cgroup, name));
       made.push(make(cgroup));
       procsFds.push(openSync(join(made.at(-1)!.dir, "cgroup.procs"), constants.O_WRONLY | O_CLOEXEC));
@@ -367,7 +349,7 @@ export function createSandboxCgroups(planned: readonly PlannedCgroup[]): Sandbox
     const failed = planned[made.length]?.parent;
     remove();
     if (error instanceof CordonError) throw error;
-    throw new CordonError(`could not make the sandbox's cgroup in ${failed}: ${errorText(error)}`);
+    throw new CordonError(`could not make the sandbox's cgroup in ${failed}: ${messageOf(error)}`);
   }
   const killAll = () => {
     for (const { dir } of made) killMembers(dir);

@@ -25,10 +25,6 @@ export interface SweepOutcome {
   survivors: { pid: number; state: string }[];
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
  * Whether a process counts as one the command left running: not a zombie,
  * and not bwrap's own PID 1, which may still be exiting after the outer
@@ -120,7 +116,7 @@ export function sweepDescendants(): SweepOutcome {
         return { killed: counted.size, survivors };
       }
       // Nothing new: what is left is dying (or stuck in the kernel); give it a moment.
-      if (found === 0) sleep(1);
+      if (found === 0) Bun.sleepSync(1);
     }
   } finally {
     for (const pidfd of handles.values()) closeFd(pidfd);

@@ -15,7 +15,7 @@ import {
   syscall,
 } from "../../ffi/libc.ts";
 import { readAll } from "../bytes.ts";
-import { EXIT } from "../errors.ts";
+import { EXIT, messageOf } from "../errors.ts";
 import { decodeLaunch, type Launch } from "../launch/wire.ts";
 import { executeCommand, resolveCommand } from "./command.ts";
 import { applyDenyMounts } from "./deny-mounts.ts";
@@ -33,7 +33,7 @@ import { installSeccompProgram } from "./seccomp.ts";
 import { verifyMounts } from "./verify-mounts.ts";
 
 function fail(step: string, error: unknown, exitCode: number = EXIT.CORDON): never {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = messageOf(error);
   writeSync(2, `cordon: sandbox setup failed at ${step}: ${detail}\ncordon: the command was not run\n`);
   process.exit(exitCode);
 }
